@@ -1,0 +1,1 @@
+//! GasQ edge agent.

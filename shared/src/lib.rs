@@ -1,0 +1,19 @@
+//! GasQ's contracts, shared by the cloud, the edge agent and the firmware bridge:
+//! validated ids ([`ids`]), token v1 ([`token`], [`base45`]), the published key set
+//! ([`keys`]), the station bus ([`topics`]), edge ↔ cloud sync ([`sync`]) and the
+//! problem+json error body ([`problem`]).
+
+#![forbid(unsafe_code)]
+
+pub mod base45;
+pub mod ids;
+pub mod keys;
+pub mod problem;
+pub mod sync;
+pub mod token;
+pub mod topics;
+
+pub use ids::{
+    BookingId, DeviceId, EventId, ParseError, Phone, Quantity, StationCode, StationId, UserId,
+    VehicleId, VehicleReg,
+};
