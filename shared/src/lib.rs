@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 pub mod base45;
+#[cfg(feature = "frames")]
+pub mod frames;
 pub mod ids;
 pub mod keys;
 pub mod problem;
