@@ -1,6 +1,8 @@
 //! Token v1 conformance: every vector in `vectors/token-v1.json` (made with an
 //! independent implementation) and the examples in `docs/token-v1.md`.
 
+#![allow(clippy::unwrap_used)] // a panic in a test is a failed assertion
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::SigningKey;

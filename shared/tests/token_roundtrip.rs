@@ -1,6 +1,8 @@
 //! Property tests: whatever the fields, sign → verify gives them back, and no input
 //! makes the decoder panic.
 
+#![allow(clippy::unwrap_used)] // a panic in a test is a failed assertion
+
 use ed25519_dalek::SigningKey;
 use gasq_shared::token::{self, KeySet, TokenClaims, TokenFlags};
 use gasq_shared::{BookingId, Quantity};
