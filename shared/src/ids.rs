@@ -20,6 +20,7 @@ macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(transparent)]
         pub struct $name(pub Uuid);
 
@@ -82,6 +83,7 @@ uuid_id!(
 
 /// A station's numeric id: positive, and fits the token's u32.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "i64", into = "i64")]
 pub struct StationId(u32);
 
@@ -169,6 +171,7 @@ macro_rules! string_newtype {
 /// 3 to 16 characters, starting with a letter. It names MQTT topics, so it can never
 /// hold `/`, `+` or `#`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StationCode(String);
 
 impl StationCode {
@@ -196,6 +199,7 @@ string_newtype!(StationCode);
 /// A vehicle registration, normalised to upper-case `A-Z0-9` (spaces and hyphens that
 /// people type are dropped): `mh 12 ab-1234` becomes `MH12AB1234`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VehicleReg(String);
 
 impl VehicleReg {
@@ -231,6 +235,7 @@ string_newtype!(VehicleReg);
 /// A phone number in E.164 (`+919876543210`). Ten-digit numbers, with or without a
 /// leading 0, are taken as Indian mobiles.
 #[derive(Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Phone(String);
 
 impl Phone {
@@ -282,6 +287,7 @@ impl fmt::Debug for Phone {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Quantity(u16);
 

@@ -1,0 +1,228 @@
+//! Settings for `gasq-cloud`: built-in defaults → TOML file → `GASQ_*` environment →
+//! command-line flags, each layer overriding the one before.
+//!
+//! `gasq-cloud default-config` prints [`Settings::default`] as TOML.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+
+/// Everything the cloud can be configured with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address the HTTP API listens on.
+    pub listen: SocketAddr,
+    /// `postgres://…` or `sqlite://…`. Default: an SQLite file under `data_dir`.
+    pub database_url: Option<String>,
+    /// Where the embedded default keeps its SQLite file and generated master key.
+    pub data_dir: PathBuf,
+    /// Base64 of 32 random bytes. Encrypts signing keys and personal data at rest.
+    /// Unset: generated once into `data_dir/master.key` (with a warning).
+    pub master_key: Option<Secret>,
+    /// The URL the outside world reaches this cloud at (Twilio signatures, links).
+    pub public_url: Option<String>,
+    /// Pool size per replica.
+    pub database_max_connections: u32,
+    pub auth: AuthSettings,
+    pub bookings: BookingSettings,
+    pub rate_limits: RateLimits,
+}
+
+/// Logins and tokens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Lifetime of an access token (JWT), seconds. At most 900.
+    pub access_token_ttl_secs: i64,
+    /// Lifetime of a refresh token, days. Each use rotates it.
+    pub refresh_token_ttl_days: i64,
+}
+
+/// Booking rules that are not per station.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BookingSettings {
+    /// How long an online booking holds its slot while the driver pays.
+    pub payment_hold_minutes: i64,
+    /// How many days ahead drivers may book.
+    pub horizon_days: i64,
+    /// How often the holds worker looks for lapsed holds and no-shows, seconds.
+    pub worker_interval_secs: u64,
+}
+
+/// Rate limits: enough to stop guessing, never in the way of a busy station.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimits {
+    /// Failed logins per account per `login_failure_window_minutes` before it is paused.
+    pub login_failures_per_account: u32,
+    pub login_failure_window_minutes: i64,
+    /// Requests to `/api/v1/auth/*` per client IP per minute.
+    pub auth_requests_per_ip_per_minute: u32,
+    /// Take the client IP from `X-Forwarded-For` (only behind a trusted load balancer).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: None,
+            data_dir: PathBuf::from("data"),
+            master_key: None,
+            public_url: None,
+            database_max_connections: 16,
+            auth: AuthSettings::default(),
+            bookings: BookingSettings::default(),
+            rate_limits: RateLimits::default(),
+        }
+    }
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_days: 30,
+        }
+    }
+}
+
+impl Default for BookingSettings {
+    fn default() -> Self {
+        Self {
+            payment_hold_minutes: 10,
+            horizon_days: 7,
+            worker_interval_secs: 5,
+        }
+    }
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            login_failures_per_account: 10,
+            login_failure_window_minutes: 15,
+            auth_requests_per_ip_per_minute: 300,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+/// Why settings could not be loaded; the message names the offending key.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Settings {
+    /// Loads defaults, then `file` (if given), then `GASQ_*` variables. Nested keys use
+    /// a double underscore: `GASQ_AUTH__ACCESS_TOKEN_TTL_SECS=600`.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        // Only this program's keys: GASQ_* also names other programs' settings (the
+        // edge's, the integrations'), which must not trip `deny_unknown_fields`.
+        let known = Self::top_level_keys();
+        figment = figment.merge(Env::prefixed("GASQ_").split("__").filter(move |key| {
+            let top = key.as_str().split('.').next().unwrap_or_default();
+            known.iter().any(|k| k == top)
+        }));
+        let settings: Settings = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn top_level_keys() -> Vec<String> {
+        match serde_json::to_value(Settings::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError(m.to_owned()));
+        if !(60..=900).contains(&self.auth.access_token_ttl_secs) {
+            return bad("auth.access_token_ttl_secs must be between 60 and 900");
+        }
+        if self.auth.refresh_token_ttl_days < 1 {
+            return bad("auth.refresh_token_ttl_days must be at least 1");
+        }
+        if self.bookings.payment_hold_minutes < 1 || self.bookings.horizon_days < 1 {
+            return bad(
+                "bookings.payment_hold_minutes and bookings.horizon_days must be at least 1",
+            );
+        }
+        if self.database_max_connections == 0 {
+            return bad("database_max_connections must be at least 1");
+        }
+        if let Some(url) = &self.database_url
+            && !(url.starts_with("postgres://")
+                || url.starts_with("postgresql://")
+                || url.starts_with("sqlite:"))
+        {
+            return bad("database_url must start with postgres://, postgresql:// or sqlite:");
+        }
+        Ok(())
+    }
+
+    /// The database URL in effect: the configured one, or the embedded SQLite file.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("gasq.sqlite").display()),
+        }
+    }
+
+    /// The defaults as a commented TOML file.
+    pub fn default_toml() -> String {
+        let body = toml::to_string_pretty(&Settings::default()).unwrap_or_default();
+        format!(
+            "# gasq-cloud configuration. Every key can also be set as GASQ_<KEY> in the\n\
+             # environment (nested: GASQ_AUTH__ACCESS_TOKEN_TTL_SECS) or by a flag.\n\
+             # database_url = \"postgres://user@host/gasq\"   # default: SQLite under data_dir\n\
+             # master_key = \"<base64 of 32 random bytes>\"    # default: generated in data_dir\n\
+             # public_url = \"https://gasq.example.com\"\n\n{body}"
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_database_is_sqlite_under_the_data_dir() {
+        let s = Settings::default();
+        assert_eq!(s.effective_database_url(), "sqlite://data/gasq.sqlite");
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "lisen = \"127.0.0.1:1\"\n").unwrap();
+        let err = Settings::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn the_default_toml_parses_back() {
+        let text = Settings::default_toml();
+        let parsed: Settings = toml::from_str(&text).unwrap();
+        assert_eq!(parsed.listen, Settings::default().listen);
+    }
+}

@@ -1,0 +1,206 @@
+//! The cloud's domain types, as the store returns them and the API speaks of them.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use gasq_shared::{BookingId, Quantity, StationCode, StationId, UserId, VehicleId, VehicleReg};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Who a user is to GasQ. Station admins and technicians act only on the stations
+/// assigned to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Driver,
+    StationAdmin,
+    Technician,
+    SuperAdmin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [
+        Role::Driver,
+        Role::StationAdmin,
+        Role::Technician,
+        Role::SuperAdmin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Driver => "driver",
+            Self::StationAdmin => "station_admin",
+            Self::Technician => "technician",
+            Self::SuperAdmin => "super_admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A booking's life (contract).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingStatus {
+    PendingPayment,
+    Confirmed,
+    Redeemed,
+    Completed,
+    Cancelled,
+    Expired,
+    NoShow,
+}
+
+impl BookingStatus {
+    pub const ALL: [BookingStatus; 7] = [
+        Self::PendingPayment,
+        Self::Confirmed,
+        Self::Redeemed,
+        Self::Completed,
+        Self::Cancelled,
+        Self::Expired,
+        Self::NoShow,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PendingPayment => "pending_payment",
+            Self::Confirmed => "confirmed",
+            Self::Redeemed => "redeemed",
+            Self::Completed => "completed",
+            Self::Cancelled => "cancelled",
+            Self::Expired => "expired",
+            Self::NoShow => "no_show",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Live bookings hold capacity in their slot.
+    pub fn is_live(self) -> bool {
+        matches!(self, Self::PendingPayment | Self::Confirmed)
+    }
+}
+
+/// How a driver pays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    Online,
+    AtStation,
+}
+
+impl PaymentMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Online => "online",
+            Self::AtStation => "at_station",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "online" => Some(Self::Online),
+            "at_station" => Some(Self::AtStation),
+            _ => None,
+        }
+    }
+}
+
+/// A CNG station and its booking policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Station {
+    pub id: StationId,
+    pub code: StationCode,
+    pub name: String,
+    pub lat: f64,
+    pub lon: f64,
+    /// Dispensers (lanes) installed.
+    pub lanes: u16,
+    /// Lanes out of service right now (faults reported by the edge, or set by an admin).
+    pub lanes_down: u16,
+    pub slot_minutes: u16,
+    /// Minutes a lane needs per vehicle, movement included.
+    pub service_minutes: u16,
+    pub timezone: chrono_tz::Tz,
+    /// Opening hours as minutes after local midnight; 0 and 1440 is open 24 hours.
+    pub open_minute: u16,
+    pub close_minute: u16,
+    pub early_grace_minutes: u16,
+    pub late_grace_minutes: u16,
+    pub price_paise_per_kg: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Station {
+    pub fn lanes_in_service(&self) -> u16 {
+        self.lanes.saturating_sub(self.lanes_down)
+    }
+}
+
+/// A driver's vehicle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vehicle {
+    pub id: VehicleId,
+    pub user_id: UserId,
+    pub registration: VehicleReg,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A booking of one slot at one station.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Booking {
+    pub id: BookingId,
+    /// Short code for SMS and the attendant (`K7M2QX9D`).
+    pub code: String,
+    pub user_id: UserId,
+    pub vehicle_id: Option<VehicleId>,
+    pub registration: Option<String>,
+    pub station_id: StationId,
+    pub slot_start: DateTime<Utc>,
+    pub slot_end: DateTime<Utc>,
+    pub quantity: Quantity,
+    pub payment_method: PaymentMethod,
+    pub status: BookingStatus,
+    pub amount_paise: Option<i64>,
+    pub payment_order_id: Option<String>,
+    pub hold_expires_at: Option<DateTime<Utc>>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A user account as stored: personal data still encrypted.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub name: String,
+    pub email_enc: Vec<u8>,
+    pub phone_enc: Option<Vec<u8>>,
+    pub password_hash: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One entry for the audit log: who did what to what, from where.
+#[derive(Debug, Clone, Default)]
+pub struct AuditEntry {
+    pub actor_id: Option<UserId>,
+    pub actor_role: Option<Role>,
+    pub action: String,
+    pub target: String,
+    pub ip: Option<String>,
+    pub detail: serde_json::Value,
+}

@@ -1,0 +1,259 @@
+//! Bookings: creation under the capacity invariant, idempotency keys, cancellation,
+//! lapsed holds and no-shows.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gasq_shared::{BookingId, UserId};
+
+use super::audit::append_audit;
+use super::rows::{self, BookingRow};
+use super::sql::{in_tx, on_pool};
+use super::{
+    BookingStore, CreateBooking, IdempotencyKey, NewBooking, SqlStore, StoreError, StoreResult,
+};
+use crate::domain::{AuditEntry, Booking, BookingStatus, codes};
+
+/// Attempts at a fresh booking code before giving up (40-bit codes: a second attempt is
+/// already a once-in-a-lifetime event).
+const CODE_ATTEMPTS: usize = 5;
+
+/// Frees the slot place a live booking held (inside the caller's transaction).
+macro_rules! release {
+    ($tx:ident, $row:expr) => {{
+        let (station, slot) = $row.slot_key();
+        sqlx::query("UPDATE slot_loads SET held = held - 1 WHERE station_id = $1 AND slot_start = $2 AND held > 0")
+            .bind(station)
+            .bind(slot)
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
+
+#[async_trait]
+impl BookingStore for SqlStore {
+    async fn create_booking(
+        &self,
+        b: NewBooking,
+        idem: Option<IdempotencyKey>,
+        audit: AuditEntry,
+    ) -> StoreResult<CreateBooking> {
+        let outcome = in_tx!(self, |tx, pg| {
+            if let Some(key) = &idem {
+                // The insert is the claim: a concurrent request with the same key waits
+                // here for ours to commit, then finds it below.
+                let claimed = sqlx::query(
+                    "INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                )
+                .bind(b.user_id.0)
+                .bind(&key.key)
+                .bind(&key.request_hash)
+                .bind(b.id.0)
+                .bind(b.now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if claimed == 0 {
+                    let (hash, booking_id): (Vec<u8>, uuid::Uuid) = sqlx::query_as(
+                        "SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+                    )
+                    .bind(b.user_id.0)
+                    .bind(&key.key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if hash != key.request_hash {
+                        return Ok(CreateBooking::KeyReused);
+                    }
+                    let row: BookingRow = sqlx::query_as("SELECT * FROM bookings WHERE id = $1")
+                        .bind(booking_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    return Ok(CreateBooking::Replayed(row.try_into()?));
+                }
+            }
+            sqlx::query(
+                "INSERT INTO slot_loads (station_id, slot_start, capacity, held) VALUES ($1, $2, $3, 0) \
+                 ON CONFLICT (station_id, slot_start) DO NOTHING",
+            )
+            .bind(i64::from(b.station_id))
+            .bind(b.slot_start)
+            .bind(i32::try_from(b.capacity).unwrap_or(i32::MAX))
+            .execute(&mut *tx)
+            .await?;
+            // IMPORTANT: invariant 1. The database takes the place only if one is free;
+            // concurrent bookings of this slot serialise on its row.
+            let took = sqlx::query(
+                "UPDATE slot_loads SET held = held + 1 WHERE station_id = $1 AND slot_start = $2 AND held < capacity",
+            )
+            .bind(i64::from(b.station_id))
+            .bind(b.slot_start)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if took == 0 {
+                return Ok(CreateBooking::SlotFull);
+            }
+            let mut inserted: Option<BookingRow> = None;
+            for _ in 0..CODE_ATTEMPTS {
+                inserted = sqlx::query_as(
+                    "INSERT INTO bookings (id, code, user_id, vehicle_id, registration, station_id, slot_start, slot_end, \
+                     quantity_centikg, payment_method, status, amount_paise, payment_order_id, hold_expires_at, \
+                     valid_from, valid_until, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) \
+                     ON CONFLICT DO NOTHING RETURNING *",
+                )
+                .bind(b.id.0)
+                .bind(codes::booking_code())
+                .bind(b.user_id.0)
+                .bind(b.vehicle_id.map(|v| v.0))
+                .bind(&b.registration)
+                .bind(i64::from(b.station_id))
+                .bind(b.slot_start)
+                .bind(b.slot_end)
+                .bind(i32::from(b.quantity.centikg()))
+                .bind(b.payment_method.as_str())
+                .bind(b.status.as_str())
+                .bind(b.amount_paise)
+                .bind(&b.payment_order_id)
+                .bind(b.hold_expires_at)
+                .bind(b.valid_from)
+                .bind(b.valid_until)
+                .bind(b.now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if inserted.is_some() {
+                    break;
+                }
+            }
+            let row = inserted
+                .ok_or_else(|| StoreError::Conflict("could not allocate a booking code".into()))?;
+            append_audit!(tx, pg, audit);
+            CreateBooking::Created(row.try_into()?)
+        });
+        Ok(outcome)
+    }
+
+    async fn booking(&self, id: BookingId) -> StoreResult<Option<Booking>> {
+        let row: Option<BookingRow> = on_pool!(self, |p| {
+            sqlx::query_as("SELECT * FROM bookings WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(p)
+                .await?
+        });
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn bookings_for_user(&self, user: UserId, limit: i64) -> StoreResult<Vec<Booking>> {
+        let rows: Vec<BookingRow> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT * FROM bookings WHERE user_id = $1 ORDER BY slot_start DESC LIMIT $2",
+            )
+            .bind(user.0)
+            .bind(limit)
+            .fetch_all(p)
+            .await?
+        });
+        rows::bookings(rows)
+    }
+
+    async fn cancel_booking(
+        &self,
+        id: BookingId,
+        now: DateTime<Utc>,
+        audit: AuditEntry,
+    ) -> StoreResult<Booking> {
+        let row: BookingRow = in_tx!(self, |tx, pg| {
+            let row: Option<BookingRow> = sqlx::query_as(
+                "UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = $2 \
+                 WHERE id = $1 AND status IN ('pending_payment', 'confirmed') RETURNING *",
+            )
+            .bind(id.0)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(row) = row else {
+                return Err(StoreError::Conflict(
+                    "only a pending or confirmed booking can be cancelled".into(),
+                ));
+            };
+            release!(tx, row);
+            append_audit!(tx, pg, audit);
+            row
+        });
+        row.try_into()
+    }
+
+    async fn expire_holds(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>> {
+        let rows: Vec<BookingRow> = in_tx!(self, |tx, pg| {
+            // SKIP LOCKED: replicas running this worker at once take disjoint rows.
+            let sql = if pg {
+                "UPDATE bookings SET status = 'expired', hold_expires_at = NULL, updated_at = $1 WHERE id IN \
+                 (SELECT id FROM bookings WHERE status = 'pending_payment' AND hold_expires_at < $1 \
+                  ORDER BY hold_expires_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING *"
+            } else {
+                "UPDATE bookings SET status = 'expired', hold_expires_at = NULL, updated_at = $1 WHERE id IN \
+                 (SELECT id FROM bookings WHERE status = 'pending_payment' AND hold_expires_at < $1 \
+                  ORDER BY hold_expires_at LIMIT $2) RETURNING *"
+            };
+            let mut rows: Vec<BookingRow> = sqlx::query_as(sql)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+            // One lock order for slot rows across all transactions: no deadlocks.
+            rows.sort_by_key(|r| r.slot_key());
+            for row in &rows {
+                release!(tx, row);
+                let entry = AuditEntry {
+                    action: "booking.hold_expired".into(),
+                    target: format!("booking:{}", row.id_for_audit()),
+                    ..AuditEntry::default()
+                };
+                append_audit!(tx, pg, entry);
+            }
+            rows
+        });
+        rows::bookings(rows)
+    }
+
+    async fn mark_no_shows(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>> {
+        let rows: Vec<BookingRow> = in_tx!(self, |tx, pg| {
+            let sql = if pg {
+                "UPDATE bookings SET status = 'no_show', updated_at = $1 WHERE id IN \
+                 (SELECT id FROM bookings WHERE status = 'confirmed' AND valid_until < $1 \
+                  ORDER BY valid_until LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING *"
+            } else {
+                "UPDATE bookings SET status = 'no_show', updated_at = $1 WHERE id IN \
+                 (SELECT id FROM bookings WHERE status = 'confirmed' AND valid_until < $1 \
+                  ORDER BY valid_until LIMIT $2) RETURNING *"
+            };
+            let rows: Vec<BookingRow> = sqlx::query_as(sql)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+            for row in &rows {
+                let entry = AuditEntry {
+                    action: "booking.no_show".into(),
+                    target: format!("booking:{}", row.id_for_audit()),
+                    ..AuditEntry::default()
+                };
+                append_audit!(tx, pg, entry);
+            }
+            rows
+        });
+        rows::bookings(rows)
+    }
+
+    async fn count_bookings_by_status(&self) -> StoreResult<Vec<(BookingStatus, i64)>> {
+        let rows: Vec<(String, i64)> = on_pool!(self, |p| {
+            sqlx::query_as("SELECT status, COUNT(*) FROM bookings GROUP BY status")
+                .fetch_all(p)
+                .await?
+        });
+        Ok(rows
+            .into_iter()
+            .filter_map(|(s, n)| BookingStatus::parse(&s).map(|st| (st, n)))
+            .collect())
+    }
+}

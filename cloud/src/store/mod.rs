@@ -1,0 +1,292 @@
+//! Persistence. [`Store`] has one method per use case, grouped in sub-traits by area;
+//! [`SqlStore`] implements them once for both backends (PostgreSQL for production,
+//! SQLite as the embedded default), chosen by the scheme of the database URL.
+//!
+//! Invariant 1 (no slot over capacity) lives here: `held` in `slot_loads` is only ever
+//! raised by a conditional `UPDATE … WHERE held < capacity` inside the booking's
+//! transaction, so the database decides, never a read-then-write in the app.
+
+mod audit;
+mod bookings;
+mod keys;
+mod postgres;
+mod rows;
+mod sql;
+mod sqlite;
+mod stations;
+mod users;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gasq_shared::{BookingId, Quantity, StationCode, StationId, UserId, VehicleId};
+
+use crate::domain::{
+    AuditEntry, Booking, BookingStatus, PaymentMethod, Role, Station, UserRecord, Vehicle,
+};
+
+pub use sql::{Backend, SqlStore};
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A user to create (personal data already encrypted and hashed by the caller).
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub id: UserId,
+    pub name: String,
+    pub email_enc: Vec<u8>,
+    pub email_hash: Vec<u8>,
+    pub phone_enc: Option<Vec<u8>>,
+    pub phone_hash: Option<Vec<u8>>,
+    pub password_hash: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A refresh token to store (only its hash).
+#[derive(Debug, Clone)]
+pub struct NewRefreshToken {
+    pub token_hash: Vec<u8>,
+    pub family_id: uuid::Uuid,
+    pub user_id: UserId,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What presenting a refresh token did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// It was valid; it is now used and its successor stored.
+    Rotated(UserId),
+    /// It had been used before: the whole family is now revoked.
+    Reused,
+    /// Unknown, expired or revoked.
+    Invalid,
+}
+
+/// A station to create.
+#[derive(Debug, Clone)]
+pub struct NewStation {
+    pub code: StationCode,
+    pub name: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub lanes: u16,
+    pub slot_minutes: u16,
+    pub service_minutes: u16,
+    pub timezone: chrono_tz::Tz,
+    pub open_minute: u16,
+    pub close_minute: u16,
+    pub early_grace_minutes: u16,
+    pub late_grace_minutes: u16,
+    pub price_paise_per_kg: i64,
+}
+
+/// A slot's live bookings against its capacity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotLoad {
+    pub slot_start: DateTime<Utc>,
+    pub capacity: u32,
+    pub held: u32,
+}
+
+/// A booking to create; `capacity` is the slot's bookable capacity now.
+#[derive(Debug, Clone)]
+pub struct NewBooking {
+    pub id: BookingId,
+    pub user_id: UserId,
+    pub vehicle_id: Option<VehicleId>,
+    pub registration: Option<String>,
+    pub station_id: StationId,
+    pub slot_start: DateTime<Utc>,
+    pub slot_end: DateTime<Utc>,
+    pub capacity: u32,
+    pub quantity: Quantity,
+    pub payment_method: PaymentMethod,
+    pub status: BookingStatus,
+    pub amount_paise: Option<i64>,
+    pub payment_order_id: Option<String>,
+    pub hold_expires_at: Option<DateTime<Utc>>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+}
+
+/// An `Idempotency-Key` and the hash of the request body it came with.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub request_hash: Vec<u8>,
+}
+
+/// What `create_booking` did.
+#[derive(Debug, Clone)]
+pub enum CreateBooking {
+    Created(Booking),
+    /// The same key and body were seen before: here is that booking.
+    Replayed(Booking),
+    /// The key was used before with a different body.
+    KeyReused,
+    SlotFull,
+}
+
+/// A token signing key as stored.
+#[derive(Debug, Clone)]
+pub struct SigningKeyRecord {
+    pub kid: u8,
+    pub public_key: [u8; 32],
+    pub private_key_enc: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+    /// The key signs from this moment (until a newer key starts signing).
+    pub signing_from: DateTime<Utc>,
+}
+
+/// One entry of the audit log as stored, with its place in the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub at_micros: i64,
+    pub actor_id: Option<UserId>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub ip: Option<String>,
+    pub detail: String,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+/// Filters for reading the audit log (newest first).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub actor_id: Option<UserId>,
+    pub target: Option<String>,
+    pub since_micros: Option<i64>,
+    pub until_micros: Option<i64>,
+    /// Entries with `seq` below this (paging backwards).
+    pub before_seq: Option<i64>,
+    pub limit: i64,
+}
+
+/// Accounts, sessions and login throttling.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Fails with `Conflict` when the e-mail or phone is taken.
+    async fn create_user(&self, user: NewUser, audit: AuditEntry) -> StoreResult<UserRecord>;
+    /// By the keyed hash of an e-mail address or a phone number.
+    async fn user_by_lookup(&self, hash: &[u8]) -> StoreResult<Option<UserRecord>>;
+    async fn user(&self, id: UserId) -> StoreResult<Option<UserRecord>>;
+    async fn assign_station(
+        &self,
+        user: UserId,
+        station: StationId,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
+    async fn user_stations(&self, user: UserId) -> StoreResult<Vec<StationId>>;
+    async fn record_login_failure(&self, account: &[u8], at: DateTime<Utc>) -> StoreResult<()>;
+    async fn login_failures_since(&self, account: &[u8], since: DateTime<Utc>) -> StoreResult<u32>;
+    async fn clear_login_failures(&self, account: &[u8]) -> StoreResult<()>;
+    async fn insert_refresh_token(&self, token: NewRefreshToken) -> StoreResult<()>;
+    /// Uses `old_hash` once and stores `new` in the same family, atomically.
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &[u8],
+        new: NewRefreshToken,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RefreshOutcome>;
+    async fn revoke_refresh_family(&self, token_hash: &[u8], now: DateTime<Utc>)
+    -> StoreResult<()>;
+}
+
+/// Stations, their slots' load, and drivers' vehicles.
+#[async_trait]
+pub trait StationStore: Send + Sync {
+    /// Fails with `Conflict` when the code is taken.
+    async fn create_station(&self, station: NewStation, audit: AuditEntry) -> StoreResult<Station>;
+    /// Saves the station as given and re-sizes the capacity of its future slots.
+    async fn update_station(
+        &self,
+        station: &Station,
+        slot_capacity: u32,
+        audit: AuditEntry,
+    ) -> StoreResult<Station>;
+    async fn station(&self, id: StationId) -> StoreResult<Option<Station>>;
+    async fn station_by_code(&self, code: &StationCode) -> StoreResult<Option<Station>>;
+    async fn stations(&self) -> StoreResult<Vec<Station>>;
+    async fn slot_loads(
+        &self,
+        station: StationId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<SlotLoad>>;
+    /// Fails with `Conflict` when the user already has this registration.
+    async fn add_vehicle(&self, vehicle: Vehicle, audit: AuditEntry) -> StoreResult<Vehicle>;
+    async fn vehicles(&self, user: UserId) -> StoreResult<Vec<Vehicle>>;
+    async fn vehicle(&self, id: VehicleId) -> StoreResult<Option<Vehicle>>;
+}
+
+/// Bookings and their life cycle.
+#[async_trait]
+pub trait BookingStore: Send + Sync {
+    async fn create_booking(
+        &self,
+        booking: NewBooking,
+        idempotency: Option<IdempotencyKey>,
+        audit: AuditEntry,
+    ) -> StoreResult<CreateBooking>;
+    async fn booking(&self, id: BookingId) -> StoreResult<Option<Booking>>;
+    async fn bookings_for_user(&self, user: UserId, limit: i64) -> StoreResult<Vec<Booking>>;
+    /// Cancels a live booking and frees its capacity; `Conflict` if it is not live.
+    async fn cancel_booking(
+        &self,
+        id: BookingId,
+        now: DateTime<Utc>,
+        audit: AuditEntry,
+    ) -> StoreResult<Booking>;
+    /// Expires payment holds that lapsed before `now`, freeing their capacity.
+    async fn expire_holds(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>>;
+    /// Marks confirmed bookings whose window ended before `now` as no-shows.
+    async fn mark_no_shows(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>>;
+    async fn count_bookings_by_status(&self) -> StoreResult<Vec<(BookingStatus, i64)>>;
+}
+
+/// Token signing keys.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
+    /// Fails with `Conflict` if the kid exists (another replica made it first).
+    async fn insert_signing_key(&self, key: SigningKeyRecord, audit: AuditEntry)
+    -> StoreResult<()>;
+}
+
+/// The hash-chained audit log.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    async fn append_audit(&self, entry: AuditEntry) -> StoreResult<()>;
+    async fn audit_entries(&self, filter: AuditFilter) -> StoreResult<Vec<AuditRecord>>;
+    /// Entries in chain order after `after_seq`, for verification.
+    async fn audit_chain(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditRecord>>;
+}
+
+/// Everything the cloud persists.
+#[async_trait]
+pub trait Store: UserStore + StationStore + BookingStore + KeyStore + AuditStore {
+    fn backend(&self) -> Backend;
+    /// A cheap round trip, for `/readyz`.
+    async fn ping(&self) -> StoreResult<()>;
+}

@@ -1,0 +1,18 @@
+//! PostgreSQL: connection pool and migrations (`migrations/cloud-postgres`).
+
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPoolOptions;
+
+use super::StoreResult;
+use super::sql::ACQUIRE_TIMEOUT;
+
+pub(super) static MIGRATOR: Migrator = sqlx::migrate!("../migrations/cloud-postgres");
+
+pub(super) async fn connect(url: &str, max_connections: u32) -> StoreResult<PgPool> {
+    Ok(PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect(url)
+        .await?)
+}

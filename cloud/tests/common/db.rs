@@ -1,0 +1,119 @@
+//! Fresh databases for tests: an SQLite file in a temp dir, or a new PostgreSQL
+//! database (created from `GASQ_TEST_DATABASE_URL`, dropped afterwards).
+
+use std::sync::Arc;
+
+use gasq_cloud::store::{SqlStore, Store};
+
+/// The PostgreSQL server to create test databases on, if any.
+pub fn pg_admin_url() -> Option<String> {
+    std::env::var("GASQ_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// A database that lives as long as this value.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    drop_pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("gasq.sqlite").display());
+        Self {
+            url,
+            _dir: Some(dir),
+            drop_pg: None,
+        }
+    }
+
+    /// `None` (and a note on stderr) when no PostgreSQL is configured.
+    pub async fn postgres() -> Option<Self> {
+        let Some(admin) = pg_admin_url() else {
+            eprintln!(
+                "GASQ_TEST_DATABASE_URL is not set: skipping the PostgreSQL run of this test"
+            );
+            return None;
+        };
+        let name = format!("gasq_t_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+            .await
+            .expect("connect to PostgreSQL");
+        sqlx::Executor::execute(
+            &mut conn,
+            sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
+        )
+        .await
+        .expect("create test database");
+        let base = admin
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_owned())
+            .expect("URL has a database path");
+        let url = format!("{base}/{name}");
+        Some(Self {
+            url,
+            _dir: None,
+            drop_pg: Some((admin, name)),
+        })
+    }
+
+    pub async fn store(&self) -> Arc<dyn Store> {
+        Arc::new(
+            SqlStore::connect(&self.url, 16)
+                .await
+                .expect("connect store"),
+        )
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.drop_pg.take() else {
+            return;
+        };
+        // Drop runs outside async: use a small runtime on a plain thread.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                if let Ok(mut conn) =
+                    <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await
+                {
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(sql)).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Runs a store test against SQLite, and against PostgreSQL when configured.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let db = $crate::common::db::TestDb::sqlite();
+                    super::$name(db.store().await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let Some(db) = $crate::common::db::TestDb::postgres().await else { return };
+                    super::$name(db.store().await).await;
+                }
+            )*
+        }
+    };
+}

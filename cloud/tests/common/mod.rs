@@ -1,0 +1,4 @@
+//! Helpers shared by the cloud's integration tests.
+#![allow(dead_code, clippy::unwrap_used)]
+
+pub mod db;

@@ -1,0 +1,436 @@
+//! The store's behaviour, identical on SQLite and PostgreSQL. Each test runs on both
+//! (PostgreSQL when `GASQ_TEST_DATABASE_URL` is set, as `.ci/run` does).
+
+#![allow(clippy::unwrap_used)] // a panic in a test is a failed assertion
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use gasq_cloud::audit::ChainVerifier;
+use gasq_cloud::domain::{AuditEntry, BookingStatus, PaymentMethod, Role, Station};
+use gasq_cloud::store::{
+    CreateBooking, IdempotencyKey, NewBooking, NewRefreshToken, NewStation, NewUser,
+    RefreshOutcome, Store, StoreError,
+};
+use gasq_shared::{BookingId, Quantity, StationCode, UserId};
+
+on_both_backends!(
+    fifty_concurrent_bookings_fill_a_slot_exactly_to_capacity,
+    an_idempotency_key_replays_the_same_booking_and_refuses_another_body,
+    concurrent_requests_with_one_key_make_one_booking,
+    cancelling_frees_the_place_once,
+    lapsed_payment_holds_expire_and_free_their_place,
+    a_second_account_with_the_same_email_is_a_conflict,
+    a_reused_refresh_token_revokes_its_family,
+    a_duplicate_station_code_is_a_conflict,
+    lowering_lanes_resizes_future_slots,
+    every_change_is_in_an_unbroken_audit_chain,
+);
+
+fn audit(action: &str) -> AuditEntry {
+    AuditEntry {
+        action: action.into(),
+        target: "test".into(),
+        ..AuditEntry::default()
+    }
+}
+
+async fn station(store: &Arc<dyn Store>, code: &str, lanes: u16) -> Station {
+    let new = NewStation {
+        code: StationCode::parse(code).unwrap(),
+        name: format!("Station {code}"),
+        lat: 19.07,
+        lon: 72.87,
+        lanes,
+        slot_minutes: 15,
+        service_minutes: 4,
+        timezone: chrono_tz::Asia::Kolkata,
+        open_minute: 0,
+        close_minute: 1440,
+        early_grace_minutes: 15,
+        late_grace_minutes: 30,
+        price_paise_per_kg: 7_600,
+    };
+    store
+        .create_station(new, audit("station.create"))
+        .await
+        .unwrap()
+}
+
+async fn user(store: &Arc<dyn Store>, tag: &str) -> UserId {
+    let u = NewUser {
+        id: UserId::new(),
+        name: tag.into(),
+        email_enc: tag.as_bytes().to_vec(),
+        email_hash: format!("email:{tag}").into_bytes(),
+        phone_enc: None,
+        phone_hash: None,
+        password_hash: "x".into(),
+        role: Role::Driver,
+        created_at: Utc::now(),
+    };
+    store
+        .create_user(u, audit("user.register"))
+        .await
+        .unwrap()
+        .id
+}
+
+fn next_slot() -> DateTime<Utc> {
+    Utc::now().duration_trunc(Duration::minutes(15)).unwrap() + Duration::hours(2)
+}
+
+fn booking(user: UserId, station: &Station, slot: DateTime<Utc>, capacity: u32) -> NewBooking {
+    let now = Utc::now();
+    NewBooking {
+        id: BookingId::new(),
+        user_id: user,
+        vehicle_id: None,
+        registration: Some("MH12AB1234".into()),
+        station_id: station.id,
+        slot_start: slot,
+        slot_end: slot + Duration::minutes(15),
+        capacity,
+        quantity: Quantity::from_centikg(800),
+        payment_method: PaymentMethod::AtStation,
+        status: BookingStatus::Confirmed,
+        amount_paise: None,
+        payment_order_id: None,
+        hold_expires_at: None,
+        valid_from: slot - Duration::minutes(15),
+        valid_until: slot + Duration::minutes(45),
+        now,
+    }
+}
+
+async fn fifty_concurrent_bookings_fill_a_slot_exactly_to_capacity(store: Arc<dyn Store>) {
+    let s = station(&store, "MUM-0001", 2).await;
+    let slot = next_slot();
+    let mut drivers = Vec::new();
+    for i in 0..60 {
+        drivers.push(user(&store, &format!("d{i}")).await);
+    }
+    // All 60 start together, so the database (not luck) decides who gets the 7 places.
+    let start = Arc::new(tokio::sync::Barrier::new(drivers.len()));
+    let mut tasks = Vec::new();
+    for driver in drivers {
+        let (store, start) = (store.clone(), start.clone());
+        let b = booking(driver, &s, slot, 7);
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            store.create_booking(b, None, audit("booking.create")).await
+        }));
+    }
+    let mut created = 0;
+    let mut full = 0;
+    for t in tasks {
+        match t.await.unwrap().unwrap() {
+            CreateBooking::Created(_) => created += 1,
+            CreateBooking::SlotFull => full += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((created, full), (7, 53));
+    let loads = store
+        .slot_loads(s.id, slot, slot + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(loads[0].held, 7);
+}
+
+async fn an_idempotency_key_replays_the_same_booking_and_refuses_another_body(
+    store: Arc<dyn Store>,
+) {
+    let s = station(&store, "MUM-0002", 2).await;
+    let driver = user(&store, "idem").await;
+    let key = |h: &[u8]| {
+        Some(IdempotencyKey {
+            key: "k-1".into(),
+            request_hash: h.to_vec(),
+        })
+    };
+    let first = store
+        .create_booking(
+            booking(driver, &s, next_slot(), 7),
+            key(b"body-a"),
+            audit("b"),
+        )
+        .await
+        .unwrap();
+    let CreateBooking::Created(first) = first else {
+        panic!("{first:?}")
+    };
+    let again = store
+        .create_booking(
+            booking(driver, &s, next_slot(), 7),
+            key(b"body-a"),
+            audit("b"),
+        )
+        .await
+        .unwrap();
+    let CreateBooking::Replayed(again) = again else {
+        panic!("{again:?}")
+    };
+    assert_eq!(again.id, first.id);
+    let other = store
+        .create_booking(
+            booking(driver, &s, next_slot(), 7),
+            key(b"body-b"),
+            audit("b"),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(other, CreateBooking::KeyReused));
+    let loads = store
+        .slot_loads(s.id, next_slot(), next_slot() + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(loads[0].held, 1, "a replay must not take a second place");
+}
+
+async fn concurrent_requests_with_one_key_make_one_booking(store: Arc<dyn Store>) {
+    let s = station(&store, "MUM-0003", 4).await;
+    let driver = user(&store, "race").await;
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let store = store.clone();
+        let b = booking(driver, &s, next_slot(), 15);
+        let key = Some(IdempotencyKey {
+            key: "same".into(),
+            request_hash: b"same-body".to_vec(),
+        });
+        tasks.push(tokio::spawn(async move {
+            store.create_booking(b, key, audit("b")).await
+        }));
+    }
+    let mut ids = std::collections::HashSet::new();
+    for t in tasks {
+        match t.await.unwrap().unwrap() {
+            CreateBooking::Created(b) | CreateBooking::Replayed(b) => ids.insert(b.id),
+            other => panic!("unexpected {other:?}"),
+        };
+    }
+    assert_eq!(ids.len(), 1);
+}
+
+async fn cancelling_frees_the_place_once(store: Arc<dyn Store>) {
+    let s = station(&store, "MUM-0004", 1).await;
+    let slot = next_slot();
+    let a = user(&store, "a").await;
+    let CreateBooking::Created(b) = store
+        .create_booking(booking(a, &s, slot, 1), None, audit("b"))
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert!(matches!(
+        store
+            .create_booking(booking(a, &s, slot, 1), None, audit("b"))
+            .await
+            .unwrap(),
+        CreateBooking::SlotFull
+    ));
+    let cancelled = store
+        .cancel_booking(b.id, Utc::now(), audit("booking.cancel"))
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status, BookingStatus::Cancelled);
+    let err = store
+        .cancel_booking(b.id, Utc::now(), audit("booking.cancel"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)));
+    let loads = store
+        .slot_loads(s.id, slot, slot + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(loads[0].held, 0);
+    assert!(matches!(
+        store
+            .create_booking(booking(a, &s, slot, 1), None, audit("b"))
+            .await
+            .unwrap(),
+        CreateBooking::Created(_)
+    ));
+}
+
+async fn lapsed_payment_holds_expire_and_free_their_place(store: Arc<dyn Store>) {
+    let s = station(&store, "MUM-0005", 1).await;
+    let slot = next_slot();
+    let a = user(&store, "payer").await;
+    let mut b = booking(a, &s, slot, 1);
+    b.payment_method = PaymentMethod::Online;
+    b.status = BookingStatus::PendingPayment;
+    b.hold_expires_at = Some(Utc::now() + Duration::minutes(10));
+    let CreateBooking::Created(held) = store.create_booking(b, None, audit("b")).await.unwrap()
+    else {
+        panic!()
+    };
+    assert!(
+        store
+            .expire_holds(Utc::now(), 100)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not lapsed yet"
+    );
+    let expired = store
+        .expire_holds(Utc::now() + Duration::minutes(11), 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        expired.iter().map(|b| b.id).collect::<Vec<_>>(),
+        vec![held.id]
+    );
+    assert_eq!(
+        store.booking(held.id).await.unwrap().unwrap().status,
+        BookingStatus::Expired
+    );
+    assert!(
+        store
+            .expire_holds(Utc::now() + Duration::minutes(11), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let loads = store
+        .slot_loads(s.id, slot, slot + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(loads[0].held, 0);
+}
+
+async fn a_second_account_with_the_same_email_is_a_conflict(store: Arc<dyn Store>) {
+    user(&store, "dup").await;
+    let u = NewUser {
+        id: UserId::new(),
+        name: "dup".into(),
+        email_enc: vec![1],
+        email_hash: b"email:dup".to_vec(),
+        phone_enc: None,
+        phone_hash: None,
+        password_hash: "x".into(),
+        role: Role::Driver,
+        created_at: Utc::now(),
+    };
+    assert!(matches!(
+        store.create_user(u, audit("u")).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn a_reused_refresh_token_revokes_its_family(store: Arc<dyn Store>) {
+    let u = user(&store, "refresh").await;
+    let now = Utc::now();
+    let token = |h: &[u8]| NewRefreshToken {
+        token_hash: h.to_vec(),
+        family_id: uuid::Uuid::nil(),
+        user_id: u,
+        issued_at: now,
+        expires_at: now + Duration::days(1),
+    };
+    store.insert_refresh_token(token(b"t1")).await.unwrap();
+    assert_eq!(
+        store
+            .rotate_refresh_token(b"t1", token(b"t2"), now)
+            .await
+            .unwrap(),
+        RefreshOutcome::Rotated(u)
+    );
+    assert_eq!(
+        store
+            .rotate_refresh_token(b"t1", token(b"t3"), now)
+            .await
+            .unwrap(),
+        RefreshOutcome::Reused
+    );
+    assert_eq!(
+        store
+            .rotate_refresh_token(b"t2", token(b"t4"), now)
+            .await
+            .unwrap(),
+        RefreshOutcome::Invalid
+    );
+    assert_eq!(
+        store
+            .rotate_refresh_token(b"nope", token(b"t5"), now)
+            .await
+            .unwrap(),
+        RefreshOutcome::Invalid
+    );
+}
+
+async fn a_duplicate_station_code_is_a_conflict(store: Arc<dyn Store>) {
+    station(&store, "DEL-0001", 2).await;
+    let again = NewStation {
+        code: StationCode::parse("DEL-0001").unwrap(),
+        name: "again".into(),
+        lat: 0.0,
+        lon: 0.0,
+        lanes: 1,
+        slot_minutes: 15,
+        service_minutes: 4,
+        timezone: chrono_tz::Asia::Kolkata,
+        open_minute: 0,
+        close_minute: 1440,
+        early_grace_minutes: 15,
+        late_grace_minutes: 30,
+        price_paise_per_kg: 1,
+    };
+    assert!(matches!(
+        store.create_station(again, audit("s")).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn lowering_lanes_resizes_future_slots(store: Arc<dyn Store>) {
+    let mut s = station(&store, "PUN-0001", 2).await;
+    let slot = next_slot();
+    let a = user(&store, "lanes").await;
+    store
+        .create_booking(booking(a, &s, slot, 7), None, audit("b"))
+        .await
+        .unwrap();
+    s.lanes = 1;
+    let saved = store
+        .update_station(&s, 3, audit("station.update"))
+        .await
+        .unwrap();
+    assert_eq!(saved.lanes, 1);
+    let loads = store
+        .slot_loads(s.id, slot, slot + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!((loads[0].capacity, loads[0].held), (3, 1));
+}
+
+async fn every_change_is_in_an_unbroken_audit_chain(store: Arc<dyn Store>) {
+    let s = station(&store, "BLR-0001", 1).await;
+    let a = user(&store, "audited").await;
+    store
+        .create_booking(
+            booking(a, &s, next_slot(), 7),
+            None,
+            audit("booking.create"),
+        )
+        .await
+        .unwrap();
+    let chain = store.audit_chain(0, 1000).await.unwrap();
+    let actions: Vec<&str> = chain.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["station.create", "user.register", "booking.create"]
+    );
+    let mut verifier = ChainVerifier::default();
+    for r in &chain {
+        verifier.check(r).unwrap();
+    }
+    let mut tampered = chain[1].clone();
+    tampered.detail = "{\"edited\":true}".into();
+    let mut verifier = ChainVerifier::default();
+    verifier.check(&chain[0]).unwrap();
+    assert!(verifier.check(&tampered).is_err());
+}
