@@ -1,0 +1,128 @@
+//! The bridge's configuration (contract keys in DESIGN.md "Programs and configuration"):
+//! `station`, `[mqtt]`, and one table array per device kind — `[[scanner]]`,
+//! `[[dispenser]]`, `[[camera]]`, `[[display]]`, `[[gate]]`.
+//!
+//! Unknown keys are refused (a typo such as `baudrate` must not silently fall back to
+//! 9600). [`load`] layers defaults → TOML → `GASQ_*` environment → flags; [`validate`]
+//! then checks what serde cannot (unique ports, one dispenser per lane, URLs).
+
+mod devices;
+mod duration;
+mod load;
+mod serial;
+#[cfg(test)]
+mod tests;
+mod validate;
+
+use std::fmt;
+
+use gasq_shared::StationCode;
+use serde::{Deserialize, Serialize};
+
+pub use devices::{
+    CameraConfig, DispenserConfig, DispenserProtocol, DisplayConfig, ReadFunction, RegisterMap,
+    ScannerConfig, StatusCodes,
+};
+pub use duration::Span;
+pub use load::{ConfigError, Overrides, load, parse_str};
+pub use serial::{FlowControl, Parity, SerialSettings, Terminator};
+pub use validate::validate;
+
+/// The commented example printed by `gasq-bridge default-config`.
+pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
+
+/// Everything `gasq-bridge run` needs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The station code; it names every topic (`gasq/{station}/...`).
+    pub station: StationCode,
+    #[serde(default)]
+    pub mqtt: MqttConfig,
+    #[serde(default)]
+    pub scanner: Vec<ScannerConfig>,
+    #[serde(default)]
+    pub dispenser: Vec<DispenserConfig>,
+    #[serde(default)]
+    pub camera: Vec<CameraConfig>,
+    #[serde(default)]
+    pub display: Vec<DisplayConfig>,
+    #[serde(default)]
+    pub gate: Vec<DisplayConfig>,
+}
+
+/// The station-bus connection.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttConfig {
+    /// `mqtt://HOST:PORT` (port 1883 when left out).
+    #[serde(default = "default_url")]
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    /// Defaults to `gasq-bridge-{station}`; give each bridge on one broker its own.
+    pub client_id: Option<String>,
+    /// Messages kept while the broker is away; beyond this the oldest are dropped.
+    #[serde(default = "default_buffer")]
+    pub buffer: usize,
+    #[serde(default = "default_keep_alive")]
+    pub keep_alive: Span,
+    /// First wait before reconnecting; doubles up to `reconnect_max` (with jitter).
+    #[serde(default = "default_reconnect_min")]
+    pub reconnect_min: Span,
+    #[serde(default = "default_reconnect_max")]
+    pub reconnect_max: Span,
+}
+
+impl Default for MqttConfig {
+    fn default() -> Self {
+        Self {
+            url: default_url(),
+            username: None,
+            password: None,
+            client_id: None,
+            buffer: default_buffer(),
+            keep_alive: default_keep_alive(),
+            reconnect_min: default_reconnect_min(),
+            reconnect_max: default_reconnect_max(),
+        }
+    }
+}
+
+fn default_url() -> String {
+    "mqtt://127.0.0.1:1883".into()
+}
+fn default_buffer() -> usize {
+    1000
+}
+fn default_keep_alive() -> Span {
+    Span::secs(10)
+}
+fn default_reconnect_min() -> Span {
+    Span::millis(200)
+}
+fn default_reconnect_max() -> Span {
+    Span::secs(10)
+}
+
+/// A password or other secret: `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}

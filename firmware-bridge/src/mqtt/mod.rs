@@ -1,0 +1,190 @@
+//! The station-bus client: publishes scans and dispenser events at QoS 1 through a
+//! bounded [`outbox::Outbox`], and hands incoming publishes (verdicts) to the router.
+//!
+//! Exactly one task owns rumqttc's event loop ([`session`]) and with it the reconnect
+//! policy. Publishing is a plain function call ([`Bus::publish`]) so the serial threads
+//! can publish without touching the async runtime.
+
+mod address;
+mod outbox;
+mod session;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rumqttc::{AsyncClient, MqttOptions, QoS};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use address::BrokerAddress;
+pub use outbox::{Message, Outbox, OutboxStats, Sink};
+
+use crate::config::MqttConfig;
+
+/// Unacknowledged publishes at a time (also rumqttc's inflight limit).
+const WINDOW: usize = 32;
+/// Incoming publishes waiting for the router before new ones are dropped.
+const INCOMING_CAPACITY: usize = 256;
+/// The largest packet accepted or sent (scans are at most 4 KiB, verdicts smaller).
+const MAX_PACKET: usize = 64 * 1024;
+
+/// How to reach the bus and what to subscribe to.
+#[derive(Debug, Clone)]
+pub struct BusSettings {
+    pub address: BrokerAddress,
+    pub client_id: String,
+    pub credentials: Option<(String, String)>,
+    pub buffer: usize,
+    pub keep_alive: Duration,
+    pub reconnect_min: Duration,
+    pub reconnect_max: Duration,
+    /// Topic filters subscribed at QoS 1 on every (re)connect.
+    pub subscriptions: Vec<String>,
+}
+
+impl BusSettings {
+    /// From the `[mqtt]` section (already validated).
+    pub fn from_config(mqtt: &MqttConfig, default_client_id: String) -> Result<Self, String> {
+        Ok(Self {
+            address: BrokerAddress::parse(&mqtt.url)?,
+            client_id: mqtt.client_id.clone().unwrap_or(default_client_id),
+            credentials: mqtt.username.clone().map(|user| {
+                let password = mqtt.password.as_ref().map(|p| p.expose().to_owned());
+                (user, password.unwrap_or_default())
+            }),
+            buffer: mqtt.buffer,
+            keep_alive: mqtt.keep_alive.get(),
+            reconnect_min: mqtt.reconnect_min.get(),
+            reconnect_max: mqtt.reconnect_max.get(),
+            subscriptions: Vec::new(),
+        })
+    }
+}
+
+/// A publish that arrived from the bus.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub topic: String,
+    pub payload: Vec<u8>,
+    /// Retained messages are old news (a verdict replayed on subscribe is not a new one).
+    pub retain: bool,
+}
+
+/// Counters of the bus connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BusStats {
+    pub outbox: OutboxStats,
+    pub connected: bool,
+    /// Successful connections after the first.
+    pub reconnects: u64,
+    /// Incoming publishes dropped because the router was behind.
+    pub incoming_dropped: u64,
+}
+
+struct Shared {
+    outbox: Mutex<Outbox>,
+    client: ClientSink,
+    connects: AtomicU64,
+    incoming_dropped: AtomicU64,
+}
+
+impl Shared {
+    fn outbox(&self) -> MutexGuard<'_, Outbox> {
+        // A panic elsewhere while holding the lock leaves consistent data; keep going.
+        self.outbox.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+struct ClientSink(AsyncClient);
+
+impl Sink for ClientSink {
+    fn offer(&self, m: &Message) -> bool {
+        self.0
+            .try_publish(m.topic.clone(), QoS::AtLeastOnce, false, m.payload.clone())
+            .is_ok()
+    }
+}
+
+/// A handle for publishing; cheap to clone, usable from any thread.
+#[derive(Clone)]
+pub struct Bus {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Bus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bus").field("stats", &self.stats()).finish()
+    }
+}
+
+impl Bus {
+    /// Queues a QoS 1 publish; never blocks, never fails (when the buffer is full the
+    /// oldest message is dropped and counted).
+    pub fn publish(&self, topic: impl Into<String>, payload: impl Into<Vec<u8>>) {
+        let message = Message {
+            topic: topic.into(),
+            payload: payload.into(),
+        };
+        let shared = &self.shared;
+        shared.outbox().push(message, &shared.client);
+    }
+
+    pub fn stats(&self) -> BusStats {
+        let outbox = self.shared.outbox();
+        BusStats {
+            outbox: outbox.stats(),
+            connected: outbox.is_connected(),
+            reconnects: self
+                .shared
+                .connects
+                .load(Ordering::Relaxed)
+                .saturating_sub(1),
+            incoming_dropped: self.shared.incoming_dropped.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Starts the event-loop task. It runs until `shutdown`, then flushes what it can for
+/// up to two seconds and disconnects.
+pub fn start(
+    settings: BusSettings,
+    shutdown: CancellationToken,
+) -> (Bus, mpsc::Receiver<Incoming>, JoinHandle<()>) {
+    let mut options = MqttOptions::new(
+        settings.client_id.clone(),
+        settings.address.host.clone(),
+        settings.address.port,
+    );
+    options
+        .set_keep_alive(settings.keep_alive)
+        .set_clean_session(true)
+        .set_inflight(WINDOW as u16)
+        .set_max_packet_size(MAX_PACKET, MAX_PACKET);
+    if let Some((user, password)) = &settings.credentials {
+        options.set_credentials(user.clone(), password.clone());
+    }
+    let (client, mut eventloop) = AsyncClient::new(options, WINDOW * 2 + 16);
+    let mut network = rumqttc::NetworkOptions::new();
+    // IMPORTANT: rumqttc leaves Nagle on; with it every QoS 1 round trip costs ~40 ms.
+    network.set_tcp_nodelay(true);
+    network.set_connection_timeout(5);
+    eventloop.set_network_options(network);
+
+    let shared = Arc::new(Shared {
+        outbox: Mutex::new(Outbox::new(settings.buffer, WINDOW)),
+        client: ClientSink(client),
+        connects: AtomicU64::new(0),
+        incoming_dropped: AtomicU64::new(0),
+    });
+    let (tx, rx) = mpsc::channel(INCOMING_CAPACITY);
+    let task = tokio::spawn(session::own_event_loop(
+        eventloop,
+        Arc::clone(&shared),
+        settings,
+        tx,
+        shutdown,
+    ));
+    (Bus { shared }, rx, task)
+}

@@ -1,0 +1,255 @@
+//! The bounded local buffer in front of the broker, and the bookkeeping that makes QoS 1
+//! survive reconnects.
+//!
+//! rumqttc forgets unacknowledged publishes when a new session starts (clean session),
+//! so the outbox keeps every message until its PUBACK: messages wait in `queue`, at most
+//! `window` of them are handed to rumqttc at a time (`handed` until rumqttc gives them a
+//! packet id, then `inflight`), and on a disconnect everything not acknowledged goes back
+//! to the front of the queue in its original order. When the queue is over `capacity`
+//! the oldest message is dropped and counted.
+//!
+//! Pure logic: the [`Sink`] is rumqttc in production and a vector in the unit tests.
+
+use std::collections::{HashMap, VecDeque};
+
+/// One message for the bus (always published at QoS 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub topic: String,
+    pub payload: Vec<u8>,
+}
+
+/// Where the outbox hands messages; `false` means "not taken, keep it".
+pub trait Sink {
+    fn offer(&self, message: &Message) -> bool;
+}
+
+/// Counters of the outbox, for logs and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxStats {
+    /// Acknowledged by the broker.
+    pub acked: u64,
+    /// Dropped because the buffer was full (the oldest go first).
+    pub dropped: u64,
+    /// Waiting for the broker, not yet handed to the client.
+    pub queued: usize,
+    /// Handed to the client, not yet acknowledged.
+    pub in_flight: usize,
+}
+
+#[derive(Debug)]
+struct Entry {
+    seq: u64,
+    message: Message,
+}
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct Outbox {
+    queue: VecDeque<Entry>,
+    handed: VecDeque<Entry>,
+    inflight: HashMap<u16, Entry>,
+    capacity: usize,
+    window: usize,
+    connected: bool,
+    next_seq: u64,
+    acked: u64,
+    dropped: u64,
+}
+
+impl Outbox {
+    /// `capacity` bounds the queue; `window` bounds what is handed over unacknowledged.
+    pub fn new(capacity: usize, window: usize) -> Self {
+        Self {
+            queue: VecDeque::new(),
+            handed: VecDeque::new(),
+            inflight: HashMap::new(),
+            capacity: capacity.max(1),
+            window: window.max(1),
+            connected: false,
+            next_seq: 0,
+            acked: 0,
+            dropped: 0,
+        }
+    }
+
+    pub fn stats(&self) -> OutboxStats {
+        OutboxStats {
+            acked: self.acked,
+            dropped: self.dropped,
+            queued: self.queue.len(),
+            in_flight: self.handed.len() + self.inflight.len(),
+        }
+    }
+
+    /// Nothing waiting and nothing unacknowledged.
+    pub fn is_idle(&self) -> bool {
+        self.queue.is_empty() && self.handed.is_empty() && self.inflight.is_empty()
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.connected
+    }
+
+    /// Adds a message; it goes straight to the sink when connected and there is room.
+    pub fn push(&mut self, message: Message, sink: &dyn Sink) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.queue.push_back(Entry { seq, message });
+        self.trim();
+        self.pump(sink);
+    }
+
+    /// The broker accepted the connection: start handing messages over.
+    pub fn connected(&mut self, sink: &dyn Sink) {
+        self.connected = true;
+        self.pump(sink);
+    }
+
+    /// The connection is gone: everything unacknowledged waits again, oldest first.
+    pub fn disconnected(&mut self) {
+        self.connected = false;
+        let mut back: Vec<Entry> = self.inflight.drain().map(|(_, e)| e).collect();
+        back.extend(self.handed.drain(..));
+        back.sort_by_key(|e| e.seq);
+        for entry in back.into_iter().rev() {
+            self.queue.push_front(entry);
+        }
+        self.trim();
+    }
+
+    /// The client wrote the next handed message with packet id `pkid`.
+    pub fn sent(&mut self, pkid: u16) {
+        if let Some(entry) = self.handed.pop_front() {
+            self.inflight.insert(pkid, entry);
+        }
+    }
+
+    /// The broker acknowledged `pkid`; returns whether it was ours.
+    pub fn acked(&mut self, pkid: u16, sink: &dyn Sink) -> bool {
+        let ours = self.inflight.remove(&pkid).is_some();
+        if ours {
+            self.acked += 1;
+        }
+        self.pump(sink);
+        ours
+    }
+
+    fn pump(&mut self, sink: &dyn Sink) {
+        while self.connected && self.handed.len() + self.inflight.len() < self.window {
+            let Some(entry) = self.queue.pop_front() else {
+                break;
+            };
+            if sink.offer(&entry.message) {
+                self.handed.push_back(entry);
+            } else {
+                self.queue.push_front(entry);
+                break;
+            }
+        }
+    }
+
+    fn trim(&mut self) {
+        while self.queue.len() > self.capacity {
+            self.queue.pop_front();
+            self.dropped += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Recorder {
+        taken: RefCell<Vec<String>>,
+        refuse: bool,
+    }
+
+    impl Sink for Recorder {
+        fn offer(&self, m: &Message) -> bool {
+            if !self.refuse {
+                self.taken.borrow_mut().push(m.topic.clone());
+            }
+            !self.refuse
+        }
+    }
+
+    fn msg(n: usize) -> Message {
+        Message {
+            topic: format!("t{n}"),
+            payload: vec![],
+        }
+    }
+
+    #[test]
+    fn while_disconnected_messages_wait_and_the_oldest_are_dropped_when_full() {
+        let sink = Recorder::default();
+        let mut outbox = Outbox::new(3, 10);
+        for n in 0..5 {
+            outbox.push(msg(n), &sink);
+        }
+        assert!(sink.taken.borrow().is_empty());
+        assert_eq!(outbox.stats().dropped, 2);
+        outbox.connected(&sink);
+        assert_eq!(*sink.taken.borrow(), ["t2", "t3", "t4"]);
+    }
+
+    #[test]
+    fn at_most_a_window_of_messages_is_unacknowledged() {
+        let sink = Recorder::default();
+        let mut outbox = Outbox::new(100, 2);
+        outbox.connected(&sink);
+        for n in 0..4 {
+            outbox.push(msg(n), &sink);
+        }
+        assert_eq!(sink.taken.borrow().len(), 2);
+        outbox.sent(1);
+        outbox.sent(2);
+        assert!(outbox.acked(1, &sink));
+        assert_eq!(*sink.taken.borrow(), ["t0", "t1", "t2"]);
+        assert_eq!(outbox.stats().acked, 1);
+    }
+
+    #[test]
+    fn unacknowledged_messages_are_sent_again_in_order_after_a_reconnect() {
+        let sink = Recorder::default();
+        let mut outbox = Outbox::new(100, 10);
+        outbox.connected(&sink);
+        for n in 0..3 {
+            outbox.push(msg(n), &sink);
+        }
+        outbox.sent(7);
+        outbox.sent(8);
+        outbox.acked(8, &sink); // t1 made it; t0 (pkid 7) and t2 (never sent) did not
+        outbox.disconnected();
+        outbox.push(msg(3), &sink);
+        sink.taken.borrow_mut().clear();
+        outbox.connected(&sink);
+        assert_eq!(*sink.taken.borrow(), ["t0", "t2", "t3"]);
+    }
+
+    #[test]
+    fn a_sink_that_refuses_leaves_the_message_queued() {
+        let sink = Recorder {
+            refuse: true,
+            ..Recorder::default()
+        };
+        let mut outbox = Outbox::new(10, 10);
+        outbox.connected(&sink);
+        outbox.push(msg(0), &sink);
+        assert_eq!(outbox.stats().queued, 1);
+        assert!(!outbox.is_idle());
+    }
+
+    #[test]
+    fn an_unknown_ack_is_not_counted() {
+        let sink = Recorder::default();
+        let mut outbox = Outbox::new(10, 10);
+        assert!(!outbox.acked(42, &sink));
+        assert_eq!(outbox.stats().acked, 0);
+    }
+}

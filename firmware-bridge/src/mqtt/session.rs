@@ -1,0 +1,153 @@
+//! The one task that polls rumqttc's event loop. It owns the reconnect policy (jittered
+//! exponential backoff), re-subscribes on every connection, tells the outbox about
+//! packet ids and acknowledgements, and forwards incoming publishes.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use rumqttc::{ConnectionError, Event, EventLoop, Outgoing, Packet, QoS};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::{BusSettings, Incoming, Shared};
+use crate::backoff::Backoff;
+
+/// How long a shutdown waits for unacknowledged messages.
+const DRAIN_FOR: Duration = Duration::from_secs(2);
+
+pub(super) async fn own_event_loop(
+    mut eventloop: EventLoop,
+    shared: Arc<Shared>,
+    settings: BusSettings,
+    incoming: mpsc::Sender<Incoming>,
+    shutdown: CancellationToken,
+) {
+    let mut backoff = Backoff::new(settings.reconnect_min, settings.reconnect_max);
+    let mut failures: u64 = 0;
+    loop {
+        let event = tokio::select! {
+            () = shutdown.cancelled() => break,
+            event = eventloop.poll() => event,
+        };
+        match event {
+            Ok(event) => {
+                if matches!(event, Event::Incoming(Packet::ConnAck(_))) {
+                    backoff.reset();
+                    failures = 0;
+                    on_connected(&mut eventloop, &shared, &settings);
+                } else {
+                    handle(event, &shared, &incoming);
+                }
+            }
+            Err(error) => {
+                on_disconnected(&mut eventloop, &shared, &settings, &error, failures);
+                failures += 1;
+                let wait = backoff.next_wait();
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = tokio::time::sleep(wait) => {}
+                }
+            }
+        }
+    }
+    drain(&mut eventloop, &shared, &incoming).await;
+}
+
+fn on_connected(eventloop: &mut EventLoop, shared: &Shared, settings: &BusSettings) {
+    // Our outbox re-sends what was unacknowledged; rumqttc must not send it twice.
+    eventloop.pending.clear();
+    let n = shared.connects.fetch_add(1, Ordering::Relaxed);
+    for filter in &settings.subscriptions {
+        if let Err(e) = shared
+            .client
+            .0
+            .try_subscribe(filter.clone(), QoS::AtLeastOnce)
+        {
+            tracing::warn!(%filter, error = %e, "could not subscribe");
+        }
+    }
+    let mut outbox = shared.outbox();
+    outbox.connected(&shared.client);
+    let stats = outbox.stats();
+    tracing::info!(
+        broker = %settings.address,
+        reconnect = n > 0,
+        queued = stats.queued + stats.in_flight,
+        dropped = stats.dropped,
+        "connected to the station bus"
+    );
+}
+
+fn on_disconnected(
+    eventloop: &mut EventLoop,
+    shared: &Shared,
+    settings: &BusSettings,
+    error: &ConnectionError,
+    failures: u64,
+) {
+    let mut outbox = shared.outbox();
+    let was_connected = outbox.is_connected();
+    outbox.disconnected();
+    // IMPORTANT: publishes handed to rumqttc before `disconnected()` took the lock sit in
+    // its request channel; clean() moves them to `pending`, and we drop them there
+    // because the outbox has requeued them already.
+    eventloop.clean();
+    eventloop.pending.clear();
+    let stats = outbox.stats();
+    drop(outbox);
+    if was_connected || failures == 0 || failures.is_multiple_of(30) {
+        tracing::warn!(
+            broker = %settings.address,
+            %error,
+            queued = stats.queued,
+            dropped = stats.dropped,
+            "station bus unavailable; buffering and retrying"
+        );
+    } else {
+        tracing::debug!(%error, "station bus still unavailable");
+    }
+}
+
+fn handle(event: Event, shared: &Shared, incoming: &mpsc::Sender<Incoming>) {
+    match event {
+        Event::Outgoing(Outgoing::Publish(pkid)) => shared.outbox().sent(pkid),
+        Event::Incoming(Packet::PubAck(ack)) => {
+            shared.outbox().acked(ack.pkid, &shared.client);
+        }
+        Event::Incoming(Packet::Publish(publish)) => {
+            let message = Incoming {
+                topic: publish.topic,
+                payload: publish.payload.to_vec(),
+                retain: publish.retain,
+            };
+            if incoming.try_send(message).is_err() {
+                let n = shared.incoming_dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                tracing::warn!(dropped = n, "incoming message dropped: router is behind");
+            }
+        }
+        _ => {}
+    }
+}
+
+/// After shutdown: give unacknowledged messages a moment, then say goodbye.
+async fn drain(eventloop: &mut EventLoop, shared: &Shared, incoming: &mpsc::Sender<Incoming>) {
+    let deadline = Instant::now() + DRAIN_FOR;
+    while shared.outbox().is_connected() && !shared.outbox().is_idle() {
+        match tokio::time::timeout_at(deadline, eventloop.poll()).await {
+            Ok(Ok(event)) => handle(event, shared, incoming),
+            Ok(Err(_)) | Err(_) => break,
+        }
+    }
+    let stats = shared.outbox().stats();
+    if stats.queued + stats.in_flight > 0 {
+        tracing::warn!(
+            unsent = stats.queued + stats.in_flight,
+            "shutting down with unsent messages"
+        );
+    }
+    if shared.client.0.try_disconnect().is_ok() {
+        let _ = tokio::time::timeout_at(deadline, eventloop.poll()).await;
+    }
+}

@@ -1,0 +1,169 @@
+//! Verdicts from the edge to the lane's devices: the display and gate lines, and an
+//! authorisation for the lane's dispenser when the token was accepted.
+//!
+//! The dispenser authorised is the one on the lane whose topic carried the verdict (the
+//! scanner sits at that dispenser); the verdict's `lane` field — where the queue sends
+//! the driver — is what the display shows.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use gasq_shared::StationCode;
+use gasq_shared::topics::{LaneChannel, MAX_SCAN_BYTES, Topic, Verdict};
+use tokio::sync::mpsc;
+
+use crate::drivers::dispenser::{Authorization, DispenserHandle};
+use crate::drivers::display::{DisplayHandle, verdict_line};
+use crate::mqtt::Incoming;
+use crate::stats::DeviceStats;
+
+/// Where each lane's verdicts go.
+#[derive(Debug, Default, Clone)]
+pub struct Routes {
+    pub displays: HashMap<u16, Vec<DisplayHandle>>,
+    pub dispensers: HashMap<u16, DispenserHandle>,
+    /// In-process listeners (the simulator's virtual lanes).
+    pub observers: HashMap<u16, mpsc::UnboundedSender<Verdict>>,
+}
+
+/// Counters of the router.
+#[derive(Debug, Default)]
+pub struct RouterStats {
+    pub verdicts: AtomicU64,
+    pub malformed: AtomicU64,
+    pub authorisations: AtomicU64,
+}
+
+/// The topic filter the router needs.
+pub fn subscription(station: &StationCode) -> String {
+    Topic::all_lanes(station, LaneChannel::Verdict)
+}
+
+/// Routes incoming publishes until the bus closes its channel.
+pub async fn run(
+    station: StationCode,
+    routes: Routes,
+    mut incoming: mpsc::Receiver<Incoming>,
+    stats: Arc<RouterStats>,
+) {
+    while let Some(message) = incoming.recv().await {
+        route(&station, &routes, &message, &stats);
+    }
+}
+
+/// Handles one incoming publish.
+pub fn route(station: &StationCode, routes: &Routes, message: &Incoming, stats: &RouterStats) {
+    let lane = match Topic::parse(&message.topic) {
+        Some(Topic::Lane {
+            station: s,
+            lane,
+            channel: LaneChannel::Verdict,
+        }) if &s == station => lane,
+        _ => {
+            tracing::debug!(topic = %message.topic, "ignoring message on an unexpected topic");
+            return;
+        }
+    };
+    if message.retain {
+        tracing::debug!(lane, "ignoring a retained (old) verdict");
+        return;
+    }
+    let verdict = if message.payload.len() > MAX_SCAN_BYTES {
+        Err("too large".to_owned())
+    } else {
+        serde_json::from_slice::<Verdict>(&message.payload).map_err(|e| e.to_string())
+    };
+    let verdict = match verdict {
+        Ok(v) => v,
+        Err(e) => {
+            let n = DeviceStats::bump(&stats.malformed);
+            tracing::warn!(lane, error = %e, malformed = n, "verdict is not contract JSON; ignored");
+            return;
+        }
+    };
+    DeviceStats::bump(&stats.verdicts);
+    tracing::info!(lane, accepted = verdict.accepted, reason = %verdict.reason, scan_id = verdict.scan_id.as_deref().unwrap_or(""), "verdict");
+    let line = verdict_line(&verdict, lane);
+    for display in routes.displays.get(&lane).into_iter().flatten() {
+        display.show(line.clone());
+    }
+    if verdict.accepted {
+        match routes.dispensers.get(&lane) {
+            Some(dispenser) => {
+                DeviceStats::bump(&stats.authorisations);
+                dispenser.authorize(Authorization {
+                    booking_id: verdict.booking_id,
+                    quantity_kg: verdict.quantity_kg.filter(|kg| kg.is_finite() && *kg > 0.0),
+                });
+            }
+            None => tracing::debug!(lane, "no dispenser configured on this lane"),
+        }
+    }
+    if let Some(observer) = routes.observers.get(&lane) {
+        let _ = observer.send(verdict);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+
+    fn station() -> StationCode {
+        StationCode::parse("MUM-0042").unwrap()
+    }
+
+    fn message(topic: &str, payload: &str, retain: bool) -> Incoming {
+        Incoming {
+            topic: topic.into(),
+            payload: payload.as_bytes().to_vec(),
+            retain,
+        }
+    }
+
+    const ACCEPTED: &str = r#"{"scan_id":"1-x","accepted":true,"reason":"ok","booking_id":"0190f1a2-7c1e-7b4a-9c3d-5e6f7a8b9c0d","vehicle":"MH12AB1234","quantity_kg":8.5,"lane":2,"at":"2025-01-01T00:00:00Z"}"#;
+
+    #[test]
+    fn an_accepted_verdict_authorises_the_lanes_dispenser_for_the_booked_quantity() {
+        let (handle, mut rx) = DispenserHandle::channel();
+        let routes = Routes {
+            dispensers: HashMap::from([(1, handle)]),
+            ..Routes::default()
+        };
+        let stats = RouterStats::default();
+        route(
+            &station(),
+            &routes,
+            &message("gasq/MUM-0042/lane/1/verdict", ACCEPTED, false),
+            &stats,
+        );
+        let auth = rx.try_recv().unwrap();
+        assert_eq!(auth.quantity_kg, Some(8.5));
+        assert_eq!(
+            auth.booking_id.unwrap().to_string(),
+            "0190f1a2-7c1e-7b4a-9c3d-5e6f7a8b9c0d"
+        );
+    }
+
+    #[test]
+    fn retained_foreign_and_malformed_verdicts_authorise_nothing() {
+        let (handle, mut rx) = DispenserHandle::channel();
+        let routes = Routes {
+            dispensers: HashMap::from([(1, handle)]),
+            ..Routes::default()
+        };
+        let stats = RouterStats::default();
+        for m in [
+            message("gasq/MUM-0042/lane/1/verdict", ACCEPTED, true),
+            message("gasq/DEL-0001/lane/1/verdict", ACCEPTED, false),
+            message("gasq/MUM-0042/lane/1/verdict", "{\"accepted\":true}", false),
+            message("gasq/MUM-0042/lane/1/verdict", "\u{0}\u{1}garbage", false),
+        ] {
+            route(&station(), &routes, &m, &stats);
+        }
+        assert!(rx.try_recv().is_err());
+        assert_eq!(stats.malformed.load(Ordering::Relaxed), 2);
+    }
+}

@@ -1,0 +1,96 @@
+//! A virtual lane: scans the next token, waits for the edge's verdict, and when it is
+//! accepted waits for the fill the router authorised on the lane's virtual dispenser;
+//! then the next vehicle moves up (30–60 simulated seconds).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gasq_shared::topics::{Scan, Verdict};
+use rand::Rng;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::Tally;
+use super::dispenser::{FillOutcome, SimClock};
+use super::tokens::TokenQueue;
+use crate::mqtt::Bus;
+
+pub(super) struct VirtualLane {
+    pub lane: u16,
+    pub scan_topic: String,
+    pub bus: Bus,
+    pub tokens: Arc<TokenQueue>,
+    pub verdicts: mpsc::UnboundedReceiver<Verdict>,
+    pub fills: mpsc::UnboundedReceiver<FillOutcome>,
+    pub clock: SimClock,
+    pub verdict_timeout: Duration,
+    pub tally: Arc<Tally>,
+}
+
+impl VirtualLane {
+    pub async fn run(mut self, stop: CancellationToken) {
+        while !stop.is_cancelled() {
+            let Some(token) = self.tokens.next_token() else {
+                return;
+            };
+            let scan_id = format!("{}-{}", self.lane, uuid::Uuid::now_v7());
+            let scan = Scan {
+                id: Some(scan_id.clone()),
+                code: token,
+            };
+            let Ok(payload) = serde_json::to_vec(&scan) else {
+                return;
+            };
+            self.bus.publish(self.scan_topic.clone(), payload);
+            self.tally.scan();
+            let verdict = tokio::select! {
+                () = stop.cancelled() => return,
+                v = self.verdict_for(&scan_id) => v,
+            };
+            match verdict {
+                None => {
+                    tracing::warn!(lane = self.lane, %scan_id, "no verdict in time");
+                    self.tally.no_verdict();
+                }
+                Some(v) => {
+                    self.tally.verdict(&v);
+                    if v.accepted {
+                        self.wait_for_fill(&stop).await;
+                    }
+                }
+            }
+            let gap = rand::thread_rng().gen_range(30.0..60.0);
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = self.clock.sleep(gap) => {}
+            }
+        }
+    }
+
+    /// The verdict echoing `scan_id` (or naming no scan), within the timeout.
+    async fn verdict_for(&mut self, scan_id: &str) -> Option<Verdict> {
+        let deadline = tokio::time::Instant::now() + self.verdict_timeout;
+        loop {
+            let v = tokio::time::timeout_at(deadline, self.verdicts.recv())
+                .await
+                .ok()??;
+            match v.scan_id.as_deref() {
+                Some(id) if id != scan_id => continue,
+                _ => return Some(v),
+            }
+        }
+    }
+
+    async fn wait_for_fill(&mut self, stop: &CancellationToken) {
+        // The longest fill plus an automatic fault, with room to spare.
+        let limit = self.clock.real(400.0) + Duration::from_secs(5);
+        tokio::select! {
+            () = stop.cancelled() => {}
+            outcome = tokio::time::timeout(limit, self.fills.recv()) => match outcome {
+                Ok(Some(FillOutcome::Completed)) => self.tally.fill(),
+                Ok(Some(other)) => tracing::info!(lane = self.lane, ?other, "fill did not complete"),
+                Ok(None) | Err(_) => tracing::warn!(lane = self.lane, "dispenser never finished the fill"),
+            }
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! `gasq-bridge simulate`: N virtual lanes, each with a virtual scanner and dispenser,
+//! on a real broker — for demos and load tests. Scans go out and verdicts come back
+//! through the same bus client and router as `gasq-bridge run`, so a simulation
+//! exercises the production path up to the serial port.
+
+mod dispenser;
+mod lane;
+pub mod tokens;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use gasq_shared::StationCode;
+use gasq_shared::topics::{LaneChannel, Topic, Verdict};
+use rand::Rng;
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub use dispenser::{FillOutcome, SimClock};
+
+use crate::drivers::dispenser::{DispenserHandle, EventPublisher};
+use crate::mqtt::BusSettings;
+use crate::router::Routes;
+
+/// What a simulation does.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    pub lanes: u16,
+    pub tokens: Vec<String>,
+    /// Start over when the tokens run out (load tests).
+    pub repeat: bool,
+    /// 1.0 is real time (fills of 2–3 minutes); 60 makes a fill take 2–3 seconds.
+    pub speed: f64,
+    /// Every Nth fill (counted over all lanes) has a fault.
+    pub fault_every: Option<u64>,
+    /// Probability that a fill has a fault.
+    pub fault_rate: f64,
+    /// How long a lane waits for a verdict (real time).
+    pub verdict_timeout: Duration,
+    /// Stop after this long (real time), tokens left or not.
+    pub duration: Option<Duration>,
+    /// Price used for `amount_paise` (paise per kg).
+    pub price_paise_per_kg: f64,
+}
+
+/// An operator's command, e.g. typed on stdin: `fault 2 nozzle stuck`, `ok 2`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Control {
+    Fault { lane: u16, detail: String },
+    Clear { lane: u16 },
+}
+
+impl Control {
+    /// Parses `fault <lane> [text]` or `ok <lane>`.
+    pub fn parse(line: &str) -> Result<Self, String> {
+        let mut words = line.split_whitespace();
+        let verb = words.next().unwrap_or_default().to_ascii_lowercase();
+        let lane: u16 = words
+            .next()
+            .and_then(|w| w.parse().ok())
+            .filter(|l| *l >= 1)
+            .ok_or("give a lane number: `fault <lane> [text]` or `ok <lane>`")?;
+        let rest: Vec<&str> = words.collect();
+        match verb.as_str() {
+            "fault" => Ok(Self::Fault {
+                lane,
+                detail: if rest.is_empty() {
+                    "fault on demand".into()
+                } else {
+                    rest.join(" ")
+                },
+            }),
+            "ok" | "clear" => Ok(Self::Clear { lane }),
+            _ => Err(format!(
+                "unknown command {verb:?}: use `fault <lane> [text]` or `ok <lane>`"
+            )),
+        }
+    }
+
+    fn lane(&self) -> u16 {
+        match self {
+            Self::Fault { lane, .. } | Self::Clear { lane } => *lane,
+        }
+    }
+}
+
+/// When automatic faults happen.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FaultPlan {
+    every: Option<u64>,
+    rate: f64,
+}
+
+impl FaultPlan {
+    fn fault_this_fill(&self, n: u64, rng: &mut impl Rng) -> bool {
+        self.every.is_some_and(|e| e > 0 && n.is_multiple_of(e))
+            || (self.rate > 0.0 && rng.gen_bool(self.rate.clamp(0.0, 1.0)))
+    }
+}
+
+/// What happened, printed as one JSON line at the end.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Summary {
+    pub scans: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub no_verdict: u64,
+    pub fills: u64,
+    pub faults: u64,
+    pub kg: f64,
+    pub reasons: BTreeMap<String, u64>,
+    /// Bus messages dropped because the broker was away too long.
+    pub dropped: u64,
+}
+
+/// Shared counters behind the summary.
+#[derive(Debug, Default)]
+pub(crate) struct Tally(Mutex<Summary>);
+
+impl Tally {
+    fn with(&self, f: impl FnOnce(&mut Summary)) {
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+    fn scan(&self) {
+        self.with(|s| s.scans += 1);
+    }
+    fn no_verdict(&self) {
+        self.with(|s| s.no_verdict += 1);
+    }
+    fn verdict(&self, v: &Verdict) {
+        self.with(|s| {
+            if v.accepted {
+                s.accepted += 1
+            } else {
+                s.rejected += 1
+            }
+            *s.reasons.entry(v.reason.to_string()).or_default() += 1;
+        });
+    }
+    fn fill(&self) {
+        self.with(|s| s.fills += 1);
+    }
+    fn fault(&self) {
+        self.with(|s| s.faults += 1);
+    }
+    fn add_kg(&self, kg: f64) {
+        self.with(|s| s.kg = crate::drivers::dispenser::round_kg(s.kg + kg));
+    }
+    fn summary(&self) -> Summary {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// Runs the simulation until the tokens run out, `duration` passes, or `stop`.
+pub async fn run(
+    station: &StationCode,
+    settings: BusSettings,
+    options: SimOptions,
+    mut control: mpsc::UnboundedReceiver<Control>,
+    stop: CancellationToken,
+) -> Summary {
+    let bus_stop = CancellationToken::new();
+    let lanes_stop = stop.child_token();
+    let tally = Arc::new(Tally::default());
+    let tokens = Arc::new(tokens::TokenQueue::new(
+        options.tokens.clone(),
+        options.repeat,
+    ));
+    let clock = SimClock {
+        speed: options.speed.max(0.001),
+    };
+    let faults = FaultPlan {
+        every: options.fault_every,
+        rate: options.fault_rate,
+    };
+    let fills = Arc::new(AtomicU64::new(0));
+
+    let mut routes = Routes::default();
+    let mut parts = Vec::new();
+    for lane in 1..=options.lanes {
+        let (handle, auths) = DispenserHandle::channel();
+        let (verdict_tx, verdicts) = mpsc::unbounded_channel();
+        routes.dispensers.insert(lane, handle);
+        routes.observers.insert(lane, verdict_tx);
+        parts.push((lane, auths, verdicts));
+    }
+    let (bus, _router, bus_tasks) = crate::start_bus(station, settings, routes, &bus_stop);
+
+    let mut controls = HashMap::new();
+    let mut lane_tasks = Vec::new();
+    let mut dispenser_tasks = Vec::new();
+    for (lane, auths, verdicts) in parts {
+        let (control_tx, control_rx) = mpsc::unbounded_channel();
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        controls.insert(lane, control_tx);
+        let virtual_dispenser = dispenser::VirtualDispenser {
+            lane,
+            publisher: EventPublisher::new(station, lane, bus.clone()),
+            auths,
+            control: control_rx,
+            done: done_tx,
+            clock,
+            faults,
+            fills: Arc::clone(&fills),
+            tally: Arc::clone(&tally),
+            price_paise_per_kg: options.price_paise_per_kg,
+        };
+        dispenser_tasks.push(tokio::spawn(virtual_dispenser.run(lanes_stop.clone())));
+        let virtual_lane = lane::VirtualLane {
+            lane,
+            scan_topic: Topic::lane(station, lane, LaneChannel::Scan).to_string(),
+            bus: bus.clone(),
+            tokens: Arc::clone(&tokens),
+            verdicts,
+            fills: done_rx,
+            clock,
+            verdict_timeout: options.verdict_timeout,
+            tally: Arc::clone(&tally),
+        };
+        lane_tasks.push(tokio::spawn(virtual_lane.run(lanes_stop.clone())));
+    }
+    tracing::info!(
+        lanes = options.lanes,
+        tokens = options.tokens.len(),
+        speed = options.speed,
+        "simulation started"
+    );
+
+    let all_lanes = async {
+        for task in lane_tasks {
+            let _ = task.await;
+        }
+    };
+    let deadline = async {
+        match options.duration {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    let controls_loop = async {
+        while let Some(command) = control.recv().await {
+            match controls.get(&command.lane()) {
+                Some(tx) => {
+                    let _ = tx.send(command);
+                }
+                None => tracing::warn!(lane = command.lane(), "no such simulated lane"),
+            }
+        }
+        std::future::pending::<()>().await;
+    };
+    tokio::select! {
+        () = all_lanes => {}
+        () = deadline => {}
+        () = stop.cancelled() => {}
+        () = controls_loop => {}
+    }
+    lanes_stop.cancel();
+    for task in dispenser_tasks {
+        let _ = task.await;
+    }
+    bus_stop.cancel();
+    for task in bus_tasks {
+        let _ = task.await;
+    }
+    let mut summary = tally.summary();
+    summary.dropped = bus.stats().outbox.dropped;
+    summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operator_commands_parse_or_explain() {
+        assert_eq!(
+            Control::parse("fault 2 nozzle stuck").unwrap(),
+            Control::Fault {
+                lane: 2,
+                detail: "nozzle stuck".into()
+            }
+        );
+        assert_eq!(Control::parse("OK 3").unwrap(), Control::Clear { lane: 3 });
+        assert!(Control::parse("fault").unwrap_err().contains("lane"));
+        assert!(Control::parse("explode 1").unwrap_err().contains("unknown"));
+    }
+
+    #[test]
+    fn every_nth_fill_faults() {
+        let plan = FaultPlan {
+            every: Some(3),
+            rate: 0.0,
+        };
+        let mut rng = rand::thread_rng();
+        let faults: Vec<bool> = (1..=6).map(|n| plan.fault_this_fill(n, &mut rng)).collect();
+        assert_eq!(faults, [false, false, true, false, false, true]);
+    }
+}
