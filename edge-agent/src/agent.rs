@@ -1,0 +1,256 @@
+//! `gasq-edge run`: starts the components around one shared [`AgentState`] — the
+//! station bus (embedded broker or external), lane workers, the queue, sync, the
+//! retained status and the attendant API — and stops them on shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use gasq_shared::DeviceId;
+use gasq_shared::topics::Topic;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::attendant::auth::AttendantAuth;
+use crate::bus::{self, BusIo};
+use crate::config::Settings;
+use crate::datadir::DataDir;
+use crate::db::{Db, DbError, Mode};
+use crate::device::{self, Device, KeyError};
+use crate::identity;
+use crate::lanes::{self, LaneContext};
+use crate::metrics::Counters;
+use crate::queue::QueueService;
+use crate::recorder::Recorder;
+use crate::station::Station;
+use crate::sync::client::{CloudClient, http_client};
+use crate::sync::{self, SyncHandle, SyncOptions, Syncer};
+use crate::validator::Validator;
+use crate::{broker, status};
+
+/// How long components get to finish after shutdown is asked for.
+const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why the agent could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error(
+        "{0} is not enrolled: run `gasq-edge enroll --cloud URL --code CODE --data-dir {0}` first"
+    )]
+    NotEnrolled(String),
+    #[error("no cloud_url is configured: enroll again, or set cloud_url in {0}")]
+    NoCloud(String),
+    #[error("the stored key set is unusable: {0}")]
+    Keys(String),
+    #[error("attendant API port {0} is in use: stop what holds it or choose another --http-listen")]
+    HttpPortInUse(SocketAddr),
+    #[error("attendant API cannot listen on {0}: {1}")]
+    HttpListen(SocketAddr, String),
+    #[error(transparent)]
+    Broker(#[from] broker::BrokerError),
+    #[error(transparent)]
+    Link(#[from] bus::local::LinkError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+/// What every component shares.
+#[derive(Debug)]
+pub struct AgentState {
+    pub station: Arc<Station>,
+    pub device_id: DeviceId,
+    pub recorder: Recorder,
+    pub queue: QueueService,
+    pub validator: Validator,
+    pub sync: SyncHandle,
+    pub counters: Arc<Counters>,
+    pub attendant: Arc<AttendantAuth>,
+    pub lanes: Arc<LaneContext>,
+    /// Where devices reach the station bus (for status).
+    pub mqtt: String,
+}
+
+/// Where a started agent listens (printed for operators and tests).
+#[derive(Debug, Clone)]
+pub struct Listening {
+    pub http: SocketAddr,
+    pub mqtt: String,
+}
+
+/// Runs the agent until `shutdown` resolves. `ready` is called once everything listens.
+pub async fn run(
+    settings: Settings,
+    data: DataDir,
+    shutdown: impl Future<Output = ()>,
+    ready: impl FnOnce(&Listening),
+) -> Result<(), AgentError> {
+    let root = data.root().display().to_string();
+    let db = Db::open(&data.db(), Mode::ReadWrite)?;
+    let enrolled = identity::load(&db)
+        .await?
+        .ok_or_else(|| AgentError::NotEnrolled(root.clone()))?;
+    let cloud_url = settings
+        .cloud_url
+        .clone()
+        .ok_or_else(|| AgentError::NoCloud(data.config_file().display().to_string()))?;
+    let device = Device::new(enrolled.device_id, device::load_key(&data.device_key())?)?;
+    let keys = enrolled
+        .keys
+        .key_set()
+        .map_err(|e| AgentError::Keys(e.to_string()))?;
+    let config = enrolled.station.clone();
+    let counters = Arc::new(Counters::default());
+
+    let (io, mqtt) = start_bus(&settings, &config.code, device.id, counters.clone())?;
+    let http = bind_http(settings.http_listen).await?;
+    let http_addr = http
+        .local_addr()
+        .map_err(|e| AgentError::HttpListen(settings.http_listen, e.to_string()))?;
+
+    let recorder = Recorder::new(db.clone());
+    let station = Arc::new(Station::new(config.clone(), keys));
+    let queue = QueueService::load(recorder.clone(), config.lanes, config.service_minutes).await?;
+    let validator = Validator::new(
+        station.clone(),
+        recorder.clone(),
+        queue.clone(),
+        counters.clone(),
+        settings.clock_skew_tolerance_secs,
+    );
+    let lane_ctx = Arc::new(LaneContext {
+        station: config.code.clone(),
+        validator: validator.clone(),
+        queue: queue.clone(),
+        bus: io.bus.clone(),
+        counters: counters.clone(),
+    });
+    let sync = SyncHandle::new(sync::saved_state(&db).await?, settings.pull_interval());
+    let state = Arc::new(AgentState {
+        station: station.clone(),
+        device_id: device.id,
+        recorder: recorder.clone(),
+        queue: queue.clone(),
+        validator,
+        sync: sync.clone(),
+        counters,
+        attendant: Arc::new(AttendantAuth::new(enrolled.attendant_hash)),
+        lanes: lane_ctx.clone(),
+        mqtt: mqtt.clone(),
+    });
+    let syncer = Syncer {
+        client: CloudClient::new(http_client(), &cloud_url, device),
+        recorder,
+        station,
+        queue: queue.clone(),
+        handle: sync,
+        options: SyncOptions {
+            pull_interval: settings.pull_interval(),
+            backoff_max: settings.backoff_max(),
+            batch: settings.push_batch,
+            poison_attempts: settings.poison_attempts,
+        },
+    };
+
+    let stop = CancellationToken::new();
+    let BusIo {
+        bus,
+        incoming,
+        publisher,
+    } = io;
+    let tasks = vec![
+        tokio::spawn(lanes::dispatch(incoming, lane_ctx, stop.clone())),
+        tokio::spawn(queue.run(
+            bus.clone(),
+            Topic::Queue {
+                station: config.code.clone(),
+            },
+            stop.clone(),
+        )),
+        tokio::spawn(status::publish_loop(
+            state.clone(),
+            bus.clone(),
+            Topic::EdgeStatus {
+                station: config.code.clone(),
+            },
+            stop.clone(),
+        )),
+        tokio::spawn(syncer.run(stop.clone())),
+        tokio::spawn(serve_http(http, state, stop.clone())),
+    ];
+    tracing::info!(station = %config.code, http = %http_addr, %mqtt, "gasq-edge running");
+    ready(&Listening {
+        http: http_addr,
+        mqtt,
+    });
+
+    shutdown.await;
+    tracing::info!("shutting down");
+    stop.cancel();
+    for task in tasks {
+        if tokio::time::timeout(STOP_TIMEOUT, task).await.is_err() {
+            tracing::warn!("a component did not stop in time");
+        }
+    }
+    bus.close().await;
+    let _ = tokio::time::timeout(STOP_TIMEOUT, publisher).await;
+    Ok(())
+}
+
+/// Starts the embedded broker, or connects to the external one.
+fn start_bus(
+    settings: &Settings,
+    station: &gasq_shared::StationCode,
+    device: DeviceId,
+    counters: Arc<Counters>,
+) -> Result<(BusIo, String), AgentError> {
+    let filters = bus::subscriptions(station);
+    let credentials = settings
+        .mqtt_username
+        .clone()
+        .zip(settings.mqtt_password.clone());
+    if let Some(url) = &settings.mqtt_url {
+        let url = bus::remote::BrokerUrl::parse(url).map_err(broker::BrokerError::Start)?;
+        let will = serde_json::to_vec(&status::offline_status(None)).unwrap_or_default();
+        let options = bus::remote::RemoteOptions {
+            url: url.clone(),
+            client_id: format!("gasq-edge-{device}"),
+            credentials: credentials.map(|(u, p)| (u, p.expose().to_owned())),
+            will: (
+                Topic::EdgeStatus {
+                    station: station.clone(),
+                }
+                .to_string(),
+                Bytes::from(will),
+            ),
+        };
+        let io = bus::remote::connect(options, filters, counters);
+        return Ok((io, format!("mqtt://{}:{} (external)", url.host, url.port)));
+    }
+    let (embedded, tx, rx) = broker::start(settings.mqtt_listen, credentials)?;
+    if !embedded.nodelay {
+        tracing::warn!("station bus runs with Nagle's algorithm on; see `gasq-edge doctor`");
+    }
+    let io = bus::local::connect(tx, rx, &filters, counters)?;
+    Ok((io, format!("mqtt://{}", embedded.addr)))
+}
+
+async fn bind_http(addr: SocketAddr) -> Result<TcpListener, AgentError> {
+    TcpListener::bind(addr).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => AgentError::HttpPortInUse(addr),
+        _ => AgentError::HttpListen(addr, e.to_string()),
+    })
+}
+
+async fn serve_http(listener: TcpListener, state: Arc<AgentState>, stop: CancellationToken) {
+    let app = crate::attendant::router(state);
+    if let Err(e) = axum::serve(listener, app)
+        .with_graceful_shutdown(stop.cancelled_owned())
+        .await
+    {
+        tracing::error!(error = %e, "attendant API stopped");
+    }
+}

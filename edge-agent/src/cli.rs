@@ -1,0 +1,143 @@
+//! The command line: `gasq-edge enroll | run | doctor | status | config`. Each command
+//! prints a clear one-line error and exits non-zero when it fails.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{FlagOverrides, Settings};
+use crate::datadir::DataDir;
+
+/// GasQ edge agent: validates e-tokens at the station's lanes, runs the lane queue and
+/// syncs with the GasQ cloud — also while offline.
+#[derive(Debug, Parser)]
+#[command(name = "gasq-edge", version)]
+pub struct Cli {
+    /// The data dir (database, device key, edge.toml).
+    #[arg(
+        long,
+        global = true,
+        env = "GASQ_DATA_DIR",
+        default_value = "data/edge"
+    )]
+    pub data_dir: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Enroll this box with a one-time code from the cloud.
+    Enroll {
+        /// The cloud's base URL, e.g. https://gasq.example.in
+        #[arg(long)]
+        cloud: String,
+        /// The one-time enrollment code.
+        #[arg(long)]
+        code: String,
+        /// Enroll again even though this data dir is enrolled (keeps redemptions and
+        /// unsent events).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run the agent: station bus, validator, lane queue, sync, attendant API.
+    Run(RunArgs),
+    /// Check this box and print what to fix.
+    Doctor,
+    /// Print the station's status (from the running agent, else from the data dir).
+    Status {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the effective settings (secrets masked).
+    Config,
+}
+
+/// Flags of `run` (each also settable in edge.toml or as GASQ_<NAME>).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RunArgs {
+    /// Where the embedded station-bus broker listens [default: 127.0.0.1:1883].
+    #[arg(long)]
+    pub mqtt_listen: Option<SocketAddr>,
+    /// Where the attendant HTTP API listens [default: 127.0.0.1:8181].
+    #[arg(long)]
+    pub http_listen: Option<SocketAddr>,
+    /// Use this external broker (mqtt://host:port) instead of the embedded one.
+    #[arg(long)]
+    pub mqtt_url: Option<String>,
+}
+
+impl RunArgs {
+    fn overrides(&self) -> FlagOverrides {
+        FlagOverrides {
+            cloud_url: None,
+            mqtt_listen: self.mqtt_listen,
+            http_listen: self.http_listen,
+            mqtt_url: self.mqtt_url.clone(),
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    let data = DataDir::new(cli.data_dir);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Enroll { cloud, code, force } => {
+                init_tracing("warn");
+                crate::commands::enroll(&data, &cloud, &code, force).await
+            }
+            Command::Run(args) => {
+                let settings =
+                    Settings::load(data.root(), &args.overrides()).map_err(|e| e.to_string())?;
+                init_tracing(&settings.log);
+                crate::commands::run(settings, data).await
+            }
+            Command::Doctor => {
+                init_tracing("error");
+                crate::commands::doctor(&data).await
+            }
+            Command::Status { json } => {
+                init_tracing("error");
+                crate::commands::status(&data, json).await
+            }
+            Command::Config => {
+                let settings = Settings::load(data.root(), &FlagOverrides::default())
+                    .map_err(|e| e.to_string())?;
+                print!("{}", settings.to_redacted_toml());
+                Ok(())
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(&message),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("gasq-edge: error: {}", message.replace('\n', " "));
+    ExitCode::FAILURE
+}
+
+/// Logs to stderr; `RUST_LOG` overrides the configured filter.
+fn init_tracing(default: &str) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(default))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

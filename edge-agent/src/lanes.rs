@@ -1,0 +1,174 @@
+//! Lane traffic: routes every incoming bus message to a worker for its lane, so one
+//! lane's slow camera frame or flood of garbage never delays another lane's verdict,
+//! while each lane's scans are answered in the order they came.
+//!
+//! Garbage never crashes or stalls anything (invariant 6): a scan or frame that is not
+//! understood gets a `malformed` verdict; a bad dispenser message or a stray topic is
+//! logged and counted (`bus_garbage` in `/status`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use gasq_shared::StationCode;
+use gasq_shared::frames;
+use gasq_shared::topics::{DispenserEvent, LaneChannel, Scan, Topic, Verdict};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::bus::{Bus, Message};
+use crate::metrics::Counters;
+use crate::queue::QueueService;
+use crate::redemptions::Via;
+use crate::validator::Validator;
+
+/// Messages a lane may have waiting before more are dropped (and counted).
+const LANE_BACKLOG: usize = 256;
+/// Most lane workers; a device inventing lane numbers cannot make more.
+const MAX_LANES: usize = 256;
+
+/// What a lane worker needs.
+#[derive(Debug, Clone)]
+pub struct LaneContext {
+    pub station: StationCode,
+    pub validator: Validator,
+    pub queue: QueueService,
+    pub bus: Bus,
+    pub counters: Arc<Counters>,
+}
+
+/// Reads the bus until it closes or `stop` fires, handing each message to its lane.
+pub async fn dispatch(
+    mut incoming: mpsc::Receiver<Message>,
+    ctx: Arc<LaneContext>,
+    stop: CancellationToken,
+) {
+    let mut lanes: HashMap<u16, mpsc::Sender<(LaneChannel, Bytes)>> = HashMap::new();
+    loop {
+        let msg = tokio::select! {
+            msg = incoming.recv() => match msg { Some(m) => m, None => return },
+            _ = stop.cancelled() => return,
+        };
+        let (lane, channel) = match Topic::parse(&msg.topic) {
+            Some(Topic::Lane {
+                station,
+                lane,
+                channel,
+            }) if station == ctx.station => (lane, channel),
+            _ => {
+                Counters::bump(&ctx.counters.bus_garbage);
+                tracing::warn!(topic = %msg.topic, "ignoring a message on a topic outside the contract");
+                continue;
+            }
+        };
+        if !lanes.contains_key(&lane) && lanes.len() >= MAX_LANES {
+            Counters::bump(&ctx.counters.bus_garbage);
+            tracing::warn!(lane, "ignoring a message for one lane too many");
+            continue;
+        }
+        let worker = lanes
+            .entry(lane)
+            .or_insert_with(|| spawn_lane(lane, ctx.clone()));
+        if worker.try_send((channel, msg.payload)).is_err() {
+            Counters::bump(&ctx.counters.dropped);
+            tracing::warn!(lane, "lane is overwhelmed; a message was dropped");
+        }
+    }
+}
+
+fn spawn_lane(lane: u16, ctx: Arc<LaneContext>) -> mpsc::Sender<(LaneChannel, Bytes)> {
+    let (tx, mut rx) = mpsc::channel::<(LaneChannel, Bytes)>(LANE_BACKLOG);
+    tokio::spawn(async move {
+        while let Some((channel, payload)) = rx.recv().await {
+            handle(&ctx, lane, channel, payload).await;
+        }
+    });
+    tx
+}
+
+async fn handle(ctx: &LaneContext, lane: u16, channel: LaneChannel, payload: Bytes) {
+    let verdict = match channel {
+        LaneChannel::Scan => scan(ctx, lane, &payload).await,
+        LaneChannel::Frame => frame(ctx, lane, payload).await,
+        LaneChannel::Dispenser => {
+            dispenser(ctx, lane, &payload).await;
+            return;
+        }
+        LaneChannel::Verdict => return,
+    };
+    match verdict {
+        Ok(v) => publish_verdict(ctx, lane, &v),
+        Err(e) => {
+            Counters::bump(&ctx.counters.internal_errors);
+            tracing::error!(lane, error = %e, "no verdict: the database failed");
+        }
+    }
+}
+
+/// Publishes a verdict on the lane's verdict topic.
+pub fn publish_verdict(ctx: &LaneContext, lane: u16, verdict: &Verdict) {
+    let topic = Topic::lane(&ctx.station, lane, LaneChannel::Verdict);
+    ctx.bus.publish_json(&topic, verdict, false);
+}
+
+async fn scan(ctx: &LaneContext, lane: u16, payload: &[u8]) -> Result<Verdict, crate::db::DbError> {
+    match Scan::parse(payload) {
+        Ok(scan) => {
+            ctx.validator
+                .validate_token(&scan.code, Some(lane), scan.id, Via::Scan)
+                .await
+        }
+        Err(e) => {
+            tracing::debug!(lane, error = %e, "malformed scan");
+            ctx.validator.malformed(Some(lane), None).await
+        }
+    }
+}
+
+async fn frame(
+    ctx: &LaneContext,
+    lane: u16,
+    payload: Bytes,
+) -> Result<Verdict, crate::db::DbError> {
+    // Decoding an image takes milliseconds of CPU: off the async workers.
+    let decoded = tokio::task::spawn_blocking(move || frames::decode_frame(&payload)).await;
+    let texts = match decoded {
+        Ok(Ok(texts)) => texts,
+        Ok(Err(e)) => {
+            tracing::debug!(lane, error = %e, "unreadable frame");
+            return ctx.validator.malformed(Some(lane), None).await;
+        }
+        Err(e) => {
+            tracing::error!(lane, error = %e, "frame decoder failed");
+            return ctx.validator.malformed(Some(lane), None).await;
+        }
+    };
+    // A frame may show more than one code; a GasQ token wins over anything else.
+    let text = texts
+        .iter()
+        .find(|t| t.starts_with(gasq_shared::token::PREFIX))
+        .or(texts.first());
+    match text {
+        Some(text) => {
+            ctx.validator
+                .validate_token(text, Some(lane), None, Via::Frame)
+                .await
+        }
+        None => ctx.validator.malformed(Some(lane), None).await,
+    }
+}
+
+async fn dispenser(ctx: &LaneContext, lane: u16, payload: &[u8]) {
+    let event = match DispenserEvent::parse(payload) {
+        Ok(event) => event,
+        Err(e) => {
+            Counters::bump(&ctx.counters.bus_garbage);
+            tracing::warn!(lane, error = %e, "ignoring a bad dispenser message");
+            return;
+        }
+    };
+    if let Err(e) = ctx.queue.dispenser(lane, event).await {
+        Counters::bump(&ctx.counters.bus_garbage);
+        tracing::warn!(lane, error = %e, "dispenser event not applied");
+    }
+}

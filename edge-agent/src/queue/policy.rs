@@ -1,0 +1,425 @@
+//! The lane queue as a pure value: who waits, in which order, for which lane.
+//!
+//! Policy: vehicles with an accepted booking (a token is only accepted inside its
+//! window) wait ahead of walk-ins; among each kind, first come first served. A newcomer
+//! is sent to the lane where it would start fuelling soonest, counting only the
+//! vehicles ahead of it in that order; ties go to the lowest lane number. A vehicle
+//! keeps the lane it was told unless that lane goes down, in which case everyone sent
+//! there (and the car at its pump) is sent again, in order. With no lane up, vehicles
+//! wait unassigned until one comes up.
+
+use chrono::{DateTime, Utc};
+use gasq_shared::BookingId;
+use gasq_shared::topics::{LaneState, QueueEntry, QueueSnapshot};
+use serde::{Deserialize, Serialize};
+
+const BOOKING: &str = "booking";
+const WALKIN: &str = "walkin";
+
+/// A lane number the station does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("lane {0} does not exist at this station")]
+pub struct UnknownLane(pub u16);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Lane {
+    number: u16,
+    up: bool,
+    serving: Option<QueueEntry>,
+    /// When the vehicle now at the pump started.
+    started: Option<DateTime<Utc>>,
+}
+
+/// The queue of one station.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Queue {
+    service_minutes: f64,
+    lanes: Vec<Lane>,
+    /// The waiting order: bookings (by arrival), then walk-ins (by ticket).
+    waiting: Vec<QueueEntry>,
+}
+
+impl Queue {
+    pub fn new(lanes: u16, service_minutes: u16) -> Self {
+        let mut queue = Self {
+            service_minutes: f64::from(service_minutes.max(1)),
+            lanes: Vec::new(),
+            waiting: Vec::new(),
+        };
+        queue.resize(lanes, f64::from(service_minutes.max(1)), Utc::now());
+        queue
+    }
+
+    /// Follows a station config change: lanes added come up, lanes removed are
+    /// treated as down for good.
+    pub fn resize(&mut self, lanes: u16, service_minutes: f64, now: DateTime<Utc>) {
+        self.service_minutes = service_minutes.max(1.0);
+        let removed: Vec<u16> = self
+            .lanes
+            .iter()
+            .map(|l| l.number)
+            .filter(|n| *n > lanes)
+            .collect();
+        for n in removed {
+            let _ = self.set_up(n, false, now);
+        }
+        self.lanes.retain(|l| l.number <= lanes);
+        for number in (self.lanes.len() as u16 + 1)..=lanes {
+            self.lanes.push(Lane {
+                number,
+                up: true,
+                serving: None,
+                started: None,
+            });
+        }
+        self.assign_unassigned(now);
+    }
+
+    /// A booking's token was accepted: it joins after the bookings already waiting.
+    /// Returns the lane it is sent to. Arriving twice keeps the first place.
+    pub fn arrive_booking(
+        &mut self,
+        booking_id: BookingId,
+        vehicle: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Option<u16> {
+        if let Some(e) = self
+            .waiting
+            .iter()
+            .find(|e| e.booking_id == Some(booking_id))
+        {
+            return e.lane;
+        }
+        let at = self.waiting.iter().filter(|e| e.kind == BOOKING).count();
+        let entry = QueueEntry {
+            kind: BOOKING.into(),
+            booking_id: Some(booking_id),
+            ticket: None,
+            vehicle,
+            lane: None,
+            since: now,
+        };
+        self.waiting.insert(at, entry);
+        self.assign(at, now)
+    }
+
+    /// A walk-in with ticket `ticket` joins at the end. Returns its lane.
+    pub fn add_walkin(
+        &mut self,
+        ticket: u32,
+        vehicle: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Option<u16> {
+        self.waiting.push(QueueEntry {
+            kind: WALKIN.into(),
+            booking_id: None,
+            ticket: Some(ticket),
+            vehicle,
+            lane: None,
+            since: now,
+        });
+        self.assign(self.waiting.len() - 1, now)
+    }
+
+    /// Marks a lane up or down (dispenser `ok`/`fault`, or the attendant).
+    pub fn set_up(&mut self, lane: u16, up: bool, now: DateTime<Utc>) -> Result<(), UnknownLane> {
+        let l = self.lane_mut(lane)?;
+        if l.up == up {
+            return Ok(());
+        }
+        l.up = up;
+        if !up {
+            // The car at a failed pump goes back to the head of the line.
+            let at_pump = l.serving.take();
+            l.started = None;
+            if let Some(mut entry) = at_pump {
+                entry.lane = None;
+                self.waiting.insert(0, entry);
+            }
+            for e in &mut self.waiting {
+                if e.lane == Some(lane) {
+                    e.lane = None;
+                }
+            }
+        }
+        self.assign_unassigned(now);
+        Ok(())
+    }
+
+    /// A dispenser started fuelling: the named booking, or the next vehicle sent to
+    /// this lane, moves to the pump.
+    pub fn start(
+        &mut self,
+        lane: u16,
+        booking_id: Option<BookingId>,
+        now: DateTime<Utc>,
+    ) -> Result<(), UnknownLane> {
+        self.lane_mut(lane)?;
+        let index = match booking_id {
+            Some(id) => self.waiting.iter().position(|e| e.booking_id == Some(id)),
+            None => self.waiting.iter().position(|e| e.lane == Some(lane)),
+        };
+        let entry = match index {
+            Some(i) => self.waiting.remove(i),
+            // Someone nobody queued (or a booking we never saw arrive) is at the pump.
+            None => QueueEntry {
+                kind: if booking_id.is_some() {
+                    BOOKING
+                } else {
+                    WALKIN
+                }
+                .into(),
+                booking_id,
+                ticket: None,
+                vehicle: None,
+                lane: Some(lane),
+                since: now,
+            },
+        };
+        let l = self.lane_mut(lane)?;
+        l.serving = Some(QueueEntry {
+            lane: Some(lane),
+            ..entry
+        });
+        l.started = Some(now);
+        Ok(())
+    }
+
+    /// A dispenser finished: its pump is free.
+    pub fn end(&mut self, lane: u16) -> Result<(), UnknownLane> {
+        let l = self.lane_mut(lane)?;
+        l.serving = None;
+        l.started = None;
+        Ok(())
+    }
+
+    /// Drops vehicles that have waited longer than `max_minutes` (they left).
+    pub fn prune(&mut self, now: DateTime<Utc>, max_minutes: i64) -> usize {
+        let before = self.waiting.len();
+        self.waiting
+            .retain(|e| (now - e.since).num_minutes() < max_minutes);
+        before - self.waiting.len()
+    }
+
+    /// `(vehicles waiting, lanes up)`.
+    pub fn counts(&self) -> (u32, u16) {
+        (
+            self.waiting.len() as u32,
+            self.lanes.iter().filter(|l| l.up).count() as u16,
+        )
+    }
+
+    pub fn lane_count(&self) -> u16 {
+        self.lanes.len() as u16
+    }
+
+    pub fn lane_state(&self, lane: u16, now: DateTime<Utc>) -> Option<LaneState> {
+        let l = self.lanes.iter().find(|l| l.number == lane)?;
+        let waiting = self.waiting_for(lane, self.waiting.len());
+        Some(LaneState {
+            lane,
+            up: l.up,
+            serving: l.serving.clone(),
+            waiting,
+            expected_wait_minutes: self.wait_at(l, waiting, now),
+        })
+    }
+
+    pub fn snapshot(&self, now: DateTime<Utc>) -> QueueSnapshot {
+        QueueSnapshot {
+            lanes: self
+                .lanes
+                .iter()
+                .filter_map(|l| self.lane_state(l.number, now))
+                .collect(),
+            waiting: self.waiting.clone(),
+            updated_at: now,
+        }
+    }
+
+    fn lane_mut(&mut self, lane: u16) -> Result<&mut Lane, UnknownLane> {
+        self.lanes
+            .iter_mut()
+            .find(|l| l.number == lane)
+            .ok_or(UnknownLane(lane))
+    }
+
+    /// Vehicles among the first `ahead` waiting that were sent to `lane`.
+    fn waiting_for(&self, lane: u16, ahead: usize) -> u32 {
+        self.waiting[..ahead]
+            .iter()
+            .filter(|e| e.lane == Some(lane))
+            .count() as u32
+    }
+
+    /// Minutes until a vehicle with `ahead` vehicles before it at `lane` starts.
+    fn wait_at(&self, lane: &Lane, ahead: u32, now: DateTime<Utc>) -> f64 {
+        let at_pump = match lane.started {
+            Some(t) if lane.serving.is_some() => {
+                let elapsed = (now - t).num_milliseconds() as f64 / 60_000.0;
+                (self.service_minutes - elapsed).max(0.0)
+            }
+            _ => 0.0,
+        };
+        at_pump + f64::from(ahead) * self.service_minutes
+    }
+
+    /// Sends the entry at `index` to the up lane where it starts soonest.
+    fn assign(&mut self, index: usize, now: DateTime<Utc>) -> Option<u16> {
+        let best = self
+            .lanes
+            .iter()
+            .filter(|l| l.up)
+            .map(|l| {
+                (
+                    self.wait_at(l, self.waiting_for(l.number, index), now),
+                    l.number,
+                )
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+            .map(|(_, n)| n);
+        self.waiting[index].lane = best;
+        best
+    }
+
+    fn assign_unassigned(&mut self, now: DateTime<Utc>) {
+        for i in 0..self.waiting.len() {
+            if self.waiting[i].lane.is_none() {
+                self.assign(i, now);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        Utc::now()
+    }
+
+    #[test]
+    fn newcomers_spread_over_the_lanes_with_the_shortest_wait() {
+        let mut q = Queue::new(2, 4);
+        let t = now();
+        assert_eq!(q.add_walkin(1, None, t), Some(1));
+        assert_eq!(q.add_walkin(2, None, t), Some(2));
+        assert_eq!(q.add_walkin(3, None, t), Some(1));
+    }
+
+    #[test]
+    fn bookings_wait_ahead_of_walkins() {
+        let mut q = Queue::new(1, 4);
+        let t = now();
+        q.add_walkin(1, None, t);
+        q.add_walkin(2, None, t);
+        let b = BookingId::new();
+        q.arrive_booking(b, Some("MH12AB1234".into()), t);
+        let order: Vec<_> = q
+            .snapshot(t)
+            .waiting
+            .iter()
+            .map(|e| e.kind.clone())
+            .collect();
+        assert_eq!(order, ["booking", "walkin", "walkin"]);
+        assert_eq!(q.snapshot(t).waiting[0].booking_id, Some(b));
+    }
+
+    #[test]
+    fn a_booking_counts_only_the_bookings_ahead_of_it() {
+        let mut q = Queue::new(2, 4);
+        let t = now();
+        for ticket in 1..=3 {
+            q.add_walkin(ticket, None, t);
+        }
+        // Three walk-ins wait, but no booking: both lanes are free for a booking.
+        assert_eq!(q.arrive_booking(BookingId::new(), None, t), Some(1));
+        assert_eq!(q.arrive_booking(BookingId::new(), None, t), Some(2));
+        let kinds: Vec<_> = q
+            .snapshot(t)
+            .waiting
+            .iter()
+            .map(|e| e.kind.clone())
+            .collect();
+        assert_eq!(kinds, ["booking", "booking", "walkin", "walkin", "walkin"]);
+    }
+
+    #[test]
+    fn a_lane_fault_sends_its_vehicles_elsewhere_and_no_lane_means_no_assignment() {
+        let mut q = Queue::new(2, 4);
+        let t = now();
+        q.add_walkin(1, None, t);
+        q.add_walkin(2, None, t);
+        q.set_up(2, false, t).unwrap();
+        assert!(q.snapshot(t).waiting.iter().all(|e| e.lane == Some(1)));
+        q.set_up(1, false, t).unwrap();
+        assert!(q.snapshot(t).waiting.iter().all(|e| e.lane.is_none()));
+        assert_eq!(q.add_walkin(3, None, t), None);
+        q.set_up(2, true, t).unwrap();
+        assert!(q.snapshot(t).waiting.iter().all(|e| e.lane == Some(2)));
+        assert_eq!(q.counts(), (3, 1));
+    }
+
+    #[test]
+    fn the_car_at_a_failed_pump_goes_first_elsewhere() {
+        let mut q = Queue::new(2, 4);
+        let t = now();
+        let b = BookingId::new();
+        q.arrive_booking(b, None, t);
+        q.start(1, Some(b), t).unwrap();
+        q.add_walkin(1, None, t);
+        q.set_up(1, false, t).unwrap();
+        let snap = q.snapshot(t);
+        assert_eq!(snap.waiting[0].booking_id, Some(b));
+        assert_eq!(snap.waiting[0].lane, Some(2));
+        assert!(snap.lanes[0].serving.is_none());
+    }
+
+    #[test]
+    fn start_and_end_move_a_vehicle_through_the_pump() {
+        let mut q = Queue::new(1, 4);
+        let t = now();
+        q.add_walkin(1, None, t);
+        q.start(1, None, t).unwrap();
+        let lane = q.lane_state(1, t).unwrap();
+        assert_eq!(lane.serving.unwrap().ticket, Some(1));
+        assert_eq!(lane.waiting, 0);
+        assert!((lane.expected_wait_minutes - 4.0).abs() < 0.1);
+        q.end(1).unwrap();
+        assert!(q.lane_state(1, t).unwrap().serving.is_none());
+        assert_eq!(q.start(9, None, t), Err(UnknownLane(9)));
+    }
+
+    #[test]
+    fn arriving_twice_keeps_the_first_place() {
+        let mut q = Queue::new(2, 4);
+        let t = now();
+        let b = BookingId::new();
+        let lane = q.arrive_booking(b, None, t);
+        assert_eq!(q.arrive_booking(b, None, t), lane);
+        assert_eq!(q.counts().0, 1);
+    }
+
+    #[test]
+    fn fewer_lanes_after_a_config_change_reassign_their_vehicles() {
+        let mut q = Queue::new(3, 4);
+        let t = now();
+        for ticket in 1..=3 {
+            q.add_walkin(ticket, None, t);
+        }
+        q.resize(1, 4.0, t);
+        assert_eq!(q.lane_count(), 1);
+        assert!(q.snapshot(t).waiting.iter().all(|e| e.lane == Some(1)));
+    }
+
+    #[test]
+    fn vehicles_that_left_long_ago_are_pruned() {
+        let mut q = Queue::new(1, 4);
+        let t = now();
+        q.add_walkin(1, None, t - chrono::Duration::hours(3));
+        q.add_walkin(2, None, t);
+        assert_eq!(q.prune(t, 120), 1);
+        assert_eq!(q.counts().0, 1);
+    }
+}

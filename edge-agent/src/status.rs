@@ -1,0 +1,124 @@
+//! How the station box is doing, in one report: `GET /status`, `gasq-edge status`, and
+//! (in short) the retained `edge/status` topic.
+//!
+//! Contract fields: `station`, `online_to_cloud`, `last_sync_at`, `outbox_depth`,
+//! `lanes`. Added: the age of the oldest unsent event, the quarantine count, the clock
+//! skew, the last sync error and counters, so a technician sees why, not only that.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use gasq_shared::topics::{EdgeStatus, LaneState, Topic};
+use gasq_shared::{DeviceId, StationId};
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use crate::agent::AgentState;
+use crate::bus::Bus;
+use crate::db::DbError;
+use crate::metrics::CountersSnapshot;
+use crate::outbox;
+
+/// How often the retained `edge/status` is refreshed even without a sync attempt.
+const REFRESH: Duration = Duration::from_secs(5);
+
+/// The JSON of `GET /status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusReport {
+    /// The station code, e.g. `MUM-0042`.
+    pub station: String,
+    pub station_id: StationId,
+    pub station_name: String,
+    pub device_id: DeviceId,
+    pub version: String,
+    pub online_to_cloud: bool,
+    pub last_sync_at: Option<DateTime<Utc>>,
+    pub last_sync_error: Option<String>,
+    /// Cloud clock minus this box's, at the last pull.
+    pub clock_skew_ms: Option<i64>,
+    pub outbox_depth: u64,
+    pub oldest_unsent_at: Option<DateTime<Utc>>,
+    pub oldest_unsent_age_secs: Option<i64>,
+    /// Events the cloud refused for good (see doctor).
+    pub quarantined: u64,
+    pub lanes: Vec<LaneState>,
+    /// Where devices reach the station bus.
+    pub mqtt: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counters: Option<CountersSnapshot>,
+}
+
+/// Builds the report from the running agent.
+pub async fn report(state: &AgentState) -> Result<StatusReport, DbError> {
+    let stats = state.recorder.db().call(|c| outbox::stats(c)).await?;
+    let sync = state.sync.state();
+    let config = state.station.config();
+    let now = Utc::now();
+    Ok(StatusReport {
+        station: config.code.to_string(),
+        station_id: config.station_id,
+        station_name: config.name.clone(),
+        device_id: state.device_id,
+        version: env!("CARGO_PKG_VERSION").into(),
+        online_to_cloud: state.sync.online(),
+        last_sync_at: sync.last_sync_at,
+        last_sync_error: sync.last_error,
+        clock_skew_ms: sync.clock_skew_ms,
+        outbox_depth: stats.depth,
+        oldest_unsent_at: stats.oldest_unsent_at,
+        oldest_unsent_age_secs: stats.oldest_unsent_at.map(|t| (now - t).num_seconds()),
+        quarantined: stats.quarantined,
+        lanes: state.queue.snapshot().lanes,
+        mqtt: state.mqtt.clone(),
+        counters: Some(state.counters.snapshot()),
+    })
+}
+
+/// The short form for the retained topic.
+pub fn edge_status(report: &StatusReport) -> EdgeStatus {
+    EdgeStatus {
+        online_to_cloud: report.online_to_cloud,
+        last_sync_at: report.last_sync_at,
+        outbox_depth: report.outbox_depth,
+        version: report.version.clone(),
+        agent_online: true,
+        oldest_unsent_at: report.oldest_unsent_at,
+    }
+}
+
+/// What the retained topic says when the agent is gone (its last will, and its
+/// goodbye on a clean shutdown).
+pub fn offline_status(last: Option<&StatusReport>) -> EdgeStatus {
+    EdgeStatus {
+        online_to_cloud: false,
+        last_sync_at: last.and_then(|r| r.last_sync_at),
+        outbox_depth: last.map(|r| r.outbox_depth).unwrap_or(0),
+        version: env!("CARGO_PKG_VERSION").into(),
+        agent_online: false,
+        oldest_unsent_at: last.and_then(|r| r.oldest_unsent_at),
+    }
+}
+
+/// Keeps the retained `edge/status` current until `stop`; then says goodbye.
+pub async fn publish_loop(state: Arc<AgentState>, bus: Bus, topic: Topic, stop: CancellationToken) {
+    let mut last: Option<StatusReport> = None;
+    let mut tick = tokio::time::interval(REFRESH);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = state.sync.attempted.notified() => {}
+            _ = stop.cancelled() => {
+                bus.publish_json(&topic, &offline_status(last.as_ref()), true);
+                return;
+            }
+        }
+        match report(&state).await {
+            Ok(report) => {
+                bus.publish_json(&topic, &edge_status(&report), true);
+                last = Some(report);
+            }
+            Err(e) => tracing::error!(error = %e, "cannot build the edge status"),
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Push: send the outbox to the cloud in order, in batches, until it is empty.
+//!
+//! Acked events leave the outbox; events the cloud names as rejected are quarantined.
+//! A 4xx for a whole batch (other than 401/403) means some event in it is poison: the
+//! batch is halved until the refused prefix is a single event, and that event, once
+//! refused `poison_attempts` times, is quarantined — the outbox never blocks forever.
+//! Network errors and 5xx return to the caller, which backs off and retries.
+
+use gasq_shared::sync::{EdgeEvent, EventBatch};
+
+use super::client::{CloudClient, SyncError};
+use crate::db::Db;
+use crate::outbox;
+
+/// What one push did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Pushed {
+    pub sent: usize,
+    pub acked: usize,
+    pub quarantined: usize,
+}
+
+/// Pushes until the outbox is empty (or an error the caller must back off from).
+pub async fn push(
+    client: &CloudClient,
+    db: &Db,
+    batch_size: usize,
+    poison_attempts: u32,
+) -> Result<Pushed, SyncError> {
+    let mut pushed = Pushed::default();
+    let mut limit = batch_size.max(1);
+    loop {
+        let events: Vec<EdgeEvent> = db.call(move |c| outbox::peek(c, limit)).await?;
+        let Some(head) = events.first().map(|e| e.id) else {
+            return Ok(pushed);
+        };
+        let count = events.len();
+        match client.push(&EventBatch { events }).await {
+            Ok(answer) => {
+                let rejected: Vec<_> = answer
+                    .rejected
+                    .iter()
+                    .map(|r| (r.id, r.reason.clone()))
+                    .collect();
+                for r in &rejected {
+                    tracing::warn!(id = %r.0, reason = %r.1, "the cloud rejected an event; quarantined");
+                }
+                let acked = answer.acked;
+                let (n_acked, n_rejected) = (acked.len(), rejected.len());
+                let gone = db
+                    .call(move |c| outbox::settle(c, &acked, &rejected))
+                    .await?;
+                pushed.sent += count;
+                pushed.acked += n_acked;
+                pushed.quarantined += n_rejected;
+                if gone == 0 {
+                    return Err(SyncError::Protocol(
+                        "the cloud acknowledged none of the events it was sent".into(),
+                    ));
+                }
+                limit = batch_size.max(1);
+            }
+            Err(SyncError::Refused { status, detail }) if count > 1 => {
+                tracing::warn!(status, %detail, batch = count, "the cloud refused a batch; narrowing it down");
+                limit = count / 2;
+            }
+            Err(SyncError::Refused { status, detail }) => {
+                let why = format!("HTTP {status}: {detail}");
+                let gone = db
+                    .call(move |c| outbox::fail_head(c, head, &why, poison_attempts))
+                    .await?;
+                if gone {
+                    tracing::error!(id = %head, %detail, "quarantined an event the cloud keeps refusing");
+                    pushed.quarantined += 1;
+                    limit = batch_size.max(1);
+                } else {
+                    return Err(SyncError::Refused { status, detail });
+                }
+            }
+            Err(other) => return Err(other),
+        }
+    }
+}
