@@ -77,6 +77,8 @@ pub struct Incoming {
 pub struct BusStats {
     pub outbox: OutboxStats,
     pub connected: bool,
+    /// The subscriptions of the current connection are acknowledged.
+    pub subscribed: bool,
     /// Successful connections after the first.
     pub reconnects: u64,
     /// Incoming publishes dropped because the router was behind.
@@ -88,6 +90,8 @@ struct Shared {
     client: ClientSink,
     connects: AtomicU64,
     incoming_dropped: AtomicU64,
+    /// SUBACKs still expected on this connection.
+    subacks_due: AtomicU64,
 }
 
 impl Shared {
@@ -136,6 +140,8 @@ impl Bus {
         BusStats {
             outbox: outbox.stats(),
             connected: outbox.is_connected(),
+            subscribed: outbox.is_connected()
+                && self.shared.subacks_due.load(Ordering::Relaxed) == 0,
             reconnects: self
                 .shared
                 .connects
@@ -177,6 +183,7 @@ pub fn start(
         client: ClientSink(client),
         connects: AtomicU64::new(0),
         incoming_dropped: AtomicU64::new(0),
+        subacks_due: AtomicU64::new(0),
     });
     let (tx, rx) = mpsc::channel(INCOMING_CAPACITY);
     let task = tokio::spawn(session::own_event_loop(

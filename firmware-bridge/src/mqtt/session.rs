@@ -59,6 +59,9 @@ fn on_connected(eventloop: &mut EventLoop, shared: &Shared, settings: &BusSettin
     // Our outbox re-sends what was unacknowledged; rumqttc must not send it twice.
     eventloop.pending.clear();
     let n = shared.connects.fetch_add(1, Ordering::Relaxed);
+    shared
+        .subacks_due
+        .store(settings.subscriptions.len() as u64, Ordering::Relaxed);
     for filter in &settings.subscriptions {
         if let Err(e) = shared
             .client
@@ -113,6 +116,11 @@ fn on_disconnected(
 fn handle(event: Event, shared: &Shared, incoming: &mpsc::Sender<Incoming>) {
     match event {
         Event::Outgoing(Outgoing::Publish(pkid)) => shared.outbox().sent(pkid),
+        Event::Incoming(Packet::SubAck(_)) => {
+            let _ = shared
+                .subacks_due
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        }
         Event::Incoming(Packet::PubAck(ack)) => {
             shared.outbox().acked(ack.pkid, &shared.client);
         }

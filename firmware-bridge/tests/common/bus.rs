@@ -1,0 +1,107 @@
+//! A test client on the station bus: subscribes to topic filters and collects what
+//! arrives; publishes like the edge does. Ready (subscriptions acknowledged) when
+//! `connect` returns, so nothing published afterwards is missed.
+
+use std::time::Duration;
+
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::PATIENCE;
+
+/// One received publish.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub topic: String,
+    pub payload: Vec<u8>,
+}
+
+impl Received {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.payload).expect("a JSON payload")
+    }
+}
+
+#[derive(Debug)]
+pub struct Watcher {
+    pub client: AsyncClient,
+    rx: mpsc::UnboundedReceiver<Received>,
+}
+
+impl Watcher {
+    pub async fn connect(port: u16, id: &str, filters: &[&str]) -> Self {
+        let mut options = MqttOptions::new(id, "127.0.0.1", port);
+        options.set_keep_alive(Duration::from_secs(30));
+        let (client, mut eventloop) = AsyncClient::new(options, 100);
+        let mut network = rumqttc::NetworkOptions::new();
+        network.set_tcp_nodelay(true);
+        eventloop.set_network_options(network);
+        for f in filters {
+            client
+                .subscribe(*f, QoS::AtLeastOnce)
+                .await
+                .expect("subscribe queued");
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            loop {
+                match eventloop.poll().await {
+                    Ok(Event::Incoming(Packet::Publish(p))) => {
+                        let _ = tx.send(Received {
+                            topic: p.topic,
+                            payload: p.payload.to_vec(),
+                        });
+                    }
+                    Ok(Event::Incoming(Packet::SubAck(_))) => {
+                        let _ = ready_tx.send(());
+                    }
+                    Ok(_) => {}
+                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                }
+            }
+        });
+        for _ in filters {
+            tokio::time::timeout(PATIENCE, ready_rx.recv())
+                .await
+                .expect("subscription acknowledged in time");
+        }
+        Self { client, rx }
+    }
+
+    /// The next publish whose topic ends with `suffix` (others are skipped).
+    pub async fn next_on(&mut self, suffix: &str) -> Received {
+        self.next_where(|r| r.topic.ends_with(suffix)).await
+    }
+
+    /// The next publish satisfying `pred`.
+    pub async fn next_where(&mut self, mut pred: impl FnMut(&Received) -> bool) -> Received {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let r = tokio::time::timeout_at(deadline, self.rx.recv())
+                .await
+                .expect("message arrived in time")
+                .expect("watcher running");
+            if pred(&r) {
+                return r;
+            }
+        }
+    }
+
+    /// Everything that arrives within `quiet` of the previous message.
+    pub async fn drain(&mut self, quiet: Duration) -> Vec<Received> {
+        let mut out = Vec::new();
+        while let Ok(Some(r)) = tokio::time::timeout(quiet, self.rx.recv()).await {
+            out.push(r);
+        }
+        out
+    }
+
+    pub async fn publish(&self, topic: &str, payload: impl Into<Vec<u8>>) {
+        self.client
+            .publish(topic, QoS::AtLeastOnce, false, payload)
+            .await
+            .expect("publish queued");
+    }
+}

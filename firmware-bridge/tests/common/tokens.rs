@@ -1,0 +1,36 @@
+//! Real, signed v1 tokens for tests (gasq-shared's `TokenClaims::sign`), with a test
+//! key that a stand-in edge (or a real one configured with it) trusts.
+
+use ed25519_dalek::SigningKey;
+use gasq_shared::token::{KeySet, TokenClaims, TokenFlags};
+use gasq_shared::{BookingId, Quantity};
+
+pub const KID: u8 = 7;
+pub const STATION_ID: u32 = 42;
+
+pub fn signing_key() -> SigningKey {
+    SigningKey::from_bytes(&[7u8; 32])
+}
+
+pub fn key_set() -> KeySet {
+    let mut keys = KeySet::new();
+    keys.insert(KID, signing_key().verifying_key());
+    keys
+}
+
+/// A token for `booking` at the test station, valid around now.
+pub fn token(booking: BookingId, kg: Option<f64>, vehicle: &str) -> String {
+    let now = chrono::Utc::now().timestamp() as u32;
+    TokenClaims {
+        kid: KID,
+        booking_id: booking,
+        station_id: STATION_ID,
+        valid_from: now - 600,
+        valid_until: now + 3600,
+        quantity: Quantity::from_kg(kg).expect("a valid quantity"),
+        flags: TokenFlags::default(),
+        vehicle: vehicle.to_owned(),
+    }
+    .sign(&signing_key())
+    .expect("token signs")
+}
