@@ -1,11 +1,138 @@
-//! GasQ cloud: the booking API, token signing, and (later) edge sync and dashboards.
+//! GasQ cloud: the booking API, token signing, audit log, background workers.
+//!
+//! [`build`] turns settings into a ready [`AppState`] (database migrated, keys loaded);
+//! [`serve`] runs the HTTP API and workers on a listener until shutdown. The binary
+//! and the tests both go through these, so tests exercise the real wiring.
 
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod audit;
+pub mod auth;
 pub mod config;
 pub mod crypto;
+pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod metrics;
+pub mod payments;
+pub mod qr;
+pub mod router;
 pub mod secret;
+pub mod signing;
+pub mod state;
 pub mod store;
+pub mod workers;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Settings;
+use crate::crypto::{Crypto, KeySource};
+use crate::payments::TestModePayments;
+pub use crate::state::AppState;
+use crate::store::SqlStore;
+
+/// Why the cloud could not start; each message says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error("cannot open the database at {url}: {source}")]
+    Database {
+        url: String,
+        source: store::StoreError,
+    },
+    #[error(transparent)]
+    MasterKey(#[from] crypto::KeyError),
+    #[error("token signing keys: {0}")]
+    Signing(#[from] signing::SigningError),
+    #[error("HTTP server: {0}")]
+    Serve(#[from] std::io::Error),
+}
+
+/// Hides the password in a database URL for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Connects the store, loads the master key and signing keys.
+pub async fn build(settings: Settings) -> Result<AppState, LaunchError> {
+    let url = settings.effective_database_url();
+    let store = SqlStore::connect(&url, settings.database_max_connections)
+        .await
+        .map_err(|source| LaunchError::Database {
+            url: redact_url(&url),
+            source,
+        })?;
+    let (crypto, source) =
+        Crypto::load_or_generate(settings.master_key.as_ref(), &settings.data_dir)?;
+    match source {
+        KeySource::Generated => tracing::warn!(
+            path = %settings.data_dir.join("master.key").display(),
+            "generated a new master key: back it up, and in production set GASQ_MASTER_KEY instead"
+        ),
+        KeySource::ExistingFile => tracing::info!("using the master key file in the data dir"),
+        KeySource::Config => {}
+    }
+    let state = AppState::new(
+        settings,
+        Arc::new(store),
+        crypto,
+        Arc::new(TestModePayments),
+    );
+    state.signer.ensure_key().await?;
+    Ok(state)
+}
+
+/// Serves the API on `listener` and runs the workers, until `shutdown` fires.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> Result<(), LaunchError> {
+    let workers = tokio::spawn(workers::run_holds(state.clone(), shutdown.clone()));
+    let app = router::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let stop = shutdown.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await?;
+    shutdown.cancel();
+    let _ = workers.await;
+    Ok(())
+}
+
+/// [`build`] then [`serve`].
+pub async fn launch(
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> Result<(), LaunchError> {
+    let state = build(settings).await?;
+    serve(state, listener, shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_database_urls_are_hidden() {
+        assert_eq!(
+            redact_url("postgres://gasq:s3cret@db:5432/gasq"),
+            "postgres://gasq:***@db:5432/gasq"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/gasq.sqlite"),
+            "sqlite://data/gasq.sqlite"
+        );
+    }
+}

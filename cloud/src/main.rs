@@ -1,1 +1,215 @@
-fn main() {}
+//! `gasq-cloud`: the command line. Parses flags, sets up logging, loads settings and
+//! hands over to the library. Every failure ends as one clear line and exit code 1.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use gasq_cloud::config::Settings;
+use gasq_cloud::domain::Role;
+use tokio_util::sync::CancellationToken;
+
+mod cli;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gasq-cloud",
+    version,
+    about = "GasQ cloud: CNG slot booking, e-tokens, station sync"
+)]
+struct Cli {
+    /// TOML settings file (or GASQ_CONFIG).
+    #[arg(long, global = true, env = "GASQ_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL: postgres://… or sqlite://… (default: SQLite under ./data).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the API and workers (the default).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage token signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Print the default configuration as TOML.
+    DefaultConfig,
+}
+
+#[derive(Args, Debug, Default)]
+struct ServeArgs {
+    /// Listen address (default 127.0.0.1:8080, or GASQ_LISTEN).
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+    /// Seed a demo station and accounts, and print how to log in.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Create a user of any role (e.g. the first super admin).
+    Add {
+        #[arg(long)]
+        email: String,
+        /// The password (or use --password-stdin to keep it out of the process list).
+        #[arg(long, required_unless_present = "password_stdin")]
+        password: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+        /// driver, station_admin, technician or super_admin.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        /// Station ids this station admin or technician manages (repeatable).
+        #[arg(long = "station")]
+        stations: Vec<u32>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Publish a new signing key that starts signing after the lead time.
+    Rotate {
+        /// Hours between publishing the key and signing with it (edges sync it meanwhile).
+        #[arg(long, default_value_t = 24)]
+        lead_hours: i64,
+    },
+    /// List the keys as published.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Recompute the hash chain and report the first broken entry, if any.
+    Verify,
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("gasq-cloud: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gasq-cloud: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    if let Some(url) = cli.database_url {
+        settings.database_url = Some(url);
+    }
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => serve(settings, args).await,
+        Command::Migrate => cli::migrate(settings).await,
+        Command::User(UserCommand::Add {
+            email,
+            password,
+            password_stdin,
+            role,
+            name,
+            phone,
+            stations,
+        }) => {
+            let role = Role::parse(&role).with_context(|| {
+                format!(
+                    "unknown role {role:?}: use driver, station_admin, technician or super_admin"
+                )
+            })?;
+            let password = match (password, password_stdin) {
+                (_, true) => cli::read_password_stdin()?,
+                (Some(p), false) => p,
+                (None, false) => bail!("give --password or --password-stdin"),
+            };
+            cli::add_user(
+                settings,
+                cli::NewUserArgs {
+                    email,
+                    password,
+                    role,
+                    name,
+                    phone,
+                    stations,
+                },
+            )
+            .await
+        }
+        Command::Keys(KeysCommand::Rotate { lead_hours }) => {
+            cli::rotate_keys(settings, lead_hours).await
+        }
+        Command::Keys(KeysCommand::List) => cli::list_keys(settings).await,
+        Command::Audit(AuditCommand::Verify) => cli::verify_audit(settings).await,
+        Command::DefaultConfig => {
+            print!("{}", Settings::default_toml());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
+    if let Some(listen) = args.listen {
+        settings.listen = listen;
+    }
+    let listen = settings.listen;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| {
+        format!("cannot listen on {listen} (is it in use? pick another with --listen or GASQ_LISTEN)")
+    })?;
+    let db = gasq_cloud::redact_url(&settings.effective_database_url());
+    let state = gasq_cloud::build(settings).await?;
+    tracing::info!(database = %db, "database ready");
+    tracing::info!(
+        "payments: test mode (local provider, nobody is charged) — Razorpay is not configured"
+    );
+    if args.demo {
+        for line in gasq_cloud::demo::seed(&state).await? {
+            println!("{line}");
+        }
+    }
+    println!("GasQ cloud listening on http://{listen}  (API docs: http://{listen}/docs)");
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        cli::shutdown_signal().await;
+        tracing::info!("shutting down");
+        stop.cancel();
+    });
+    gasq_cloud::serve(state, listener, shutdown).await?;
+    Ok(())
+}

@@ -97,6 +97,7 @@ fn booking(user: UserId, station: &Station, slot: DateTime<Utc>, capacity: u32) 
         payment_method: PaymentMethod::AtStation,
         status: BookingStatus::Confirmed,
         amount_paise: None,
+        payment_provider: None,
         payment_order_id: None,
         hold_expires_at: None,
         valid_from: slot - Duration::minutes(15),

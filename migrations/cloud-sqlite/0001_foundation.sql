@@ -89,6 +89,7 @@ CREATE TABLE bookings (
     payment_method    TEXT NOT NULL CHECK (payment_method IN ('online', 'at_station')),
     status            TEXT NOT NULL CHECK (status IN ('pending_payment', 'confirmed', 'redeemed', 'completed', 'cancelled', 'expired', 'no_show')),
     amount_paise      BIGINT,
+    payment_provider  TEXT,
     payment_order_id  TEXT,
     hold_expires_at   TEXT,
     valid_from        TEXT NOT NULL,

@@ -174,6 +174,8 @@ pub struct Booking {
     pub payment_method: PaymentMethod,
     pub status: BookingStatus,
     pub amount_paise: Option<i64>,
+    /// Which payment provider holds the order (`test_mode`, `razorpay`).
+    pub payment_provider: Option<String>,
     pub payment_order_id: Option<String>,
     pub hold_expires_at: Option<DateTime<Utc>>,
     pub valid_from: DateTime<Utc>,

@@ -76,7 +76,7 @@ pub fn check_bookable(
     if minute < open || minute + step > close {
         return Err(SlotError::Closed);
     }
-    if (minute - open) % step != 0 {
+    if !(minute - open).is_multiple_of(step) {
         return Err(SlotError::OffGrid(station.slot_minutes));
     }
     if slot_end(station, start) <= now {

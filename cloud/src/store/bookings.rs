@@ -97,9 +97,9 @@ impl BookingStore for SqlStore {
             for _ in 0..CODE_ATTEMPTS {
                 inserted = sqlx::query_as(
                     "INSERT INTO bookings (id, code, user_id, vehicle_id, registration, station_id, slot_start, slot_end, \
-                     quantity_centikg, payment_method, status, amount_paise, payment_order_id, hold_expires_at, \
-                     valid_from, valid_until, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) \
+                     quantity_centikg, payment_method, status, amount_paise, payment_provider, payment_order_id, \
+                     hold_expires_at, valid_from, valid_until, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) \
                      ON CONFLICT DO NOTHING RETURNING *",
                 )
                 .bind(b.id.0)
@@ -114,6 +114,7 @@ impl BookingStore for SqlStore {
                 .bind(b.payment_method.as_str())
                 .bind(b.status.as_str())
                 .bind(b.amount_paise)
+                .bind(&b.payment_provider)
                 .bind(&b.payment_order_id)
                 .bind(b.hold_expires_at)
                 .bind(b.valid_from)

@@ -119,6 +119,7 @@ pub struct NewBooking {
     pub payment_method: PaymentMethod,
     pub status: BookingStatus,
     pub amount_paise: Option<i64>,
+    pub payment_provider: Option<String>,
     pub payment_order_id: Option<String>,
     pub hold_expires_at: Option<DateTime<Utc>>,
     pub valid_from: DateTime<Utc>,

@@ -85,6 +85,7 @@ pub(super) struct BookingRow {
     payment_method: String,
     status: String,
     amount_paise: Option<i64>,
+    payment_provider: Option<String>,
     payment_order_id: Option<String>,
     hold_expires_at: Option<DateTime<Utc>>,
     valid_from: DateTime<Utc>,
@@ -124,6 +125,7 @@ impl TryFrom<BookingRow> for Booking {
             status: BookingStatus::parse(&r.status)
                 .ok_or_else(|| corrupt(format!("booking status {}", r.status)))?,
             amount_paise: r.amount_paise,
+            payment_provider: r.payment_provider,
             payment_order_id: r.payment_order_id,
             hold_expires_at: r.hold_expires_at,
             valid_from: r.valid_from,

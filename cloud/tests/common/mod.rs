@@ -1,4 +1,5 @@
 //! Helpers shared by the cloud's integration tests.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod app;
 pub mod db;

@@ -1,0 +1,108 @@
+//! `serve --demo`: a demo station and one account per role, so a first-time user can
+//! log in and book within a minute. Safe to run again: what exists is kept.
+
+use gasq_shared::{Phone, StationCode};
+
+use crate::api::auth::create_account;
+use crate::domain::{AuditEntry, Role};
+use crate::error::ApiError;
+use crate::secret::Secret;
+use crate::state::AppState;
+use crate::store::NewStation;
+
+/// The demo accounts: (role, e-mail, phone, password). For demos only.
+pub const ACCOUNTS: [(Role, &str, &str, &str); 3] = [
+    (
+        Role::Driver,
+        "driver@demo.gasq.in",
+        "+919800000001",
+        "demo-driver-pass",
+    ),
+    (
+        Role::StationAdmin,
+        "admin@demo.gasq.in",
+        "+919800000002",
+        "demo-admin-pass",
+    ),
+    (
+        Role::SuperAdmin,
+        "super@demo.gasq.in",
+        "+919800000003",
+        "demo-super-pass",
+    ),
+];
+
+pub const STATION_CODE: &str = "MUM-0042";
+
+/// Seeds the demo data and returns the lines that tell the user how to log in.
+pub async fn seed(state: &AppState) -> Result<Vec<String>, ApiError> {
+    let code = StationCode::parse(STATION_CODE).map_err(ApiError::internal)?;
+    let station = match state.store.station_by_code(&code).await? {
+        Some(s) => s,
+        None => {
+            let new = NewStation {
+                code,
+                name: "GasQ Demo CNG, Andheri East".into(),
+                lat: 19.1136,
+                lon: 72.8697,
+                lanes: 4,
+                slot_minutes: 15,
+                service_minutes: 4,
+                timezone: chrono_tz::Asia::Kolkata,
+                open_minute: 0,
+                close_minute: 1440,
+                early_grace_minutes: 15,
+                late_grace_minutes: 30,
+                price_paise_per_kg: 7_600,
+            };
+            let audit = AuditEntry {
+                action: "station.create".into(),
+                detail: serde_json::json!({"demo": true}),
+                ..AuditEntry::default()
+            };
+            state.store.create_station(new, audit).await?
+        }
+    };
+    for (role, email, phone, password) in ACCOUNTS {
+        let hash = state.crypto.lookup_hash(email);
+        let id = match state.store.user_by_lookup(&hash).await? {
+            Some(u) => u.id,
+            None => {
+                let phone = Phone::parse(phone).map_err(ApiError::internal)?;
+                let name = format!("Demo {}", role.as_str().replace('_', " "));
+                create_account(
+                    state,
+                    &name,
+                    email,
+                    Some(&phone),
+                    Secret::new(password),
+                    role,
+                    None,
+                )
+                .await?
+            }
+        };
+        if role == Role::StationAdmin {
+            let audit = AuditEntry {
+                action: "station.assign_staff".into(),
+                target: format!("station:{}", station.id),
+                ..AuditEntry::default()
+            };
+            state.store.assign_station(id, station.id, audit).await?;
+        }
+    }
+    let mut lines = vec![
+        format!(
+            "Demo station {} (id {}): {} lanes, open 24 hours.",
+            station.code, station.id, station.lanes
+        ),
+        "Demo accounts (for demos only — never use these in production):".to_owned(),
+    ];
+    for (role, email, _, password) in ACCOUNTS {
+        lines.push(format!(
+            "  {:<14} login {email:<22} password {password}",
+            role.as_str()
+        ));
+    }
+    Ok(lines)
+}

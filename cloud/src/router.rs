@@ -1,0 +1,134 @@
+//! The API's table of contents: every resource router merged, OpenAPI and Swagger UI,
+//! the problem+json fallbacks, and the layers every request passes through.
+//!
+//! Routes are registered only through `utoipa_axum::routes!`, so every route the
+//! server answers is in `/api/openapi.json` — the role-matrix test relies on that.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::api;
+use crate::auth::ClientIp;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "GasQ API", description = "Book CNG fuelling slots, get signed QR e-tokens, run stations."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Accounts and sessions"),
+        (name = "me", description = "The logged-in user and their vehicles"),
+        (name = "stations", description = "Stations and their policy"),
+        (name = "slots", description = "Bookable slots"),
+        (name = "bookings", description = "Bookings"),
+        (name = "tokens", description = "E-tokens and their verification keys"),
+        (name = "audit", description = "The audit log"),
+        (name = "ops", description = "Health and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut OpenApiDoc) {
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .build();
+        doc.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// Every API route with its OpenAPI document.
+pub fn api(state: &AppState) -> (Router<AppState>, OpenApiDoc) {
+    let auth = api::auth::router().route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        auth_rate_limit,
+    ));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth)
+        .merge(api::me::router())
+        .merge(api::stations::router())
+        .merge(api::slots::router())
+        .merge(api::bookings::router())
+        .merge(api::tokens::router())
+        .merge(api::audit::router())
+        .merge(api::ops::router())
+        .split_for_parts()
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let (api, doc) = api(&state);
+    Router::new()
+        .merge(api)
+        .merge(SwaggerUi::new("/docs").url("/api/openapi.json", doc))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::client(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such route: see /docs for the API",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::client(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method: see /docs",
+    )
+}
+
+/// Limits requests to the auth routes per client IP (password guessing, credential stuffing).
+pub async fn auth_rate_limit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    req: Request,
+    next: Next,
+) -> Response {
+    if let Some(ip) = ip
+        && let Err(retry_after) = state.auth_limiter.check(ip)
+    {
+        return ApiError::too_many_requests(
+            retry_after,
+            "too many requests from your address: wait a minute",
+        )
+        .into_response();
+    }
+    next.run(req).await
+}

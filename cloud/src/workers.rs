@@ -1,0 +1,48 @@
+//! Background work: lapsed payment holds and no-shows. Each pass is a conditional
+//! update in the database (claimed with `SKIP LOCKED` on PostgreSQL), so any number of
+//! replicas can run this loop and every booking still changes state exactly once.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio_util::sync::CancellationToken;
+
+use crate::state::AppState;
+
+const BATCH: i64 = 200;
+
+/// Runs until `shutdown` fires.
+pub async fn run_holds(state: AppState, shutdown: CancellationToken) {
+    let every = Duration::from_secs(state.settings.bookings.worker_interval_secs.max(1));
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        if let Err(e) = pass(&state).await {
+            tracing::warn!(error = %e, "holds worker pass failed; retrying next tick");
+        }
+    }
+}
+
+/// One pass: expire lapsed holds and mark no-shows, in batches until none are left.
+pub async fn pass(state: &AppState) -> anyhow::Result<()> {
+    loop {
+        let expired = state.store.expire_holds(Utc::now(), BATCH).await?;
+        for b in &expired {
+            tracing::info!(booking = %b.id, "payment hold lapsed; slot freed");
+        }
+        if (expired.len() as i64) < BATCH {
+            break;
+        }
+    }
+    loop {
+        let missed = state.store.mark_no_shows(Utc::now(), BATCH).await?;
+        if (missed.len() as i64) < BATCH {
+            break;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! `spawn_app()`: the real cloud (same `build` + `serve` as the binary) on port 0 with
+//! a fresh database, plus typed request helpers.
+
+use std::net::SocketAddr;
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use gasq_cloud::AppState;
+use gasq_cloud::config::Settings;
+use gasq_cloud::domain::Role;
+use gasq_cloud::secret::Secret;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use super::db::TestDb;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub state: AppState,
+    shutdown: CancellationToken,
+    _db: TestDb,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// A logged-in user of the test app.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub token: String,
+    pub refresh: String,
+    pub user_id: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_on(TestDb::sqlite()).await
+}
+
+pub async fn spawn_app_on(db: TestDb) -> TestApp {
+    spawn_with(db, |_| {}).await
+}
+
+pub async fn spawn_with(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut settings = Settings::default();
+    settings.database_url = Some(db.url.clone());
+    settings.data_dir = data.path().to_path_buf();
+    settings.master_key = Some(Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="));
+    tweak(&mut settings);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let state = gasq_cloud::build(settings).await.expect("build app");
+    let shutdown = CancellationToken::new();
+    tokio::spawn(gasq_cloud::serve(state.clone(), listener, shutdown.clone()));
+    TestApp {
+        addr,
+        http: reqwest::Client::new(),
+        state,
+        shutdown,
+        _db: db,
+        _data: data,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Sends a request; returns status and the body as JSON (or a JSON string for text).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let text = res.text().await.expect("body");
+        let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, json)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> Session {
+        let (status, body) = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"login": login, "password": password}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "login {login}: {body}");
+        let me = self
+            .get("/api/v1/me", body["access_token"].as_str())
+            .await
+            .1;
+        Session {
+            token: body["access_token"].as_str().unwrap().to_owned(),
+            refresh: body["refresh_token"].as_str().unwrap().to_owned(),
+            user_id: me["id"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Registers a driver through the API and logs in.
+    pub async fn driver(&self, n: u32) -> Session {
+        let email = format!("driver{n}@example.in");
+        let body = json!({"name": format!("Driver {n}"), "email": email, "phone": format!("98{n:08}"), "password": "driver-pass-1"});
+        let (status, res) = self.post("/api/v1/auth/register", None, body).await;
+        assert_eq!(status, StatusCode::CREATED, "{res}");
+        self.login(&email, "driver-pass-1").await
+    }
+
+    /// Creates a user of any role directly (as `gasq-cloud user add` does) and logs in.
+    pub async fn user_with_role(&self, role: Role, tag: &str) -> Session {
+        let email = format!("{tag}@example.in");
+        gasq_cloud::api::auth::create_account(
+            &self.state,
+            tag,
+            &email,
+            None,
+            Secret::new("staff-pass-1"),
+            role,
+            None,
+        )
+        .await
+        .expect("create account");
+        self.login(&email, "staff-pass-1").await
+    }
+
+    /// A station made by a super admin, returned as JSON.
+    pub async fn station(&self, admin: &Session, code: &str, lanes: u16) -> Value {
+        let body = json!({"code": code, "name": format!("Station {code}"), "lat": 19.0, "lon": 72.8, "lanes": lanes});
+        let (status, res) = self
+            .post("/api/v1/stations", Some(&admin.token), body)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{res}");
+        res
+    }
+
+    pub async fn vehicle(&self, driver: &Session, registration: &str) -> String {
+        let (status, res) = self
+            .post(
+                "/api/v1/vehicles",
+                Some(&driver.token),
+                json!({"registration": registration}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{res}");
+        res["id"].as_str().unwrap().to_owned()
+    }
+}
+
+/// A slot start comfortably in the future, on the 15-minute grid.
+pub fn future_slot(hours: i64) -> DateTime<Utc> {
+    Utc::now().duration_trunc(Duration::minutes(15)).unwrap() + Duration::hours(hours)
+}
