@@ -137,7 +137,14 @@ fn line_col(text: &str, offset: usize) -> String {
 
 fn finish(figment: Figment, file_origin: &str) -> Result<Config, ConfigError> {
     let config: Config = figment.extract().map_err(|e| render(e, file_origin))?;
-    validate(&config).map_err(|e| e.from(file_origin))?;
+    validate(&config).map_err(|e| {
+        // Name the layer that supplied the value (a flag or variable, or the file).
+        let origin = figment
+            .find_metadata(&e.key)
+            .filter(|m| !m.name.contains("TOML"))
+            .map_or_else(|| file_origin.to_owned(), |m| m.name.to_string());
+        e.from(&origin)
+    })?;
     Ok(config)
 }
 

@@ -7,6 +7,8 @@
 pub mod broker;
 pub mod bus;
 pub mod edge;
+pub mod process;
+pub mod proxy;
 pub mod pty;
 pub mod tokens;
 
