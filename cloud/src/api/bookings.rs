@@ -265,7 +265,7 @@ pub async fn visible_booking(
         .booking(id)
         .await?
         .ok_or_else(|| ApiError::not_found("booking"))?;
-    if booking.user_id == user.id || user.can_manage(state, booking.station_id).await? {
+    if booking.user_id == user.id || user.administers(state, booking.station_id).await? {
         Ok(booking)
     } else {
         Err(ApiError::not_found("booking"))

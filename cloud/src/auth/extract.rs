@@ -2,7 +2,7 @@
 //!
 //! - [`CurrentUser`]: any logged-in user (401 without a valid access token).
 //! - [`Authorized<R>`]: a user whose role is in the set `R` (403 otherwise), e.g.
-//!   `Authorized<SuperAdmins>`. Station scoping is checked with [`CurrentUser::can_manage`].
+//!   `Authorized<SuperAdmins>`. Station scoping is checked with [`CurrentUser::require_station`].
 //! - [`ClientIp`]: the caller's address, for rate limits and the audit log.
 
 use std::marker::PhantomData;
@@ -26,9 +26,13 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
-    /// Whether this user may manage `station`: super admins all, station admins and
-    /// technicians those assigned to them, drivers none.
-    pub async fn can_manage(&self, state: &AppState, station: StationId) -> Result<bool, ApiError> {
+    /// Whether this user works at `station`: super admins everywhere, station admins and
+    /// technicians where assigned, drivers nowhere. Routes combine this with a role set.
+    pub async fn assigned_to(
+        &self,
+        state: &AppState,
+        station: StationId,
+    ) -> Result<bool, ApiError> {
         Ok(match self.role {
             Role::SuperAdmin => true,
             Role::Driver => false,
@@ -38,13 +42,24 @@ impl CurrentUser {
         })
     }
 
-    /// 403 unless [`Self::can_manage`].
+    /// Whether this user administers `station`'s bookings and policy (its station
+    /// admins and super admins, not technicians).
+    pub async fn administers(
+        &self,
+        state: &AppState,
+        station: StationId,
+    ) -> Result<bool, ApiError> {
+        Ok(matches!(self.role, Role::StationAdmin | Role::SuperAdmin)
+            && self.assigned_to(state, station).await?)
+    }
+
+    /// 403 unless [`Self::assigned_to`].
     pub async fn require_station(
         &self,
         state: &AppState,
         station: StationId,
     ) -> Result<(), ApiError> {
-        if self.can_manage(state, station).await? {
+        if self.assigned_to(state, station).await? {
             Ok(())
         } else {
             Err(ApiError::forbidden(format!(

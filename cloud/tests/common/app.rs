@@ -47,10 +47,12 @@ pub async fn spawn_app_on(db: TestDb) -> TestApp {
 
 pub async fn spawn_with(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let data = tempfile::tempdir().expect("temp dir");
-    let mut settings = Settings::default();
-    settings.database_url = Some(db.url.clone());
-    settings.data_dir = data.path().to_path_buf();
-    settings.master_key = Some(Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="));
+    let mut settings = Settings {
+        database_url: Some(db.url.clone()),
+        data_dir: data.path().to_path_buf(),
+        master_key: Some(Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")),
+        ..Settings::default()
+    };
     tweak(&mut settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
