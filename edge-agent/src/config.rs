@@ -125,8 +125,13 @@ impl Settings {
     /// Loads the layers for the data dir `dir`.
     pub fn load(dir: &Path, flags: &FlagOverrides) -> Result<Self, ConfigError> {
         let file = dir.join(CONFIG_FILE);
-        let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
-            .merge(Toml::file_exact(&file))
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        // The file is optional; `file_exact` because a relative data dir must not make
+        // figment go looking in parent directories.
+        if file.exists() {
+            figment = figment.merge(Toml::file_exact(&file));
+        }
+        let settings: Settings = figment
             .merge(Env::prefixed("GASQ_").only(KEYS))
             .merge(Serialized::defaults(flags))
             .extract()
