@@ -1,0 +1,276 @@
+//! `gasq-load`: drives booking creation over HTTP and prints throughput and latency.
+//!
+//! It logs in as a super admin, creates a fresh station, registers `--drivers`
+//! drivers with a vehicle each, then lets `--clients` concurrent clients book slots
+//! across the next days (closed loop, or paced to `--rate` bookings/s). At the end it
+//! reads every slot back and checks that none holds more bookings than its capacity.
+//!
+//! ```text
+//! gasq-load --url http://127.0.0.1:8080 --login super@demo.gasq.in --password demo-super-pass \
+//!           --clients 32 --duration 30
+//! ```
+//! Run the cloud with `GASQ_RATE_LIMITS__AUTH_REQUESTS_PER_IP_PER_MINUTE=100000` so
+//! registering the drivers is not throttled.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, DurationRound, Utc};
+use clap::Parser;
+use hdrhistogram::Histogram;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+#[derive(Parser, Debug, Clone)]
+#[command(name = "gasq-load", about = "Load-test booking creation over HTTP")]
+struct Args {
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// A super admin's login (creates the test station).
+    #[arg(long)]
+    login: String,
+    #[arg(long)]
+    password: String,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 32)]
+    clients: usize,
+    /// Drivers to register (clients share them round-robin).
+    #[arg(long, default_value_t = 64)]
+    drivers: usize,
+    /// Seconds of booking.
+    #[arg(long, default_value_t = 30)]
+    duration: u64,
+    /// Target bookings per second over all clients (0 = as fast as possible).
+    #[arg(long, default_value_t = 0.0)]
+    rate: f64,
+    /// Lanes of the test station (capacity per slot = lanes × 15 / 4).
+    #[arg(long, default_value_t = 8)]
+    lanes: u16,
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> anyhow::Result<(u16, Value)> {
+        let mut req = self.http.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await?;
+        let status = res.status().as_u16();
+        Ok((status, res.json().await.unwrap_or(Value::Null)))
+    }
+
+    async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        Ok(self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await?
+            .json()
+            .await?)
+    }
+
+    async fn login(&self, login: &str, password: &str) -> anyhow::Result<String> {
+        let (status, body) = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"login": login, "password": password}),
+            )
+            .await?;
+        if status != 200 {
+            bail!("login {login}: {status} {body}");
+        }
+        Ok(body["access_token"]
+            .as_str()
+            .context("access_token")?
+            .to_owned())
+    }
+}
+
+struct Driver {
+    token: String,
+    vehicle: String,
+}
+
+async fn setup(c: &Client, args: &Args) -> anyhow::Result<(u64, Vec<Driver>)> {
+    let admin = c.login(&args.login, &args.password).await?;
+    let tag = Utc::now().timestamp() % 10_000;
+    let code = format!("LOAD-{tag:04}");
+    let body =
+        json!({"code": code, "name": "Load test", "lat": 19.0, "lon": 72.8, "lanes": args.lanes});
+    let (status, station) = c.post("/api/v1/stations", Some(&admin), body).await?;
+    if status != 201 {
+        bail!("create station: {status} {station}");
+    }
+    let station_id = station["id"].as_u64().context("station id")?;
+    let mut drivers = Vec::new();
+    for n in 0..args.drivers {
+        let email = format!("load{tag}-{n}@example.in");
+        let phone = format!(
+            "7{:09}",
+            (u64::try_from(tag).unwrap_or(0) * 100_000 + n as u64) % 1_000_000_000
+        );
+        let reg = json!({"name": format!("Load {n}"), "email": email, "phone": phone, "password": "load-test-pass"});
+        let (status, body) = c.post("/api/v1/auth/register", None, reg).await?;
+        if status != 201 {
+            bail!("register driver {n}: {status} {body}");
+        }
+        let token = c.login(&email, "load-test-pass").await?;
+        let (status, v) = c
+            .post(
+                "/api/v1/vehicles",
+                Some(&token),
+                json!({"registration": format!("MH01LT{n:04}")}),
+            )
+            .await?;
+        if status != 201 {
+            bail!("vehicle: {status} {v}");
+        }
+        drivers.push(Driver {
+            token,
+            vehicle: v["id"].as_str().context("vehicle id")?.to_owned(),
+        });
+        if n % 16 == 15 {
+            eprint!("\rregistered {}/{} drivers", n + 1, args.drivers);
+        }
+    }
+    eprintln!(
+        "\rregistered {} drivers, station {code} (id {station_id})",
+        args.drivers
+    );
+    Ok((station_id, drivers))
+}
+
+#[derive(Default)]
+struct Counts {
+    created: AtomicU64,
+    full: AtomicU64,
+    errors: AtomicU64,
+    /// Bookings this run made per slot, to check against the slot's capacity.
+    per_slot: std::sync::Mutex<std::collections::HashMap<DateTime<Utc>, u32>>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let c = Arc::new(Client {
+        http: reqwest::Client::builder()
+            .pool_max_idle_per_host(1024)
+            .build()?,
+        base: args.url.trim_end_matches('/').to_owned(),
+    });
+    let (station, drivers) = setup(&c, &args).await?;
+    let drivers = Arc::new(drivers);
+    let first: DateTime<Utc> =
+        Utc::now().duration_trunc(chrono::Duration::minutes(15))? + chrono::Duration::hours(1);
+    let slots = 6 * 24 * 4; // six days of 15-minute slots
+    let hist = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(
+        1, 60_000_000, 3,
+    )?));
+    let counts = Arc::new(Counts::default());
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let until = started + Duration::from_secs(args.duration);
+    let per_client_interval =
+        (args.rate > 0.0).then(|| Duration::from_secs_f64(args.clients as f64 / args.rate));
+    let mut tasks = Vec::new();
+    for _ in 0..args.clients {
+        let (c, drivers, hist, counts, next) = (
+            c.clone(),
+            drivers.clone(),
+            hist.clone(),
+            counts.clone(),
+            next.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut ticker = per_client_interval.map(tokio::time::interval);
+            while Instant::now() < until {
+                if let Some(t) = ticker.as_mut() {
+                    t.tick().await;
+                }
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let d = &drivers[(n as usize) % drivers.len()];
+                let slot = first + chrono::Duration::minutes(15 * (n % slots) as i64);
+                let body = json!({"station_id": station, "vehicle_id": d.vehicle, "slot_start": slot, "payment_method": "at_station"});
+                let t0 = Instant::now();
+                let result = c.post("/api/v1/bookings", Some(&d.token), body).await;
+                let micros = u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX);
+                hist.lock().await.saturating_record(micros);
+                match result {
+                    Ok((201, _)) => {
+                        *counts.per_slot.lock().unwrap_or_else(|p| p.into_inner()).entry(slot).or_default() += 1;
+                        counts.created.fetch_add(1, Ordering::Relaxed)
+                    }
+                    Ok((409, _)) => counts.full.fetch_add(1, Ordering::Relaxed),
+                    _ => counts.errors.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        }));
+    }
+    for t in tasks {
+        t.await?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let h = hist.lock().await;
+    let created = counts.created.load(Ordering::Relaxed);
+    println!(
+        "clients {}  duration {secs:.1}s  requests {}",
+        args.clients,
+        h.len()
+    );
+    println!(
+        "created {created}  slot_full {}  errors {}  bookings/s {:.0}",
+        counts.full.load(Ordering::Relaxed),
+        counts.errors.load(Ordering::Relaxed),
+        created as f64 / secs
+    );
+    let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    println!(
+        "latency ms  p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+        ms(0.5),
+        ms(0.9),
+        ms(0.99),
+        h.max() as f64 / 1000.0
+    );
+    drop(h);
+    // Invariant 1, from the outside: no slot got more bookings than its capacity.
+    let per_slot = std::mem::take(&mut *counts.per_slot.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut over = 0;
+    let mut day = first.with_timezone(&chrono_tz::Asia::Kolkata).date_naive();
+    for _ in 0..7 {
+        for s in c
+            .get(&format!("/api/v1/stations/{station}/slots?date={day}"))
+            .await?
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let start: Option<DateTime<Utc>> = s["start"].as_str().and_then(|t| t.parse().ok());
+            let capacity = s["capacity"].as_u64().unwrap_or(0);
+            if start
+                .and_then(|t| per_slot.get(&t))
+                .is_some_and(|made| u64::from(*made) > capacity)
+            {
+                over += 1;
+            }
+        }
+        day = day.succ_opt().context("date")?;
+    }
+    println!("over-booked slots: {over}");
+    if counts.errors.load(Ordering::Relaxed) > 0 || over > 0 {
+        bail!("errors or over-booking during the run");
+    }
+    Ok(())
+}
