@@ -7,6 +7,7 @@
 pub mod broker;
 pub mod bus;
 pub mod edge;
+pub mod frames;
 pub mod process;
 pub mod proxy;
 pub mod pty;

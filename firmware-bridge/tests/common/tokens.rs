@@ -20,7 +20,19 @@ pub fn key_set() -> KeySet {
 
 /// A token for `booking` at the test station, valid around now.
 pub fn token(booking: BookingId, kg: Option<f64>, vehicle: &str) -> String {
-    let now = chrono::Utc::now().timestamp() as u32;
+    token_at(booking, kg, vehicle, chrono::Utc::now().timestamp() as u32)
+}
+
+/// The same token every run for the same `n` (for frames whose decode rate is compared
+/// across runs).
+pub fn fixed_token(n: u64) -> String {
+    let booking = BookingId(uuid::Uuid::from_u128(
+        0x0190_f1a2_7c1e_7b4a_9c3d_0000_0000_0000 + u128::from(n),
+    ));
+    token_at(booking, Some(8.5), "MH12AB1234", 1_767_225_600)
+}
+
+fn token_at(booking: BookingId, kg: Option<f64>, vehicle: &str, now: u32) -> String {
     TokenClaims {
         kid: KID,
         booking_id: booking,

@@ -1,0 +1,157 @@
+#![allow(clippy::unwrap_used)] // a panic in a test is a failed assertion
+//! `gasq-bridge simulate` against an edge: virtual lanes scan tokens from a file, the
+//! edge's verdicts authorise their virtual dispensers through the same router as real
+//! devices, and fills (with faults on schedule) are reported on the bus.
+
+mod common;
+
+use common::bus::Watcher;
+use common::edge::{EdgeUnderTest, StandInEdge};
+use common::init_logs;
+use common::process::BridgeProcess;
+use gasq_shared::{BookingId, StationCode};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulated_lanes_scan_fill_and_fault_on_schedule() {
+    init_logs();
+    let station = StationCode::parse("MUM-0042").unwrap();
+    let edge = StandInEdge::start(&station).await;
+    let mut bus = Watcher::connect(
+        edge.mqtt_port(),
+        "observer",
+        &["gasq/MUM-0042/lane/+/dispenser"],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let tokens: Vec<String> = (0..5)
+        .map(|_| edge.token_for(BookingId::new(), None, "MH12AB1234"))
+        .collect();
+    let file = dir.path().join("tokens.txt");
+    // The first token twice: the second scan is refused as already used.
+    std::fs::write(
+        &file,
+        format!("# demo tokens\n{}\n{}\n", tokens.join("\n"), tokens[0]),
+    )
+    .unwrap();
+
+    let mut sim = BridgeProcess::spawn(
+        dir.path(),
+        &[
+            "simulate",
+            "--station",
+            "MUM-0042",
+            "--mqtt-url",
+            &edge.mqtt_url(),
+            "--lanes",
+            "2",
+            "--tokens",
+            file.to_str().unwrap(),
+            "--speed",
+            "1000",
+            "--fault-every",
+            "3",
+        ],
+    );
+    let status = sim.wait();
+    assert!(status.success(), "{}", sim.logs());
+    let summary: serde_json::Value = serde_json::from_str(sim.stdout().trim()).unwrap();
+    assert_eq!(summary["scans"], 6, "{summary}");
+    assert_eq!(summary["accepted"], 5, "{summary}");
+    assert_eq!(summary["reasons"]["already_used"], 1, "{summary}");
+    assert_eq!(summary["faults"], 1, "{summary}");
+    assert_eq!(summary["fills"], 4, "{summary}");
+    assert_eq!(summary["no_verdict"], 0, "{summary}");
+
+    // On the bus: per lane an `ok` at start; per fill a start and an end; the faulted
+    // fill also a fault and an ok.
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    let expected = [("end", 5), ("fault", 1), ("ok", 3), ("start", 5)];
+    while expected
+        .iter()
+        .any(|(k, n)| seen.get(*k).copied().unwrap_or(0) < *n)
+    {
+        let event = bus.next_on("/dispenser").await.json();
+        *seen
+            .entry(event["event"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    for (kind, n) in expected {
+        assert_eq!(seen[kind], n, "{seen:?}");
+    }
+    assert!(seen.get("progress").is_some_and(|n| *n > 0), "{seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_can_fault_and_clear_a_simulated_dispenser() {
+    use gasq_bridge::config::MqttConfig;
+    use gasq_bridge::mqtt::BusSettings;
+    use gasq_bridge::simulate::{self, Control, SimOptions};
+    use std::time::Duration;
+    use tokio_util::sync::CancellationToken;
+
+    init_logs();
+    let station = StationCode::parse("MUM-0042").unwrap();
+    let edge = StandInEdge::start(&station).await;
+    let mut bus = Watcher::connect(
+        edge.mqtt_port(),
+        "observer",
+        &["gasq/MUM-0042/lane/+/dispenser"],
+    )
+    .await;
+    let mqtt = MqttConfig {
+        url: edge.mqtt_url(),
+        ..MqttConfig::default()
+    };
+    let settings = BusSettings::from_config(&mqtt, "sim-test".into()).unwrap();
+    let options = SimOptions {
+        lanes: 1,
+        tokens: vec![edge.token_for(BookingId::new(), Some(5.0), "MH12AB1234")],
+        repeat: false,
+        speed: 10.0, // a fill takes 12-18 s: long enough to interrupt
+        fault_every: None,
+        fault_rate: 0.0,
+        verdict_timeout: Duration::from_secs(10),
+        duration: None,
+        price_paise_per_kg: 8800.0,
+    };
+    let (control, control_rx) = tokio::sync::mpsc::unbounded_channel();
+    let stop = CancellationToken::new();
+    let run = tokio::spawn({
+        let stop = stop.clone();
+        async move { simulate::run(&station, settings, options, control_rx, stop).await }
+    });
+
+    assert_eq!(bus.next_on("/dispenser").await.json()["event"], "ok");
+    assert_eq!(bus.next_on("/dispenser").await.json()["event"], "start");
+    control
+        .send(Control::parse("fault 1 nozzle stuck").unwrap())
+        .unwrap();
+    let fault = bus
+        .next_where(|r| r.json()["event"] != "progress")
+        .await
+        .json();
+    assert_eq!(
+        (fault["event"].as_str(), fault["detail"].as_str()),
+        (Some("fault"), Some("nozzle stuck"))
+    );
+    let end = bus
+        .next_where(|r| r.json()["event"] != "progress")
+        .await
+        .json();
+    assert_eq!(end["event"], "end");
+    assert!(end["kg"].as_f64().unwrap() < 5.0, "a partial fill: {end}");
+    control.send(Control::Clear { lane: 1 }).unwrap();
+    assert_eq!(bus.next_on("/dispenser").await.json()["event"], "ok");
+
+    stop.cancel();
+    let summary = run.await.unwrap();
+    assert_eq!(
+        (
+            summary.scans,
+            summary.accepted,
+            summary.faults,
+            summary.fills
+        ),
+        (1, 1, 1, 0)
+    );
+}
