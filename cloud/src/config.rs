@@ -32,6 +32,32 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub bookings: BookingSettings,
     pub rate_limits: RateLimits,
+    pub edge: EdgeSettings,
+}
+
+/// Edge boxes: enrollment and sync.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EdgeSettings {
+    /// How long a one-time enrollment code works.
+    pub enrollment_code_ttl_hours: i64,
+    /// Wrong tries before an enrollment code stops working.
+    pub enrollment_attempts_per_code: u32,
+    /// Changes per pull page.
+    pub change_page_size: i64,
+    /// An edge not heard from for this long is shown as offline.
+    pub offline_after_secs: i64,
+}
+
+impl Default for EdgeSettings {
+    fn default() -> Self {
+        Self {
+            enrollment_code_ttl_hours: 24,
+            enrollment_attempts_per_code: 10,
+            change_page_size: 500,
+            offline_after_secs: 120,
+        }
+    }
 }
 
 /// Logins and tokens.
@@ -81,6 +107,7 @@ impl Default for Settings {
             auth: AuthSettings::default(),
             bookings: BookingSettings::default(),
             rate_limits: RateLimits::default(),
+            edge: EdgeSettings::default(),
         }
     }
 }
@@ -165,6 +192,14 @@ impl Settings {
             return bad(
                 "bookings.payment_hold_minutes and bookings.horizon_days must be at least 1",
             );
+        }
+        if self.edge.enrollment_code_ttl_hours < 1 || self.edge.enrollment_attempts_per_code < 1 {
+            return bad(
+                "edge.enrollment_code_ttl_hours and edge.enrollment_attempts_per_code must be at least 1",
+            );
+        }
+        if !(1..=5000).contains(&self.edge.change_page_size) {
+            return bad("edge.change_page_size must be 1 to 5000");
         }
         if self.database_max_connections == 0 {
             return bad("database_max_connections must be at least 1");

@@ -37,6 +37,7 @@ use crate::state::AppState;
         (name = "bookings", description = "Bookings"),
         (name = "tokens", description = "E-tokens and their verification keys"),
         (name = "audit", description = "The audit log"),
+        (name = "edge", description = "Edge boxes: enrollment and sync"),
         (name = "ops", description = "Health and metrics"),
     )
 )]
@@ -50,9 +51,13 @@ impl Modify for BearerAuth {
             .scheme(HttpAuthScheme::Bearer)
             .bearer_format("JWT")
             .build();
-        doc.components
-            .get_or_insert_with(Default::default)
-            .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        let device = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("EdDSA device JWT")
+            .build();
+        components.add_security_scheme("device_jwt", SecurityScheme::Http(device));
     }
 }
 
@@ -64,6 +69,14 @@ pub fn api(state: &AppState) -> (Router<AppState>, OpenApiDoc) {
     ));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth)
+        .merge(
+            api::edge::enroll_router().route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                auth_rate_limit,
+            )),
+        )
+        .merge(api::edge::router().route_layer(DefaultBodyLimit::max(2 * 1024 * 1024)))
+        .merge(api::dashboard::router())
         .merge(api::me::router())
         .merge(api::stations::router())
         .merge(api::slots::router())

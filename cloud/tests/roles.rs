@@ -19,9 +19,11 @@ enum Access {
     AnyUser,
     /// Only these roles; others get 403, anonymous 401.
     Roles(&'static [Role]),
+    /// Edge devices (device JWT) only: every user, logged in or not, gets 401.
+    Device,
 }
 
-use Access::{AnyUser, Public, Roles};
+use Access::{AnyUser, Device, Public, Roles};
 use Role::{Driver, StationAdmin, SuperAdmin, Technician};
 
 const TABLE: &[(&str, &str, Access)] = &[
@@ -51,6 +53,19 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/bookings/{id}/qr.png", AnyUser),
     ("GET", "/api/v1/token-keys", Public),
     ("GET", "/api/v1/audit", Roles(&[SuperAdmin])),
+    (
+        "POST",
+        "/api/v1/stations/{id}/enrollment-codes",
+        Roles(&[StationAdmin, Technician, SuperAdmin]),
+    ),
+    (
+        "GET",
+        "/api/v1/stations/{id}/dashboard",
+        Roles(&[StationAdmin, Technician, SuperAdmin]),
+    ),
+    ("POST", "/api/v1/edge/enroll", Public),
+    ("GET", "/api/v1/edge/changes", Device),
+    ("POST", "/api/v1/edge/events", Device),
     ("GET", "/healthz", Public),
     ("GET", "/readyz", Public),
     ("GET", "/metrics", Public),
@@ -131,6 +146,7 @@ async fn every_route_admits_exactly_the_roles_in_its_row() {
                     Public => true,
                     AnyUser => role.is_some(),
                     Roles(roles) => role.is_some_and(|r| roles.contains(&r)),
+                    Device => false,
                 };
                 if allowed {
                     assert!(
@@ -138,7 +154,7 @@ async fn every_route_admits_exactly_the_roles_in_its_row() {
                         "{method} {path} as {role:?}: expected access, got {status} {body}"
                     );
                 } else {
-                    let expected = if role.is_none() {
+                    let expected = if role.is_none() || matches!(access, Device) {
                         StatusCode::UNAUTHORIZED
                     } else {
                         StatusCode::FORBIDDEN

@@ -3,6 +3,9 @@
 pub mod audit;
 pub mod auth;
 pub mod bookings;
+pub mod dashboard;
+pub mod edge;
+pub mod edge_sync;
 pub mod me;
 pub mod ops;
 pub mod slots;

@@ -43,7 +43,7 @@ pub struct StationView {
     early_grace_minutes: u16,
     late_grace_minutes: u16,
     price_paise_per_kg: i64,
-    /// Vehicles one slot can take with all lanes in service, before walk-in reserve.
+    /// Vehicles one slot can take with the lanes in service now, before walk-in reserve.
     slot_capacity: u32,
     updated_at: DateTime<Utc>,
 }

@@ -1,6 +1,7 @@
 //! Authentication and authorisation: passwords, access and refresh tokens, the
 //! extractors that enforce roles, and rate limits.
 
+pub mod device;
 pub mod extract;
 pub mod jwt;
 pub mod password;

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use gasq_shared::{BookingId, UserId};
 
 use super::audit::append_audit;
+use super::changes::log_change;
 use super::rows::{self, BookingRow};
 use super::sql::{in_tx, on_pool};
 use super::{
@@ -128,6 +129,9 @@ impl BookingStore for SqlStore {
             }
             let row = inserted
                 .ok_or_else(|| StoreError::Conflict("could not allocate a booking code".into()))?;
+            if b.status == BookingStatus::Confirmed {
+                log_change!(tx, i64::from(b.station_id), "booking", Some(b.id.0));
+            }
             append_audit!(tx, pg, audit);
             CreateBooking::Created(row.try_into()?)
         });
@@ -178,6 +182,9 @@ impl BookingStore for SqlStore {
                 ));
             };
             release!(tx, row);
+            // The edge must refuse this booking's token from now on.
+            let (station, _) = row.slot_key();
+            log_change!(tx, station, "booking", Some(row.id_for_audit()));
             append_audit!(tx, pg, audit);
             row
         });

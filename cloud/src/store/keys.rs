@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::audit::append_audit;
+use super::changes::log_change;
 use super::rows::KeyRow;
 use super::sql::{conflict_or, in_tx, on_pool};
 use super::{KeyStore, SigningKeyRecord, SqlStore, StoreResult};
@@ -32,6 +33,13 @@ impl KeyStore for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(|e| conflict_or(e, "this key id exists already"))?;
+            // Every station's edges must learn the new key before it signs.
+            let stations: Vec<i64> = sqlx::query_scalar("SELECT id FROM stations ORDER BY id")
+                .fetch_all(&mut *tx)
+                .await?;
+            for station in stations {
+                log_change!(tx, station, "keys", None::<uuid::Uuid>);
+            }
             append_audit!(tx, pg, audit);
         });
         Ok(())

@@ -8,6 +8,9 @@
 
 mod audit;
 mod bookings;
+mod changes;
+mod edges;
+mod ingest;
 mod keys;
 mod postgres;
 mod rows;
@@ -18,7 +21,9 @@ mod users;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use gasq_shared::{BookingId, Quantity, StationCode, StationId, UserId, VehicleId};
+use gasq_shared::{
+    BookingId, DeviceId, EventId, Quantity, StationCode, StationId, UserId, VehicleId,
+};
 
 use crate::domain::{
     AuditEntry, Booking, BookingStatus, PaymentMethod, Role, Station, UserRecord, Vehicle,
@@ -284,9 +289,206 @@ pub trait AuditStore: Send + Sync {
     async fn audit_chain(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditRecord>>;
 }
 
+/// A one-time enrollment code to store (its secret part hashed).
+#[derive(Debug, Clone)]
+pub struct NewEnrollmentCode {
+    pub id: String,
+    pub secret_hash: Vec<u8>,
+    pub station_id: StationId,
+    pub created_by: Option<UserId>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// An edge box to enroll.
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    pub id: DeviceId,
+    pub public_key: [u8; 32],
+    pub hostname: Option<String>,
+    pub version: Option<String>,
+    pub attendant_secret_enc: Vec<u8>,
+}
+
+/// What presenting an enrollment code did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnrollOutcome {
+    Enrolled(StationId),
+    Unknown,
+    Expired,
+    Used,
+    /// The secret part was wrong; the code has this many tries left.
+    WrongSecret {
+        tries_left: u32,
+    },
+    /// Too many wrong tries: the code no longer works.
+    Burned,
+}
+
+/// An enrolled edge box and what it last reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Device {
+    pub id: DeviceId,
+    pub station_id: StationId,
+    pub public_key: [u8; 32],
+    pub hostname: Option<String>,
+    pub version: Option<String>,
+    pub enrolled_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub last_pull_at: Option<DateTime<Utc>>,
+    pub last_push_at: Option<DateTime<Utc>>,
+    pub pulled_cursor: Option<i64>,
+    pub outbox_depth: Option<i64>,
+    pub oldest_unsent_at: Option<DateTime<Utc>>,
+}
+
+/// Outbox health an edge reports with each request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeviceHealth {
+    pub outbox_depth: Option<i64>,
+    pub oldest_unsent_at: Option<DateTime<Utc>>,
+}
+
+/// One entry of a station's change log: what changed (the pull renders its state now).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    Booking(BookingId),
+    Station,
+    Keys,
+}
+
+/// A page of the change log after some cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangePage {
+    pub entries: Vec<(i64, ChangeKind)>,
+    /// The newest change number of the station.
+    pub head: i64,
+    /// Changes up to here were pruned.
+    pub floor: i64,
+}
+
+/// What ingesting a batch of edge events did, per event id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestResult {
+    /// Taken now, or seen before (each counts once).
+    pub acked: Vec<EventId>,
+    /// How many of `acked` were new.
+    pub new: usize,
+}
+
+/// A lane's state as the edge last reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaneState {
+    pub lane: u16,
+    pub up: bool,
+    pub detail: Option<String>,
+    pub since: DateTime<Utc>,
+}
+
+/// A case for a station admin to settle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReconciliationCase {
+    pub id: uuid::Uuid,
+    pub station_id: StationId,
+    pub booking_id: Option<BookingId>,
+    pub kind: String,
+    pub detail: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A station's day in numbers, for its dashboard.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DayCounts {
+    pub by_status: Vec<(BookingStatus, i64)>,
+    pub fills: i64,
+    pub filled_kg: f64,
+    pub rejected_scans: i64,
+    pub walkins: i64,
+}
+
+/// The latest queue sample an edge reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueSample {
+    pub waiting: i64,
+    pub lanes_up: i64,
+    pub at: DateTime<Utc>,
+}
+
+/// Edge boxes: enrollment, sync, events, station health.
+#[async_trait]
+pub trait EdgeStore: Send + Sync {
+    async fn create_enrollment_code(
+        &self,
+        code: NewEnrollmentCode,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
+    /// Uses a code (once) to enroll `device`, counting wrong secrets against the code.
+    async fn enroll_device(
+        &self,
+        code_id: &str,
+        secret_hash: &[u8],
+        device: NewDevice,
+        now: DateTime<Utc>,
+        max_attempts: u32,
+    ) -> StoreResult<EnrollOutcome>;
+    async fn device(&self, id: DeviceId) -> StoreResult<Option<Device>>;
+    async fn devices_for_station(&self, station: StationId) -> StoreResult<Vec<Device>>;
+    async fn attendant_secret_enc(&self, device: DeviceId) -> StoreResult<Option<Vec<u8>>>;
+    /// Notes that `device` pulled up to `cursor` (and its health), at `now`.
+    async fn record_pull(
+        &self,
+        device: DeviceId,
+        now: DateTime<Utc>,
+        cursor: i64,
+        health: DeviceHealth,
+    ) -> StoreResult<()>;
+    async fn record_push(
+        &self,
+        device: DeviceId,
+        now: DateTime<Utc>,
+        health: DeviceHealth,
+    ) -> StoreResult<()>;
+    async fn changes_since(
+        &self,
+        station: StationId,
+        since: i64,
+        limit: i64,
+    ) -> StoreResult<ChangePage>;
+    /// Confirmed bookings whose window has not ended, and cancelled ones whose token
+    /// would still be inside its window: the picture a full resync sends.
+    async fn sync_snapshot(
+        &self,
+        station: StationId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Vec<Booking>, Vec<BookingId>)>;
+    async fn bookings_by_ids(&self, ids: &[BookingId]) -> StoreResult<Vec<Booking>>;
+    /// Ingests events in order, each once; applies their effects (redemptions, fills,
+    /// lane faults) and raises reconciliation cases, in one transaction.
+    async fn ingest_events(
+        &self,
+        station: StationId,
+        device: DeviceId,
+        events: Vec<gasq_shared::sync::EdgeEvent>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<IngestResult>;
+    async fn lanes(&self, station: StationId) -> StoreResult<Vec<LaneState>>;
+    async fn day_counts(
+        &self,
+        station: StationId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<DayCounts>;
+    async fn latest_queue(&self, station: StationId) -> StoreResult<Option<QueueSample>>;
+    async fn open_cases(&self, station: StationId) -> StoreResult<Vec<ReconciliationCase>>;
+    async fn count_events(&self, station: StationId) -> StoreResult<i64>;
+}
+
 /// Everything the cloud persists.
 #[async_trait]
-pub trait Store: UserStore + StationStore + BookingStore + KeyStore + AuditStore {
+pub trait Store:
+    UserStore + StationStore + BookingStore + KeyStore + AuditStore + EdgeStore
+{
     fn backend(&self) -> Backend;
     /// A cheap round trip, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;

@@ -241,3 +241,44 @@ impl From<AuditRow> for AuditRecord {
         }
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub(super) struct DeviceRow {
+    id: Uuid,
+    station_id: i64,
+    public_key: Vec<u8>,
+    hostname: Option<String>,
+    version: Option<String>,
+    enrolled_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+    last_seen_at: Option<DateTime<Utc>>,
+    last_pull_at: Option<DateTime<Utc>>,
+    last_push_at: Option<DateTime<Utc>>,
+    pulled_cursor: Option<i64>,
+    outbox_depth: Option<i64>,
+    oldest_unsent_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<DeviceRow> for super::Device {
+    type Error = StoreError;
+    fn try_from(r: DeviceRow) -> Result<Self, StoreError> {
+        Ok(super::Device {
+            id: r.id.into(),
+            station_id: StationId::try_from(r.station_id).map_err(corrupt)?,
+            public_key: r
+                .public_key
+                .try_into()
+                .map_err(|_| corrupt("device key length"))?,
+            hostname: r.hostname,
+            version: r.version,
+            enrolled_at: r.enrolled_at,
+            revoked_at: r.revoked_at,
+            last_seen_at: r.last_seen_at,
+            last_pull_at: r.last_pull_at,
+            last_push_at: r.last_push_at,
+            pulled_cursor: r.pulled_cursor,
+            outbox_depth: r.outbox_depth,
+            oldest_unsent_at: r.oldest_unsent_at,
+        })
+    }
+}

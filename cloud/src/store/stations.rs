@@ -5,10 +5,27 @@ use chrono::{DateTime, Utc};
 use gasq_shared::{StationCode, StationId, UserId, VehicleId};
 
 use super::audit::append_audit;
+use super::changes::log_change;
 use super::rows::{StationRow, VehicleRow};
 use super::sql::{conflict_or, in_tx, on_pool};
 use super::{NewStation, SlotLoad, SqlStore, StationStore, StoreResult};
 use crate::domain::{AuditEntry, Station, Vehicle};
+
+/// Gives a station's future slots a new capacity (bookings already made stay: a lower
+/// capacity only stops new bookings until the load falls below it).
+macro_rules! resize_future_slots {
+    ($tx:ident, $station:expr, $capacity:expr, $now:expr) => {{
+        sqlx::query(
+            "UPDATE slot_loads SET capacity = $2 WHERE station_id = $1 AND slot_start >= $3",
+        )
+        .bind($station)
+        .bind(i32::try_from($capacity).unwrap_or(i32::MAX))
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+pub(super) use resize_future_slots;
 
 #[async_trait]
 impl StationStore for SqlStore {
@@ -37,6 +54,9 @@ impl StationStore for SqlStore {
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| conflict_or(e, "a station with this code already exists"))?;
+            // Change 1 of every station is its creation, so a synced cursor is never 0
+            // (0 asks for a full resync).
+            log_change!(tx, row.id_for_audit(), "station", None::<uuid::Uuid>);
             let mut audit = audit;
             audit.target = format!("station:{}", row.id_for_audit());
             append_audit!(tx, pg, audit);
@@ -53,10 +73,13 @@ impl StationStore for SqlStore {
     ) -> StoreResult<Station> {
         let now = Utc::now();
         let row: StationRow = in_tx!(self, |tx, pg| {
-            let row = sqlx::query_as(
-                "UPDATE stations SET name = $2, lat = $3, lon = $4, lanes = $5, lanes_down = $6, slot_minutes = $7, \
-                 service_minutes = $8, timezone = $9, open_minute = $10, close_minute = $11, early_grace_minutes = $12, \
-                 late_grace_minutes = $13, price_paise_per_kg = $14, updated_at = $15 WHERE id = $1 RETURNING *",
+            // Slot rows first, then the station row: the lock order every writer keeps.
+            resize_future_slots!(tx, i64::from(s.id), slot_capacity, now);
+            let row: StationRow = sqlx::query_as(
+                "UPDATE stations SET name = $2, lat = $3, lon = $4, lanes = $5, lanes_down = $6, \
+                 slot_minutes = $7, service_minutes = $8, timezone = $9, open_minute = $10, \
+                 close_minute = $11, early_grace_minutes = $12, late_grace_minutes = $13, \
+                 price_paise_per_kg = $14, updated_at = $15 WHERE id = $1 RETURNING *",
             )
             .bind(i64::from(s.id))
             .bind(&s.name)
@@ -76,16 +99,7 @@ impl StationStore for SqlStore {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(super::StoreError::NotFound("station"))?;
-            // Future slots take the new size; bookings already made stay (a lower
-            // capacity only stops new bookings until the load falls below it).
-            sqlx::query(
-                "UPDATE slot_loads SET capacity = $2 WHERE station_id = $1 AND slot_start >= $3",
-            )
-            .bind(i64::from(s.id))
-            .bind(i32::try_from(slot_capacity).unwrap_or(i32::MAX))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            log_change!(tx, i64::from(s.id), "station", None::<uuid::Uuid>);
             append_audit!(tx, pg, audit);
             row
         });

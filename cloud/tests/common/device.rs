@@ -1,0 +1,93 @@
+//! A test edge device: an Ed25519 key, enrollment, and device JWTs, as `gasq-edge`
+//! makes them.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::EncodePrivateKey;
+use gasq_shared::sync::{DEVICE_JWT_AUDIENCE, DeviceClaims};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+use super::app::{Session, TestApp};
+
+pub struct TestDevice {
+    pub key: SigningKey,
+    pub id: String,
+    pub enrollment: Value,
+}
+
+impl TestDevice {
+    /// Makes a code as `staff` and enrolls a new device with it.
+    pub async fn enroll(app: &TestApp, staff: &Session, station: u64) -> Self {
+        let (status, code) = app
+            .post(
+                &format!("/api/v1/stations/{station}/enrollment-codes"),
+                Some(&staff.token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 201, "{code}");
+        Self::enroll_with(app, code["code"].as_str().unwrap())
+            .await
+            .expect("enrolls")
+    }
+
+    pub async fn enroll_with(app: &TestApp, code: &str) -> Result<Self, (u16, Value)> {
+        let key = SigningKey::from_bytes(&rand::random());
+        let body = json!({"code": code, "public_key": URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes()), "hostname": "box-1", "version": "test"});
+        let (status, res) = app.post("/api/v1/edge/enroll", None, body).await;
+        if status != 200 {
+            return Err((status.as_u16(), res));
+        }
+        Ok(Self {
+            key,
+            id: res["device_id"].as_str().unwrap().to_owned(),
+            enrollment: res,
+        })
+    }
+
+    pub fn jwt(&self) -> String {
+        self.jwt_for(DEVICE_JWT_AUDIENCE, 300)
+    }
+
+    pub fn jwt_for(&self, aud: &str, ttl: i64) -> String {
+        let now = Utc::now().timestamp();
+        let claims = DeviceClaims {
+            sub: self.id.clone(),
+            aud: aud.into(),
+            iat: now,
+            exp: now + ttl,
+        };
+        let der = self.key.to_pkcs8_der().unwrap();
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::EdDSA),
+            &claims,
+            &EncodingKey::from_ed_der(der.as_bytes()),
+        )
+        .unwrap()
+    }
+
+    pub async fn pull(&self, app: &TestApp, since: i64) -> Value {
+        let (status, body) = app
+            .get(
+                &format!("/api/v1/edge/changes?since={since}&outbox_depth=3"),
+                Some(&self.jwt()),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    pub async fn push(&self, app: &TestApp, events: Value) -> (u16, Value) {
+        let (status, body) = app
+            .post(
+                "/api/v1/edge/events",
+                Some(&self.jwt()),
+                json!({ "events": events }),
+            )
+            .await;
+        (status.as_u16(), body)
+    }
+}

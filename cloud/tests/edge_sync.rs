@@ -1,0 +1,416 @@
+//! The cloud side of edge sync: enrollment codes, enrollment, pulls by cursor with
+//! full resyncs, idempotent event ingestion, reconciliation, the station dashboard.
+
+#![allow(clippy::unwrap_used)] // a panic in a test is a failed assertion
+
+mod common;
+
+use chrono::Utc;
+use common::app::{Session, TestApp, future_slot, spawn_app};
+use common::device::TestDevice;
+use gasq_cloud::domain::Role;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+struct World {
+    app: TestApp,
+    admin: Session,
+    driver: Session,
+    vehicle: String,
+    station: u64,
+}
+
+async fn world() -> World {
+    let app = spawn_app().await;
+    let root = app.user_with_role(Role::SuperAdmin, "root").await;
+    let station = app.station(&root, "MUM-0042", 2).await["id"]
+        .as_u64()
+        .unwrap();
+    let admin = app.user_with_role(Role::StationAdmin, "admin").await;
+    app.post(
+        &format!("/api/v1/stations/{station}/staff"),
+        Some(&root.token),
+        json!({"user_id": admin.user_id}),
+    )
+    .await;
+    let driver = app.driver(1).await;
+    let vehicle = app.vehicle(&driver, "MH12AB1234").await;
+    World {
+        app,
+        admin,
+        driver,
+        vehicle,
+        station,
+    }
+}
+
+impl World {
+    async fn book(&self, hours: i64) -> String {
+        let body = json!({"station_id": self.station, "vehicle_id": self.vehicle, "slot_start": future_slot(hours), "payment_method": "at_station"});
+        let (status, b) = self
+            .app
+            .post("/api/v1/bookings", Some(&self.driver.token), body)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{b}");
+        b["id"].as_str().unwrap().to_owned()
+    }
+}
+
+fn event(seq: i64, kind: Value) -> Value {
+    let mut e = json!({"id": Uuid::now_v7(), "seq": seq, "at": Utc::now()});
+    e.as_object_mut()
+        .unwrap()
+        .extend(kind.as_object().unwrap().clone());
+    e
+}
+
+fn kinds(changes: &Value) -> Vec<String> {
+    changes["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_code_enrolls_one_box_once_and_tells_it_the_station_and_keys() {
+    let w = world().await;
+    let (_, code) = w
+        .app
+        .post(
+            &format!("/api/v1/stations/{}/enrollment-codes", w.station),
+            Some(&w.admin.token),
+            json!({}),
+        )
+        .await;
+    let code = code["code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 14, "XXXX-XXXX-XXXX: {code}");
+    let device = TestDevice::enroll_with(&w.app, &code.to_lowercase())
+        .await
+        .unwrap();
+    let e = &device.enrollment;
+    assert_eq!(e["station"]["code"], "MUM-0042");
+    assert_eq!(e["station"]["lanes"], 2);
+    assert!(!e["keys"]["keys"].as_array().unwrap().is_empty());
+    assert_eq!(e["attendant_secret"].as_str().unwrap().len(), 16);
+    let (status, again) = TestDevice::enroll_with(&w.app, &code).await.err().unwrap();
+    assert_eq!(status, 404);
+    assert!(
+        again["detail"].as_str().unwrap().contains("already used"),
+        "{again}"
+    );
+    // The audit log names the enrollment.
+    let root = w.app.login("root@example.in", "staff-pass-1").await;
+    let (_, audit) = w
+        .app
+        .get("/api/v1/audit?action=edge.enroll", Some(&root.token))
+        .await;
+    assert_eq!(audit["entries"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn ten_wrong_guesses_burn_a_code() {
+    let w = world().await;
+    let (_, code) = w
+        .app
+        .post(
+            &format!("/api/v1/stations/{}/enrollment-codes", w.station),
+            Some(&w.admin.token),
+            json!({}),
+        )
+        .await;
+    let code = code["code"].as_str().unwrap().to_owned();
+    let wrong = format!("{}ZZZZ-ZZZZ", &code[..5]);
+    for _ in 0..10 {
+        assert_eq!(
+            TestDevice::enroll_with(&w.app, &wrong)
+                .await
+                .err()
+                .unwrap()
+                .0,
+            404
+        );
+    }
+    let (status, p) = TestDevice::enroll_with(&w.app, &code).await.err().unwrap();
+    assert_eq!(status, 404);
+    assert!(p["detail"].as_str().unwrap().contains("too often"), "{p}");
+}
+
+#[tokio::test]
+async fn a_first_pull_is_the_full_picture_and_later_pulls_bring_only_changes() {
+    let w = world().await;
+    let early = w.book(3).await;
+    let device = TestDevice::enroll(&w.app, &w.admin, w.station).await;
+    let full = device.pull(&w.app, 0).await;
+    assert_eq!(full["full_resync"], true);
+    assert_eq!(kinds(&full), ["station", "keys", "booking"]);
+    assert_eq!(full["changes"][2]["booking"]["id"], early.as_str());
+    assert_eq!(full["changes"][2]["booking"]["vehicle"], "MH12AB1234");
+    let cursor = full["cursor"].as_i64().unwrap();
+
+    let nothing = device.pull(&w.app, cursor).await;
+    assert_eq!(
+        (nothing["full_resync"].as_bool(), kinds(&nothing).len()),
+        (Some(false), 0)
+    );
+
+    let later = w.book(4).await;
+    let (status, _) = w
+        .app
+        .post(
+            &format!("/api/v1/bookings/{early}/cancel"),
+            Some(&w.driver.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let delta = device.pull(&w.app, cursor).await;
+    assert_eq!(delta["full_resync"], false);
+    let changes = delta["changes"].as_array().unwrap();
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["kind"] == "booking" && c["booking"]["id"] == later.as_str()),
+        "{delta}"
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["kind"] == "revoked" && c["booking_id"] == early.as_str()),
+        "{delta}"
+    );
+
+    // A cursor from the future (the cloud was restored from a backup) means resync.
+    let unknown = device
+        .pull(&w.app, delta["cursor"].as_i64().unwrap() + 1000)
+        .await;
+    assert_eq!(unknown["full_resync"], true);
+    assert!(
+        kinds(&unknown).contains(&"revoked".to_owned()),
+        "cancelled bookings stay revoked: {unknown}"
+    );
+}
+
+#[tokio::test]
+async fn a_device_token_must_verify_against_the_enrolled_key() {
+    let w = world().await;
+    let device = TestDevice::enroll(&w.app, &w.admin, w.station).await;
+    let impostor = TestDevice {
+        key: ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
+        id: device.id.clone(),
+        enrollment: Value::Null,
+    };
+    for token in [
+        impostor.jwt(),
+        device.jwt_for("someone-else", 300),
+        device.jwt_for(gasq_shared::sync::DEVICE_JWT_AUDIENCE, -3600),
+        w.driver.token.clone(),
+    ] {
+        let (status, p) = w.app.get("/api/v1/edge/changes", Some(&token)).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("invalid_device_token"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn events_count_once_however_often_they_are_sent() {
+    let w = world().await;
+    let booking = w.book(3).await;
+    let device = TestDevice::enroll(&w.app, &w.admin, w.station).await;
+    let batch = json!([
+        event(
+            1,
+            json!({"kind": "redeemed", "booking_id": booking, "lane": 1, "known": true})
+        ),
+        event(
+            2,
+            json!({"kind": "fill", "booking_id": booking, "lane": 1, "kg": 7.85, "amount_paise": 59660})
+        ),
+        event(3, json!({"kind": "queue", "waiting": 4, "lanes_up": 2})),
+    ]);
+    for _ in 0..3 {
+        let (status, res) = device.push(&w.app, batch.clone()).await;
+        assert_eq!(status, 200, "{res}");
+        assert_eq!(res["acked"].as_array().unwrap().len(), 3);
+    }
+    let station = gasq_shared::StationId::new(w.station as u32).unwrap();
+    assert_eq!(w.app.state.store.count_events(station).await.unwrap(), 3);
+    let (_, b) = w
+        .app
+        .get(
+            &format!("/api/v1/bookings/{booking}"),
+            Some(&w.driver.token),
+        )
+        .await;
+    assert_eq!(b["status"], "completed");
+    let (_, dash) = w
+        .app
+        .get(
+            &format!("/api/v1/stations/{}/dashboard", w.station),
+            Some(&w.admin.token),
+        )
+        .await;
+    assert_eq!(dash["today"]["fills"], 1);
+    assert_eq!(dash["today"]["filled_kg"], 7.85);
+    assert_eq!(dash["queue"]["waiting"], 4);
+    assert_eq!(dash["edges"][0]["status"], "online");
+    assert_eq!(
+        dash["edges"][0]["outbox_depth"],
+        Value::Null,
+        "pushes without health keep the last value"
+    );
+}
+
+#[tokio::test]
+async fn a_redemption_of_a_cancelled_booking_wins_and_raises_a_case() {
+    let w = world().await;
+    let booking = w.book(3).await;
+    let device = TestDevice::enroll(&w.app, &w.admin, w.station).await;
+    w.app
+        .post(
+            &format!("/api/v1/bookings/{booking}/cancel"),
+            Some(&w.driver.token),
+            json!({}),
+        )
+        .await;
+    let (status, _) = device
+        .push(
+            &w.app,
+            json!([event(
+                1,
+                json!({"kind": "redeemed", "booking_id": booking, "lane": 2, "known": false})
+            )]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, b) = w
+        .app
+        .get(
+            &format!("/api/v1/bookings/{booking}"),
+            Some(&w.driver.token),
+        )
+        .await;
+    assert_eq!(b["status"], "redeemed");
+    let (_, dash) = w
+        .app
+        .get(
+            &format!("/api/v1/stations/{}/dashboard", w.station),
+            Some(&w.admin.token),
+        )
+        .await;
+    let cases = dash["reconciliation"].as_array().unwrap();
+    assert_eq!(cases.len(), 1, "{dash}");
+    assert_eq!(cases[0]["kind"], "redeemed_after_cancel");
+    assert_eq!(cases[0]["booking_id"], booking.as_str());
+}
+
+#[tokio::test]
+async fn a_lane_fault_lowers_capacity_at_once_and_the_edge_hears_of_it() {
+    let w = world().await;
+    let device = TestDevice::enroll(&w.app, &w.admin, w.station).await;
+    let cursor = device.pull(&w.app, 0).await["cursor"].as_i64().unwrap();
+    let (status, _) = device
+        .push(
+            &w.app,
+            json!([event(
+                1,
+                json!({"kind": "lane_fault", "lane": 2, "detail": "nozzle leak"})
+            )]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, s) = w
+        .app
+        .get(&format!("/api/v1/stations/{}", w.station), None)
+        .await;
+    assert_eq!(
+        (s["lanes_in_service"].as_u64(), s["slot_capacity"].as_u64()),
+        (Some(1), Some(3))
+    );
+    let date = future_slot(3)
+        .with_timezone(&chrono_tz::Asia::Kolkata)
+        .format("%Y-%m-%d");
+    let (_, slots) = w
+        .app
+        .get(
+            &format!("/api/v1/stations/{}/slots?date={date}", w.station),
+            None,
+        )
+        .await;
+    assert!(
+        slots.as_array().unwrap().iter().all(|s| s["capacity"] == 3),
+        "1 lane × 15 / 4 = 3"
+    );
+    let delta = device.pull(&w.app, cursor).await;
+    assert_eq!(kinds(&delta), ["station"], "{delta:#}");
+    let (_, dash) = w
+        .app
+        .get(
+            &format!("/api/v1/stations/{}/dashboard", w.station),
+            Some(&w.admin.token),
+        )
+        .await;
+    assert_eq!(
+        (
+            dash["lanes"][1]["up"].as_bool(),
+            dash["lanes"][1]["detail"].as_str()
+        ),
+        (Some(false), Some("nozzle leak"))
+    );
+    device
+        .push(
+            &w.app,
+            json!([event(2, json!({"kind": "lane_ok", "lane": 2}))]),
+        )
+        .await;
+    let (_, s) = w
+        .app
+        .get(&format!("/api/v1/stations/{}", w.station), None)
+        .await;
+    assert_eq!(s["lanes_in_service"], 2);
+}
+
+#[tokio::test]
+async fn a_poison_event_is_refused_alone_and_a_batch_without_ids_whole() {
+    let w = world().await;
+    let device = TestDevice::enroll(&w.app, &w.admin, w.station).await;
+    let poison = event(1, json!({"kind": "lane_fault", "lane": 99}));
+    let alien = event(2, json!({"kind": "teleported", "to": "mars"}));
+    let fine = event(3, json!({"kind": "walkin", "ticket": 7, "vehicle": null}));
+    let (status, res) = device.push(&w.app, json!([poison, alien, fine])).await;
+    assert_eq!(status, 200, "{res}");
+    let rejected: Vec<&str> = res["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            poison["id"].as_str().unwrap(),
+            alien["id"].as_str().unwrap()
+        ]
+    );
+    assert_eq!(res["acked"][0], fine["id"]);
+    let (status, _) = device.push(&w.app, json!([{"kind": "walkin"}])).await;
+    assert_eq!(status, 422);
+}
+
+#[tokio::test]
+async fn an_edge_that_never_synced_is_never_shown_online() {
+    let w = world().await;
+    TestDevice::enroll(&w.app, &w.admin, w.station).await;
+    let (_, dash) = w
+        .app
+        .get(
+            &format!("/api/v1/stations/{}/dashboard", w.station),
+            Some(&w.admin.token),
+        )
+        .await;
+    assert_eq!(dash["edges"][0]["status"], "never_synced");
+}

@@ -1,0 +1,94 @@
+-- Edge boxes: enrollment codes, devices, the per-station change log they pull, the
+-- events they push, lane states, and reconciliation cases.
+
+-- Per-station change counter: bumped under the station row's lock in the same
+-- transaction as the change, so change numbers commit in order (a pulled cursor never
+-- skips a change that commits late).
+ALTER TABLE stations ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0;
+-- Changes up to this number were pruned; an edge behind it gets a full resync.
+ALTER TABLE stations ADD COLUMN change_floor BIGINT NOT NULL DEFAULT 0;
+
+ALTER TABLE bookings ADD COLUMN redeemed_at TIMESTAMPTZ;
+ALTER TABLE bookings ADD COLUMN redeemed_lane INTEGER;
+ALTER TABLE bookings ADD COLUMN completed_at TIMESTAMPTZ;
+ALTER TABLE bookings ADD COLUMN filled_centikg INTEGER;
+ALTER TABLE bookings ADD COLUMN fill_amount_paise BIGINT;
+
+-- A code reads XXXX-XXXX-XXXX: the first group finds the row, the rest is the secret
+-- (stored hashed). Failed guesses are counted per code.
+CREATE TABLE enrollment_codes (
+    id               TEXT PRIMARY KEY,
+    secret_hash      BYTEA NOT NULL,
+    station_id       BIGINT NOT NULL REFERENCES stations (id) ON DELETE CASCADE,
+    created_by       UUID,
+    created_at       TIMESTAMPTZ NOT NULL,
+    expires_at       TIMESTAMPTZ NOT NULL,
+    failed_attempts  INTEGER NOT NULL DEFAULT 0,
+    used_at          TIMESTAMPTZ,
+    device_id        UUID
+);
+
+CREATE TABLE devices (
+    id                    UUID PRIMARY KEY,
+    station_id            BIGINT NOT NULL REFERENCES stations (id) ON DELETE CASCADE,
+    public_key            BYTEA NOT NULL,
+    hostname              TEXT,
+    version               TEXT,
+    attendant_secret_enc  BYTEA NOT NULL,
+    enrolled_at           TIMESTAMPTZ NOT NULL,
+    revoked_at            TIMESTAMPTZ,
+    last_seen_at          TIMESTAMPTZ,
+    last_pull_at          TIMESTAMPTZ,
+    last_push_at          TIMESTAMPTZ,
+    pulled_cursor         BIGINT,
+    outbox_depth          BIGINT,
+    oldest_unsent_at      TIMESTAMPTZ
+);
+CREATE INDEX devices_station ON devices (station_id);
+
+-- What changed for a station; the pull renders each entry's current state.
+CREATE TABLE station_changes (
+    station_id  BIGINT NOT NULL REFERENCES stations (id) ON DELETE CASCADE,
+    seq         BIGINT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('booking', 'station', 'keys')),
+    booking_id  UUID,
+    at          TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (station_id, seq)
+);
+
+-- Every event an edge recorded, once (the edge made its id).
+CREATE TABLE edge_events (
+    id           UUID PRIMARY KEY,
+    station_id   BIGINT NOT NULL REFERENCES stations (id) ON DELETE CASCADE,
+    device_id    UUID NOT NULL,
+    edge_seq     BIGINT NOT NULL,
+    at           TIMESTAMPTZ NOT NULL,
+    kind         TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    received_at  TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX edge_events_station_kind ON edge_events (station_id, kind, at);
+
+CREATE TABLE station_lanes (
+    station_id  BIGINT NOT NULL REFERENCES stations (id) ON DELETE CASCADE,
+    lane        INTEGER NOT NULL,
+    up          BOOLEAN NOT NULL,
+    detail      TEXT,
+    since       TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (station_id, lane)
+);
+
+-- Something the station did that the cloud cannot square by itself (a booking
+-- redeemed at the lane after the cloud cancelled or refunded it).
+CREATE TABLE reconciliation_cases (
+    id           UUID PRIMARY KEY,
+    station_id   BIGINT NOT NULL REFERENCES stations (id) ON DELETE CASCADE,
+    booking_id   UUID,
+    kind         TEXT NOT NULL,
+    detail       TEXT NOT NULL,
+    created_at   TIMESTAMPTZ NOT NULL,
+    resolved_at  TIMESTAMPTZ,
+    resolved_by  UUID,
+    resolution   TEXT
+);
+CREATE INDEX reconciliation_open ON reconciliation_cases (station_id) WHERE resolved_at IS NULL;
