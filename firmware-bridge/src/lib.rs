@@ -12,6 +12,7 @@
 
 pub mod backoff;
 mod bridge;
+pub mod cli;
 pub mod config;
 pub mod drivers;
 pub mod mqtt;

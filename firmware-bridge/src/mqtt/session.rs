@@ -156,6 +156,13 @@ async fn drain(eventloop: &mut EventLoop, shared: &Shared, incoming: &mpsc::Send
         );
     }
     if shared.client.0.try_disconnect().is_ok() {
-        let _ = tokio::time::timeout_at(deadline, eventloop.poll()).await;
+        // Poll until the DISCONNECT is written (or the deadline), so the broker sees a
+        // clean goodbye rather than a dropped connection.
+        while let Ok(Ok(event)) = tokio::time::timeout_at(deadline, eventloop.poll()).await {
+            if matches!(event, Event::Outgoing(Outgoing::Disconnect)) {
+                break;
+            }
+            handle(event, shared, incoming);
+        }
     }
 }

@@ -4,16 +4,17 @@
 //! exercises the production path up to the serial port.
 
 mod dispenser;
+mod fleet;
 mod lane;
 pub mod tokens;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use gasq_shared::StationCode;
-use gasq_shared::topics::{LaneChannel, Topic, Verdict};
+use gasq_shared::topics::Verdict;
 use rand::Rng;
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -21,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use dispenser::{FillOutcome, SimClock};
 
-use crate::drivers::dispenser::{DispenserHandle, EventPublisher};
+use crate::drivers::dispenser::DispenserHandle;
 use crate::mqtt::BusSettings;
 use crate::router::Routes;
 
@@ -80,7 +81,7 @@ impl Control {
         }
     }
 
-    fn lane(&self) -> u16 {
+    pub(crate) fn lane(&self) -> u16 {
         match self {
             Self::Fault { lane, .. } | Self::Clear { lane } => *lane,
         }
@@ -154,74 +155,55 @@ impl Tally {
     }
 }
 
+/// What every lane shares.
+#[derive(Debug, Clone)]
+pub(crate) struct Common {
+    tally: Arc<Tally>,
+    tokens: Arc<tokens::TokenQueue>,
+    clock: SimClock,
+    faults: FaultPlan,
+    fills: Arc<AtomicU64>,
+    verdict_timeout: Duration,
+    price_paise_per_kg: f64,
+}
+
 /// Runs the simulation until the tokens run out, `duration` passes, or `stop`.
 pub async fn run(
     station: &StationCode,
     settings: BusSettings,
     options: SimOptions,
-    mut control: mpsc::UnboundedReceiver<Control>,
+    control: mpsc::UnboundedReceiver<Control>,
     stop: CancellationToken,
 ) -> Summary {
-    let bus_stop = CancellationToken::new();
-    let lanes_stop = stop.child_token();
-    let tally = Arc::new(Tally::default());
-    let tokens = Arc::new(tokens::TokenQueue::new(
-        options.tokens.clone(),
-        options.repeat,
-    ));
-    let clock = SimClock {
-        speed: options.speed.max(0.001),
+    let common = Common {
+        tally: Arc::new(Tally::default()),
+        tokens: Arc::new(tokens::TokenQueue::new(
+            options.tokens.clone(),
+            options.repeat,
+        )),
+        clock: SimClock {
+            speed: options.speed.max(0.001),
+        },
+        faults: FaultPlan {
+            every: options.fault_every,
+            rate: options.fault_rate,
+        },
+        fills: Arc::new(AtomicU64::new(0)),
+        verdict_timeout: options.verdict_timeout,
+        price_paise_per_kg: options.price_paise_per_kg,
     };
-    let faults = FaultPlan {
-        every: options.fault_every,
-        rate: options.fault_rate,
-    };
-    let fills = Arc::new(AtomicU64::new(0));
-
     let mut routes = Routes::default();
-    let mut parts = Vec::new();
+    let mut wiring = Vec::new();
     for lane in 1..=options.lanes {
         let (handle, auths) = DispenserHandle::channel();
         let (verdict_tx, verdicts) = mpsc::unbounded_channel();
         routes.dispensers.insert(lane, handle);
         routes.observers.insert(lane, verdict_tx);
-        parts.push((lane, auths, verdicts));
+        wiring.push((lane, auths, verdicts));
     }
+    let bus_stop = CancellationToken::new();
     let (bus, _router, bus_tasks) = crate::start_bus(station, settings, routes, &bus_stop);
-
-    let mut controls = HashMap::new();
-    let mut lane_tasks = Vec::new();
-    let mut dispenser_tasks = Vec::new();
-    for (lane, auths, verdicts) in parts {
-        let (control_tx, control_rx) = mpsc::unbounded_channel();
-        let (done_tx, done_rx) = mpsc::unbounded_channel();
-        controls.insert(lane, control_tx);
-        let virtual_dispenser = dispenser::VirtualDispenser {
-            lane,
-            publisher: EventPublisher::new(station, lane, bus.clone()),
-            auths,
-            control: control_rx,
-            done: done_tx,
-            clock,
-            faults,
-            fills: Arc::clone(&fills),
-            tally: Arc::clone(&tally),
-            price_paise_per_kg: options.price_paise_per_kg,
-        };
-        dispenser_tasks.push(tokio::spawn(virtual_dispenser.run(lanes_stop.clone())));
-        let virtual_lane = lane::VirtualLane {
-            lane,
-            scan_topic: Topic::lane(station, lane, LaneChannel::Scan).to_string(),
-            bus: bus.clone(),
-            tokens: Arc::clone(&tokens),
-            verdicts,
-            fills: done_rx,
-            clock,
-            verdict_timeout: options.verdict_timeout,
-            tally: Arc::clone(&tally),
-        };
-        lane_tasks.push(tokio::spawn(virtual_lane.run(lanes_stop.clone())));
-    }
+    let fleet = fleet::Fleet::start(station, &bus, wiring, &common, &stop);
     tracing::info!(
         lanes = options.lanes,
         tokens = options.tokens.len(),
@@ -229,43 +211,12 @@ pub async fn run(
         "simulation started"
     );
 
-    let all_lanes = async {
-        for task in lane_tasks {
-            let _ = task.await;
-        }
-    };
-    let deadline = async {
-        match options.duration {
-            Some(d) => tokio::time::sleep(d).await,
-            None => std::future::pending().await,
-        }
-    };
-    let controls_loop = async {
-        while let Some(command) = control.recv().await {
-            match controls.get(&command.lane()) {
-                Some(tx) => {
-                    let _ = tx.send(command);
-                }
-                None => tracing::warn!(lane = command.lane(), "no such simulated lane"),
-            }
-        }
-        std::future::pending::<()>().await;
-    };
-    tokio::select! {
-        () = all_lanes => {}
-        () = deadline => {}
-        () = stop.cancelled() => {}
-        () = controls_loop => {}
-    }
-    lanes_stop.cancel();
-    for task in dispenser_tasks {
-        let _ = task.await;
-    }
+    fleet.run(control, options.duration).await;
     bus_stop.cancel();
     for task in bus_tasks {
         let _ = task.await;
     }
-    let mut summary = tally.summary();
+    let mut summary = common.tally.summary();
     summary.dropped = bus.stats().outbox.dropped;
     summary
 }

@@ -163,6 +163,22 @@ fn rotate(img: &GrayImage, angle: f64, fill: u8) -> GrayImage {
     })
 }
 
+/// A 640×480 scene without a code: a gradient, a few dark blocks, sensor noise.
+pub fn empty(seed: u64) -> GrayImage {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut img = GrayImage::from_fn(WIDTH, HEIGHT, |x, y| Luma([(60 + (x + y) / 8) as u8]));
+    for _ in 0..5 {
+        let (x0, y0) = (rng.gen_range(0..WIDTH - 80), rng.gen_range(0..HEIGHT - 60));
+        let shade = rng.gen_range(0..80u8);
+        for y in y0..y0 + 60 {
+            for x in x0..x0 + 80 {
+                img.put_pixel(x, y, Luma([shade]));
+            }
+        }
+    }
+    noise(&img, 8.0, &mut rng)
+}
+
 /// PNG bytes of a frame.
 pub fn png(img: &GrayImage) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());

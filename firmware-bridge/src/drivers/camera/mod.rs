@@ -4,6 +4,9 @@
 //! A code stays "in view" while it keeps appearing; it is published when it first
 //! appears and again only after it has been out of view for `repeat_after` (one blurred
 //! frame in the middle of a sequence must not make the edge see a second scan).
+//! Frames where rqrr finds nothing get a second look at an enhanced copy ([`enhance`]).
+
+pub mod enhance;
 
 use std::collections::HashMap;
 use std::sync::Arc;
