@@ -1,0 +1,75 @@
+//! Operations endpoints, documentation and the metrics operators scrape.
+
+#![allow(clippy::unwrap_used)] // a panic in a test is a failed assertion
+
+mod common;
+
+use common::app::{future_slot, spawn_app};
+use gasq_cloud::domain::Role;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn health_readiness_and_docs_answer() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/healthz", None).await.1["status"], "ok");
+    assert_eq!(app.get("/readyz", None).await.1["status"], "ready");
+    let (status, doc) = app.get("/api/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    assert!(doc["paths"]["/api/v1/bookings"]["post"].is_object());
+    let page = app.http.get(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .to_lowercase()
+            .contains("swagger")
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_bookings_by_status() {
+    let app = spawn_app().await;
+    let root = app.user_with_role(Role::SuperAdmin, "root").await;
+    let station = app.station(&root, "MUM-0042", 2).await["id"]
+        .as_u64()
+        .unwrap();
+    let driver = app.driver(1).await;
+    let vehicle = app.vehicle(&driver, "MH12AB1234").await;
+    let body = json!({"station_id": station, "vehicle_id": vehicle, "slot_start": future_slot(3), "payment_method": "at_station"});
+    app.post("/api/v1/bookings", Some(&driver.token), body)
+        .await;
+    let (_, id) = app.get("/api/v1/bookings", Some(&driver.token)).await;
+    app.get(
+        &format!("/api/v1/bookings/{}", id[0]["id"].as_str().unwrap()),
+        Some(&driver.token),
+    )
+    .await;
+    let text = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(
+            r#"gasq_http_requests_total{method="POST",route="/api/v1/bookings",status="201"} 1"#
+        ),
+        "{text}"
+    );
+    // Ids never become labels: the route template does.
+    assert!(text.contains(r#"route="/api/v1/bookings/{id}""#), "{text}");
+    assert!(
+        text.contains(r#"gasq_bookings{status="confirmed"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("gasq_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+}
