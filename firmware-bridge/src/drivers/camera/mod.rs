@@ -142,8 +142,10 @@ impl Camera {
     async fn look_at(&mut self, frame: Vec<u8>) {
         DeviceStats::bump(&self.stats.lines);
         // Decoding is CPU work: keep it off the async workers.
-        let decoded =
-            tokio::task::spawn_blocking(move || gasq_shared::frames::decode_frame(&frame)).await;
+        let decoded = tokio::task::spawn_blocking(move || {
+            gasq_shared::frames::load(&frame).map(|img| enhance::decode(&img))
+        })
+        .await;
         let codes = match decoded {
             Ok(Ok(codes)) => codes,
             Ok(Err(e)) => {
