@@ -40,21 +40,8 @@ pub async fn seed(state: &AppState) -> Result<Vec<String>, ApiError> {
     let station = match state.store.station_by_code(&code).await? {
         Some(s) => s,
         None => {
-            let new = NewStation {
-                code,
-                name: "GasQ Demo CNG, Andheri East".into(),
-                lat: 19.1136,
-                lon: 72.8697,
-                lanes: 4,
-                slot_minutes: 15,
-                service_minutes: 4,
-                timezone: chrono_tz::Asia::Kolkata,
-                open_minute: 0,
-                close_minute: 1440,
-                early_grace_minutes: 15,
-                late_grace_minutes: 30,
-                price_paise_per_kg: 7_600,
-            };
+            let new =
+                NewStation::with_defaults(code, "GasQ Demo CNG, Andheri East", 19.1136, 72.8697, 4);
             let audit = AuditEntry {
                 action: "station.create".into(),
                 detail: serde_json::json!({"demo": true}),

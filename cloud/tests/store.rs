@@ -38,21 +38,13 @@ fn audit(action: &str) -> AuditEntry {
 }
 
 async fn station(store: &Arc<dyn Store>, code: &str, lanes: u16) -> Station {
-    let new = NewStation {
-        code: StationCode::parse(code).unwrap(),
-        name: format!("Station {code}"),
-        lat: 19.07,
-        lon: 72.87,
+    let new = NewStation::with_defaults(
+        StationCode::parse(code).unwrap(),
+        format!("Station {code}"),
+        19.07,
+        72.87,
         lanes,
-        slot_minutes: 15,
-        service_minutes: 4,
-        timezone: chrono_tz::Asia::Kolkata,
-        open_minute: 0,
-        close_minute: 1440,
-        early_grace_minutes: 15,
-        late_grace_minutes: 30,
-        price_paise_per_kg: 7_600,
-    };
+    );
     store
         .create_station(new, audit("station.create"))
         .await
@@ -366,21 +358,13 @@ async fn a_reused_refresh_token_revokes_its_family(store: Arc<dyn Store>) {
 
 async fn a_duplicate_station_code_is_a_conflict(store: Arc<dyn Store>) {
     station(&store, "DEL-0001", 2).await;
-    let again = NewStation {
-        code: StationCode::parse("DEL-0001").unwrap(),
-        name: "again".into(),
-        lat: 0.0,
-        lon: 0.0,
-        lanes: 1,
-        slot_minutes: 15,
-        service_minutes: 4,
-        timezone: chrono_tz::Asia::Kolkata,
-        open_minute: 0,
-        close_minute: 1440,
-        early_grace_minutes: 15,
-        late_grace_minutes: 30,
-        price_paise_per_kg: 1,
-    };
+    let again = NewStation::with_defaults(
+        StationCode::parse("DEL-0001").unwrap(),
+        "again",
+        0.0,
+        0.0,
+        1,
+    );
     assert!(matches!(
         store.create_station(again, audit("s")).await,
         Err(StoreError::Conflict(_))

@@ -208,29 +208,6 @@ fn apply(s: &mut Station, p: PolicyFields) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn defaults(code: StationCode, name: String, lat: f64, lon: f64) -> Station {
-    let now = Utc::now();
-    Station {
-        id: StationId::new(1).unwrap_or_else(|_| unreachable!("1 is a valid id")),
-        code,
-        name,
-        lat,
-        lon,
-        lanes: 1,
-        lanes_down: 0,
-        slot_minutes: 15,
-        service_minutes: 4,
-        timezone: chrono_tz::Asia::Kolkata,
-        open_minute: 0,
-        close_minute: 1440,
-        early_grace_minutes: 15,
-        late_grace_minutes: 30,
-        price_paise_per_kg: 7_600,
-        created_at: now,
-        updated_at: now,
-    }
-}
-
 /// All stations (public).
 #[utoipa::path(get, path = "/api/v1/stations", tag = "stations", responses((status = 200, body = [StationView])))]
 async fn list_stations(State(state): State<AppState>) -> ApiResult<ApiJson<Vec<StationView>>> {
@@ -261,7 +238,7 @@ async fn create_station(
             "lat must be -90..90 and lon -180..180",
         ));
     }
-    let mut s = defaults(code, String::new(), req.lat, req.lon);
+    let mut s = NewStation::with_defaults(code, String::new(), req.lat, req.lon, 1).draft();
     let policy = PolicyFields {
         name: Some(req.name),
         lanes: Some(req.lanes),
@@ -276,21 +253,7 @@ async fn create_station(
         price_paise_per_kg: req.price_paise_per_kg,
     };
     apply(&mut s, policy)?;
-    let new = NewStation {
-        code: s.code.clone(),
-        name: s.name.clone(),
-        lat: s.lat,
-        lon: s.lon,
-        lanes: s.lanes,
-        slot_minutes: s.slot_minutes,
-        service_minutes: s.service_minutes,
-        timezone: s.timezone,
-        open_minute: s.open_minute,
-        close_minute: s.close_minute,
-        early_grace_minutes: s.early_grace_minutes,
-        late_grace_minutes: s.late_grace_minutes,
-        price_paise_per_kg: s.price_paise_per_kg,
-    };
+    let new = NewStation::from(&s);
     let audit = admin.audit(
         "station.create",
         String::new(),

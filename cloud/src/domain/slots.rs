@@ -108,28 +108,10 @@ pub fn local_date(station: &Station, at: DateTime<Utc>) -> NaiveDate {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use gasq_shared::{StationCode, StationId};
 
     pub(crate) fn station() -> Station {
-        Station {
-            id: StationId::new(1).unwrap(),
-            code: StationCode::parse("MUM-0001").unwrap(),
-            name: "Test".into(),
-            lat: 19.0,
-            lon: 72.8,
-            lanes: 2,
-            lanes_down: 0,
-            slot_minutes: 15,
-            service_minutes: 4,
-            timezone: chrono_tz::Asia::Kolkata,
-            open_minute: 0,
-            close_minute: 1440,
-            early_grace_minutes: 15,
-            late_grace_minutes: 30,
-            price_paise_per_kg: 7_600,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        }
+        let code = gasq_shared::StationCode::parse("MUM-0001").unwrap();
+        crate::store::NewStation::with_defaults(code, "Test", 19.0, 72.8, 2).draft()
     }
 
     fn at(s: &str) -> DateTime<Utc> {

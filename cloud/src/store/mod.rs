@@ -101,6 +101,79 @@ pub struct NewStation {
     pub price_paise_per_kg: i64,
 }
 
+impl NewStation {
+    /// A station with GasQ's default policy: 15-minute slots, 4 minutes a vehicle,
+    /// Asia/Kolkata, open 24 hours, 15 minutes early and 30 late grace, ₹76/kg.
+    pub fn with_defaults(
+        code: StationCode,
+        name: impl Into<String>,
+        lat: f64,
+        lon: f64,
+        lanes: u16,
+    ) -> Self {
+        Self {
+            code,
+            name: name.into(),
+            lat,
+            lon,
+            lanes,
+            slot_minutes: 15,
+            service_minutes: 4,
+            timezone: chrono_tz::Asia::Kolkata,
+            open_minute: 0,
+            close_minute: 1440,
+            early_grace_minutes: 15,
+            late_grace_minutes: 30,
+            price_paise_per_kg: 7_600,
+        }
+    }
+
+    /// The station this would become (id 1 until the store assigns the real one), so
+    /// policy edits can be checked before it exists.
+    pub fn draft(&self) -> Station {
+        let now = Utc::now();
+        Station {
+            id: StationId::new(1).unwrap_or_else(|_| unreachable!("1 is a valid station id")),
+            code: self.code.clone(),
+            name: self.name.clone(),
+            lat: self.lat,
+            lon: self.lon,
+            lanes: self.lanes,
+            lanes_down: 0,
+            slot_minutes: self.slot_minutes,
+            service_minutes: self.service_minutes,
+            timezone: self.timezone,
+            open_minute: self.open_minute,
+            close_minute: self.close_minute,
+            early_grace_minutes: self.early_grace_minutes,
+            late_grace_minutes: self.late_grace_minutes,
+            price_paise_per_kg: self.price_paise_per_kg,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+impl From<&Station> for NewStation {
+    fn from(s: &Station) -> Self {
+        Self {
+            code: s.code.clone(),
+            name: s.name.clone(),
+            lat: s.lat,
+            lon: s.lon,
+            lanes: s.lanes,
+            slot_minutes: s.slot_minutes,
+            service_minutes: s.service_minutes,
+            timezone: s.timezone,
+            open_minute: s.open_minute,
+            close_minute: s.close_minute,
+            early_grace_minutes: s.early_grace_minutes,
+            late_grace_minutes: s.late_grace_minutes,
+            price_paise_per_kg: s.price_paise_per_kg,
+        }
+    }
+}
+
 /// A slot's live bookings against its capacity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlotLoad {
