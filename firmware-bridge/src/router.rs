@@ -4,13 +4,18 @@
 //! The dispenser authorised is the one on the lane whose topic carried the verdict (the
 //! scanner sits at that dispenser); the verdict's `lane` field — where the queue sends
 //! the driver — is what the display shows.
+//!
+//! QoS 1 delivers at least once, so the same verdict can arrive twice (after a
+//! reconnect). The edge accepts a booking only once, so a second accepted verdict for a
+//! booking within [`REPEAT_WINDOW`] is a duplicate: it authorises nothing.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
 
-use gasq_shared::StationCode;
 use gasq_shared::topics::{LaneChannel, MAX_SCAN_BYTES, Topic, Verdict};
+use gasq_shared::{BookingId, StationCode};
 use tokio::sync::mpsc;
 
 use crate::drivers::dispenser::{Authorization, DispenserHandle};
@@ -27,12 +32,29 @@ pub struct Routes {
     pub observers: HashMap<u16, mpsc::UnboundedSender<Verdict>>,
 }
 
+/// How long an authorised booking is remembered to spot duplicate verdicts.
+pub const REPEAT_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// Bookings authorised recently, to ignore duplicate deliveries of their verdicts.
+#[derive(Debug, Default)]
+pub struct Recent(HashMap<BookingId, Instant>);
+
+impl Recent {
+    /// Whether `booking` is new (and remembers it); forgets entries older than the window.
+    fn first_time(&mut self, booking: BookingId, now: Instant) -> bool {
+        self.0
+            .retain(|_, at| now.duration_since(*at) < REPEAT_WINDOW);
+        self.0.insert(booking, now).is_none()
+    }
+}
+
 /// Counters of the router.
 #[derive(Debug, Default)]
 pub struct RouterStats {
     pub verdicts: AtomicU64,
     pub malformed: AtomicU64,
     pub authorisations: AtomicU64,
+    pub duplicates: AtomicU64,
 }
 
 /// The topic filter the router needs.
@@ -47,13 +69,20 @@ pub async fn run(
     mut incoming: mpsc::Receiver<Incoming>,
     stats: Arc<RouterStats>,
 ) {
+    let mut recent = Recent::default();
     while let Some(message) = incoming.recv().await {
-        route(&station, &routes, &message, &stats);
+        route(&station, &routes, &message, &stats, &mut recent);
     }
 }
 
 /// Handles one incoming publish.
-pub fn route(station: &StationCode, routes: &Routes, message: &Incoming, stats: &RouterStats) {
+pub fn route(
+    station: &StationCode,
+    routes: &Routes,
+    message: &Incoming,
+    stats: &RouterStats,
+    recent: &mut Recent,
+) {
     let lane = match Topic::parse(&message.topic) {
         Some(Topic::Lane {
             station: s,
@@ -88,7 +117,13 @@ pub fn route(station: &StationCode, routes: &Routes, message: &Incoming, stats: 
     for display in routes.displays.get(&lane).into_iter().flatten() {
         display.show(line.clone());
     }
-    if verdict.accepted {
+    let duplicate = verdict
+        .booking_id
+        .is_some_and(|b| verdict.accepted && !recent.first_time(b, Instant::now()));
+    if duplicate {
+        DeviceStats::bump(&stats.duplicates);
+        tracing::info!(lane, booking = ?verdict.booking_id, "duplicate accepted verdict; not authorised again");
+    } else if verdict.accepted {
         match routes.dispensers.get(&lane) {
             Some(dispenser) => {
                 DeviceStats::bump(&stats.authorisations);
@@ -133,18 +168,19 @@ mod tests {
             ..Routes::default()
         };
         let stats = RouterStats::default();
-        route(
-            &station(),
-            &routes,
-            &message("gasq/MUM-0042/lane/1/verdict", ACCEPTED, false),
-            &stats,
-        );
+        let mut recent = Recent::default();
+        let accepted = message("gasq/MUM-0042/lane/1/verdict", ACCEPTED, false);
+        route(&station(), &routes, &accepted, &stats, &mut recent);
         let auth = rx.try_recv().unwrap();
         assert_eq!(auth.quantity_kg, Some(8.5));
         assert_eq!(
             auth.booking_id.unwrap().to_string(),
             "0190f1a2-7c1e-7b4a-9c3d-5e6f7a8b9c0d"
         );
+        // The same verdict delivered again (QoS 1) authorises nothing more.
+        route(&station(), &routes, &accepted, &stats, &mut recent);
+        assert!(rx.try_recv().is_err());
+        assert_eq!(stats.duplicates.load(Ordering::Relaxed), 1);
     }
 
     #[test]
@@ -161,7 +197,7 @@ mod tests {
             message("gasq/MUM-0042/lane/1/verdict", "{\"accepted\":true}", false),
             message("gasq/MUM-0042/lane/1/verdict", "\u{0}\u{1}garbage", false),
         ] {
-            route(&station(), &routes, &m, &stats);
+            route(&station(), &routes, &m, &stats, &mut Recent::default());
         }
         assert!(rx.try_recv().is_err());
         assert_eq!(stats.malformed.load(Ordering::Relaxed), 2);
