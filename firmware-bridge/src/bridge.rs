@@ -198,6 +198,7 @@ async fn log_stats(bus: Bus, devices: Vec<(String, Arc<DeviceStats>)>, stop: Can
             acked = b.outbox.acked,
             queued = b.outbox.queued,
             dropped = b.outbox.dropped,
+            expired = b.outbox.expired,
             reconnects = b.reconnects,
             "bus counters"
         );

@@ -72,6 +72,10 @@ pub struct MqttConfig {
     pub reconnect_min: Span,
     #[serde(default = "default_reconnect_max")]
     pub reconnect_max: Span,
+    /// A scan the broker has not taken within this is dropped, not delivered late (the
+    /// driver has rescanned or left). Dispenser events are kept regardless.
+    #[serde(default = "default_scan_ttl")]
+    pub scan_ttl: Span,
 }
 
 impl Default for MqttConfig {
@@ -85,6 +89,7 @@ impl Default for MqttConfig {
             keep_alive: default_keep_alive(),
             reconnect_min: default_reconnect_min(),
             reconnect_max: default_reconnect_max(),
+            scan_ttl: default_scan_ttl(),
         }
     }
 }
@@ -103,6 +108,9 @@ fn default_reconnect_min() -> Span {
 }
 fn default_reconnect_max() -> Span {
     Span::secs(10)
+}
+fn default_scan_ttl() -> Span {
+    Span::secs(60)
 }
 
 /// A password or other secret: `Debug` and `Display` never show it.

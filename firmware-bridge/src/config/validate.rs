@@ -98,6 +98,9 @@ fn check_mqtt(config: &Config) -> Result<(), ConfigError> {
             "must be above zero and not above mqtt.reconnect_max",
         ));
     }
+    if m.scan_ttl.get().as_secs() < 1 {
+        return Err(ConfigError::new("mqtt.scan_ttl", "must be at least 1s"));
+    }
     if m.keep_alive.get().as_secs() < 1 {
         return Err(ConfigError::new("mqtt.keep_alive", "must be at least 1s"));
     }

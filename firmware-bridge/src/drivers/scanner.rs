@@ -104,7 +104,7 @@ impl ScannerDevice {
         match serde_json::to_vec(&scan) {
             Ok(payload) => {
                 tracing::info!(device = %self.label, scan_id = scan.id.as_deref().unwrap_or(""), "scan");
-                self.bus.publish(self.topic.clone(), payload);
+                self.bus.publish_scan(self.topic.clone(), payload);
                 DeviceStats::bump(&self.stats.published);
             }
             Err(e) => tracing::error!(error = %e, "cannot encode scan"),

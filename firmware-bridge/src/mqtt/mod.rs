@@ -11,7 +11,7 @@ mod session;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rumqttc::{AsyncClient, MqttOptions, QoS};
 use tokio::sync::mpsc;
@@ -40,6 +40,8 @@ pub struct BusSettings {
     pub keep_alive: Duration,
     pub reconnect_min: Duration,
     pub reconnect_max: Duration,
+    /// Scans not delivered within this are dropped ([`Bus::publish_scan`]).
+    pub scan_ttl: Duration,
     /// Topic filters subscribed at QoS 1 on every (re)connect.
     pub subscriptions: Vec<String>,
 }
@@ -58,6 +60,7 @@ impl BusSettings {
             keep_alive: mqtt.keep_alive.get(),
             reconnect_min: mqtt.reconnect_min.get(),
             reconnect_max: mqtt.reconnect_max.get(),
+            scan_ttl: mqtt.scan_ttl.get(),
             subscriptions: Vec::new(),
         })
     }
@@ -92,6 +95,7 @@ struct Shared {
     incoming_dropped: AtomicU64,
     /// SUBACKs still expected on this connection.
     subacks_due: AtomicU64,
+    scan_ttl: Duration,
 }
 
 impl Shared {
@@ -127,9 +131,21 @@ impl Bus {
     /// Queues a QoS 1 publish; never blocks, never fails (when the buffer is full the
     /// oldest message is dropped and counted).
     pub fn publish(&self, topic: impl Into<String>, payload: impl Into<Vec<u8>>) {
+        self.push(topic.into(), payload.into(), None);
+    }
+
+    /// Like [`publish`](Self::publish), for a scan: if the broker is away longer than
+    /// `[mqtt] scan_ttl`, the scan is dropped (and counted) rather than delivered late.
+    pub fn publish_scan(&self, topic: impl Into<String>, payload: impl Into<Vec<u8>>) {
+        let expires = Instant::now() + self.shared.scan_ttl;
+        self.push(topic.into(), payload.into(), Some(expires));
+    }
+
+    fn push(&self, topic: String, payload: Vec<u8>, expires: Option<Instant>) {
         let message = Message {
-            topic: topic.into(),
-            payload: payload.into(),
+            topic,
+            payload,
+            expires,
         };
         let shared = &self.shared;
         shared.outbox().push(message, &shared.client);
@@ -184,6 +200,7 @@ pub fn start(
         connects: AtomicU64::new(0),
         incoming_dropped: AtomicU64::new(0),
         subacks_due: AtomicU64::new(0),
+        scan_ttl: settings.scan_ttl,
     });
     let (tx, rx) = mpsc::channel(INCOMING_CAPACITY);
     let task = tokio::spawn(session::own_event_loop(

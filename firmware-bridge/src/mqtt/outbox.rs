@@ -8,15 +8,22 @@
 //! to the front of the queue in its original order. When the queue is over `capacity`
 //! the oldest message is dropped and counted.
 //!
+//! A message may carry an expiry: a scan that waited a minute for the broker belongs
+//! to a driver who has rescanned or left, and must not redeem the booking now. Expired
+//! messages are dropped (and counted) instead of sent. Dispenser events never expire.
+//!
 //! Pure logic: the [`Sink`] is rumqttc in production and a vector in the unit tests.
 
 use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
 
 /// One message for the bus (always published at QoS 1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub topic: String,
     pub payload: Vec<u8>,
+    /// Not sent after this instant (`None`: kept until sent or pushed out).
+    pub expires: Option<Instant>,
 }
 
 /// Where the outbox hands messages; `false` means "not taken, keep it".
@@ -31,6 +38,8 @@ pub struct OutboxStats {
     pub acked: u64,
     /// Dropped because the buffer was full (the oldest go first).
     pub dropped: u64,
+    /// Dropped because they waited past their expiry.
+    pub expired: u64,
     /// Waiting for the broker, not yet handed to the client.
     pub queued: usize,
     /// Handed to the client, not yet acknowledged.
@@ -55,6 +64,7 @@ pub struct Outbox {
     next_seq: u64,
     acked: u64,
     dropped: u64,
+    expired: u64,
 }
 
 impl Outbox {
@@ -70,6 +80,7 @@ impl Outbox {
             next_seq: 0,
             acked: 0,
             dropped: 0,
+            expired: 0,
         }
     }
 
@@ -77,6 +88,7 @@ impl Outbox {
         OutboxStats {
             acked: self.acked,
             dropped: self.dropped,
+            expired: self.expired,
             queued: self.queue.len(),
             in_flight: self.handed.len() + self.inflight.len(),
         }
@@ -140,6 +152,10 @@ impl Outbox {
             let Some(entry) = self.queue.pop_front() else {
                 break;
             };
+            if entry.message.expires.is_some_and(|at| Instant::now() >= at) {
+                self.expired += 1;
+                continue;
+            }
             if sink.offer(&entry.message) {
                 self.handed.push_back(entry);
             } else {
@@ -182,6 +198,7 @@ mod tests {
         Message {
             topic: format!("t{n}"),
             payload: vec![],
+            expires: None,
         }
     }
 
@@ -243,6 +260,32 @@ mod tests {
         outbox.push(msg(0), &sink);
         assert_eq!(outbox.stats().queued, 1);
         assert!(!outbox.is_idle());
+    }
+
+    #[test]
+    fn a_message_that_waited_past_its_expiry_is_dropped_not_sent() {
+        let sink = Recorder::default();
+        let mut outbox = Outbox::new(10, 10);
+        let now = Instant::now();
+        outbox.push(
+            Message {
+                expires: Some(now),
+                ..msg(0)
+            },
+            &sink,
+        );
+        let later = now + std::time::Duration::from_secs(3600);
+        outbox.push(
+            Message {
+                expires: Some(later),
+                ..msg(1)
+            },
+            &sink,
+        );
+        outbox.push(msg(2), &sink);
+        outbox.connected(&sink);
+        assert_eq!(*sink.taken.borrow(), ["t1", "t2"]);
+        assert_eq!(outbox.stats().expired, 1);
     }
 
     #[test]

@@ -106,6 +106,7 @@ fn on_disconnected(
             %error,
             queued = stats.queued,
             dropped = stats.dropped,
+            expired = stats.expired,
             "station bus unavailable; buffering and retrying"
         );
     } else {

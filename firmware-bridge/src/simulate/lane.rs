@@ -41,7 +41,7 @@ impl VirtualLane {
             let Ok(payload) = serde_json::to_vec(&scan) else {
                 return;
             };
-            self.bus.publish(self.scan_topic.clone(), payload);
+            self.bus.publish_scan(self.scan_topic.clone(), payload);
             self.tally.scan();
             let verdict = tokio::select! {
                 () = stop.cancelled() => return,

@@ -165,7 +165,7 @@ impl Camera {
             };
             if let Ok(payload) = serde_json::to_vec(&scan) {
                 tracing::info!(camera = %self.label, scan_id = scan.id.as_deref().unwrap_or(""), "scan from camera");
-                self.bus.publish(self.topic.clone(), payload);
+                self.bus.publish_scan(self.topic.clone(), payload);
                 DeviceStats::bump(&self.stats.published);
             }
         }
