@@ -22,6 +22,7 @@ pub mod secret;
 pub mod signing;
 pub mod state;
 pub mod store;
+pub mod web;
 pub mod workers;
 
 use std::net::SocketAddr;

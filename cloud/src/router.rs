@@ -93,6 +93,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(SwaggerUi::new("/docs").url("/api/openapi.json", doc))
+        .merge(crate::web::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

@@ -18,6 +18,10 @@ async fn health_readiness_and_docs_answer() {
     assert_eq!(status, StatusCode::OK);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     assert!(doc["paths"]["/api/v1/bookings"]["post"].is_object());
+    let home = app.http.get(app.url("/")).send().await.unwrap();
+    assert_eq!(home.headers()["content-type"], "text/html; charset=utf-8");
+    assert!(home.headers().contains_key("content-security-policy"));
+    assert!(home.text().await.unwrap().contains("<title>GasQ"));
     let page = app.http.get(app.url("/docs/")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     assert!(
