@@ -1,7 +1,7 @@
 //! The station-bus client: publishes scans and dispenser events at QoS 1 through a
 //! bounded [`outbox::Outbox`], and hands incoming publishes (verdicts) to the router.
 //!
-//! Exactly one task owns rumqttc's event loop ([`session`]) and with it the reconnect
+//! Exactly one task owns rumqttc's event loop (`session.rs`) and with it the reconnect
 //! policy. Publishing is a plain function call ([`Bus::publish`]) so the serial threads
 //! can publish without touching the async runtime.
 

@@ -1,4 +1,4 @@
-//! Dispensers: the ASCII line protocol ([`line`], framing in [`frame`]) and Modbus RTU
+//! Dispensers: the ASCII line protocol ([`line`](mod@line), framing in [`frame`]) and Modbus RTU
 //! ([`modbus`]). Both take [`Authorization`]s through a [`DispenserHandle`] and publish
 //! what the dispenser reports as contract JSON on `gasq/{station}/lane/{lane}/dispenser`.
 
