@@ -81,18 +81,20 @@ pub struct Listening {
     pub mqtt: String,
 }
 
-/// Runs the agent until `shutdown` resolves. `ready` is called once everything listens.
-pub async fn run(
-    settings: Settings,
-    data: DataDir,
-    shutdown: impl Future<Output = ()>,
-    ready: impl FnOnce(&Listening),
-) -> Result<(), AgentError> {
-    let root = data.root().display().to_string();
+/// What `run` needs from the data dir before anything starts.
+struct Loaded {
+    db: Db,
+    enrolled: identity::Enrolled,
+    device: Device,
+    keys: gasq_shared::token::KeySet,
+    cloud_url: String,
+}
+
+async fn load(settings: &Settings, data: &DataDir) -> Result<Loaded, AgentError> {
     let db = Db::open(&data.db(), Mode::ReadWrite)?;
     let enrolled = identity::load(&db)
         .await?
-        .ok_or_else(|| AgentError::NotEnrolled(root.clone()))?;
+        .ok_or_else(|| AgentError::NotEnrolled(data.root().display().to_string()))?;
     let cloud_url = settings
         .cloud_url
         .clone()
@@ -102,15 +104,36 @@ pub async fn run(
         .keys
         .key_set()
         .map_err(|e| AgentError::Keys(e.to_string()))?;
+    Ok(Loaded {
+        db,
+        enrolled,
+        device,
+        keys,
+        cloud_url,
+    })
+}
+
+/// The components, built and connected, not yet running.
+struct Built {
+    state: Arc<AgentState>,
+    syncer: Syncer,
+}
+
+async fn build(
+    settings: &Settings,
+    loaded: Loaded,
+    bus: &bus::Bus,
+    mqtt: String,
+    counters: Arc<Counters>,
+) -> Result<Built, AgentError> {
+    let Loaded {
+        db,
+        enrolled,
+        device,
+        keys,
+        cloud_url,
+    } = loaded;
     let config = enrolled.station.clone();
-    let counters = Arc::new(Counters::default());
-
-    let (io, mqtt) = start_bus(&settings, &config.code, device.id, counters.clone())?;
-    let http = bind_http(settings.http_listen).await?;
-    let http_addr = http
-        .local_addr()
-        .map_err(|e| AgentError::HttpListen(settings.http_listen, e.to_string()))?;
-
     let recorder = Recorder::new(db.clone());
     let station = Arc::new(Station::new(config.clone(), keys));
     let queue = QueueService::load(recorder.clone(), config.lanes, config.service_minutes).await?;
@@ -121,32 +144,20 @@ pub async fn run(
         counters.clone(),
         settings.clock_skew_tolerance_secs,
     );
-    let lane_ctx = Arc::new(LaneContext {
+    let lanes = Arc::new(LaneContext {
         station: config.code.clone(),
         validator: validator.clone(),
         queue: queue.clone(),
-        bus: io.bus.clone(),
+        bus: bus.clone(),
         counters: counters.clone(),
     });
     let sync = SyncHandle::new(sync::saved_state(&db).await?, settings.pull_interval());
-    let state = Arc::new(AgentState {
-        station: station.clone(),
-        device_id: device.id,
-        recorder: recorder.clone(),
-        queue: queue.clone(),
-        validator,
-        sync: sync.clone(),
-        counters,
-        attendant: Arc::new(AttendantAuth::new(enrolled.attendant_hash)),
-        lanes: lane_ctx.clone(),
-        mqtt: mqtt.clone(),
-    });
     let syncer = Syncer {
-        client: CloudClient::new(http_client(), &cloud_url, device),
-        recorder,
-        station,
+        client: CloudClient::new(http_client(), &cloud_url, device.clone()),
+        recorder: recorder.clone(),
+        station: station.clone(),
         queue: queue.clone(),
-        handle: sync,
+        handle: sync.clone(),
         options: SyncOptions {
             pull_interval: settings.pull_interval(),
             backoff_max: settings.backoff_max(),
@@ -154,34 +165,68 @@ pub async fn run(
             poison_attempts: settings.poison_attempts,
         },
     };
+    let state = Arc::new(AgentState {
+        station,
+        device_id: device.id,
+        recorder,
+        queue,
+        validator,
+        sync,
+        counters,
+        attendant: Arc::new(AttendantAuth::new(enrolled.attendant_hash)),
+        lanes,
+        mqtt,
+    });
+    Ok(Built { state, syncer })
+}
 
-    let stop = CancellationToken::new();
+/// Runs the agent until `shutdown` resolves. `ready` is called once everything listens.
+pub async fn run(
+    settings: Settings,
+    data: DataDir,
+    shutdown: impl Future<Output = ()>,
+    ready: impl FnOnce(&Listening),
+) -> Result<(), AgentError> {
+    let loaded = load(&settings, &data).await?;
+    let code = loaded.enrolled.station.code.clone();
+    let counters = Arc::new(Counters::default());
+    let (io, mqtt) = start_bus(&settings, &code, loaded.device.id, counters.clone())?;
+    let http = bind_http(settings.http_listen).await?;
+    let http_addr = http
+        .local_addr()
+        .map_err(|e| AgentError::HttpListen(settings.http_listen, e.to_string()))?;
     let BusIo {
         bus,
         incoming,
         publisher,
     } = io;
+    let Built { state, syncer } = build(&settings, loaded, &bus, mqtt.clone(), counters).await?;
+
+    let stop = CancellationToken::new();
+    let queue_topic = Topic::Queue {
+        station: code.clone(),
+    };
+    let status_topic = Topic::EdgeStatus {
+        station: code.clone(),
+    };
     let tasks = vec![
-        tokio::spawn(lanes::dispatch(incoming, lane_ctx, stop.clone())),
-        tokio::spawn(queue.run(
-            bus.clone(),
-            Topic::Queue {
-                station: config.code.clone(),
-            },
-            stop.clone(),
-        )),
+        tokio::spawn(lanes::dispatch(incoming, state.lanes.clone(), stop.clone())),
+        tokio::spawn(
+            state
+                .queue
+                .clone()
+                .run(bus.clone(), queue_topic, stop.clone()),
+        ),
         tokio::spawn(status::publish_loop(
             state.clone(),
             bus.clone(),
-            Topic::EdgeStatus {
-                station: config.code.clone(),
-            },
+            status_topic,
             stop.clone(),
         )),
         tokio::spawn(syncer.run(stop.clone())),
         tokio::spawn(serve_http(http, state, stop.clone())),
     ];
-    tracing::info!(station = %config.code, http = %http_addr, %mqtt, "gasq-edge running");
+    tracing::info!(station = %code, http = %http_addr, %mqtt, "gasq-edge running");
     ready(&Listening {
         http: http_addr,
         mqtt,

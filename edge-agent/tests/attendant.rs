@@ -168,17 +168,30 @@ async fn queue_now(edge: &Edge) -> QueueSnapshot {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_queue_puts_bookings_first_avoids_down_lanes_and_stays_published() {
-    let cloud = FakeCloud::start().await;
-    let data = edge::enroll(&cloud, STATION, 2).await;
+/// Two walk-ins wait; then lane 1's dispenser faults.
+async fn two_walkins_and_a_fault(cloud: &FakeCloud) -> (edge::Enrolled, Edge, BusClient) {
+    let data = edge::enroll(cloud, STATION, 2).await;
     let edge = Edge::start(data.path(), &[]).await;
-    let mut scanner = BusClient::connect(edge.mqtt, &[verdicts(STATION)], None).await;
-
+    let scanner = BusClient::connect(edge.mqtt, &[verdicts(STATION)], None).await;
     for vehicle in ["MH01AA1111", "MH01AA2222"] {
         let resp = post(&edge, "/walkins", json!({"vehicle": vehicle}), Some(SECRET)).await;
         assert_eq!(resp.status(), StatusCode::CREATED);
     }
+    let fault = r#"{"event":"fault","detail":"nozzle"}"#;
+    scanner
+        .publish(&lane_topic(STATION, 1, "dispenser"), fault)
+        .await;
+    let status = edge
+        .wait_status("lane 1 down", |s| s["lanes"][0]["up"] == false)
+        .await;
+    assert_eq!(status["lanes"][1]["up"], true);
+    (data, edge, scanner)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_puts_bookings_first_avoids_down_lanes_and_stays_published() {
+    let cloud = FakeCloud::start().await;
+    let (_data, edge, mut scanner) = two_walkins_and_a_fault(&cloud).await;
     let resp = post(
         &edge,
         "/walkins",
@@ -188,24 +201,16 @@ async fn the_queue_puts_bookings_first_avoids_down_lanes_and_stays_published() {
     .await;
     problem(resp, StatusCode::BAD_REQUEST).await;
 
-    // Lane 1 faults: the next booking is sent to lane 2, ahead of the walk-ins.
     scanner
-        .publish(
-            &lane_topic(STATION, 1, "dispenser"),
-            r#"{"event":"fault","detail":"nozzle"}"#,
-        )
-        .await;
-    let status = edge
-        .wait_status("lane 1 down", |s| s["lanes"][0]["up"] == false)
-        .await;
-    assert_eq!(status["lanes"][1]["up"], true);
-    let tok = tokens::valid();
-    scanner
-        .publish(&lane_topic(STATION, 1, "scan"), tok.text.clone())
+        .publish(&lane_topic(STATION, 1, "scan"), tokens::valid().text)
         .await;
     let (_, v) = scanner.next_verdict().await;
     assert!(v.accepted);
-    assert_eq!(v.lane, Some(2), "the verdict names the assigned lane");
+    assert_eq!(
+        v.lane,
+        Some(2),
+        "the verdict names the assigned lane, never a down one"
+    );
 
     let queue = queue_now(&edge).await;
     let kinds: Vec<_> = queue.waiting.iter().map(|e| e.kind.as_str()).collect();
@@ -218,8 +223,19 @@ async fn the_queue_puts_bookings_first_avoids_down_lanes_and_stays_published() {
     let retained: QueueSnapshot = serde_json::from_slice(&display.next_on(&topic).await).unwrap();
     assert_eq!(retained.waiting.len(), 3);
     assert!(!retained.lanes[0].up);
+}
 
-    // The attendant brings lane 1 back; the dispenser serves and reports a fill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lane_changes_walkins_and_fills_reach_the_cloud() {
+    let cloud = FakeCloud::start().await;
+    let (_data, edge, mut scanner) = two_walkins_and_a_fault(&cloud).await;
+    let tok = tokens::valid();
+    scanner
+        .publish(&lane_topic(STATION, 2, "scan"), tok.text.clone())
+        .await;
+    assert_eq!(scanner.next_verdict().await.1.lane, Some(2));
+
+    // The attendant brings lane 1 back; lane 2's dispenser serves and reports a fill.
     let lane: Value = post(&edge, "/lanes/1/up", json!({}), Some(SECRET))
         .await
         .json()

@@ -1,0 +1,289 @@
+//! Edge load benchmark (release): `cargo bench -p gasq-edge --bench edge`.
+//!
+//! In one run, on this machine:
+//! 1. raw Ed25519 `verify_strict` per second on one core (the reference);
+//! 2. the validator's pure checks (decode, key, signature, station, window) per second
+//!    on one core, and their ratio to (1);
+//! 3. the embedded broker's own QoS 1 publish→receive round trip (a client hearing its
+//!    own publish), against the real `gasq-edge` binary;
+//! 4. scan→verdict over the bus with durable redemption (WAL, synchronous=FULL, on the
+//!    target dir's disk): p50 / p99 / max for sequential scans, each a new booking;
+//! 5. sustained throughput: a burst of scans published back to back.
+//!
+//! The edge is enrolled against the tests' fake cloud, like in the integration tests.
+//! `GASQ_BENCH_SCANS` sets the number of sequential scans (default 2000).
+
+#![allow(clippy::unwrap_used)] // a benchmark harness: a panic is a failed run
+
+#[path = "../tests/common/fake_cloud.rs"]
+#[allow(dead_code)]
+mod fake_cloud;
+#[path = "../tests/common/tokens.rs"]
+#[allow(dead_code)]
+mod tokens;
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use ed25519_dalek::{Signer, SigningKey};
+use gasq_shared::topics::Verdict;
+use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, NetworkOptions, Packet, QoS};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::mpsc;
+
+const STATION: &str = "BEN-0001";
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (raw, checks) = verification();
+    println!("## Verification, one core");
+    println!("raw Ed25519 verify_strict      {raw:>10.0} /s");
+    println!(
+        "validator checks (token v1)     {checks:>10.0} /s  ({:.0}% of raw)",
+        100.0 * checks / raw
+    );
+    runtime.block_on(over_the_bus());
+}
+
+/// Operations per second of `f` over `n` runs (after a warm-up).
+fn rate(n: usize, mut f: impl FnMut(usize)) -> f64 {
+    for i in 0..n / 10 {
+        f(i);
+    }
+    let start = Instant::now();
+    for i in 0..n {
+        f(i);
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn verification() -> (f64, f64) {
+    let key = SigningKey::from_bytes(&[3; 32]);
+    let message = [7u8; 100];
+    let signature = key.sign(&message);
+    let public = key.verifying_key();
+    let raw = rate(20_000, |_| {
+        assert!(
+            public
+                .verify_strict(std::hint::black_box(&message), &signature)
+                .is_ok()
+        );
+    });
+
+    let mut keys = gasq_shared::token::KeySet::new();
+    keys.insert(tokens::KID, tokens::signing_key().verifying_key());
+    let toks: Vec<String> = (0..1000).map(|_| tokens::valid().text).collect();
+    let now = chrono::Utc::now().timestamp();
+    let checks = rate(20_000, |i| {
+        let text = std::hint::black_box(&toks[i % toks.len()]);
+        assert!(
+            gasq_edge::validator::check::check_token(text, &keys, tokens::STATION_ID, now, 120)
+                .is_ok()
+        );
+    });
+    (raw, checks)
+}
+
+/// The real binary, enrolled with the fake cloud, data on the target dir's disk.
+async fn start_edge(
+    cloud: &fake_cloud::FakeCloud,
+    dir: &std::path::Path,
+) -> (tokio::process::Child, SocketAddr) {
+    cloud.add_code(
+        "BENCH",
+        tokens::station(STATION, 4),
+        tokens::token_keys(),
+        "secret",
+    );
+    let bin = env!("CARGO_BIN_EXE_gasq-edge");
+    let enroll = tokio::process::Command::new(bin)
+        .args([
+            "enroll",
+            "--cloud",
+            &cloud.url,
+            "--code",
+            "BENCH",
+            "--data-dir",
+        ])
+        .arg(dir)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        enroll.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enroll.stderr)
+    );
+    let mut child = tokio::process::Command::new(bin)
+        .args([
+            "run",
+            "--http-listen",
+            "127.0.0.1:0",
+            "--mqtt-listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(dir)
+        .env("GASQ_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines.next_line().await.unwrap().unwrap();
+    let mqtt = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("mqtt=mqtt://"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    (child, mqtt)
+}
+
+/// A QoS 1 client with Nagle off, and its incoming publishes.
+async fn client(
+    addr: SocketAddr,
+    filters: &[String],
+) -> (AsyncClient, mpsc::UnboundedReceiver<(String, bytes::Bytes)>) {
+    let mut options = MqttOptions::new(
+        format!("bench-{}", rand::random::<u32>()),
+        addr.ip().to_string(),
+        addr.port(),
+    );
+    options.set_keep_alive(Duration::from_secs(30));
+    options.set_inflight(1000);
+    let (client, mut events) = AsyncClient::new(options, 10_000);
+    let mut net = NetworkOptions::new();
+    net.set_tcp_nodelay(true);
+    events.set_network_options(net);
+    for f in filters {
+        client.subscribe(f.clone(), QoS::AtLeastOnce).await.unwrap();
+    }
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(pump(events, tx, filters.len(), ready_tx));
+    ready_rx.await.unwrap();
+    (client, rx)
+}
+
+async fn pump(
+    mut events: EventLoop,
+    tx: mpsc::UnboundedSender<(String, bytes::Bytes)>,
+    mut subacks: usize,
+    ready: tokio::sync::oneshot::Sender<()>,
+) {
+    let mut ready = Some(ready);
+    loop {
+        match events.poll().await {
+            Ok(Event::Incoming(Packet::SubAck(_))) => {
+                subacks -= 1;
+                if subacks == 0 {
+                    ready.take().map(|r| r.send(()));
+                }
+            }
+            Ok(Event::Incoming(Packet::Publish(p))) => {
+                let _ = tx.send((p.topic, p.payload));
+            }
+            Ok(_) => {}
+            // The edge is gone (end of the run): stop quietly.
+            Err(_) => return,
+        }
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn report(name: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{name:<32} n={:<6} p50 {:.3} ms   p99 {:.3} ms   max {:.3} ms",
+        samples.len(),
+        ms(percentile(&samples, 0.5)),
+        ms(percentile(&samples, 0.99)),
+        ms(*samples.last().unwrap())
+    );
+}
+
+async fn over_the_bus() {
+    let n: usize = std::env::var("GASQ_BENCH_SCANS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let cloud = fake_cloud::FakeCloud::start().await;
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let (_edge, mqtt) = start_edge(&cloud, dir.path()).await;
+
+    let echo = format!("gasq/{STATION}/bench/echo");
+    let (echo_client, mut echoes) = client(mqtt, std::slice::from_ref(&echo)).await;
+    let mut rtt = Vec::with_capacity(n);
+    for i in 0..n + n / 10 {
+        let start = Instant::now();
+        echo_client
+            .publish(&echo, QoS::AtLeastOnce, false, vec![b'x'; 100])
+            .await
+            .unwrap();
+        echoes.recv().await.unwrap();
+        if i >= n / 10 {
+            rtt.push(start.elapsed());
+        }
+    }
+
+    let verdicts = format!("gasq/{STATION}/lane/+/verdict");
+    let (scanner, mut answers) = client(mqtt, &[verdicts]).await;
+    let scan = format!("gasq/{STATION}/lane/1/scan");
+    let toks: Vec<String> = (0..n + n / 10).map(|_| tokens::valid().text).collect();
+    let mut latency = Vec::with_capacity(n);
+    for (i, text) in toks.iter().enumerate() {
+        let start = Instant::now();
+        scanner
+            .publish(&scan, QoS::AtLeastOnce, false, text.clone())
+            .await
+            .unwrap();
+        let (_, payload) = answers.recv().await.unwrap();
+        let verdict: Verdict = serde_json::from_slice(&payload).unwrap();
+        assert!(verdict.accepted, "{verdict:?}");
+        if i >= n / 10 {
+            latency.push(start.elapsed());
+        }
+    }
+    println!("\n## Over the station bus (release binary, loopback)");
+    report("broker publish→receive (QoS 1)", rtt);
+    report("scan→verdict, durable redeem", latency);
+
+    // Pipelined: up to WINDOW scans in flight over 4 lanes (a lane keeps a bounded
+    // backlog and drops beyond it, by design; this stays inside it).
+    const WINDOW: usize = 128;
+    let burst: Vec<String> = (0..n).map(|_| tokens::valid().text).collect();
+    let start = Instant::now();
+    let mut sent = 0;
+    let publish = |i: usize| {
+        let topic = format!("gasq/{STATION}/lane/{}/scan", 1 + i % 4);
+        scanner.publish(topic, QoS::AtLeastOnce, false, burst[i].clone())
+    };
+    while sent < WINDOW.min(n) {
+        publish(sent).await.unwrap();
+        sent += 1;
+    }
+    for _ in 0..n {
+        answers.recv().await.unwrap();
+        if sent < n {
+            publish(sent).await.unwrap();
+            sent += 1;
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{:<32} {:.0} verdicts/s ({n} scans over 4 lanes, {WINDOW} in flight, each committed)",
+        "sustained, pipelined",
+        n as f64 / secs
+    );
+}
