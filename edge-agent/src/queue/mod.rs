@@ -149,7 +149,7 @@ impl QueueService {
                         };
                         self.inner.recorder.record(fill).await?;
                     }
-                    None => tracing::warn!(lane, "dispenser `end` without kg: no fill recorded"),
+                    None => tracing::debug!(lane, "dispenser `end` without kg: no fill recorded"),
                 }
             }
         }

@@ -26,6 +26,9 @@ use crate::recorder::Recorder;
 use crate::station::Station;
 use client::{CloudClient, SyncError};
 
+/// How long after an event is recorded the push starts.
+const PUSH_GATHER: Duration = Duration::from_millis(100);
+
 /// How the edge's link to the cloud is doing.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SyncState {
@@ -127,7 +130,14 @@ impl Syncer {
             };
             tokio::select! {
                 _ = tokio::time::sleep_until(wait_until) => {}
-                _ = outbox_changed.notified(), if failures == 0 => {}
+                _ = outbox_changed.notified(), if failures == 0 => {
+                    // Let a burst of events gather into one push (and one commit of
+                    // acks on the database thread the lanes also need).
+                    tokio::select! {
+                        _ = tokio::time::sleep(PUSH_GATHER) => {}
+                        _ = stop.cancelled() => return,
+                    }
+                }
                 _ = stop.cancelled() => return,
             }
         }
