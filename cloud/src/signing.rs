@@ -166,6 +166,13 @@ impl TokenSigner {
         Ok(claims.sign(&signer.key)?)
     }
 
+    /// The key set straight from the store, for edges: a rotation made by another
+    /// process must never reach an edge as the old set (the cache may be a minute old).
+    pub async fn published_now(&self) -> Result<TokenKeys, SigningError> {
+        self.reload().await?;
+        self.published().await
+    }
+
     /// The key set as `GET /api/v1/token-keys` publishes it.
     pub async fn published(&self) -> Result<TokenKeys, SigningError> {
         let now = Utc::now();

@@ -381,10 +381,15 @@ async fn lowering_lanes_resizes_future_slots(store: Arc<dyn Store>) {
         .unwrap();
     s.lanes = 1;
     let saved = store
-        .update_station(&s, 3, audit("station.update"))
+        .update_station(&s, s.updated_at, 3, audit("station.update"))
         .await
         .unwrap();
     assert_eq!(saved.lanes, 1);
+    // A write based on the old read (someone changed the station since) is refused.
+    let stale = store
+        .update_station(&s, s.updated_at, 3, audit("station.update"))
+        .await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
     let loads = store
         .slot_loads(s.id, slot, slot + Duration::minutes(1))
         .await

@@ -105,7 +105,7 @@ async fn enroll(
             )
         })?;
     let typed = codes::normalize(&req.code);
-    if typed.len() != 12 {
+    if typed.len() != 12 || !codes::is_code(&typed) {
         return Err(ApiError::invalid(
             "code",
             "an enrollment code has 12 characters (XXXX-XXXX-XXXX)",
@@ -147,7 +147,11 @@ async fn enroll(
         }
     };
     let station = load_station(&state, station).await?;
-    let keys = state.signer.published().await.map_err(ApiError::internal)?;
+    let keys = state
+        .signer
+        .published_now()
+        .await
+        .map_err(ApiError::internal)?;
     tracing::info!(device = %device_id, station = %station.code, "edge enrolled");
     Ok(ApiJson(EnrollResponse {
         device_id,

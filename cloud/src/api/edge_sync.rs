@@ -58,13 +58,21 @@ pub async fn changes(
     station_id: StationId,
     since: i64,
 ) -> ApiResult<ChangesResponse> {
-    let station = super::stations::load_station(state, station_id).await?;
     let limit = state.settings.edge.change_page_size;
     let page = state
         .store
         .changes_since(station_id, since.max(0), limit)
         .await?;
-    let keys = || async { state.signer.published().await.map_err(ApiError::internal) };
+    // IMPORTANT: everything is read after the change log, so a change the page lists is
+    // never rendered from a state older than it.
+    let station = super::stations::load_station(state, station_id).await?;
+    let keys = || async {
+        state
+            .signer
+            .published_now()
+            .await
+            .map_err(ApiError::internal)
+    };
     let now = Utc::now();
     if since <= 0 || since > page.head || since < page.floor {
         let (live, revoked) = state.store.sync_snapshot(station_id, now).await?;
@@ -141,17 +149,14 @@ fn check(station: &Station, event: &EdgeEvent) -> Result<(), String> {
             ))
         }
     };
+    // What physically happened (a redemption, a fill) is kept whatever its lane number
+    // says — the station may have had more lanes when it was recorded offline. Only lane
+    // state changes must name a lane the station has.
     match &event.kind {
-        EdgeEventKind::Redeemed { lane: Some(l), .. }
-        | EdgeEventKind::Rejected { lane: Some(l), .. } => lane_ok(*l),
         EdgeEventKind::LaneFault { lane, .. } | EdgeEventKind::LaneOk { lane } => lane_ok(*lane),
         EdgeEventKind::Fill {
-            lane,
-            kg,
-            amount_paise,
-            ..
+            kg, amount_paise, ..
         } => {
-            lane_ok(*lane)?;
             if !kg.is_finite() || !(0.0..=1000.0).contains(kg) {
                 return Err(format!("fill of {kg} kg is not plausible"));
             }

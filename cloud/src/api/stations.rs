@@ -107,7 +107,7 @@ pub struct CreateStation {
 }
 
 /// Booking policy fields; any subset may be sent to change them.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyFields {
     name: Option<String>,
@@ -299,15 +299,39 @@ async fn update_station(
     ApiJson(req): ApiJson<PolicyFields>,
 ) -> ApiResult<ApiJson<StationView>> {
     staff.require_station(&state, id).await?;
-    let mut s = load_station(&state, id).await?;
-    apply(&mut s, req)?;
-    let capacity = slots::capacity(&s, 0);
-    let audit = staff.audit("station.update", format!("station:{id}"), serde_json::json!({
-        "lanes": s.lanes, "lanes_down": s.lanes_down, "service_minutes": s.service_minutes,
-        "slot_minutes": s.slot_minutes, "opens_at": hhmm(s.open_minute), "closes_at": hhmm(s.close_minute),
-    }));
-    let saved = state.store.update_station(&s, capacity, audit).await?;
-    Ok(ApiJson(StationView::from(&saved)))
+    // Optimistic: re-read and re-apply if the edge (a lane fault) or another admin
+    // changed the station between our read and our write.
+    for _ in 0..3 {
+        let before = load_station(&state, id).await?;
+        let mut s = before.clone();
+        apply(&mut s, req.clone())?;
+        if s.slot_minutes != before.slot_minutes
+            && state.store.live_bookings_ahead(id, Utc::now()).await? > 0
+        {
+            return Err(ApiError::conflict(
+                "bookings_ahead",
+                "slot_minutes cannot change while bookings on the current grid are ahead: change it when they are done",
+            ));
+        }
+        let capacity = slots::capacity(&s, 0);
+        let audit = staff.audit("station.update", format!("station:{id}"), serde_json::json!({
+            "lanes": s.lanes, "lanes_down": s.lanes_down, "service_minutes": s.service_minutes,
+            "slot_minutes": s.slot_minutes, "opens_at": hhmm(s.open_minute), "closes_at": hhmm(s.close_minute),
+        }));
+        match state
+            .store
+            .update_station(&s, before.updated_at, capacity, audit)
+            .await
+        {
+            Ok(saved) => return Ok(ApiJson(StationView::from(&saved))),
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict(
+        "station_busy",
+        "the station keeps changing: try again in a moment",
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

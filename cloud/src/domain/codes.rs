@@ -18,6 +18,11 @@ pub fn booking_code() -> String {
     random_code(8)
 }
 
+/// Whether every character is from the code alphabet (so byte offsets are char offsets).
+pub fn is_code(s: &str) -> bool {
+    s.bytes().all(|b| ALPHABET.contains(&b))
+}
+
 /// Upper-cases and maps look-alikes (O→0, I/L→1) so a code typed by hand still matches.
 pub fn normalize(input: &str) -> String {
     input

@@ -212,6 +212,9 @@ impl BookingStore for SqlStore {
             rows.sort_by_key(|r| r.slot_key());
             for row in &rows {
                 release!(tx, row);
+            }
+            // The audit head is locked last, after every slot row (lock order).
+            for row in &rows {
                 let entry = AuditEntry {
                     action: "booking.hold_expired".into(),
                     target: format!("booking:{}", row.id_for_audit()),

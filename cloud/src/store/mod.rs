@@ -297,13 +297,19 @@ pub trait UserStore: Send + Sync {
 pub trait StationStore: Send + Sync {
     /// Fails with `Conflict` when the code is taken.
     async fn create_station(&self, station: NewStation, audit: AuditEntry) -> StoreResult<Station>;
-    /// Saves the station as given and re-sizes the capacity of its future slots.
+    /// Saves the station as given and re-sizes the capacity of its future slots — if
+    /// nobody changed it since it was read (its `updated_at` is still the one given);
+    /// `Conflict` otherwise, and the caller re-reads and re-applies.
     async fn update_station(
         &self,
         station: &Station,
+        read_at: DateTime<Utc>,
         slot_capacity: u32,
         audit: AuditEntry,
     ) -> StoreResult<Station>;
+    /// Live (pending or confirmed) bookings of slots that have not ended yet.
+    async fn live_bookings_ahead(&self, station: StationId, now: DateTime<Utc>)
+    -> StoreResult<i64>;
     async fn station(&self, id: StationId) -> StoreResult<Option<Station>>;
     async fn station_by_code(&self, code: &StationCode) -> StoreResult<Option<Station>>;
     async fn stations(&self) -> StoreResult<Vec<Station>>;

@@ -68,6 +68,7 @@ impl StationStore for SqlStore {
     async fn update_station(
         &self,
         s: &Station,
+        read_at: DateTime<Utc>,
         slot_capacity: u32,
         audit: AuditEntry,
     ) -> StoreResult<Station> {
@@ -79,7 +80,7 @@ impl StationStore for SqlStore {
                 "UPDATE stations SET name = $2, lat = $3, lon = $4, lanes = $5, lanes_down = $6, \
                  slot_minutes = $7, service_minutes = $8, timezone = $9, open_minute = $10, \
                  close_minute = $11, early_grace_minutes = $12, late_grace_minutes = $13, \
-                 price_paise_per_kg = $14, updated_at = $15 WHERE id = $1 RETURNING *",
+                 price_paise_per_kg = $14, updated_at = $15 WHERE id = $1 AND updated_at = $16 RETURNING *",
             )
             .bind(i64::from(s.id))
             .bind(&s.name)
@@ -96,14 +97,32 @@ impl StationStore for SqlStore {
             .bind(i32::from(s.late_grace_minutes))
             .bind(s.price_paise_per_kg)
             .bind(now)
+            .bind(read_at)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or(super::StoreError::NotFound("station"))?;
+            .ok_or_else(|| super::StoreError::Conflict("the station changed meanwhile".into()))?;
             log_change!(tx, i64::from(s.id), "station", None::<uuid::Uuid>);
             append_audit!(tx, pg, audit);
             row
         });
         row.try_into()
+    }
+
+    async fn live_bookings_ahead(
+        &self,
+        station: StationId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM bookings WHERE station_id = $1 AND slot_end > $2 \
+                 AND status IN ('pending_payment', 'confirmed')",
+            )
+            .bind(i64::from(station))
+            .bind(now)
+            .fetch_one(p)
+            .await?
+        }))
     }
 
     async fn station(&self, id: StationId) -> StoreResult<Option<Station>> {
