@@ -96,11 +96,16 @@ async fn with_the_cloud_down_scans_go_on_and_every_event_arrives_once_when_it_is
 
     // Back, but the first two answers get lost: the edge must resend, the cloud dedups.
     cloud.state().lose_acks = 2;
+    let reports_before = cloud.state().health.len();
     cloud.set_down(false);
     edge.wait_status("the outbox to drain", |s| {
         s["outbox_depth"] == 0 && s["online_to_cloud"] == true
     })
     .await;
+    // The edge told the cloud how far behind it was (the dashboard's freshness).
+    let first_back = cloud.state().health[reports_before].clone();
+    assert!(first_back.outbox_depth >= Some(12), "{first_back:?}");
+    assert!(first_back.oldest_unsent_at.is_some());
 
     let events = cloud.events();
     let ids: HashSet<_> = events.iter().map(|e| e.id).collect();

@@ -12,7 +12,7 @@ use crate::datadir::{self, DataDir};
 use crate::db::{Db, Mode, kv};
 use crate::device::{self, Device};
 use crate::identity::{self, Enrolled};
-use crate::sync::client::{CloudClient, SyncError, http_client};
+use crate::sync::client::{CloudClient, Health, SyncError, http_client};
 use crate::{broker, outbox};
 
 pub async fn run_all(data: &DataDir, settings: &Settings, out: &mut Vec<Check>) {
@@ -260,13 +260,16 @@ async fn cloud(data: &DataDir, settings: &Settings, db: &Db, e: &Enrolled, out: 
     else {
         return;
     };
-    let since: i64 = db
-        .call(|c| Ok(kv::get(c, kv::keys::CURSOR)?.unwrap_or(0)))
+    let (since, health) = db
+        .call(|c| {
+            let cursor: i64 = kv::get(c, kv::keys::CURSOR)?.unwrap_or(0);
+            Ok((cursor, Health::from(&outbox::stats(c)?)))
+        })
         .await
-        .unwrap_or(0);
+        .unwrap_or_default();
     let client = CloudClient::new(http_client(), url, device);
     let sent = Utc::now();
-    match client.changes(since).await {
+    match client.changes(since, &health).await {
         Ok(page) => {
             out.push(Check::ok(
                 "cloud",

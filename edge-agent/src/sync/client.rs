@@ -59,6 +59,25 @@ pub async fn enroll(
     send(http.post(&url).json(request), &url).await
 }
 
+/// The outbox's state, sent with every pull and push as query parameters
+/// (`outbox_depth`, `oldest_unsent_at`) so the cloud's dashboard shows how fresh the
+/// station's data is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Health {
+    pub outbox_depth: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oldest_unsent_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<&crate::outbox::OutboxStats> for Health {
+    fn from(s: &crate::outbox::OutboxStats) -> Self {
+        Self {
+            outbox_depth: s.depth,
+            oldest_unsent_at: s.oldest_unsent_at,
+        }
+    }
+}
+
 /// The cloud, as seen by an enrolled device.
 #[derive(Debug, Clone)]
 pub struct CloudClient {
@@ -81,22 +100,28 @@ impl CloudClient {
     }
 
     /// `GET /api/v1/edge/changes?since=`.
-    pub async fn changes(&self, since: i64) -> Result<ChangesResponse, SyncError> {
+    pub async fn changes(&self, since: i64, health: &Health) -> Result<ChangesResponse, SyncError> {
         let url = endpoint(&self.base, "/api/v1/edge/changes");
         let request = self
             .http
             .get(&url)
             .query(&[("since", since)])
+            .query(health)
             .bearer_auth(self.device.jwt()?);
         send(request, &url).await
     }
 
     /// `POST /api/v1/edge/events`.
-    pub async fn push(&self, batch: &EventBatch) -> Result<EventsResponse, SyncError> {
+    pub async fn push(
+        &self,
+        batch: &EventBatch,
+        health: &Health,
+    ) -> Result<EventsResponse, SyncError> {
         let url = endpoint(&self.base, "/api/v1/edge/events");
         let request = self
             .http
             .post(&url)
+            .query(health)
             .json(batch)
             .bearer_auth(self.device.jwt()?);
         send(request, &url).await

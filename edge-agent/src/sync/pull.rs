@@ -8,7 +8,7 @@ use gasq_shared::sync::{Change, ChangesResponse, StationConfig, SyncedBooking};
 use gasq_shared::token::KeySet;
 use rusqlite::{Connection, params};
 
-use super::client::{CloudClient, SyncError};
+use super::client::{CloudClient, Health, SyncError};
 use crate::db::{Db, DbError, kv};
 
 /// A cloud that keeps saying `more` forever is broken; stop after this many pages.
@@ -115,11 +115,14 @@ pub struct Pulled {
 pub async fn pull(client: &CloudClient, db: &Db) -> Result<Pulled, SyncError> {
     let mut pulled = Pulled::default();
     loop {
-        let since: i64 = db
-            .call(|c| Ok(kv::get(c, kv::keys::CURSOR)?.unwrap_or(0)))
+        let (since, health): (i64, Health) = db
+            .call(|c| {
+                let cursor = kv::get(c, kv::keys::CURSOR)?.unwrap_or(0);
+                Ok((cursor, Health::from(&crate::outbox::stats(c)?)))
+            })
             .await?;
         let sent = Utc::now();
-        let page = client.changes(since).await?;
+        let page = client.changes(since, &health).await?;
         let received = Utc::now();
         // The server read its clock somewhere in the round trip: assume the middle.
         let midpoint = sent + (received - sent) / 2;

@@ -8,7 +8,7 @@
 
 use gasq_shared::sync::{EdgeEvent, EventBatch};
 
-use super::client::{CloudClient, SyncError};
+use super::client::{CloudClient, Health, SyncError};
 use crate::db::Db;
 use crate::outbox;
 
@@ -30,12 +30,14 @@ pub async fn push(
     let mut pushed = Pushed::default();
     let mut limit = batch_size.max(1);
     loop {
-        let events: Vec<EdgeEvent> = db.call(move |c| outbox::peek(c, limit)).await?;
+        let (events, health): (Vec<EdgeEvent>, Health) = db
+            .call(move |c| Ok((outbox::peek(c, limit)?, Health::from(&outbox::stats(c)?))))
+            .await?;
         let Some(head) = events.first().map(|e| e.id) else {
             return Ok(pushed);
         };
         let count = events.len();
-        match client.push(&EventBatch { events }).await {
+        match client.push(&EventBatch { events }, &health).await {
             Ok(answer) => {
                 let rejected: Vec<_> = answer
                     .rejected

@@ -48,6 +48,8 @@ pub struct CloudState {
     poison: Option<(Poison, PoisonMode)>,
     pub batches: usize,
     pub pulls: usize,
+    /// The health reported with each request that got through, in order.
+    pub health: Vec<Health>,
     pub revoked_devices: HashSet<DeviceId>,
 }
 
@@ -205,7 +207,19 @@ struct Since {
     since: Option<i64>,
 }
 
-async fn changes(State(state): Shared, headers: HeaderMap, Query(q): Query<Since>) -> Response {
+/// What the edge says about its outbox on every pull and push.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Health {
+    pub outbox_depth: Option<u64>,
+    pub oldest_unsent_at: Option<chrono::DateTime<Utc>>,
+}
+
+async fn changes(
+    State(state): Shared,
+    headers: HeaderMap,
+    Query(q): Query<Since>,
+    Query(health): Query<Health>,
+) -> Response {
     let mut s = state.lock().unwrap();
     if s.down {
         return problem(StatusCode::SERVICE_UNAVAILABLE, "down for maintenance");
@@ -214,6 +228,7 @@ async fn changes(State(state): Shared, headers: HeaderMap, Query(q): Query<Since
         return problem(StatusCode::UNAUTHORIZED, &why);
     }
     s.pulls += 1;
+    s.health.push(health);
     let since = q.since.unwrap_or(0);
     let len = s.log.len() as i64;
     let (full_resync, start) = if since <= 0 || since > len {
@@ -236,6 +251,7 @@ async fn changes(State(state): Shared, headers: HeaderMap, Query(q): Query<Since
 async fn events(
     State(state): Shared,
     headers: HeaderMap,
+    Query(health): Query<Health>,
     Json(batch): Json<EventBatch>,
 ) -> Response {
     let mut s = state.lock().unwrap();
@@ -246,6 +262,7 @@ async fn events(
         return problem(StatusCode::UNAUTHORIZED, &why);
     }
     s.batches += 1;
+    s.health.push(health);
     let poison = s.poison.clone();
     let is_poison = |e: &EdgeEvent| poison.as_ref().is_some_and(|(f, _)| f(e));
     let mode = poison.as_ref().map(|(_, m)| *m);
