@@ -312,23 +312,24 @@ impl SqlStore {
             // Phase 2: lanes, then one re-size of the station.
             let mut lanes_changed = false;
             for effect in &effects {
-                if let Effect::Lane {
+                let Effect::Lane {
                     lane,
                     up,
                     detail,
                     at,
                 } = effect
-                {
-                    if set_lane!(tx, sid, *lane, *up, detail, *at) {
-                        lanes_changed = true;
-                        let action = if *up { "lane.up" } else { "lane.fault" };
-                        audits.push(device_audit(
-                            device,
-                            action,
-                            format!("station:{sid}/lane:{lane}"),
-                            serde_json::json!({ "detail": detail, "at": at }),
-                        ));
-                    }
+                else {
+                    continue;
+                };
+                if set_lane!(tx, sid, *lane, *up, detail, *at) {
+                    lanes_changed = true;
+                    let action = if *up { "lane.up" } else { "lane.fault" };
+                    audits.push(device_audit(
+                        device,
+                        action,
+                        format!("station:{sid}/lane:{lane}"),
+                        serde_json::json!({ "detail": detail, "at": at }),
+                    ));
                 }
             }
             if lanes_changed {
