@@ -53,15 +53,36 @@ pub enum LaunchError {
     Serve(#[from] std::io::Error),
 }
 
-/// Hides the password in a database URL for messages.
+/// Hides the password in a database URL for messages (in the user part, and in a
+/// `password=` query parameter).
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (url, query) = match url.split_once('?') {
+        Some((base, q)) => (base, Some(q)),
+        None => (url, None),
+    };
+    let query = query.map(|q| {
+        q.split('&')
+            .map(|kv| {
+                if kv.to_ascii_lowercase().starts_with("password=") {
+                    "password=***"
+                } else {
+                    kv
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    });
+    let base = match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let userinfo = &url[scheme + 3..at];
             let user = userinfo.split(':').next().unwrap_or_default();
             format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
         }
         _ => url.to_owned(),
+    };
+    match query {
+        Some(q) => format!("{base}?{q}"),
+        None => base,
     }
 }
 
@@ -134,6 +155,10 @@ mod tests {
         assert_eq!(
             redact_url("sqlite://data/gasq.sqlite"),
             "sqlite://data/gasq.sqlite"
+        );
+        assert_eq!(
+            redact_url("postgres://db/gasq?user=g&password=s3cret&sslmode=require"),
+            "postgres://db/gasq?user=g&password=***&sslmode=require"
         );
     }
 }

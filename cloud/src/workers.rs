@@ -1,4 +1,4 @@
-//! Background work: lapsed payment holds and no-shows. Each pass is a conditional
+//! Background work: lapsed payment holds, no-shows, and forgetting old failed logins. Each pass is a conditional
 //! update in the database (claimed with `SKIP LOCKED` on PostgreSQL), so any number of
 //! replicas can run this loop and every booking still changes state exactly once.
 
@@ -44,5 +44,10 @@ pub async fn pass(state: &AppState) -> anyhow::Result<()> {
             break;
         }
     }
+    let window = chrono::Duration::minutes(state.settings.rate_limits.login_failure_window_minutes);
+    state
+        .store
+        .prune_login_failures(Utc::now() - window)
+        .await?;
     Ok(())
 }

@@ -206,6 +206,7 @@ async fn a_device_token_must_verify_against_the_enrolled_key() {
         impostor.jwt(),
         device.jwt_for("someone-else", 300),
         device.jwt_for(gasq_shared::sync::DEVICE_JWT_AUDIENCE, -3600),
+        device.jwt_for(gasq_shared::sync::DEVICE_JWT_AUDIENCE, 365 * 24 * 3600),
         w.driver.token.clone(),
     ] {
         let (status, p) = w.app.get("/api/v1/edge/changes", Some(&token)).await;

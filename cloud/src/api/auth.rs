@@ -184,11 +184,12 @@ async fn login(
     let key = login_key(&state, &req.login);
     let limits = &state.settings.rate_limits;
     let window = Duration::minutes(limits.login_failure_window_minutes);
-    let failures = state
-        .store
-        .login_failures_since(&key, Utc::now() - window)
-        .await?;
-    if failures >= limits.login_failures_per_account {
+    // The attempt counts as a failure until it succeeds, and is recorded before the
+    // password is checked: a burst of parallel guesses cannot slip past the limit.
+    let now = Utc::now();
+    state.store.record_login_failure(&key, now).await?;
+    let attempts = state.store.login_failures_since(&key, now - window).await?;
+    if attempts > limits.login_failures_per_account {
         return Err(ApiError::too_many_requests(
             u64::try_from(window.num_seconds()).unwrap_or(900),
             "too many failed logins for this account: wait, or reset your password",
@@ -197,7 +198,6 @@ async fn login(
     let user = state.store.user_by_lookup(&key).await?;
     let ok = password::verify(req.password, user.as_ref().map(|u| u.password_hash.clone())).await;
     let Some(user) = user.filter(|_| ok) else {
-        state.store.record_login_failure(&key, Utc::now()).await?;
         return Err(ApiError::unauthorized(
             "invalid_credentials",
             "wrong login or password",

@@ -141,6 +141,18 @@ async fn create_booking(
     ApiJson(req): ApiJson<CreateBookingRequest>,
 ) -> ApiResult<Response> {
     let idem = idempotency_key(&headers, &req)?;
+    // A retry is answered from the first request's booking before anything else is
+    // checked or a second payment order is made (the claim in the store stays the
+    // decision when two attempts race).
+    if let Some(key) = &idem
+        && let Some((hash, booking)) = state.store.idempotent_booking(driver.id, &key.key).await?
+    {
+        return if hash == key.request_hash {
+            Ok(replayed(booking))
+        } else {
+            Err(key_reused())
+        };
+    }
     let quantity = Quantity::from_kg(req.quantity_kg)
         .map_err(|e| ApiError::invalid("quantity_kg", e.to_string()))?;
     let station = state
@@ -222,16 +234,8 @@ async fn create_booking(
         CreateBooking::Created(b) => {
             Ok((StatusCode::CREATED, ApiJson(BookingView::from(b))).into_response())
         }
-        CreateBooking::Replayed(b) => {
-            let mut res = (StatusCode::CREATED, ApiJson(BookingView::from(b))).into_response();
-            res.headers_mut()
-                .insert("idempotent-replayed", HeaderValue::from_static("true"));
-            Ok(res)
-        }
-        CreateBooking::KeyReused => Err(ApiError::unprocessable(
-            "idempotency_key_reused",
-            "this Idempotency-Key was used with a different request: use a new key for a new booking",
-        )),
+        CreateBooking::Replayed(b) => Ok(replayed(b)),
+        CreateBooking::KeyReused => Err(key_reused()),
         CreateBooking::SlotFull => Err(ApiError::conflict(
             "slot_full",
             format!(
@@ -240,6 +244,21 @@ async fn create_booking(
             ),
         )),
     }
+}
+
+/// The answer to a retried request: the first request's booking, marked as a replay.
+fn replayed(b: Booking) -> Response {
+    let mut res = (StatusCode::CREATED, ApiJson(BookingView::from(b))).into_response();
+    res.headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    res
+}
+
+fn key_reused() -> ApiError {
+    ApiError::unprocessable(
+        "idempotency_key_reused",
+        "this Idempotency-Key was used with a different request: use a new key for a new booking",
+    )
 }
 
 /// The caller's own bookings, newest slot first.

@@ -56,11 +56,18 @@ async fn list_slots(
 ) -> ApiResult<ApiJson<Vec<SlotView>>> {
     let station = load_station(&state, id).await?;
     let now = Utc::now();
+    let today = slots::local_date(&station, now);
     let date = match q.date {
         Some(d) => NaiveDate::parse_from_str(&d, "%Y-%m-%d")
             .map_err(|_| ApiError::bad_request("invalid_query", "date must be YYYY-MM-DD"))?,
-        None => slots::local_date(&station, now),
+        None => today,
     };
+    if (date - today).num_days().abs() > 366 {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "date must be within a year of today",
+        ));
+    }
     let starts = slots::slot_starts(&station, date);
     let (Some(first), Some(last)) = (starts.first(), starts.last()) else {
         return Ok(ApiJson(Vec::new()));

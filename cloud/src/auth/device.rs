@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gasq_shared::DeviceId;
-use gasq_shared::sync::{DEVICE_JWT_AUDIENCE, DeviceClaims};
+use gasq_shared::sync::{DEVICE_JWT_AUDIENCE, DEVICE_JWT_TTL_SECS, DeviceClaims};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
 use crate::error::ApiError;
@@ -57,13 +57,23 @@ impl FromRequestParts<AppState> for EdgeDevice {
             })?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_audience(&[DEVICE_JWT_AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "aud", "sub"]);
+        validation.set_required_spec_claims(&["exp", "iat", "aud", "sub"]);
         validation.leeway = LEEWAY_SECS;
-        jsonwebtoken::decode::<DeviceClaims>(token, &key, &validation).map_err(|e| {
-            denied(&format!(
-                "the device token does not verify ({e}): check the box's clock and key"
-            ))
-        })?;
+        let claims = jsonwebtoken::decode::<DeviceClaims>(token, &key, &validation)
+            .map_err(|e| {
+                denied(&format!(
+                    "the device token does not verify ({e}): check the box's clock and key"
+                ))
+            })?
+            .claims;
+        // Short-lived means short-lived: a token minted to last for years is refused.
+        let now = chrono::Utc::now().timestamp();
+        let leeway = LEEWAY_SECS as i64;
+        if claims.iat > now + leeway || claims.exp - claims.iat > DEVICE_JWT_TTL_SECS + leeway {
+            return Err(denied(&format!(
+                "device tokens must be issued now and live at most {DEVICE_JWT_TTL_SECS} s: check the box's clock"
+            )));
+        }
         Ok(Self(device))
     }
 }

@@ -171,7 +171,7 @@ role_set!(
     [StationAdmin, Technician, SuperAdmin]
 );
 
-/// The caller's IP: the socket peer, or the first `X-Forwarded-For` hop when
+/// The caller's IP: the socket peer, or the last `X-Forwarded-For` hop when
 /// `rate_limits.trust_forwarded_for` is on (behind a load balancer that sets it).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<IpAddr>);
@@ -185,7 +185,9 @@ impl FromRequestParts<AppState> for ClientIp {
                 .headers
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
+                // The rightmost hop is what our load balancer saw; anything left of it
+                // the client could have written itself.
+                .and_then(|v| v.rsplit(',').next())
                 .and_then(|v| v.trim().parse().ok())
         {
             return Ok(Self(Some(ip)));

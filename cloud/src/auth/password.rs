@@ -29,8 +29,19 @@ pub fn check_policy(password: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Each hash takes 19 MiB for a moment: at most this many run at once, so a flood of
+/// logins queues instead of exhausting memory.
+fn permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new((cores * 2).clamp(2, 32))
+    })
+}
+
 /// Hashes a password into a PHC string (algorithm, parameters and salt included).
 pub async fn hash(password: Secret) -> anyhow::Result<String> {
+    let _permit = permits().acquire().await?;
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
         let _enter = span.enter();
@@ -46,6 +57,9 @@ pub async fn hash(password: Secret) -> anyhow::Result<String> {
 /// Verifies a password against a stored hash. With `None` (no such account) it still
 /// spends the time of a real check, so response timing does not reveal accounts.
 pub async fn verify(password: Secret, stored: Option<String>) -> bool {
+    let Ok(_permit) = permits().acquire().await else {
+        return false;
+    };
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
         let _enter = span.enter();

@@ -148,6 +148,28 @@ impl BookingStore for SqlStore {
         row.map(TryInto::try_into).transpose()
     }
 
+    async fn idempotent_booking(
+        &self,
+        user: UserId,
+        key: &str,
+    ) -> StoreResult<Option<(Vec<u8>, Booking)>> {
+        let found: Option<(Vec<u8>, uuid::Uuid)> = on_pool!(self, |p| {
+            sqlx::query_as("SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2")
+                .bind(user.0)
+                .bind(key)
+                .fetch_optional(p)
+                .await?
+        });
+        let Some((hash, id)) = found else {
+            return Ok(None);
+        };
+        let booking = self
+            .booking(id.into())
+            .await?
+            .ok_or(StoreError::NotFound("booking"))?;
+        Ok(Some((hash, booking)))
+    }
+
     async fn bookings_for_user(&self, user: UserId, limit: i64) -> StoreResult<Vec<Booking>> {
         let rows: Vec<BookingRow> = on_pool!(self, |p| {
             sqlx::query_as(

@@ -280,6 +280,8 @@ pub trait UserStore: Send + Sync {
     async fn record_login_failure(&self, account: &[u8], at: DateTime<Utc>) -> StoreResult<()>;
     async fn login_failures_since(&self, account: &[u8], since: DateTime<Utc>) -> StoreResult<u32>;
     async fn clear_login_failures(&self, account: &[u8]) -> StoreResult<()>;
+    /// Forgets failed logins older than `before` (they no longer count).
+    async fn prune_login_failures(&self, before: DateTime<Utc>) -> StoreResult<u64>;
     async fn insert_refresh_token(&self, token: NewRefreshToken) -> StoreResult<()>;
     /// Uses `old_hash` once and stores `new` in the same family, atomically.
     async fn rotate_refresh_token(
@@ -335,6 +337,13 @@ pub trait BookingStore: Send + Sync {
         audit: AuditEntry,
     ) -> StoreResult<CreateBooking>;
     async fn booking(&self, id: BookingId) -> StoreResult<Option<Booking>>;
+    /// The request hash and booking an `Idempotency-Key` of this user was first used
+    /// for, if it was.
+    async fn idempotent_booking(
+        &self,
+        user: UserId,
+        key: &str,
+    ) -> StoreResult<Option<(Vec<u8>, Booking)>>;
     async fn bookings_for_user(&self, user: UserId, limit: i64) -> StoreResult<Vec<Booking>>;
     /// Cancels a live booking and frees its capacity; `Conflict` if it is not live.
     async fn cancel_booking(

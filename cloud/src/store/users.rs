@@ -123,6 +123,16 @@ impl UserStore for SqlStore {
         Ok(())
     }
 
+    async fn prune_login_failures(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query("DELETE FROM login_failures WHERE at < $1")
+                .bind(before)
+                .execute(p)
+                .await?
+                .rows_affected()
+        }))
+    }
+
     async fn insert_refresh_token(&self, t: NewRefreshToken) -> StoreResult<()> {
         on_pool!(self, |p| {
             sqlx::query(
