@@ -5,7 +5,8 @@
 //! 2. the validator's pure checks (decode, key, signature, station, window) per second
 //!    on one core, and their ratio to (1);
 //! 3. the embedded broker's own QoS 1 publish→receive round trip (a client hearing its
-//!    own publish), against the real `gasq-edge` binary;
+//!    own publish), against the real `gasq-edge` binary — and, for reference, the same
+//!    against a bare rumqttd 0.20 started here without our TCP_NODELAY fix;
 //! 4. scan→verdict over the bus with durable redemption (WAL, synchronous=FULL, on the
 //!    target dir's disk): p50 / p99 / max for sequential scans, each a new booking;
 //! 5. sustained throughput: a burst of scans published back to back.
@@ -226,6 +227,11 @@ async fn over_the_bus() {
         "broker publish→receive (QoS 1)",
         broker_round_trips(mqtt, n).await,
     );
+    let bare = bare_rumqttd();
+    report(
+        "bare rumqttd, Nagle on (ref.)",
+        broker_round_trips(bare, 50).await,
+    );
     let verdicts = format!("gasq/{STATION}/lane/+/verdict");
     let (scanner, mut answers) = client(mqtt, &[verdicts]).await;
     report(
@@ -233,6 +239,48 @@ async fn over_the_bus() {
         sequential_scans(&scanner, &mut answers, n).await,
     );
     pipelined_scans(&scanner, &mut answers, n).await;
+}
+
+/// A rumqttd 0.20 as it comes (no TCP_NODELAY on accepted sockets), on a free port.
+fn bare_rumqttd() -> SocketAddr {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let server = rumqttd::ServerSettings {
+        name: "bare".into(),
+        listen: addr,
+        tls: None,
+        next_connection_delay_ms: 1,
+        connections: rumqttd::ConnectionSettings {
+            connection_timeout_ms: 10_000,
+            max_payload_size: 1 << 20,
+            max_inflight_count: 100,
+            auth: None,
+            external_auth: None,
+            dynamic_filters: true,
+        },
+    };
+    let config = rumqttd::Config {
+        router: rumqttd::RouterConfig {
+            max_connections: 16,
+            max_outgoing_packet_count: 200,
+            max_segment_size: 1 << 20,
+            max_segment_count: 4,
+            ..Default::default()
+        },
+        v4: Some(std::collections::HashMap::from([("1".to_owned(), server)])),
+        ..Default::default()
+    };
+    std::thread::spawn(move || {
+        let _ = rumqttd::Broker::new(config).start();
+    });
+    while std::net::TcpStream::connect(addr).is_err() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    addr
 }
 
 /// A client hearing its own QoS 1 publish: the broker's share of any verdict's trip.

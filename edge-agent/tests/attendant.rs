@@ -90,6 +90,8 @@ async fn everything_else_needs_the_attendant_secret() {
         StatusCode::NOT_FOUND,
     )
     .await;
+    let wrong_method = edge.http().get(edge.url("/validate")).send().await.unwrap();
+    problem(wrong_method, StatusCode::METHOD_NOT_ALLOWED).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,9 +3,12 @@
 //!
 //! argon2 is slow on purpose (tens of ms), so it runs off the async workers, and once a
 //! secret has verified, its SHA-256 is remembered and later requests are compared
-//! against that in constant time.
+//! against that in constant time. Guessing is throttled: after `MAX_FAILURES` wrong
+//! secrets within `FAILURE_WINDOW`, unknown secrets are refused without even hashing
+//! them until the window has passed (attendants already signed in are not affected).
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
@@ -28,11 +31,26 @@ pub fn hash_secret(secret: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Wrong secrets tolerated per window before guessing is throttled.
+const MAX_FAILURES: u32 = 10;
+const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+
+/// The outcome of presenting a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    Ok,
+    Wrong,
+    /// Too many wrong secrets lately: not even checked.
+    Throttled,
+}
+
 /// Checks presented secrets against the stored hash.
 #[derive(Debug)]
 pub struct AttendantAuth {
     hash: String,
     verified: Mutex<Option<[u8; 32]>>,
+    /// Start of the current failure window and the failures in it.
+    failures: Mutex<(Instant, u32)>,
 }
 
 impl AttendantAuth {
@@ -40,21 +58,49 @@ impl AttendantAuth {
         Self {
             hash,
             verified: Mutex::new(None),
+            failures: Mutex::new((Instant::now(), 0)),
         }
     }
 
     /// Whether `candidate` is the attendant secret.
-    pub async fn check(self: &Arc<Self>, candidate: &str) -> bool {
+    pub async fn check(self: &Arc<Self>, candidate: &str) -> Check {
         let digest: [u8; 32] = Sha256::digest(candidate.as_bytes()).into();
         let known = *self.verified.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(known) = known
             && bool::from(known.ct_eq(&digest))
         {
-            return true;
+            return Check::Ok;
         }
+        if self.throttled() {
+            return Check::Throttled;
+        }
+        if self.verify(candidate).await {
+            *self.verified.lock().unwrap_or_else(|p| p.into_inner()) = Some(digest);
+            Check::Ok
+        } else {
+            self.failed();
+            Check::Wrong
+        }
+    }
+
+    fn throttled(&self) -> bool {
+        let (since, count) = *self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        count >= MAX_FAILURES && since.elapsed() < FAILURE_WINDOW
+    }
+
+    fn failed(&self) {
+        let mut window = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if window.0.elapsed() >= FAILURE_WINDOW {
+            *window = (Instant::now(), 0);
+        }
+        window.1 += 1;
+    }
+
+    /// The argon2 comparison, off the async workers.
+    async fn verify(self: &Arc<Self>, candidate: &str) -> bool {
         let this = self.clone();
         let candidate = candidate.to_owned();
-        let ok = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             PasswordHash::new(&this.hash)
                 .map(|hash| {
                     Argon2::default()
@@ -64,11 +110,7 @@ impl AttendantAuth {
                 .unwrap_or(false)
         })
         .await
-        .unwrap_or(false);
-        if ok {
-            *self.verified.lock().unwrap_or_else(|p| p.into_inner()) = Some(digest);
-        }
-        ok
+        .unwrap_or(false)
     }
 }
 
@@ -90,11 +132,13 @@ impl FromRequestParts<Arc<AgentState>> for Attendant {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or(ApiError::Unauthorized)?;
-        if state.attendant.check(presented).await {
-            Ok(Attendant)
-        } else {
-            tracing::warn!("attendant API: wrong secret presented");
-            Err(ApiError::Unauthorized)
+        match state.attendant.check(presented).await {
+            Check::Ok => Ok(Attendant),
+            Check::Wrong => {
+                tracing::warn!("attendant API: wrong secret presented");
+                Err(ApiError::Unauthorized)
+            }
+            Check::Throttled => Err(ApiError::TooManyAttempts),
         }
     }
 }
@@ -106,9 +150,24 @@ mod tests {
     #[tokio::test]
     async fn the_right_secret_passes_and_a_wrong_one_does_not() {
         let auth = Arc::new(AttendantAuth::new(hash_secret("s3cret").unwrap()));
-        assert!(!auth.check("guess").await);
-        assert!(auth.check("s3cret").await);
-        assert!(auth.check("s3cret").await, "again, from the cache");
-        assert!(!auth.check("s3cret ").await);
+        assert_eq!(auth.check("guess").await, Check::Wrong);
+        assert_eq!(auth.check("s3cret").await, Check::Ok);
+        assert_eq!(
+            auth.check("s3cret").await,
+            Check::Ok,
+            "again, from the cache"
+        );
+        assert_eq!(auth.check("s3cret ").await, Check::Wrong);
+    }
+
+    #[tokio::test]
+    async fn guessing_is_throttled_but_a_known_attendant_keeps_working() {
+        let auth = Arc::new(AttendantAuth::new(hash_secret("s3cret").unwrap()));
+        assert_eq!(auth.check("s3cret").await, Check::Ok);
+        for i in 0..MAX_FAILURES {
+            assert_eq!(auth.check(&format!("guess{i}")).await, Check::Wrong);
+        }
+        assert_eq!(auth.check("one more guess").await, Check::Throttled);
+        assert_eq!(auth.check("s3cret").await, Check::Ok);
     }
 }

@@ -21,6 +21,10 @@ pub enum ApiError {
     UnknownCode(String),
     #[error("the station box cannot do this right now: {0}")]
     Unavailable(String),
+    #[error("too many wrong attendant secrets: wait a minute and try again")]
+    TooManyAttempts,
+    #[error("this endpoint does not take that method")]
+    MethodNotAllowed,
 }
 
 impl ApiError {
@@ -38,6 +42,16 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "Temporarily unavailable",
+            ),
+            Self::TooManyAttempts => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "Too many attempts",
+            ),
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Method not allowed",
             ),
         }
     }

@@ -46,6 +46,7 @@ pub fn router(state: Arc<AgentState>) -> Router {
         .route("/walkins", post(walkin))
         .route("/lanes/{lane}/{action}", post(lane))
         .fallback(|| async { ApiError::NotFound("no such endpoint on this station box".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
