@@ -5,8 +5,9 @@
 //! 2. the validator's pure checks (decode, key, signature, station, window) per second
 //!    on one core, and their ratio to (1);
 //! 3. the embedded broker's own QoS 1 publish→receive round trip (a client hearing its
-//!    own publish), against the real `gasq-edge` binary — and, for reference, the same
-//!    against a bare rumqttd 0.20 started here without our TCP_NODELAY fix;
+//!    own publish), against the real `gasq-edge` binary; then a request answered by a
+//!    second client (the shape of scan→verdict, without the validator), on our broker
+//!    and on a bare rumqttd 0.20 started here without our TCP_NODELAY fix;
 //! 4. scan→verdict over the bus with durable redemption (WAL, synchronous=FULL, on the
 //!    target dir's disk): p50 / p99 / max for sequential scans, each a new booking;
 //! 5. sustained throughput: a burst of scans published back to back.
@@ -227,10 +228,13 @@ async fn over_the_bus() {
         "broker publish→receive (QoS 1)",
         broker_round_trips(mqtt, n).await,
     );
-    let bare = bare_rumqttd();
     report(
-        "bare rumqttd, Nagle on (ref.)",
-        broker_round_trips(bare, 50).await,
+        "request→reply via 2nd client",
+        request_reply_round_trips(mqtt, n / 4).await,
+    );
+    report(
+        "  same on bare rumqttd (ref.)",
+        request_reply_round_trips(bare_rumqttd(), 50).await,
     );
     let verdicts = format!("gasq/{STATION}/lane/+/verdict");
     let (scanner, mut answers) = client(mqtt, &[verdicts]).await;
@@ -295,6 +299,39 @@ async fn broker_round_trips(mqtt: SocketAddr, n: usize) -> Vec<Duration> {
             .await
             .unwrap();
         echoes.recv().await.unwrap();
+        if i >= n / 10 {
+            rtt.push(start.elapsed());
+        }
+    }
+    rtt
+}
+
+/// A QoS 1 request answered by another client, like a scan answered by a verdict: the
+/// broker's PUBACK goes out first and the answer comes later on the same socket, which
+/// is where Nagle's algorithm bites unless the broker's sockets have TCP_NODELAY.
+async fn request_reply_round_trips(mqtt: SocketAddr, n: usize) -> Vec<Duration> {
+    let (req, resp) = (
+        format!("gasq/{STATION}/bench/req"),
+        format!("gasq/{STATION}/bench/resp"),
+    );
+    let (responder, mut requests) = client(mqtt, std::slice::from_ref(&req)).await;
+    let reply_to = resp.clone();
+    tokio::spawn(async move {
+        while let Some((_, payload)) = requests.recv().await {
+            let _ = responder
+                .publish(&reply_to, QoS::AtLeastOnce, false, payload.to_vec())
+                .await;
+        }
+    });
+    let (requester, mut replies) = client(mqtt, std::slice::from_ref(&resp)).await;
+    let mut rtt = Vec::with_capacity(n);
+    for i in 0..n + n / 10 {
+        let start = Instant::now();
+        requester
+            .publish(&req, QoS::AtLeastOnce, false, vec![b'x'; 100])
+            .await
+            .unwrap();
+        replies.recv().await.unwrap();
         if i >= n / 10 {
             rtt.push(start.elapsed());
         }

@@ -153,6 +153,28 @@ pub fn stats(conn: &Connection) -> Result<OutboxStats, DbError> {
     })
 }
 
+/// The outbox as it will be once its oldest `sent` events have left: how many remain
+/// and when the oldest of those was recorded. A push reports this with its batch, so
+/// the cloud's dashboard is current as soon as the batch is acked.
+pub fn remaining_after(
+    conn: &Connection,
+    sent: usize,
+) -> Result<(u64, Option<DateTime<Utc>>), DbError> {
+    let depth: i64 = conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;
+    let oldest: Option<String> = conn
+        .query_row(
+            "SELECT at FROM outbox ORDER BY seq LIMIT 1 OFFSET ?1",
+            [sent as i64],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let oldest = oldest
+        .map(|s| DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&Utc)))
+        .transpose()
+        .map_err(|e| DbError::Corrupt(format!("outbox time: {e}")))?;
+    Ok(((depth.max(0) as u64).saturating_sub(sent as u64), oldest))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +208,19 @@ mod tests {
         assert_eq!(left.iter().map(|e| e.id).collect::<Vec<_>>(), vec![c]);
         let s = stats(&conn).unwrap();
         assert_eq!((s.depth, s.quarantined), (1, 1));
+    }
+
+    #[test]
+    fn what_remains_after_a_batch_is_counted_from_the_next_event() {
+        let conn = crate::db::memory();
+        let first = Utc::now() - chrono::Duration::minutes(5);
+        let second = Utc::now();
+        append(&conn, &fill(1), first).unwrap();
+        append(&conn, &fill(2), second).unwrap();
+        let (depth, oldest) = remaining_after(&conn, 1).unwrap();
+        assert_eq!(depth, 1);
+        assert_eq!(oldest.unwrap().timestamp(), second.timestamp());
+        assert_eq!(remaining_after(&conn, 2).unwrap(), (0, None));
     }
 
     #[test]

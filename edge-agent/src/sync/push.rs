@@ -31,7 +31,15 @@ pub async fn push(
     let mut limit = batch_size.max(1);
     loop {
         let (events, health): (Vec<EdgeEvent>, Health) = db
-            .call(move |c| Ok((outbox::peek(c, limit)?, Health::from(&outbox::stats(c)?))))
+            .call(move |c| {
+                let events = outbox::peek(c, limit)?;
+                let (outbox_depth, oldest_unsent_at) = outbox::remaining_after(c, events.len())?;
+                let health = Health {
+                    outbox_depth,
+                    oldest_unsent_at,
+                };
+                Ok((events, health))
+            })
             .await?;
         let Some(head) = events.first().map(|e| e.id) else {
             return Ok(pushed);
