@@ -72,22 +72,21 @@ impl BookingStore for SqlStore {
                     return Ok(CreateBooking::Replayed(row.try_into()?));
                 }
             }
-            sqlx::query(
-                "INSERT INTO slot_loads (station_id, slot_start, capacity, held) VALUES ($1, $2, $3, 0) \
-                 ON CONFLICT (station_id, slot_start) DO NOTHING",
+            // IMPORTANT: invariant 1. The database takes the place only if one is free:
+            // the first booking of a slot creates its row holding one place (when the
+            // slot has any), later ones raise `held` only while it is below capacity.
+            // Concurrent bookings of the slot serialise on its row.
+            if b.capacity == 0 {
+                return Ok(CreateBooking::SlotFull);
+            }
+            let took = sqlx::query(
+                "INSERT INTO slot_loads (station_id, slot_start, capacity, held) VALUES ($1, $2, $3, 1) \
+                 ON CONFLICT (station_id, slot_start) DO UPDATE SET held = slot_loads.held + 1 \
+                 WHERE slot_loads.held < slot_loads.capacity",
             )
             .bind(i64::from(b.station_id))
             .bind(b.slot_start)
             .bind(i32::try_from(b.capacity).unwrap_or(i32::MAX))
-            .execute(&mut *tx)
-            .await?;
-            // IMPORTANT: invariant 1. The database takes the place only if one is free;
-            // concurrent bookings of this slot serialise on its row.
-            let took = sqlx::query(
-                "UPDATE slot_loads SET held = held + 1 WHERE station_id = $1 AND slot_start = $2 AND held < capacity",
-            )
-            .bind(i64::from(b.station_id))
-            .bind(b.slot_start)
             .execute(&mut *tx)
             .await?
             .rows_affected();
