@@ -30,6 +30,7 @@ pub(super) async fn connect(url: &str, max_connections: u32) -> StoreResult<Sqli
         })?;
     }
     Ok(SqlitePoolOptions::new()
+        .test_before_acquire(false)
         // One writer at a time is SQLite's nature; a few connections serve reads.
         .max_connections(max_connections.min(8))
         .acquire_timeout(ACQUIRE_TIMEOUT)
