@@ -29,6 +29,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::{Signer, SigningKey};
+use gasq_edge::validator::check::check_token;
 use gasq_shared::topics::Verdict;
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, NetworkOptions, Packet, QoS};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -64,31 +65,49 @@ fn rate(n: usize, mut f: impl FnMut(usize)) -> f64 {
     n as f64 / start.elapsed().as_secs_f64()
 }
 
+/// Raw verify/s and validator checks/s, measured in turns (three rounds each, the best
+/// of each kept) so that a noisy moment on a shared machine hurts neither side alone.
 fn verification() -> (f64, f64) {
     let key = SigningKey::from_bytes(&[3; 32]);
     let message = [7u8; 100];
     let signature = key.sign(&message);
     let public = key.verifying_key();
-    let raw = rate(20_000, |_| {
-        assert!(
-            public
-                .verify_strict(std::hint::black_box(&message), &signature)
-                .is_ok()
-        );
-    });
-
     let mut keys = gasq_shared::token::KeySet::new();
     keys.insert(tokens::KID, tokens::signing_key().verifying_key());
     let toks: Vec<String> = (0..1000).map(|_| tokens::valid().text).collect();
     let now = chrono::Utc::now().timestamp();
-    let checks = rate(20_000, |i| {
-        let text = std::hint::black_box(&toks[i % toks.len()]);
-        assert!(
-            gasq_edge::validator::check::check_token(text, &keys, tokens::STATION_ID, now, 120)
-                .is_ok()
-        );
-    });
+    let (mut raw, mut checks) = (0.0_f64, 0.0_f64);
+    for _ in 0..3 {
+        raw = raw.max(rate(10_000, |_| {
+            let ok = public.verify_strict(std::hint::black_box(&message), &signature);
+            assert!(ok.is_ok());
+        }));
+        checks = checks.max(rate(10_000, |i| {
+            let text = std::hint::black_box(&toks[i % toks.len()]);
+            let ok = check_token(text, &keys, tokens::STATION_ID, now, 120);
+            assert!(ok.is_ok());
+        }));
+    }
     (raw, checks)
+}
+
+/// A commit of one row in its own transaction, WAL + synchronous=FULL, in `dir`: the
+/// floor under any durable redemption on this disk.
+fn sqlite_commits(dir: &std::path::Path, n: usize) -> Vec<Duration> {
+    let conn = rusqlite::Connection::open(dir.join("floor.db")).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "synchronous", "FULL").unwrap();
+    conn.execute("CREATE TABLE t (id TEXT PRIMARY KEY, at TEXT)", [])
+        .unwrap();
+    (0..n)
+        .map(|_| {
+            let start = Instant::now();
+            let id = uuid::Uuid::now_v7().to_string();
+            conn.execute("INSERT INTO t VALUES (?1, datetime('now'))", [id])
+                .unwrap();
+            start.elapsed()
+        })
+        .collect()
 }
 
 /// The real binary, enrolled with the fake cloud, data on the target dir's disk.
@@ -222,6 +241,8 @@ async fn over_the_bus() {
         .unwrap_or(2000);
     let cloud = fake_cloud::FakeCloud::start().await;
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    println!("\n## Durable commit floor (same disk)");
+    report("SQLite commit, WAL+FULL", sqlite_commits(dir.path(), n));
     let (_edge, mqtt) = start_edge(&cloud, dir.path()).await;
     println!("\n## Over the station bus (release binary, loopback)");
     report(

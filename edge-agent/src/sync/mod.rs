@@ -158,13 +158,7 @@ impl Syncer {
             self.queue.resize(config.lanes, config.service_minutes);
             self.station.set_config(config);
         }
-        push::push(
-            &self.client,
-            db,
-            self.options.batch,
-            self.options.poison_attempts,
-        )
-        .await?;
+        self.push().await?;
         let now = Utc::now();
         db.call(move |c| {
             pull::prune(c, now)?;
@@ -172,30 +166,21 @@ impl Syncer {
             kv::delete(c, kv::keys::LAST_SYNC_ERROR)
         })
         .await?;
-        self.handle.update(|s| {
-            s.ok = true;
-            s.last_sync_at = Some(now);
-            s.last_error = None;
-            s.clock_skew_ms = Some(pulled.skew_ms);
-            s.consecutive_failures = 0;
-        });
+        self.handle
+            .update(|s| s.clock_skew_ms = Some(pulled.skew_ms));
         Ok(())
     }
 
+    /// Pushes the outbox; success counts as a sync (the cloud answered and took it all).
     async fn push(&self) -> Result<(), SyncError> {
-        let db = self.recorder.db();
-        push::push(
-            &self.client,
-            db,
-            self.options.batch,
-            self.options.poison_attempts,
-        )
-        .await?;
+        let (batch, attempts) = (self.options.batch, self.options.poison_attempts);
+        push::push(&self.client, self.recorder.db(), batch, attempts).await?;
         let now = Utc::now();
         self.handle.update(|s| {
             s.ok = true;
             s.last_sync_at = Some(now);
             s.last_error = None;
+            s.consecutive_failures = 0;
         });
         Ok(())
     }

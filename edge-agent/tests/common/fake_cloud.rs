@@ -175,6 +175,19 @@ async fn enroll(State(state): Shared, Json(req): Json<EnrollRequest>) -> Respons
     .into_response()
 }
 
+/// The answer to a request refused before it is looked at (down, or a bad device JWT).
+fn refusal(s: &CloudState, headers: &HeaderMap) -> Option<Response> {
+    if s.down {
+        return Some(problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "down for maintenance",
+        ));
+    }
+    authenticate(s, headers)
+        .err()
+        .map(|why| problem(StatusCode::UNAUTHORIZED, &why))
+}
+
 /// Verifies the device JWT like the cloud does; `Err` says why not.
 fn authenticate(s: &CloudState, headers: &HeaderMap) -> Result<DeviceId, String> {
     let deny = |why: &str| why.to_owned();
@@ -221,11 +234,8 @@ async fn changes(
     Query(health): Query<Health>,
 ) -> Response {
     let mut s = state.lock().unwrap();
-    if s.down {
-        return problem(StatusCode::SERVICE_UNAVAILABLE, "down for maintenance");
-    }
-    if let Err(why) = authenticate(&s, &headers) {
-        return problem(StatusCode::UNAUTHORIZED, &why);
+    if let Some(refused) = refusal(&s, &headers) {
+        return refused;
     }
     s.pulls += 1;
     s.health.push(health);
@@ -255,11 +265,8 @@ async fn events(
     Json(batch): Json<EventBatch>,
 ) -> Response {
     let mut s = state.lock().unwrap();
-    if s.down {
-        return problem(StatusCode::SERVICE_UNAVAILABLE, "down for maintenance");
-    }
-    if let Err(why) = authenticate(&s, &headers) {
-        return problem(StatusCode::UNAUTHORIZED, &why);
+    if let Some(refused) = refusal(&s, &headers) {
+        return refused;
     }
     s.batches += 1;
     s.health.push(health);
