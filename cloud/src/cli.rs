@@ -147,6 +147,49 @@ pub async fn verify_audit(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+pub async fn enrollment_code(settings: Settings, station: &str) -> anyhow::Result<()> {
+    let state = gasq_cloud::build(settings).await?;
+    let found = match station.parse::<StationId>() {
+        Ok(id) => state.store.station(id).await?,
+        Err(_) => {
+            let code = gasq_shared::StationCode::parse(station)
+                .map_err(|e| anyhow::anyhow!("--station: {e}"))?;
+            state.store.station_by_code(&code).await?
+        }
+    };
+    let station = found.with_context(|| format!("station {station} does not exist"))?;
+    let audit = AuditEntry {
+        action: "edge.enrollment_code".into(),
+        target: format!("station:{}", station.id),
+        ..AuditEntry::default()
+    };
+    let code = gasq_cloud::api::edge::new_enrollment_code(&state, station.id, None, audit).await?;
+    eprintln!(
+        "one-time enrollment code for {} (valid until {}):",
+        station.code, code.expires_at
+    );
+    println!("{}", code.code);
+    Ok(())
+}
+
+pub async fn demo_traffic(
+    settings: Settings,
+    count: usize,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let state = gasq_cloud::build(settings).await?;
+    gasq_cloud::demo::seed(&state).await?;
+    let tokens = gasq_cloud::demo::traffic(&state, count).await?;
+    std::fs::write(out, tokens.join("\n") + "\n")
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "booked {} demo slots; e-tokens in {}",
+        tokens.len(),
+        out.display()
+    );
+    Ok(())
+}
+
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

@@ -44,6 +44,20 @@ enum Command {
     /// Check the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Make a one-time code that enrolls an edge box for a station.
+    EnrollmentCode {
+        /// The station's id or code (e.g. 1 or MUM-0042).
+        #[arg(long)]
+        station: String,
+    },
+    /// Book demo traffic at the demo station (seeding the demo if needed) and write the
+    /// e-tokens, one per line (for `gasq-bridge simulate --tokens FILE`).
+    DemoTraffic {
+        #[arg(long, default_value_t = 12)]
+        count: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Print the default configuration as TOML.
     DefaultConfig,
 }
@@ -103,9 +117,11 @@ enum AuditCommand {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    // Logs go to stderr: stdout carries command output (codes, listings) for scripts.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_writer(std::io::stderr)
         .init();
 }
 
@@ -176,6 +192,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Keys(KeysCommand::List) => cli::list_keys(settings).await,
         Command::Audit(AuditCommand::Verify) => cli::verify_audit(settings).await,
+        Command::EnrollmentCode { station } => cli::enrollment_code(settings, &station).await,
+        Command::DemoTraffic { count, out } => cli::demo_traffic(settings, count, &out).await,
         Command::DefaultConfig => {
             print!("{}", Settings::default_toml());
             Ok(())

@@ -199,3 +199,28 @@ fn serve_answers_the_first_super_admin_and_stops_cleanly_on_sigterm() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn demo_traffic_writes_tokens_and_an_enrollment_code_is_printed_for_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(gasq(dir.path()).args(["demo-traffic", "--count", "3", "--out", "tokens.txt"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let tokens = std::fs::read_to_string(dir.path().join("tokens.txt")).unwrap();
+    let tokens: Vec<&str> = tokens.lines().collect();
+    assert_eq!(tokens.len(), 3);
+    for t in &tokens {
+        let decoded = gasq_shared::token::decode(t).unwrap();
+        assert_eq!(decoded.claims.station_id, 1);
+    }
+    let code = run(gasq(dir.path()).args(["enrollment-code", "--station", "MUM-0042"]));
+    assert!(code.status.success(), "{}", text(&code.stderr));
+    let stdout = text(&code.stdout);
+    assert_eq!(
+        stdout.trim().len(),
+        14,
+        "only the code on stdout: {stdout:?}"
+    );
+    let missing = run(gasq(dir.path()).args(["enrollment-code", "--station", "DEL-0001"]));
+    assert!(!missing.status.success());
+    assert!(text(&missing.stderr).contains("does not exist"));
+}

@@ -29,13 +29,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBookingRequest {
-    station_id: StationId,
-    vehicle_id: VehicleId,
+    pub station_id: StationId,
+    pub vehicle_id: VehicleId,
     /// Start of a slot from `GET /api/v1/stations/{id}/slots`.
-    slot_start: DateTime<Utc>,
+    pub slot_start: DateTime<Utc>,
     /// Kilograms of CNG; leave out to fill to full (pay at the station).
-    quantity_kg: Option<f64>,
-    payment_method: PaymentMethod,
+    pub quantity_kg: Option<f64>,
+    pub payment_method: PaymentMethod,
 }
 
 /// A booking as its driver (or station staff) sees it.
@@ -141,17 +141,41 @@ async fn create_booking(
     ApiJson(req): ApiJson<CreateBookingRequest>,
 ) -> ApiResult<Response> {
     let idem = idempotency_key(&headers, &req)?;
+    let station = req.station_id;
+    match book(&state, &driver, req, idem).await? {
+        CreateBooking::Created(b) => {
+            Ok((StatusCode::CREATED, ApiJson(BookingView::from(b))).into_response())
+        }
+        CreateBooking::Replayed(b) => Ok(replayed(b)),
+        CreateBooking::KeyReused => Err(key_reused()),
+        CreateBooking::SlotFull => Err(ApiError::conflict(
+            "slot_full",
+            format!(
+                "that slot is fully booked: pick another from GET /api/v1/stations/{station}/slots"
+            ),
+        )),
+    }
+}
+
+/// Books a slot for a driver: the API handler and the demo traffic share this, so
+/// every booking passes the same rules.
+pub async fn book(
+    state: &AppState,
+    driver: &CurrentUser,
+    req: CreateBookingRequest,
+    idem: Option<IdempotencyKey>,
+) -> ApiResult<CreateBooking> {
     // A retry is answered from the first request's booking before anything else is
     // checked or a second payment order is made (the claim in the store stays the
     // decision when two attempts race).
     if let Some(key) = &idem
         && let Some((hash, booking)) = state.store.idempotent_booking(driver.id, &key.key).await?
     {
-        return if hash == key.request_hash {
-            Ok(replayed(booking))
+        return Ok(if hash == key.request_hash {
+            CreateBooking::Replayed(booking)
         } else {
-            Err(key_reused())
-        };
+            CreateBooking::KeyReused
+        });
     }
     let quantity = Quantity::from_kg(req.quantity_kg)
         .map_err(|e| ApiError::invalid("quantity_kg", e.to_string()))?;
@@ -230,20 +254,7 @@ async fn create_booking(
     let audit = driver.audit("booking.create", format!("booking:{id}"), serde_json::json!({
         "station_id": station.id, "slot_start": req.slot_start, "payment_method": req.payment_method,
     }));
-    match state.store.create_booking(new, idem, audit).await? {
-        CreateBooking::Created(b) => {
-            Ok((StatusCode::CREATED, ApiJson(BookingView::from(b))).into_response())
-        }
-        CreateBooking::Replayed(b) => Ok(replayed(b)),
-        CreateBooking::KeyReused => Err(key_reused()),
-        CreateBooking::SlotFull => Err(ApiError::conflict(
-            "slot_full",
-            format!(
-                "that slot is fully booked: pick another from GET /api/v1/stations/{}/slots",
-                station.id
-            ),
-        )),
-    }
+    Ok(state.store.create_booking(new, idem, audit).await?)
 }
 
 /// The answer to a retried request: the first request's booking, marked as a replay.

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use gasq_shared::sync::{
     ChangesResponse, EnrollRequest, EnrollResponse, EventBatch, EventsResponse,
 };
-use gasq_shared::{DeviceId, StationId};
+use gasq_shared::{DeviceId, StationId, UserId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 use super::stations::load_station;
 use crate::auth::device::EdgeDevice;
 use crate::auth::{Authorized, Provisioners};
-use crate::domain::codes;
+use crate::domain::{AuditEntry, codes};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::state::AppState;
 use crate::store::{DeviceHealth, EnrollOutcome, NewDevice, NewEnrollmentCode};
@@ -41,8 +41,8 @@ pub fn enroll_router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EnrollmentCode {
     /// Give this to `gasq-edge enroll --code`. Works once.
-    code: String,
-    expires_at: DateTime<Utc>,
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 fn secret_hash(secret: &str) -> Vec<u8> {
@@ -59,6 +59,23 @@ async fn create_code(
 ) -> ApiResult<(StatusCode, ApiJson<EnrollmentCode>)> {
     user.require_station(&state, station).await?;
     load_station(&state, station).await?;
+    let audit = user.audit(
+        "edge.enrollment_code",
+        format!("station:{station}"),
+        serde_json::json!({}),
+    );
+    let code = new_enrollment_code(&state, station, Some(user.id), audit).await?;
+    Ok((StatusCode::CREATED, ApiJson(code)))
+}
+
+/// Makes and stores a one-time enrollment code (the route and `gasq-cloud
+/// enrollment-code` share this). Only a hash of the secret part is kept.
+pub async fn new_enrollment_code(
+    state: &AppState,
+    station: StationId,
+    created_by: Option<UserId>,
+    mut audit: AuditEntry,
+) -> ApiResult<EnrollmentCode> {
     let (id, secret) = (codes::random_code(4), codes::random_code(8));
     let now = Utc::now();
     let expires_at = now + Duration::hours(state.settings.edge.enrollment_code_ttl_hours);
@@ -66,24 +83,16 @@ async fn create_code(
         id: id.clone(),
         secret_hash: secret_hash(&secret),
         station_id: station,
-        created_by: Some(user.id),
+        created_by,
         created_at: now,
         expires_at,
     };
-    let audit = user.audit(
-        "edge.enrollment_code",
-        format!("station:{station}"),
-        serde_json::json!({ "code_id": id, "expires_at": expires_at }),
-    );
+    audit.detail = serde_json::json!({ "code_id": id, "expires_at": expires_at });
     state.store.create_enrollment_code(code, audit).await?;
-    let shown = format!("{id}-{}-{}", &secret[..4], &secret[4..]);
-    Ok((
-        StatusCode::CREATED,
-        ApiJson(EnrollmentCode {
-            code: shown,
-            expires_at,
-        }),
-    ))
+    Ok(EnrollmentCode {
+        code: format!("{id}-{}-{}", &secret[..4], &secret[4..]),
+        expires_at,
+    })
 }
 
 /// Enrolls an edge box with a one-time code and its device public key.

@@ -50,7 +50,7 @@ fn unix(t: DateTime<Utc>) -> u32 {
 }
 
 /// Signs the token of a booking that may be fuelled.
-async fn issue(state: &AppState, b: &Booking) -> ApiResult<String> {
+pub async fn issue(state: &AppState, b: &Booking) -> ApiResult<String> {
     if b.status != BookingStatus::Confirmed {
         let next = match b.status {
             BookingStatus::PendingPayment => "pay for the booking first",
