@@ -1,6 +1,6 @@
 //! The agent on an external broker (`mqtt_url`), tried against the Mosquitto that
 //! listens on 127.0.0.1:1883 on development machines and CI. Skips cleanly when none
-//! does. Topics are namespaced by a random station code, so parallel runs never meet.
+//! does (or refuses anonymous clients). Topics are namespaced by a random station code, so parallel runs never meet.
 
 #![allow(clippy::unwrap_used)] // a panic in a test is a failed assertion
 
@@ -27,8 +27,11 @@ async fn the_agent_works_on_an_external_broker_with_its_status_as_last_will() {
     let cloud = FakeCloud::start().await;
     let data = edge::enroll(&cloud, &station, 1).await;
     let status_topic = format!("gasq/{station}/edge/status");
-    let mut watcher =
-        BusClient::connect(addr, &[verdicts(&station), status_topic.clone()], None).await;
+    let filters = [verdicts(&station), status_topic.clone()];
+    let Some(mut watcher) = BusClient::try_connect(addr, &filters, None).await else {
+        eprintln!("skipped: the broker on {MOSQUITTO} does not take anonymous clients");
+        return;
+    };
     let running = Edge::start(data.path(), &[("GASQ_MQTT_URL", "mqtt://127.0.0.1:1883")]).await;
     assert!(
         running.status().await["mqtt"]
