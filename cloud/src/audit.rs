@@ -1,6 +1,7 @@
-//! The audit log's hash chain. Each entry's hash covers the previous entry's hash and
-//! every field of the entry, so editing, deleting or reordering any stored entry
-//! breaks the chain from that point on — `gasq-cloud audit verify` finds where.
+//! The audit log's hash chain. Each sealed entry's hash covers the previous entry's
+//! hash and every field of the entry, so editing, deleting or reordering any sealed
+//! entry breaks the chain from that point on — `gasq-cloud audit verify` finds where.
+//! The sealer (`store/seal.rs`) gives entries their chain place within a second.
 
 use sha2::{Digest, Sha256};
 
@@ -51,9 +52,9 @@ pub fn entry_hash(prev: &[u8], f: &ChainFields<'_>) -> [u8; 32] {
 }
 
 impl AuditRecord {
-    fn fields(&self) -> ChainFields<'_> {
+    fn fields(&self, seq: i64) -> ChainFields<'_> {
         ChainFields {
-            seq: self.seq,
+            seq,
             at_micros: self.at_micros,
             actor_id: self.actor_id.map(|u| u.0),
             actor_role: self.actor_role.as_deref(),
@@ -74,6 +75,8 @@ pub enum ChainBreak {
     Link { seq: i64 },
     #[error("entry {seq}: contents do not match its hash (edited after it was written)")]
     Hash { seq: i64 },
+    #[error("entry with id {id} stands in the chain but was never sealed")]
+    Unsealed { id: i64 },
 }
 
 /// Walks entries in chain order. Feed it pages; it keeps the running state.
@@ -93,20 +96,24 @@ impl Default for ChainVerifier {
 }
 
 impl ChainVerifier {
+    /// Checks the next sealed entry (unsealed entries are not part of the chain yet).
     pub fn check(&mut self, r: &AuditRecord) -> Result<(), ChainBreak> {
-        if r.seq != self.next_seq {
+        let (Some(seq), Some(prev), Some(hash)) = (r.seq, &r.prev_hash, &r.hash) else {
+            return Err(ChainBreak::Unsealed { id: r.id });
+        };
+        if seq != self.next_seq {
             return Err(ChainBreak::Gap {
-                seq: r.seq,
+                seq,
                 expected: self.next_seq,
             });
         }
-        if r.prev_hash != self.prev_hash {
-            return Err(ChainBreak::Link { seq: r.seq });
+        if *prev != self.prev_hash {
+            return Err(ChainBreak::Link { seq });
         }
-        if entry_hash(&r.prev_hash, &r.fields()).as_slice() != r.hash.as_slice() {
-            return Err(ChainBreak::Hash { seq: r.seq });
+        if entry_hash(prev, &r.fields(seq)).as_slice() != hash.as_slice() {
+            return Err(ChainBreak::Hash { seq });
         }
-        self.prev_hash.clone_from(&r.hash);
+        self.prev_hash.clone_from(hash);
         self.next_seq += 1;
         Ok(())
     }

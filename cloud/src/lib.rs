@@ -122,6 +122,7 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> Result<(), LaunchError> {
     let workers = tokio::spawn(workers::run_holds(state.clone(), shutdown.clone()));
+    let sealer = tokio::spawn(workers::run_sealer(state.clone(), shutdown.clone()));
     let app = router::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let stop = shutdown.clone();
     axum::serve(listener, app)
@@ -129,6 +130,7 @@ pub async fn serve(
         .await?;
     shutdown.cancel();
     let _ = workers.await;
+    let _ = sealer.await;
     Ok(())
 }
 

@@ -1,4 +1,5 @@
-//! Background work: lapsed payment holds, no-shows, and forgetting old failed logins. Each pass is a conditional
+//! Background work: lapsed payment holds, no-shows, forgetting old failed logins, and
+//! the sealer that numbers audit entries and station changes (see `store/seal.rs`). Each pass is a conditional
 //! update in the database (claimed with `SKIP LOCKED` on PostgreSQL), so any number of
 //! replicas can run this loop and every booking still changes state exactly once.
 
@@ -49,5 +50,31 @@ pub async fn pass(state: &AppState) -> anyhow::Result<()> {
         .store
         .prune_login_failures(Utc::now() - window)
         .await?;
+    Ok(())
+}
+
+/// How often committed audit entries and station changes are sealed.
+const SEAL_EVERY: Duration = Duration::from_secs(1);
+
+/// Seals audit entries and station changes every second until `shutdown` fires. Edges
+/// pulling changes seal their station's on the spot; this keeps the rest current.
+pub async fn run_sealer(state: AppState, shutdown: CancellationToken) {
+    let mut ticker = tokio::time::interval(SEAL_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        if let Err(e) = seal(&state).await {
+            tracing::warn!(error = %e, "sealer pass failed; retrying next tick");
+        }
+    }
+}
+
+/// One sealing pass.
+pub async fn seal(state: &AppState) -> anyhow::Result<()> {
+    while state.store.seal_audit(1000).await? == 1000 {}
+    state.store.seal_changes().await?;
     Ok(())
 }

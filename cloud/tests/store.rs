@@ -27,6 +27,7 @@ on_both_backends!(
     a_duplicate_station_code_is_a_conflict,
     lowering_lanes_resizes_future_slots,
     every_change_is_in_an_unbroken_audit_chain,
+    sealing_while_bookings_commit_keeps_one_unbroken_chain,
 );
 
 fn audit(action: &str) -> AuditEntry {
@@ -408,6 +409,13 @@ async fn every_change_is_in_an_unbroken_audit_chain(store: Arc<dyn Store>) {
         )
         .await
         .unwrap();
+    assert!(
+        store.audit_chain(0, 1000).await.unwrap().is_empty(),
+        "nothing sealed yet"
+    );
+    assert_eq!(store.unsealed_audit().await.unwrap(), 3);
+    assert_eq!(store.seal_audit(1000).await.unwrap(), 3);
+    assert_eq!(store.unsealed_audit().await.unwrap(), 0);
     let chain = store.audit_chain(0, 1000).await.unwrap();
     let actions: Vec<&str> = chain.iter().map(|r| r.action.as_str()).collect();
     assert_eq!(
@@ -423,4 +431,46 @@ async fn every_change_is_in_an_unbroken_audit_chain(store: Arc<dyn Store>) {
     let mut verifier = ChainVerifier::default();
     verifier.check(&chain[0]).unwrap();
     assert!(verifier.check(&tampered).is_err());
+}
+
+async fn sealing_while_bookings_commit_keeps_one_unbroken_chain(store: Arc<dyn Store>) {
+    let s = station(&store, "HYD-0001", 4).await;
+    let mut drivers = Vec::new();
+    for i in 0..20 {
+        drivers.push(user(&store, &format!("c{i}")).await);
+    }
+    let bookings: Vec<_> = drivers
+        .into_iter()
+        .map(|d| {
+            let store = store.clone();
+            let b = booking(d, &s, next_slot(), 30);
+            tokio::spawn(
+                async move { store.create_booking(b, None, audit("booking.create")).await },
+            )
+        })
+        .collect();
+    let sealer = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for _ in 0..50 {
+                store.seal_audit(7).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    for b in bookings {
+        b.await.unwrap().unwrap();
+    }
+    sealer.await.unwrap();
+    while store.seal_audit(1000).await.unwrap() > 0 {}
+    let chain = store.audit_chain(0, 1000).await.unwrap();
+    assert_eq!(
+        chain.len(),
+        1 + 20 + 20,
+        "station, users, bookings: every entry once"
+    );
+    let mut verifier = ChainVerifier::default();
+    for r in &chain {
+        verifier.check(r).unwrap();
+    }
 }

@@ -121,9 +121,13 @@ CREATE TABLE signing_keys (
     signing_from     TEXT NOT NULL
 );
 
--- The hash-chained audit log: hash = SHA-256(prev_hash ‖ this entry), see audit.rs.
+-- The hash-chained audit log. Writers only insert (no lock on the request path); the
+-- sealer (see cloud/src/store/seal.rs) then gives committed entries their place in the
+-- chain, `seq`, and hash = SHA-256(prev_hash ‖ entry). Entries are sealed within a
+-- second; `gasq-cloud audit verify` seals what is pending before it checks.
 CREATE TABLE audit_log (
-    seq         BIGINT PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq         BIGINT UNIQUE,
     at_micros   BIGINT NOT NULL,
     actor_id    BLOB,
     actor_role  TEXT,
@@ -131,13 +135,14 @@ CREATE TABLE audit_log (
     target      TEXT NOT NULL,
     ip          TEXT,
     detail      TEXT NOT NULL,
-    prev_hash   BLOB NOT NULL,
-    hash        BLOB NOT NULL
+    prev_hash   BLOB,
+    hash        BLOB
 );
-CREATE INDEX audit_log_action ON audit_log (action, seq);
-CREATE INDEX audit_log_actor ON audit_log (actor_id, seq);
+CREATE INDEX audit_log_action ON audit_log (action, id);
+CREATE INDEX audit_log_actor ON audit_log (actor_id, id);
+CREATE INDEX audit_log_unsealed ON audit_log (id) WHERE seq IS NULL;
 
--- The chain's head, one row: appenders lock it, so the chain never forks.
+-- The sealed chain's head, one row: the sealer locks it, so the chain never forks.
 CREATE TABLE audit_head (
     id    INTEGER PRIMARY KEY CHECK (id = 1),
     seq   BIGINT NOT NULL,

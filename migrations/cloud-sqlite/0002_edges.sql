@@ -1,9 +1,7 @@
 -- Edge boxes: enrollment codes, devices, the per-station change log they pull, the
 -- events they push, lane states, and reconciliation cases.
 
--- Per-station change counter: bumped under the station row's lock in the same
--- transaction as the change, so change numbers commit in order (a pulled cursor never
--- skips a change that commits late).
+-- The last change number handed out for this station (by the sealer, in commit order).
 ALTER TABLE stations ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0;
 -- Changes up to this number were pruned; an edge behind it gets a full resync.
 ALTER TABLE stations ADD COLUMN change_floor BIGINT NOT NULL DEFAULT 0;
@@ -46,15 +44,20 @@ CREATE TABLE devices (
 );
 CREATE INDEX devices_station ON devices (station_id);
 
--- What changed for a station; the pull renders each entry's current state.
+-- What changed for a station; the pull renders each entry's current state. Writers
+-- insert with no number; the sealer numbers committed entries per station in the order
+-- it finds them, so a cursor can never skip an entry that committed late. Edges see
+-- sealed entries only.
 CREATE TABLE station_changes (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     station_id  BIGINT NOT NULL REFERENCES stations (id) ON DELETE CASCADE,
-    seq         BIGINT NOT NULL,
+    seq         BIGINT,
     kind        TEXT NOT NULL CHECK (kind IN ('booking', 'station', 'keys')),
     booking_id  BLOB,
     at          TEXT NOT NULL,
-    PRIMARY KEY (station_id, seq)
+    UNIQUE (station_id, seq)
 );
+CREATE INDEX station_changes_unsealed ON station_changes (station_id, id) WHERE seq IS NULL;
 
 -- Every event an edge recorded, once (the edge made its id).
 CREATE TABLE edge_events (

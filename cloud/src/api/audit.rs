@@ -27,7 +27,7 @@ pub struct AuditQuery {
     target: Option<String>,
     since: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
-    /// Page backwards: entries with a lower `seq` than this.
+    /// Page backwards: entries with a lower `id` than this.
     before: Option<i64>,
     /// 1 to 500, default 100.
     limit: Option<i64>,
@@ -35,7 +35,10 @@ pub struct AuditQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEntryView {
-    seq: i64,
+    /// Order of writing; page with `before`.
+    id: i64,
+    /// Place in the hash chain; `null` until sealed.
+    seq: Option<i64>,
     at: DateTime<Utc>,
     actor_id: Option<UserId>,
     actor_role: Option<String>,
@@ -43,8 +46,8 @@ pub struct AuditEntryView {
     target: String,
     ip: Option<String>,
     detail: serde_json::Value,
-    /// This entry's hash in the chain (hex).
-    hash: String,
+    /// This entry's hash in the chain (hex); `null` until sealed (within a second).
+    hash: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -74,16 +77,17 @@ async fn list_audit(
         target: q.target,
         since_micros: q.since.map(|t| t.timestamp_micros()),
         until_micros: q.until.map(|t| t.timestamp_micros()),
-        before_seq: q.before,
+        before_id: q.before,
         limit,
     };
     let records = state.store.audit_entries(filter).await?;
     let next_before = (records.len() as i64 == limit)
-        .then(|| records.last().map(|r| r.seq))
+        .then(|| records.last().map(|r| r.id))
         .flatten();
     let entries = records
         .into_iter()
         .map(|r| AuditEntryView {
+            id: r.id,
             seq: r.seq,
             at: DateTime::from_timestamp_micros(r.at_micros).unwrap_or_default(),
             actor_id: r.actor_id,
@@ -92,7 +96,7 @@ async fn list_audit(
             target: r.target,
             ip: r.ip,
             detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::String(r.detail)),
-            hash: hex::encode(&r.hash),
+            hash: r.hash.map(hex::encode),
         })
         .collect();
     Ok(ApiJson(AuditPage {

@@ -42,6 +42,9 @@ struct Args {
     /// Seconds of booking.
     #[arg(long, default_value_t = 30)]
     duration: u64,
+    /// Seconds of unmeasured warm-up before the measured `--duration`.
+    #[arg(long, default_value_t = 2)]
+    warmup: u64,
     /// Target bookings per second over all clients (0 = as fast as possible).
     #[arg(long, default_value_t = 0.0)]
     rate: f64,
@@ -181,10 +184,14 @@ async fn main() -> anyhow::Result<()> {
     )?));
     let counts = Arc::new(Counts::default());
     let next = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
+    // A warm-up (connections, caches, first slot rows) that is not measured.
+    let begun = Instant::now();
+    let started = begun + Duration::from_secs(args.warmup);
     let until = started + Duration::from_secs(args.duration);
-    let per_client_interval =
-        (args.rate > 0.0).then(|| Duration::from_secs_f64(args.clients as f64 / args.rate));
+    // With --rate, requests follow one open schedule (request n is due at n / rate) that
+    // the clients share; latency counts from when a request was due, so a client stuck
+    // behind a slow answer shows up as latency instead of hiding it.
+    let spacing = (args.rate > 0.0).then(|| Duration::from_secs_f64(1.0 / args.rate));
     let mut tasks = Vec::new();
     for _ in 0..args.clients {
         let (c, drivers, hist, counts, next) = (
@@ -195,34 +202,44 @@ async fn main() -> anyhow::Result<()> {
             next.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let mut ticker = per_client_interval.map(tokio::time::interval);
-            while Instant::now() < until {
-                if let Some(t) = ticker.as_mut() {
-                    t.tick().await;
-                }
+            loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
+                let due = spacing.map(|gap| begun + gap.mul_f64(n as f64));
+                if let Some(due) = due {
+                    tokio::time::sleep_until(due.into()).await;
+                }
+                let t0 = due.unwrap_or_else(Instant::now);
+                if t0 >= until {
+                    break;
+                }
                 let d = &drivers[(n as usize) % drivers.len()];
                 let slot = first + chrono::Duration::minutes(15 * (n % slots) as i64);
                 let body = json!({"station_id": station, "vehicle_id": d.vehicle, "slot_start": slot, "payment_method": "at_station"});
-                let t0 = Instant::now();
                 let result = c.post("/api/v1/bookings", Some(&d.token), body).await;
-                let micros = u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX);
-                hist.lock().await.saturating_record(micros);
-                match result {
+                let measured = t0 >= started;
+                if measured {
+                    let micros = u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX);
+                    hist.lock().await.saturating_record(micros);
+                }
+                // Every booking counts for the over-booking check; errors count always.
+                let counter = match result {
                     Ok((201, _)) => {
                         *counts.per_slot.lock().unwrap_or_else(|p| p.into_inner()).entry(slot).or_default() += 1;
-                        counts.created.fetch_add(1, Ordering::Relaxed)
+                        measured.then_some(&counts.created)
                     }
-                    Ok((409, _)) => counts.full.fetch_add(1, Ordering::Relaxed),
-                    _ => counts.errors.fetch_add(1, Ordering::Relaxed),
+                    Ok((409, _)) => measured.then_some(&counts.full),
+                    _ => Some(&counts.errors),
                 };
+                if let Some(counter) = counter {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
             }
         }));
     }
     for t in tasks {
         t.await?;
     }
-    let secs = started.elapsed().as_secs_f64();
+    let secs = until.saturating_duration_since(started).as_secs_f64();
     let h = hist.lock().await;
     let created = counts.created.load(Ordering::Relaxed);
     println!(

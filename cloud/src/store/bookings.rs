@@ -131,7 +131,7 @@ impl BookingStore for SqlStore {
             if b.status == BookingStatus::Confirmed {
                 log_change!(tx, i64::from(b.station_id), "booking", Some(b.id.0));
             }
-            append_audit!(tx, pg, audit);
+            append_audit!(tx, audit);
             CreateBooking::Created(row.try_into()?)
         });
         Ok(outcome)
@@ -206,7 +206,7 @@ impl BookingStore for SqlStore {
             // The edge must refuse this booking's token from now on.
             let (station, _) = row.slot_key();
             log_change!(tx, station, "booking", Some(row.id_for_audit()));
-            append_audit!(tx, pg, audit);
+            append_audit!(tx, audit);
             row
         });
         row.try_into()
@@ -241,7 +241,7 @@ impl BookingStore for SqlStore {
                     target: format!("booking:{}", row.id_for_audit()),
                     ..AuditEntry::default()
                 };
-                append_audit!(tx, pg, entry);
+                append_audit!(tx, entry);
             }
             rows
         });
@@ -270,7 +270,7 @@ impl BookingStore for SqlStore {
                     target: format!("booking:{}", row.id_for_audit()),
                     ..AuditEntry::default()
                 };
-                append_audit!(tx, pg, entry);
+                append_audit!(tx, entry);
             }
             rows
         });

@@ -41,7 +41,7 @@ impl EdgeStore for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(|e| super::sql::conflict_or(e, "enrollment code id collision; try again"))?;
-            append_audit!(tx, pg, audit);
+            append_audit!(tx, audit);
         });
         Ok(())
     }
@@ -111,7 +111,7 @@ impl EdgeStore for SqlStore {
                     detail: serde_json::json!({ "station_id": station, "code": code_id, "hostname": d.hostname }),
                     ..AuditEntry::default()
                 };
-                append_audit!(tx, pg, audit);
+                append_audit!(tx, audit);
                 EnrollOutcome::Enrolled(StationId::try_from(station).map_err(corrupt)?)
             }
         });
@@ -191,12 +191,22 @@ impl EdgeStore for SqlStore {
         Ok(())
     }
 
+    async fn seal_changes(&self) -> StoreResult<usize> {
+        let stations = self.stations_with_unsealed_changes().await?;
+        for station in &stations {
+            self.seal_station_changes(*station).await?;
+        }
+        Ok(stations.len())
+    }
+
     async fn changes_since(
         &self,
         station: StationId,
         since: i64,
         limit: i64,
     ) -> StoreResult<ChangePage> {
+        // Seal first, so an edge sees a change as soon as it committed.
+        self.seal_station_changes(station).await?;
         let (head, floor, rows) = on_pool!(self, |p| {
             let (head, floor): (i64, i64) =
                 sqlx::query_as("SELECT change_seq, change_floor FROM stations WHERE id = $1")

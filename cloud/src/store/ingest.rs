@@ -337,7 +337,7 @@ impl SqlStore {
             }
             // Phase 3: the audit chain, last.
             for entry in &audits {
-                append_audit!(tx, pg, entry);
+                append_audit!(tx, entry);
             }
             result
         });

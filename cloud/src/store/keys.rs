@@ -40,7 +40,7 @@ impl KeyStore for SqlStore {
             for station in stations {
                 log_change!(tx, station, "keys", None::<uuid::Uuid>);
             }
-            append_audit!(tx, pg, audit);
+            append_audit!(tx, audit);
         });
         Ok(())
     }

@@ -14,6 +14,7 @@ mod ingest;
 mod keys;
 mod postgres;
 mod rows;
+mod seal;
 mod sql;
 mod sqlite;
 mod stations;
@@ -234,10 +235,13 @@ pub struct SigningKeyRecord {
     pub signing_from: DateTime<Utc>,
 }
 
-/// One entry of the audit log as stored, with its place in the chain.
+/// One entry of the audit log as stored, with its place in the chain once sealed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRecord {
-    pub seq: i64,
+    /// Insertion order.
+    pub id: i64,
+    /// Chain position; `None` until the sealer links the entry (within a second).
+    pub seq: Option<i64>,
     pub at_micros: i64,
     pub actor_id: Option<UserId>,
     pub actor_role: Option<String>,
@@ -245,8 +249,8 @@ pub struct AuditRecord {
     pub target: String,
     pub ip: Option<String>,
     pub detail: String,
-    pub prev_hash: Vec<u8>,
-    pub hash: Vec<u8>,
+    pub prev_hash: Option<Vec<u8>>,
+    pub hash: Option<Vec<u8>>,
 }
 
 /// Filters for reading the audit log (newest first).
@@ -257,8 +261,8 @@ pub struct AuditFilter {
     pub target: Option<String>,
     pub since_micros: Option<i64>,
     pub until_micros: Option<i64>,
-    /// Entries with `seq` below this (paging backwards).
-    pub before_seq: Option<i64>,
+    /// Entries with `id` below this (paging backwards).
+    pub before_id: Option<i64>,
     pub limit: i64,
 }
 
@@ -373,8 +377,12 @@ pub trait KeyStore: Send + Sync {
 pub trait AuditStore: Send + Sync {
     async fn append_audit(&self, entry: AuditEntry) -> StoreResult<()>;
     async fn audit_entries(&self, filter: AuditFilter) -> StoreResult<Vec<AuditRecord>>;
-    /// Entries in chain order after `after_seq`, for verification.
+    /// Sealed entries in chain order after `after_seq`, for verification.
     async fn audit_chain(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditRecord>>;
+    /// Links up to `limit` committed, unsealed entries into the chain; returns how many.
+    async fn seal_audit(&self, limit: i64) -> StoreResult<usize>;
+    /// Entries not sealed yet.
+    async fn unsealed_audit(&self) -> StoreResult<i64>;
 }
 
 /// A one-time enrollment code to store (its secret part hashed).
@@ -537,12 +545,15 @@ pub trait EdgeStore: Send + Sync {
         now: DateTime<Utc>,
         health: DeviceHealth,
     ) -> StoreResult<()>;
+    /// Seals the station's pending changes, then reads the numbered ones after `since`.
     async fn changes_since(
         &self,
         station: StationId,
         since: i64,
         limit: i64,
     ) -> StoreResult<ChangePage>;
+    /// Numbers every station's pending changes; returns how many stations had some.
+    async fn seal_changes(&self) -> StoreResult<usize>;
     /// Confirmed bookings whose window has not ended, and cancelled ones whose token
     /// would still be inside its window: the picture a full resync sends.
     async fn sync_snapshot(

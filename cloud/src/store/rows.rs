@@ -213,7 +213,8 @@ impl TryFrom<KeyRow> for SigningKeyRecord {
 
 #[derive(sqlx::FromRow)]
 pub(super) struct AuditRow {
-    seq: i64,
+    id: i64,
+    seq: Option<i64>,
     at_micros: i64,
     actor_id: Option<Uuid>,
     actor_role: Option<String>,
@@ -221,13 +222,14 @@ pub(super) struct AuditRow {
     target: String,
     ip: Option<String>,
     detail: String,
-    prev_hash: Vec<u8>,
-    hash: Vec<u8>,
+    prev_hash: Option<Vec<u8>>,
+    hash: Option<Vec<u8>>,
 }
 
 impl From<AuditRow> for AuditRecord {
     fn from(r: AuditRow) -> Self {
         AuditRecord {
+            id: r.id,
             seq: r.seq,
             at_micros: r.at_micros,
             actor_id: r.actor_id.map(Into::into),

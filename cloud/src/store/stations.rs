@@ -59,7 +59,7 @@ impl StationStore for SqlStore {
             log_change!(tx, row.id_for_audit(), "station", None::<uuid::Uuid>);
             let mut audit = audit;
             audit.target = format!("station:{}", row.id_for_audit());
-            append_audit!(tx, pg, audit);
+            append_audit!(tx, audit);
             row
         });
         row.try_into()
@@ -102,7 +102,7 @@ impl StationStore for SqlStore {
             .await?
             .ok_or_else(|| super::StoreError::Conflict("the station changed meanwhile".into()))?;
             log_change!(tx, i64::from(s.id), "station", None::<uuid::Uuid>);
-            append_audit!(tx, pg, audit);
+            append_audit!(tx, audit);
             row
         });
         row.try_into()
@@ -193,7 +193,7 @@ impl StationStore for SqlStore {
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| conflict_or(e, "you have already added this vehicle"))?;
-            append_audit!(tx, pg, audit);
+            append_audit!(tx, audit);
             row
         });
         row.try_into()

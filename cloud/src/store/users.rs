@@ -32,7 +32,7 @@ impl UserStore for SqlStore {
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| conflict_or(e, "an account with this e-mail or phone already exists"))?;
-            append_audit!(tx, pg, audit);
+            append_audit!(tx, audit);
             row
         });
         row.try_into()
@@ -70,7 +70,7 @@ impl UserStore for SqlStore {
                 .bind(i64::from(station))
                 .execute(&mut *tx)
                 .await?;
-            append_audit!(tx, pg, audit);
+            append_audit!(tx, audit);
         });
         Ok(())
     }
