@@ -165,8 +165,11 @@ impl Settings {
         // edge's, the integrations'), which must not trip `deny_unknown_fields`.
         let known = Self::top_level_keys();
         figment = figment.merge(Env::prefixed("GASQ_").split("__").filter(move |key| {
-            let top = key.as_str().split('.').next().unwrap_or_default();
-            known.iter().any(|k| k == top)
+            // IMPORTANT: the key arrives as written in the environment (upper case, and
+            // nested keys still joined by `__`), so compare the first part, uncased.
+            let top = key.as_str().split(['.']).next().unwrap_or_default();
+            let top = top.split("__").next().unwrap_or_default();
+            known.iter().any(|k| k.eq_ignore_ascii_case(top))
         }));
         let settings: Settings = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
         settings.validate()?;

@@ -224,3 +224,31 @@ fn demo_traffic_writes_tokens_and_an_enrollment_code_is_printed_for_scripts() {
     assert!(!missing.status.success());
     assert!(text(&missing.stderr).contains("does not exist"));
 }
+
+#[test]
+fn settings_come_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(gasq(dir.path())
+        .env("GASQ_DATABASE_URL", "postgres://gasq@127.0.0.1:1/gasq")
+        .arg("migrate"));
+    assert!(!out.status.success(), "GASQ_DATABASE_URL was ignored");
+    assert!(
+        text(&out.stderr).contains("127.0.0.1:1"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(gasq(dir.path())
+        .env("GASQ_AUTH__ACCESS_TOKEN_TTL_SECS", "5")
+        .arg("migrate"));
+    assert!(!out.status.success(), "a nested GASQ_ variable was ignored");
+    assert!(
+        text(&out.stderr).contains("access_token_ttl_secs"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Other programs' GASQ_ variables are not this one's business.
+    let out = run(gasq(dir.path())
+        .env("GASQ_MQTT_LISTEN", "127.0.0.1:1")
+        .arg("migrate"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

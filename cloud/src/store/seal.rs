@@ -83,7 +83,9 @@ impl SqlStore {
         let sid = i64::from(station);
         let head = in_tx!(self, |tx, pg| {
             let head_sql = if pg {
-                "SELECT change_seq FROM stations WHERE id = $1 FOR UPDATE"
+                // NO KEY UPDATE: bookings hold KEY SHARE on the station row (their foreign
+                // keys); FOR UPDATE would make every booking wait for the sealer.
+                "SELECT change_seq FROM stations WHERE id = $1 FOR NO KEY UPDATE"
             } else {
                 "SELECT change_seq FROM stations WHERE id = $1"
             };

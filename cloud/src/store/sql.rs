@@ -28,6 +28,11 @@ pub(super) enum Pool {
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     pub(super) pool: Pool,
+    /// SQLite has one writer at a time, and writers waiting on its lock poll with
+    /// growing sleeps — unfair, with second-long tails under load. Writers of this
+    /// process queue here instead (first come, first served); other processes (the
+    /// CLI) still meet SQLite's own busy timeout.
+    pub(super) sqlite_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Runs `$body` with `$conn` bound to the pool of whichever backend is in use.
@@ -57,6 +62,7 @@ macro_rules! in_tx {
                 out
             }
             $crate::store::sql::Pool::Sqlite(pool) => {
+                let _writer = $store.sqlite_writer.lock().await;
                 let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 #[allow(unused_variables)]
                 let $pg = false;
@@ -83,7 +89,10 @@ impl SqlStore {
                 url.split(':').next().unwrap_or_default()
             )));
         };
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            sqlite_writer: Default::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
