@@ -33,26 +33,7 @@ pub const KEYS: &[&str] = &[
     "log",
 ];
 
-/// A secret from config. `Debug` never prints it; it serialises as itself so that the
-/// layering works, so never serialise a `Settings` into a log.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+pub use gasq_shared::secret::Secret;
 
 /// The agent's settings after layering.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -11,6 +11,7 @@ pub mod frames;
 pub mod ids;
 pub mod keys;
 pub mod problem;
+pub mod secret;
 pub mod sync;
 pub mod token;
 pub mod topics;

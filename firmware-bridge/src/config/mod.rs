@@ -14,10 +14,8 @@ mod serial;
 mod tests;
 mod validate;
 
-use std::fmt;
-
 use gasq_shared::StationCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 pub use devices::{
     CameraConfig, DispenserConfig, DispenserProtocol, DisplayConfig, ReadFunction, RegisterMap,
@@ -113,24 +111,4 @@ fn default_scan_ttl() -> Span {
     Span::secs(60)
 }
 
-/// A password or other secret: `Debug` and `Display` never show it.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself, for the one place that sends it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+pub use gasq_shared::secret::Secret;
