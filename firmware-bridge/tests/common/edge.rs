@@ -4,9 +4,8 @@
 //! [`StandInEdge`] is a test stand-in: an embedded rumqttd broker plus a responder that
 //! verifies the token signature with the test key ([`super::tokens`]), checks the
 //! station id, redeems each booking once, and publishes the contract verdict on the
-//! scan's lane. When `gasq-edge` is ready, a `RealEdge` implementing [`EdgeUnderTest`]
-//! (spawning `gasq-edge run` with the test key and a free `--mqtt-listen` port) can
-//! replace it in the end-to-end tests without touching them.
+//! scan's lane. The real `gasq-edge` (enrolled with the real `gasq-cloud`, whose keys
+//! sign the tokens) is in [`super::programs`], used by `end_to_end_real.rs`.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};

@@ -1,5 +1,5 @@
 //! Test helpers: brokers on free ports, fake serial devices on pseudo-terminals, a bus
-//! watcher, test tokens, and a stand-in for the edge agent.
+//! watcher, test tokens, a stand-in for the edge agent, and the real edge and cloud.
 //!
 //! Each integration test file is its own crate and uses a subset of these.
 #![allow(dead_code)]
@@ -8,7 +8,9 @@ pub mod broker;
 pub mod bus;
 pub mod edge;
 pub mod frames;
+pub mod lane;
 pub mod process;
+pub mod programs;
 pub mod proxy;
 pub mod pty;
 pub mod tokens;

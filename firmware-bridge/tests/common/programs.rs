@@ -1,0 +1,317 @@
+//! The real `gasq-cloud` and `gasq-edge` as child processes, for end-to-end tests that
+//! run the bridge against the whole station: the cloud seeds its demo station, hands
+//! out an enrollment code and demo bookings; the edge enrolls with the code and runs
+//! the station bus on a port it picks itself.
+//!
+//! Integration tests only get `CARGO_BIN_EXE_*` for their own package, so the other
+//! programs are looked up next to `gasq-bridge` (as `edge-agent/tests/real_cloud.rs`
+//! finds `gasq-cloud`). The workspace test run builds them; [`sibling`] is `None` when
+//! they are not there and the test skips.
+//!
+//! Each program gets a clean environment (no inherited `GASQ_*` or `RUST_LOG`), logs to
+//! a file in the test's temporary dir (shown when a wait fails), and is killed when its
+//! handle is dropped. Readiness is polled against [`STARTUP`], never slept for.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// How long a program may take to come up (debug builds on a busy CI box).
+pub const STARTUP: Duration = Duration::from_secs(30);
+
+/// The demo accounts `gasq-cloud serve --demo` seeds (cloud/src/demo.rs).
+pub const DEMO_DRIVER: (&str, &str) = ("driver@demo.gasq.in", "demo-driver-pass");
+
+/// `name` built next to `gasq-bridge`, if it is there.
+pub fn sibling(name: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_BIN_EXE_gasq-bridge")).with_file_name(name);
+    path.exists().then_some(path)
+}
+
+/// `bin` with none of the test runner's `GASQ_*` settings or `RUST_LOG`.
+fn clean(bin: &Path) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.env_remove("RUST_LOG").stdin(Stdio::null());
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("GASQ_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+/// Runs a one-shot command to completion; its stdout, or a panic with its stderr.
+async fn output(cmd: Command) -> String {
+    let what = format!("{cmd:?}");
+    let out = tokio::process::Command::from(cmd).output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A long-running child: stdout to `dir/<name>.out`, stderr to `dir/<name>.log`;
+/// SIGKILLed on drop.
+#[derive(Debug)]
+pub struct Program {
+    name: String,
+    child: Child,
+    out: PathBuf,
+    log: PathBuf,
+}
+
+impl Program {
+    fn spawn(mut cmd: Command, dir: &Path, name: &str) -> Self {
+        let out = dir.join(format!("{name}.out"));
+        let log = dir.join(format!("{name}.log"));
+        let child = cmd
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        Self {
+            name: name.into(),
+            child,
+            out,
+            log,
+        }
+    }
+
+    /// Its log so far (stderr).
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Polls `check` until it returns `Some`; panics (with the log) when the program
+    /// exits or `STARTUP` passes.
+    async fn wait_for<T, F: Future<Output = Option<T>>>(
+        &mut self,
+        what: &str,
+        mut check: impl FnMut() -> F,
+    ) -> T {
+        let deadline = Instant::now() + STARTUP;
+        loop {
+            if let Some(v) = check().await {
+                return v;
+            }
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("{} exited ({status}); log:\n{}", self.name, self.logs());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; {} log:\n{}",
+                self.name,
+                self.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Program {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// 200 from `GET url`?
+async fn answers(http: &reqwest::Client, url: &str) -> Option<()> {
+    let response = http.get(url).send().await.ok()?;
+    response.status().is_success().then_some(())
+}
+
+/// `gasq-cloud serve --demo` on a free port, with its SQLite data in its own dir.
+#[derive(Debug)]
+pub struct RealCloud {
+    pub program: Program,
+    bin: PathBuf,
+    data: PathBuf,
+    pub base: String,
+    http: reqwest::Client,
+}
+
+impl RealCloud {
+    /// Starts the cloud with its data in `dir` and waits for `/readyz`.
+    pub async fn start(bin: &Path, dir: &Path) -> Self {
+        let data = dir.join("cloud");
+        std::fs::create_dir_all(&data).unwrap();
+        let port = super::free_port();
+        let mut cmd = clean(bin);
+        cmd.args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+            .env("GASQ_DATA_DIR", &data)
+            .env("RUST_LOG", "info,sqlx=warn");
+        let mut cloud = Self {
+            program: Program::spawn(cmd, dir, "gasq-cloud"),
+            bin: bin.to_owned(),
+            data,
+            base: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+        };
+        let (http, ready) = (cloud.http.clone(), format!("{}/readyz", cloud.base));
+        cloud
+            .program
+            .wait_for("the cloud's /readyz", || answers(&http, &ready))
+            .await;
+        cloud
+    }
+
+    /// A `gasq-cloud` command on the same data (SQLite WAL: fine while it serves).
+    fn cli(&self, args: &[&str]) -> Command {
+        let mut cmd = clean(&self.bin);
+        cmd.args(args)
+            .env("GASQ_DATA_DIR", &self.data)
+            .env("RUST_LOG", "warn");
+        cmd
+    }
+
+    /// A one-time enrollment code for station `code`.
+    pub async fn enrollment_code(&self, code: &str) -> String {
+        let out = output(self.cli(&["enrollment-code", "--station", code])).await;
+        out.trim().to_owned()
+    }
+
+    /// Books `count` confirmed demo bookings (`demo-traffic`) and returns their tokens.
+    pub async fn demo_tokens(&self, count: usize, dir: &Path) -> Vec<String> {
+        let file = dir.join("demo-tokens.txt");
+        let count = count.to_string();
+        let file_arg = file.to_str().unwrap();
+        output(self.cli(&["demo-traffic", "--count", &count, "--out", file_arg])).await;
+        let text = std::fs::read_to_string(&file).unwrap();
+        text.lines().map(str::to_owned).collect()
+    }
+
+    /// `POST /api/v1/auth/login`: a bearer token.
+    pub async fn login(&self, (login, password): (&str, &str)) -> String {
+        let answer: Value = self
+            .http
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&json!({"login": login, "password": password}))
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// `GET /api/v1/bookings/{id}` as `bearer`: the booking's status.
+    pub async fn booking_status(&self, bearer: &str, id: &str) -> String {
+        let booking: Value = self
+            .http
+            .get(format!("{}/api/v1/bookings/{id}", self.base))
+            .bearer_auth(bearer)
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        booking["status"].as_str().unwrap().to_owned()
+    }
+
+    /// Polls the booking until its status is `want` (panics with the last one seen).
+    pub async fn wait_booking(&self, bearer: &str, id: &str, want: &str) {
+        let deadline = Instant::now() + super::PATIENCE;
+        loop {
+            let status = self.booking_status(bearer, id).await;
+            if status == want {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "booking {id} is {status}, never {want}; cloud log:\n{}",
+                self.program.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// `gasq-edge run`, enrolled with the real cloud, its broker and HTTP API on ports it
+/// picked itself.
+#[derive(Debug)]
+pub struct RealEdge {
+    pub program: Program,
+    /// The embedded broker (the station bus).
+    pub mqtt_port: u16,
+    /// The attendant HTTP API, `http://127.0.0.1:PORT`.
+    pub http: String,
+}
+
+impl RealEdge {
+    /// Enrolls a data dir under `dir` for `station` with a fresh code from `cloud`, runs
+    /// the agent and waits for `/healthz`.
+    pub async fn enroll_and_start(
+        bin: &Path,
+        dir: &Path,
+        cloud: &RealCloud,
+        station: &str,
+    ) -> Self {
+        let data = dir.join("edge");
+        let code = cloud.enrollment_code(station).await;
+        let mut enroll = clean(bin);
+        enroll
+            .args([
+                "enroll",
+                "--cloud",
+                &cloud.base,
+                "--code",
+                &code,
+                "--data-dir",
+            ])
+            .arg(&data);
+        output(enroll).await;
+
+        let mut cmd = clean(bin);
+        cmd.args(["run", "--mqtt-listen", "127.0.0.1:0"])
+            .args(["--http-listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data)
+            .env("RUST_LOG", "info,rumqttd=warn")
+            .env("GASQ_BACKOFF_MAX_SECS", "1");
+        let mut program = Program::spawn(cmd, dir, "gasq-edge");
+        let out = program.out.clone();
+        // "gasq-edge listening http=127.0.0.1:PORT mqtt=mqtt://127.0.0.1:PORT"
+        let line = program
+            .wait_for("gasq-edge to say where it listens", || {
+                let text = std::fs::read_to_string(&out).unwrap_or_default();
+                let line = text
+                    .lines()
+                    .find(|l| l.starts_with("gasq-edge listening"))
+                    .map(str::to_owned);
+                std::future::ready(line)
+            })
+            .await;
+        let field = |name: &str| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(name))
+                .unwrap_or_else(|| panic!("no {name} in {line:?}"))
+                .to_owned()
+        };
+        let http = format!("http://{}", field("http="));
+        let mqtt_port = field("mqtt=").rsplit(':').next().unwrap().parse().unwrap();
+        let client = reqwest::Client::new();
+        let health = format!("{http}/healthz");
+        program
+            .wait_for("the edge's /healthz", || answers(&client, &health))
+            .await;
+        Self {
+            program,
+            mqtt_port,
+            http,
+        }
+    }
+
+    pub fn mqtt_url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.mqtt_port)
+    }
+}
