@@ -84,9 +84,17 @@ impl QueueService {
         self.inner.changed.notify_one();
     }
 
-    /// A booking was redeemed: it joins the queue. Returns its lane.
-    pub fn arrive_booking(&self, booking: BookingId, vehicle: Option<String>) -> Option<u16> {
-        let lane = self.lock().arrive_booking(booking, vehicle, Utc::now());
+    /// A booking was redeemed (scanned at lane `scanned_at`, if at a lane): it joins the
+    /// queue. Returns its lane.
+    pub fn arrive_booking(
+        &self,
+        booking: BookingId,
+        vehicle: Option<String>,
+        scanned_at: Option<u16>,
+    ) -> Option<u16> {
+        let lane = self
+            .lock()
+            .arrive_booking(booking, vehicle, scanned_at, Utc::now());
         self.changed();
         lane
     }

@@ -3,7 +3,8 @@
 //! Policy: vehicles with an accepted booking (a token is only accepted inside its
 //! window) wait ahead of walk-ins; among each kind, first come first served. A newcomer
 //! is sent to the lane where it would start fuelling soonest, counting only the
-//! vehicles ahead of it in that order; ties go to the lowest lane number. A vehicle
+//! vehicles ahead of it in that order; ties go to the lane where the driver scanned
+//! (they are already there), then to the lowest lane number. A vehicle
 //! keeps the lane it was told unless that lane goes down, in which case everyone sent
 //! there (and the car at its pump) is sent again, in order. With no lane up, vehicles
 //! wait unassigned until one comes up.
@@ -77,10 +78,12 @@ impl Queue {
 
     /// A booking's token was accepted: it joins after the bookings already waiting.
     /// Returns the lane it is sent to. Arriving twice keeps the first place.
+    /// `scanned_at` is the lane whose scanner read the token, if any.
     pub fn arrive_booking(
         &mut self,
         booking_id: BookingId,
         vehicle: Option<String>,
+        scanned_at: Option<u16>,
         now: DateTime<Utc>,
     ) -> Option<u16> {
         if let Some(e) = self
@@ -100,7 +103,7 @@ impl Queue {
             since: now,
         };
         self.waiting.insert(at, entry);
-        self.assign(at, now)
+        self.assign(at, scanned_at, now)
     }
 
     /// A walk-in with ticket `ticket` joins at the end. Returns its lane.
@@ -118,7 +121,7 @@ impl Queue {
             lane: None,
             since: now,
         });
-        self.assign(self.waiting.len() - 1, now)
+        self.assign(self.waiting.len() - 1, None, now)
     }
 
     /// Marks a lane up or down (dispenser `ok`/`fault`, or the attendant).
@@ -264,8 +267,9 @@ impl Queue {
         at_pump + f64::from(ahead) * self.service_minutes
     }
 
-    /// Sends the entry at `index` to the up lane where it starts soonest.
-    fn assign(&mut self, index: usize, now: DateTime<Utc>) -> Option<u16> {
+    /// Sends the entry at `index` to the up lane where it starts soonest; on a tie, to
+    /// `preferred` (the lane where the driver stands) if it is among the best.
+    fn assign(&mut self, index: usize, preferred: Option<u16>, now: DateTime<Utc>) -> Option<u16> {
         let best = self
             .lanes
             .iter()
@@ -273,11 +277,12 @@ impl Queue {
             .map(|l| {
                 (
                     self.wait_at(l, self.waiting_for(l.number, index), now),
+                    Some(l.number) != preferred,
                     l.number,
                 )
             })
-            .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
-            .map(|(_, n)| n);
+            .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)))
+            .map(|(_, _, n)| n);
         self.waiting[index].lane = best;
         best
     }
@@ -285,7 +290,7 @@ impl Queue {
     fn assign_unassigned(&mut self, now: DateTime<Utc>) {
         for i in 0..self.waiting.len() {
             if self.waiting[i].lane.is_none() {
-                self.assign(i, now);
+                self.assign(i, None, now);
             }
         }
     }
@@ -315,7 +320,7 @@ mod tests {
         q.add_walkin(1, None, t);
         q.add_walkin(2, None, t);
         let b = BookingId::new();
-        q.arrive_booking(b, Some("MH12AB1234".into()), t);
+        q.arrive_booking(b, Some("MH12AB1234".into()), None, t);
         let order: Vec<_> = q
             .snapshot(t)
             .waiting
@@ -327,6 +332,29 @@ mod tests {
     }
 
     #[test]
+    fn a_driver_stays_at_the_lane_where_they_scanned_unless_another_is_sooner() {
+        let mut q = Queue::new(3, 4);
+        let t = now();
+        // All lanes free: the driver who scanned at lane 3 is not sent to lane 1.
+        assert_eq!(
+            q.arrive_booking(BookingId::new(), None, Some(3), t),
+            Some(3)
+        );
+        // Lane 3 now has someone ahead; lane 1 is free and sooner.
+        assert_eq!(
+            q.arrive_booking(BookingId::new(), None, Some(3), t),
+            Some(1)
+        );
+        // A scan at a lane that is down goes to the soonest lane that is up.
+        q.set_up(2, false, t).unwrap();
+        // (lanes 1 and 3 each have one booking ahead: the tie goes to the lower number).
+        assert_eq!(
+            q.arrive_booking(BookingId::new(), None, Some(2), t),
+            Some(1)
+        );
+    }
+
+    #[test]
     fn a_booking_counts_only_the_bookings_ahead_of_it() {
         let mut q = Queue::new(2, 4);
         let t = now();
@@ -334,8 +362,8 @@ mod tests {
             q.add_walkin(ticket, None, t);
         }
         // Three walk-ins wait, but no booking: both lanes are free for a booking.
-        assert_eq!(q.arrive_booking(BookingId::new(), None, t), Some(1));
-        assert_eq!(q.arrive_booking(BookingId::new(), None, t), Some(2));
+        assert_eq!(q.arrive_booking(BookingId::new(), None, None, t), Some(1));
+        assert_eq!(q.arrive_booking(BookingId::new(), None, None, t), Some(2));
         let kinds: Vec<_> = q
             .snapshot(t)
             .waiting
@@ -366,7 +394,7 @@ mod tests {
         let mut q = Queue::new(2, 4);
         let t = now();
         let b = BookingId::new();
-        q.arrive_booking(b, None, t);
+        q.arrive_booking(b, None, None, t);
         q.start(1, Some(b), t).unwrap();
         q.add_walkin(1, None, t);
         q.set_up(1, false, t).unwrap();
@@ -396,8 +424,8 @@ mod tests {
         let mut q = Queue::new(2, 4);
         let t = now();
         let b = BookingId::new();
-        let lane = q.arrive_booking(b, None, t);
-        assert_eq!(q.arrive_booking(b, None, t), lane);
+        let lane = q.arrive_booking(b, None, None, t);
+        assert_eq!(q.arrive_booking(b, None, None, t), lane);
         assert_eq!(q.counts().0, 1);
     }
 

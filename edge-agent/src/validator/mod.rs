@@ -145,7 +145,10 @@ impl Validator {
         let (reason, lane) = match outcome {
             Outcome::Redeemed { .. } => {
                 let vehicle = Some(claims.vehicle.clone()).filter(|v| !v.is_empty());
-                (Reason::Ok, self.queue.arrive_booking(booking, vehicle))
+                (
+                    Reason::Ok,
+                    self.queue.arrive_booking(booking, vehicle, lane),
+                )
             }
             Outcome::AlreadyUsed => (Reason::AlreadyUsed, lane),
             Outcome::Revoked => (Reason::Revoked, lane),
