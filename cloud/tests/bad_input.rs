@@ -1,12 +1,17 @@
 //! Invariant 6 on the API: whatever arrives, the answer is a 4xx problem+json or a
 //! success — never a 5xx, never a panic. Every route in the OpenAPI document gets
-//! hostile bodies, path parameters and headers.
+//! hostile bodies, path parameters, query strings and headers, sent as a caller the
+//! route admits (its row in the role table; a valid device JWT for edge routes), so
+//! the hostile input gets past authentication into the handler.
 
 #![allow(clippy::unwrap_used)] // a panic in a test is a failed assertion
 
 mod common;
 
-use common::app::spawn_app;
+use common::app::spawn_with;
+use common::db::TestDb;
+use common::device::TestDevice;
+use common::roles::{Access, Cast, access};
 use gasq_cloud::domain::Role;
 use reqwest::Method;
 
@@ -23,8 +28,10 @@ const BODIES: &[&str] = &[
     "{\"login\": 12, \"password\": null}",
     "{\"registration\": \"ドライバー\"}",
     "{\"refresh_token\": \"gqr_\\u0000\"}",
+    "{\"events\": [{\"id\": \"x\", \"seq\": -1, \"at\": 5, \"kind\": \"redeemed\"}]}",
 ];
 
+/// Hostile path parameters; the cast's real station or booking id is added per route.
 const PARAMS: &[&str] = &[
     "0",
     "-1",
@@ -35,51 +42,84 @@ const PARAMS: &[&str] = &[
     "1%2F2",
 ];
 
+/// A hostile query string, and none (so routes with query parameters parse the body).
+const QUERIES: &[&str] = &["?date=31-02-2026&limit=-5&since=soon", ""];
+
+/// Problem codes that mean the caller was turned away before the handler ran.
+const AUTH_REJECTIONS: &[&str] = &[
+    "unauthenticated",
+    "invalid_token",
+    "invalid_device_token",
+    "forbidden",
+];
+
 #[tokio::test]
 async fn no_input_gets_a_server_error() {
-    let app = spawn_app().await;
-    let root = app.user_with_role(Role::SuperAdmin, "root").await;
-    app.station(&root, "MUM-0042", 2).await;
+    // The auth routes' per-address limit would answer 429 before the handlers.
+    let app = spawn_with(TestDb::sqlite(), |s| {
+        s.rate_limits.auth_requests_per_ip_per_minute = 1_000_000;
+    })
+    .await;
+    let cast = Cast::new(&app).await;
+    let device = TestDevice::enroll(&app, cast.session(Role::StationAdmin), cast.station).await;
     let (_, doc) = app.get("/api/openapi.json", None).await;
     let mut calls = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
+            let token = match access(method, path) {
+                Access::Public => None,
+                Access::AnyUser => Some(cast.session(Role::Driver).token.clone()),
+                Access::Roles(roles) => Some(cast.session(roles[0]).token.clone()),
+                Access::Device => Some(device.jwt()),
+            };
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            for param in PARAMS {
-                for body in BODIES {
-                    let url = app.url(&path.replace("{id}", param))
-                        + "?date=31-02-2026&limit=-5&since=soon";
-                    let res = app
-                        .http
-                        .request(method.clone(), url)
-                        .bearer_auth(&root.token)
-                        .header("content-type", "application/json")
-                        .header("idempotency-key", "ключ")
-                        .body(*body)
-                        .send()
-                        .await
-                        .unwrap();
-                    let status = res.status();
-                    let ctype = res
-                        .headers()
-                        .get("content-type")
-                        .map(|v| v.to_str().unwrap_or("").to_owned());
-                    assert!(
-                        status.as_u16() < 500,
-                        "{method} {path} ({param}, {body:?}) → {status}: {}",
-                        res.text().await.unwrap()
-                    );
-                    if status.is_client_error() {
-                        assert_eq!(
-                            ctype.as_deref(),
-                            Some("application/problem+json"),
-                            "{method} {path} → {status}"
-                        );
+            let real = cast.fill(path);
+            let paths = PARAMS
+                .iter()
+                .map(|p| path.replace("{id}", p))
+                .chain(path.contains("{id}").then_some(real));
+            for url in paths {
+                for query in QUERIES {
+                    for body in BODIES {
+                        let mut req = app
+                            .http
+                            .request(method.clone(), app.url(&url) + query)
+                            .header("content-type", "application/json")
+                            .header("idempotency-key", "ключ")
+                            .body(*body);
+                        if let Some(t) = &token {
+                            req = req.bearer_auth(t);
+                        }
+                        let res = req.send().await.unwrap();
+                        let status = res.status();
+                        let ctype = res
+                            .headers()
+                            .get("content-type")
+                            .map(|v| v.to_str().unwrap_or("").to_owned());
+                        let text = res.text().await.unwrap();
+                        let call = format!("{method} {url}{query} ({body:?}) → {status}: {text}");
+                        assert!(status.as_u16() < 500, "{call}");
+                        if status.is_client_error() {
+                            assert_eq!(
+                                ctype.as_deref(),
+                                Some("application/problem+json"),
+                                "{call}"
+                            );
+                            let code =
+                                serde_json::from_str::<serde_json::Value>(&text).unwrap()["code"]
+                                    .as_str()
+                                    .unwrap_or_default()
+                                    .to_owned();
+                            assert!(
+                                !AUTH_REJECTIONS.contains(&code.as_str()),
+                                "turned away before the handler: {call}"
+                            );
+                        }
+                        calls += 1;
                     }
-                    calls += 1;
                 }
             }
         }
     }
-    assert!(calls > 1000);
+    assert!(calls > 5000, "{calls}");
 }
