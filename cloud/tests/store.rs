@@ -26,6 +26,8 @@ on_both_backends!(
     a_reused_refresh_token_revokes_its_family,
     a_duplicate_station_code_is_a_conflict,
     lowering_lanes_resizes_future_slots,
+    a_lane_change_reaches_the_slot_in_progress,
+    a_first_booking_sizes_its_slot_from_the_station_as_it_is_then,
     every_change_is_in_an_unbroken_audit_chain,
     sealing_while_bookings_commit_keeps_one_unbroken_chain,
 );
@@ -46,6 +48,17 @@ async fn station(store: &Arc<dyn Store>, code: &str, lanes: u16) -> Station {
         72.87,
         lanes,
     );
+    store
+        .create_station(new, audit("station.create"))
+        .await
+        .unwrap()
+}
+
+/// A station whose slots hold one vehicle each (one lane, 15 minutes a vehicle).
+async fn one_place_station(store: &Arc<dyn Store>, code: &str) -> Station {
+    let mut new =
+        NewStation::with_defaults(StationCode::parse(code).unwrap(), code, 19.07, 72.87, 1);
+    new.service_minutes = 15;
     store
         .create_station(new, audit("station.create"))
         .await
@@ -75,7 +88,7 @@ fn next_slot() -> DateTime<Utc> {
     Utc::now().duration_trunc(Duration::minutes(15)).unwrap() + Duration::hours(2)
 }
 
-fn booking(user: UserId, station: &Station, slot: DateTime<Utc>, capacity: u32) -> NewBooking {
+fn booking(user: UserId, station: &Station, slot: DateTime<Utc>) -> NewBooking {
     let now = Utc::now();
     NewBooking {
         id: BookingId::new(),
@@ -85,7 +98,7 @@ fn booking(user: UserId, station: &Station, slot: DateTime<Utc>, capacity: u32) 
         station_id: station.id,
         slot_start: slot,
         slot_end: slot + Duration::minutes(15),
-        capacity,
+        walkin_reserve: 0,
         quantity: Quantity::from_centikg(800),
         payment_method: PaymentMethod::AtStation,
         status: BookingStatus::Confirmed,
@@ -111,7 +124,7 @@ async fn fifty_concurrent_bookings_fill_a_slot_exactly_to_capacity(store: Arc<dy
     let mut tasks = Vec::new();
     for driver in drivers {
         let (store, start) = (store.clone(), start.clone());
-        let b = booking(driver, &s, slot, 7);
+        let b = booking(driver, &s, slot);
         tasks.push(tokio::spawn(async move {
             start.wait().await;
             store.create_booking(b, None, audit("booking.create")).await
@@ -146,22 +159,14 @@ async fn an_idempotency_key_replays_the_same_booking_and_refuses_another_body(
         })
     };
     let first = store
-        .create_booking(
-            booking(driver, &s, next_slot(), 7),
-            key(b"body-a"),
-            audit("b"),
-        )
+        .create_booking(booking(driver, &s, next_slot()), key(b"body-a"), audit("b"))
         .await
         .unwrap();
     let CreateBooking::Created(first) = first else {
         panic!("{first:?}")
     };
     let again = store
-        .create_booking(
-            booking(driver, &s, next_slot(), 7),
-            key(b"body-a"),
-            audit("b"),
-        )
+        .create_booking(booking(driver, &s, next_slot()), key(b"body-a"), audit("b"))
         .await
         .unwrap();
     let CreateBooking::Replayed(again) = again else {
@@ -169,11 +174,7 @@ async fn an_idempotency_key_replays_the_same_booking_and_refuses_another_body(
     };
     assert_eq!(again.id, first.id);
     let other = store
-        .create_booking(
-            booking(driver, &s, next_slot(), 7),
-            key(b"body-b"),
-            audit("b"),
-        )
+        .create_booking(booking(driver, &s, next_slot()), key(b"body-b"), audit("b"))
         .await
         .unwrap();
     assert!(matches!(other, CreateBooking::KeyReused));
@@ -190,7 +191,7 @@ async fn concurrent_requests_with_one_key_make_one_booking(store: Arc<dyn Store>
     let mut tasks = Vec::new();
     for _ in 0..10 {
         let store = store.clone();
-        let b = booking(driver, &s, next_slot(), 15);
+        let b = booking(driver, &s, next_slot());
         let key = Some(IdempotencyKey {
             key: "same".into(),
             request_hash: b"same-body".to_vec(),
@@ -210,11 +211,11 @@ async fn concurrent_requests_with_one_key_make_one_booking(store: Arc<dyn Store>
 }
 
 async fn cancelling_frees_the_place_once(store: Arc<dyn Store>) {
-    let s = station(&store, "MUM-0004", 1).await;
+    let s = one_place_station(&store, "MUM-0004").await;
     let slot = next_slot();
     let a = user(&store, "a").await;
     let CreateBooking::Created(b) = store
-        .create_booking(booking(a, &s, slot, 1), None, audit("b"))
+        .create_booking(booking(a, &s, slot), None, audit("b"))
         .await
         .unwrap()
     else {
@@ -222,7 +223,7 @@ async fn cancelling_frees_the_place_once(store: Arc<dyn Store>) {
     };
     assert!(matches!(
         store
-            .create_booking(booking(a, &s, slot, 1), None, audit("b"))
+            .create_booking(booking(a, &s, slot), None, audit("b"))
             .await
             .unwrap(),
         CreateBooking::SlotFull
@@ -244,7 +245,7 @@ async fn cancelling_frees_the_place_once(store: Arc<dyn Store>) {
     assert_eq!(loads[0].held, 0);
     assert!(matches!(
         store
-            .create_booking(booking(a, &s, slot, 1), None, audit("b"))
+            .create_booking(booking(a, &s, slot), None, audit("b"))
             .await
             .unwrap(),
         CreateBooking::Created(_)
@@ -255,7 +256,7 @@ async fn lapsed_payment_holds_expire_and_free_their_place(store: Arc<dyn Store>)
     let s = station(&store, "MUM-0005", 1).await;
     let slot = next_slot();
     let a = user(&store, "payer").await;
-    let mut b = booking(a, &s, slot, 1);
+    let mut b = booking(a, &s, slot);
     b.payment_method = PaymentMethod::Online;
     b.status = BookingStatus::PendingPayment;
     b.hold_expires_at = Some(Utc::now() + Duration::minutes(10));
@@ -377,7 +378,7 @@ async fn lowering_lanes_resizes_future_slots(store: Arc<dyn Store>) {
     let slot = next_slot();
     let a = user(&store, "lanes").await;
     store
-        .create_booking(booking(a, &s, slot, 7), None, audit("b"))
+        .create_booking(booking(a, &s, slot), None, audit("b"))
         .await
         .unwrap();
     s.lanes = 1;
@@ -398,15 +399,71 @@ async fn lowering_lanes_resizes_future_slots(store: Arc<dyn Store>) {
     assert_eq!((loads[0].capacity, loads[0].held), (3, 1));
 }
 
+async fn a_lane_change_reaches_the_slot_in_progress(store: Arc<dyn Store>) {
+    let mut s = station(&store, "PUN-0002", 2).await;
+    // Started five minutes ago, ends in ten: still bookable, so still resized.
+    let slot = Utc::now() - Duration::minutes(5);
+    let a = user(&store, "now").await;
+    store
+        .create_booking(booking(a, &s, slot), None, audit("b"))
+        .await
+        .unwrap();
+    s.lanes_down = 1;
+    store
+        .update_station(&s, s.updated_at, 3, audit("station.update"))
+        .await
+        .unwrap();
+    let loads = store
+        .slot_loads(s.id, slot, slot + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!((loads[0].capacity, loads[0].held), (3, 1));
+}
+
+async fn a_first_booking_sizes_its_slot_from_the_station_as_it_is_then(store: Arc<dyn Store>) {
+    let mut s = station(&store, "PUN-0003", 2).await;
+    let slot = next_slot();
+    let a = user(&store, "stale").await;
+    // The booking is prepared from this read of the station (2 lanes: 7 places)...
+    let prepared = booking(a, &s, slot);
+    // ...then a lane goes down before its transaction runs (1 lane: 3 places).
+    s.lanes_down = 1;
+    store
+        .update_station(&s, s.updated_at, 3, audit("station.update"))
+        .await
+        .unwrap();
+    store
+        .create_booking(prepared, None, audit("b"))
+        .await
+        .unwrap();
+    let loads = store
+        .slot_loads(s.id, slot, slot + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!((loads[0].capacity, loads[0].held), (3, 1));
+    // With every lane down, the slot has no place at all.
+    let mut s = store.station(s.id).await.unwrap().unwrap();
+    let later = slot + Duration::minutes(15);
+    let prepared = booking(a, &s, later);
+    s.lanes_down = 2;
+    store
+        .update_station(&s, s.updated_at, 0, audit("station.update"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_booking(prepared, None, audit("b"))
+            .await
+            .unwrap(),
+        CreateBooking::SlotFull
+    ));
+}
+
 async fn every_change_is_in_an_unbroken_audit_chain(store: Arc<dyn Store>) {
     let s = station(&store, "BLR-0001", 1).await;
     let a = user(&store, "audited").await;
     store
-        .create_booking(
-            booking(a, &s, next_slot(), 7),
-            None,
-            audit("booking.create"),
-        )
+        .create_booking(booking(a, &s, next_slot()), None, audit("booking.create"))
         .await
         .unwrap();
     assert!(
@@ -434,7 +491,7 @@ async fn every_change_is_in_an_unbroken_audit_chain(store: Arc<dyn Store>) {
 }
 
 async fn sealing_while_bookings_commit_keeps_one_unbroken_chain(store: Arc<dyn Store>) {
-    let s = station(&store, "HYD-0001", 4).await;
+    let s = station(&store, "HYD-0001", 6).await;
     let mut drivers = Vec::new();
     for i in 0..20 {
         drivers.push(user(&store, &format!("c{i}")).await);
@@ -443,7 +500,7 @@ async fn sealing_while_bookings_commit_keeps_one_unbroken_chain(store: Arc<dyn S
         .into_iter()
         .map(|d| {
             let store = store.clone();
-            let b = booking(d, &s, next_slot(), 30);
+            let b = booking(d, &s, next_slot());
             tokio::spawn(
                 async move { store.create_booking(b, None, audit("booking.create")).await },
             )

@@ -239,7 +239,7 @@ pub async fn book(
         station_id: station.id,
         slot_start: req.slot_start,
         slot_end: slots::slot_end(&station, req.slot_start),
-        capacity: slots::capacity(&station, 0),
+        walkin_reserve: 0,
         quantity,
         payment_method: req.payment_method,
         status,

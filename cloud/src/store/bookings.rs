@@ -7,12 +7,12 @@ use gasq_shared::{BookingId, UserId};
 
 use super::audit::append_audit;
 use super::changes::log_change;
-use super::rows::{self, BookingRow};
+use super::rows::{self, BookingRow, StationRow};
 use super::sql::{in_tx, on_pool};
 use super::{
     BookingStore, CreateBooking, IdempotencyKey, NewBooking, SqlStore, StoreError, StoreResult,
 };
-use crate::domain::{AuditEntry, Booking, BookingStatus, codes};
+use crate::domain::{AuditEntry, Booking, BookingStatus, codes, slots};
 
 /// Attempts at a fresh booking code before giving up (40-bit codes: a second attempt is
 /// already a once-in-a-lifetime event).
@@ -72,11 +72,24 @@ impl BookingStore for SqlStore {
                     return Ok(CreateBooking::Replayed(row.try_into()?));
                 }
             }
+            // The slot's capacity from the station as it is now, inside this
+            // transaction: a lane change that committed since the caller read the
+            // station counts. A plain read, no lock — the station row comes after the
+            // slot rows in the lock order. (On PostgreSQL a lane change committing
+            // between this read and our commit can still miss the row this creates,
+            // until the station's next change; closing that needs a station lock
+            // before the slot row, against the lock order.)
+            let station: StationRow = sqlx::query_as("SELECT * FROM stations WHERE id = $1")
+                .bind(i64::from(b.station_id))
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound("station"))?;
+            let capacity = slots::capacity(&station.try_into()?, b.walkin_reserve);
             // IMPORTANT: invariant 1. The database takes the place only if one is free:
             // the first booking of a slot creates its row holding one place (when the
             // slot has any), later ones raise `held` only while it is below capacity.
             // Concurrent bookings of the slot serialise on its row.
-            if b.capacity == 0 {
+            if capacity == 0 {
                 return Ok(CreateBooking::SlotFull);
             }
             let took = sqlx::query(
@@ -86,7 +99,7 @@ impl BookingStore for SqlStore {
             )
             .bind(i64::from(b.station_id))
             .bind(b.slot_start)
-            .bind(i32::try_from(b.capacity).unwrap_or(i32::MAX))
+            .bind(i32::try_from(capacity).unwrap_or(i32::MAX))
             .execute(&mut *tx)
             .await?
             .rows_affected();

@@ -11,7 +11,7 @@ use gasq_shared::{DeviceId, StationId};
 use super::audit::append_audit;
 use super::changes::log_change;
 use super::sql::in_tx;
-use super::stations::resize_future_slots;
+use super::stations::resize_open_slots;
 use super::{IngestResult, SqlStore, StoreError, StoreResult};
 use crate::domain::{AuditEntry, slots};
 
@@ -149,8 +149,7 @@ macro_rules! recompute_lanes {
         .fetch_one(&mut *$tx)
         .await?;
         station.lanes_down = u16::try_from(down).unwrap_or(station.lanes);
-        let from = $now - chrono::Duration::minutes(i64::from(station.slot_minutes));
-        resize_future_slots!($tx, $sid, slots::capacity(&station, 0), from);
+        resize_open_slots!($tx, $sid, slots::capacity(&station, 0), $now, station.slot_minutes);
         sqlx::query("UPDATE stations SET lanes_down = $2, updated_at = $3 WHERE id = $1")
             .bind($sid)
             .bind(i32::from(station.lanes_down))

@@ -183,7 +183,8 @@ pub struct SlotLoad {
     pub held: u32,
 }
 
-/// A booking to create; `capacity` is the slot's bookable capacity now.
+/// A booking to create. The slot's capacity is computed in the booking's transaction
+/// from the station as it is then, less `walkin_reserve`.
 #[derive(Debug, Clone)]
 pub struct NewBooking {
     pub id: BookingId,
@@ -193,7 +194,8 @@ pub struct NewBooking {
     pub station_id: StationId,
     pub slot_start: DateTime<Utc>,
     pub slot_end: DateTime<Utc>,
-    pub capacity: u32,
+    /// Places of the slot kept for walk-ins (from the demand forecast; 0 without one).
+    pub walkin_reserve: u32,
     pub quantity: Quantity,
     pub payment_method: PaymentMethod,
     pub status: BookingStatus,
@@ -303,9 +305,9 @@ pub trait UserStore: Send + Sync {
 pub trait StationStore: Send + Sync {
     /// Fails with `Conflict` when the code is taken.
     async fn create_station(&self, station: NewStation, audit: AuditEntry) -> StoreResult<Station>;
-    /// Saves the station as given and re-sizes the capacity of its future slots — if
-    /// nobody changed it since it was read (its `updated_at` is still the one given);
-    /// `Conflict` otherwise, and the caller re-reads and re-applies.
+    /// Saves the station as given and re-sizes the capacity of its current and future
+    /// slots — if nobody changed it since it was read (its `updated_at` is still the
+    /// one given); `Conflict` otherwise, and the caller re-reads and re-applies.
     async fn update_station(
         &self,
         station: &Station,

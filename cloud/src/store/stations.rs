@@ -11,21 +11,24 @@ use super::sql::{conflict_or, in_tx, on_pool};
 use super::{NewStation, SlotLoad, SqlStore, StationStore, StoreResult};
 use crate::domain::{AuditEntry, Station, Vehicle};
 
-/// Gives a station's future slots a new capacity (bookings already made stay: a lower
-/// capacity only stops new bookings until the load falls below it).
-macro_rules! resize_future_slots {
-    ($tx:ident, $station:expr, $capacity:expr, $now:expr) => {{
+/// Gives a station's current and future slots a new capacity (bookings already made
+/// stay: a lower capacity only stops new bookings until the load falls below it). The
+/// slot in progress counts: it is still bookable until it ends, so a lane change must
+/// reach it too.
+macro_rules! resize_open_slots {
+    ($tx:ident, $station:expr, $capacity:expr, $now:expr, $slot_minutes:expr) => {{
+        let ended_if_started_by = $now - chrono::Duration::minutes(i64::from($slot_minutes));
         sqlx::query(
-            "UPDATE slot_loads SET capacity = $2 WHERE station_id = $1 AND slot_start >= $3",
+            "UPDATE slot_loads SET capacity = $2 WHERE station_id = $1 AND slot_start > $3",
         )
         .bind($station)
         .bind(i32::try_from($capacity).unwrap_or(i32::MAX))
-        .bind($now)
+        .bind(ended_if_started_by)
         .execute(&mut *$tx)
         .await?;
     }};
 }
-pub(super) use resize_future_slots;
+pub(super) use resize_open_slots;
 
 #[async_trait]
 impl StationStore for SqlStore {
@@ -75,7 +78,7 @@ impl StationStore for SqlStore {
         let now = Utc::now();
         let row: StationRow = in_tx!(self, |tx, pg| {
             // Slot rows first, then the station row: the lock order every writer keeps.
-            resize_future_slots!(tx, i64::from(s.id), slot_capacity, now);
+            resize_open_slots!(tx, i64::from(s.id), slot_capacity, now, s.slot_minutes);
             let row: StationRow = sqlx::query_as(
                 "UPDATE stations SET name = $2, lat = $3, lon = $4, lanes = $5, lanes_down = $6, \
                  slot_minutes = $7, service_minutes = $8, timezone = $9, open_minute = $10, \
