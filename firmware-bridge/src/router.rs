@@ -1,9 +1,12 @@
 //! Verdicts from the edge to the lane's devices: the display and gate lines, and an
 //! authorisation for the lane's dispenser when the token was accepted.
 //!
-//! The dispenser authorised is the one on the lane whose topic carried the verdict (the
-//! scanner sits at that dispenser); the verdict's `lane` field — where the queue sends
-//! the driver — is what the display shows.
+//! The display and gate that show a verdict are those of the lane whose scanner read the
+//! token (the topic's lane): that is where the driver is looking. The dispenser
+//! authorised is the one on the lane the edge's queue sends the driver to (the verdict's
+//! `lane` field) — usually the same lane, since the queue keeps a driver where they
+//! scanned unless another lane is sooner. A verdict without a lane (no lane is up)
+//! authorises nothing: the attendant serves that driver by hand when a lane is back.
 //!
 //! QoS 1 delivers at least once, so the same verdict can arrive twice (after a
 //! reconnect). The edge accepts a booking only once, so a second accepted verdict for a
@@ -55,6 +58,8 @@ pub struct RouterStats {
     pub malformed: AtomicU64,
     pub authorisations: AtomicU64,
     pub duplicates: AtomicU64,
+    /// Accepted verdicts with no lane to send the driver to.
+    pub unassigned: AtomicU64,
 }
 
 /// The topic filter the router needs.
@@ -113,7 +118,7 @@ pub fn route(
     };
     DeviceStats::bump(&stats.verdicts);
     tracing::info!(lane, accepted = verdict.accepted, reason = %verdict.reason, scan_id = verdict.scan_id.as_deref().unwrap_or(""), "verdict");
-    let line = verdict_line(&verdict, lane);
+    let line = verdict_line(&verdict);
     for display in routes.displays.get(&lane).into_iter().flatten() {
         display.show(line.clone());
     }
@@ -124,15 +129,21 @@ pub fn route(
         DeviceStats::bump(&stats.duplicates);
         tracing::info!(lane, booking = ?verdict.booking_id, "duplicate accepted verdict; not authorised again");
     } else if verdict.accepted {
-        match routes.dispensers.get(&lane) {
-            Some(dispenser) => {
-                DeviceStats::bump(&stats.authorisations);
-                dispenser.authorize(Authorization {
-                    booking_id: verdict.booking_id,
-                    quantity_kg: verdict.quantity_kg.filter(|kg| kg.is_finite() && *kg > 0.0),
-                });
+        match verdict.lane {
+            Some(assigned) => match routes.dispensers.get(&assigned) {
+                Some(dispenser) => {
+                    DeviceStats::bump(&stats.authorisations);
+                    dispenser.authorize(Authorization::new(
+                        verdict.booking_id,
+                        verdict.quantity_kg.filter(|kg| kg.is_finite() && *kg > 0.0),
+                    ));
+                }
+                None => tracing::debug!(lane = assigned, "no dispenser configured on this lane"),
+            },
+            None => {
+                DeviceStats::bump(&stats.unassigned);
+                tracing::warn!(lane, booking = ?verdict.booking_id, "accepted, but no lane is up: no dispenser authorised; the attendant serves this driver");
             }
-            None => tracing::debug!(lane, "no dispenser configured on this lane"),
         }
     }
     if let Some(observer) = routes.observers.get(&lane) {
@@ -164,12 +175,12 @@ mod tests {
     fn an_accepted_verdict_authorises_the_lanes_dispenser_for_the_booked_quantity() {
         let (handle, mut rx) = DispenserHandle::channel();
         let routes = Routes {
-            dispensers: HashMap::from([(1, handle)]),
+            dispensers: HashMap::from([(2, handle)]),
             ..Routes::default()
         };
         let stats = RouterStats::default();
         let mut recent = Recent::default();
-        let accepted = message("gasq/MUM-0042/lane/1/verdict", ACCEPTED, false);
+        let accepted = message("gasq/MUM-0042/lane/2/verdict", ACCEPTED, false);
         route(&station(), &routes, &accepted, &stats, &mut recent);
         let auth = rx.try_recv().unwrap();
         assert_eq!(auth.quantity_kg, Some(8.5));
@@ -181,6 +192,31 @@ mod tests {
         route(&station(), &routes, &accepted, &stats, &mut recent);
         assert!(rx.try_recv().is_err());
         assert_eq!(stats.duplicates.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn the_dispenser_authorised_is_the_one_the_driver_is_sent_to() {
+        let (one, mut rx_one) = DispenserHandle::channel();
+        let (two, mut rx_two) = DispenserHandle::channel();
+        let routes = Routes {
+            dispensers: HashMap::from([(1, one), (2, two)]),
+            ..Routes::default()
+        };
+        let stats = RouterStats::default();
+        let mut recent = Recent::default();
+        // Scanned at lane 1, sent to lane 2 (`"lane":2` in the verdict).
+        let accepted = message("gasq/MUM-0042/lane/1/verdict", ACCEPTED, false);
+        route(&station(), &routes, &accepted, &stats, &mut recent);
+        assert!(rx_one.try_recv().is_err());
+        assert_eq!(rx_two.try_recv().unwrap().quantity_kg, Some(8.5));
+        // No lane up: nobody is authorised, and it is counted.
+        let nowhere = ACCEPTED
+            .replace("\"lane\":2", "\"lane\":null")
+            .replace("0190f1a2", "0190f1a3");
+        let nowhere = message("gasq/MUM-0042/lane/1/verdict", &nowhere, false);
+        route(&station(), &routes, &nowhere, &stats, &mut recent);
+        assert!(rx_one.try_recv().is_err() && rx_two.try_recv().is_err());
+        assert_eq!(stats.unassigned.load(Ordering::Relaxed), 1);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Lane displays and gate controllers: each verdict of their lane arrives as one line.
 //!
 //! The line format (documented in `docs/bridge.md`):
-//! `OK <lane> <vehicle>` when accepted (`<lane>` is the lane the driver is sent to,
-//! `<vehicle>` the registration or `-`), `NO <reason>` when refused (`reason` is the
+//! `OK <lane> <vehicle>` when accepted (`<lane>` is the lane the driver is sent to, or
+//! `-` when no lane is up; `<vehicle>` the registration or `-`), `NO <reason>` when refused (`reason` is the
 //! verdict reason, e.g. `already_used`). Lines end with the configured terminator.
 //!
 //! A display that is away when a verdict arrives gets it after it comes back, unless it
@@ -29,10 +29,14 @@ const PROBE: Duration = Duration::from_millis(100);
 /// Bounds each read (the idle probe) and each write.
 const WRITE_TIMEOUT: Duration = Duration::from_millis(50);
 
-/// The line a display shows for a verdict that arrived on lane `topic_lane`.
-pub fn verdict_line(verdict: &Verdict, topic_lane: u16) -> String {
+/// The line a display shows for a verdict.
+pub fn verdict_line(verdict: &Verdict) -> String {
     if verdict.accepted {
-        let lane = verdict.lane.unwrap_or(topic_lane);
+        // No lane: every lane is down; the driver waits for the attendant. Showing the
+        // display's own lane here would send them to a dead pump.
+        let lane = verdict
+            .lane
+            .map_or_else(|| "-".to_owned(), |l| l.to_string());
         let vehicle = verdict
             .vehicle
             .as_deref()
@@ -169,20 +173,20 @@ mod tests {
     #[test]
     fn an_accepted_verdict_shows_the_assigned_lane_and_the_vehicle() {
         let v = verdict(true, Reason::Ok, Some("MH12AB1234"), Some(2));
-        assert_eq!(verdict_line(&v, 1), "OK 2 MH12AB1234");
+        assert_eq!(verdict_line(&v), "OK 2 MH12AB1234");
     }
 
     #[test]
     fn a_refused_verdict_shows_the_reason() {
         let v = verdict(false, Reason::AlreadyUsed, None, Some(1));
-        assert_eq!(verdict_line(&v, 1), "NO already_used");
+        assert_eq!(verdict_line(&v), "NO already_used");
     }
 
     #[test]
     fn missing_or_odd_fields_fall_back_safely() {
         let v = verdict(true, Reason::Ok, None, None);
-        assert_eq!(verdict_line(&v, 3), "OK 3 -");
+        assert_eq!(verdict_line(&v), "OK - -");
         let v = verdict(true, Reason::Ok, Some("MH 12\r\nX"), Some(1));
-        assert_eq!(verdict_line(&v, 1), "OK 1 -");
+        assert_eq!(verdict_line(&v), "OK 1 -");
     }
 }

@@ -54,8 +54,12 @@ impl VirtualLane {
                 }
                 Some(v) => {
                     self.tally.verdict(&v);
-                    if v.accepted {
+                    // The fill happens at the lane the edge sent the driver to; only
+                    // when that is this lane does this lane's pump get the car.
+                    if v.accepted && v.lane == Some(self.lane) {
                         self.wait_for_fill(&stop).await;
+                    } else if v.accepted {
+                        tracing::info!(lane = self.lane, sent_to = ?v.lane, "driver sent to another lane");
                     }
                 }
             }
