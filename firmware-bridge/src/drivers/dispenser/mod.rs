@@ -7,11 +7,18 @@ pub mod line;
 pub mod modbus;
 pub mod tracker;
 
+use std::time::{Duration, Instant};
+
 use gasq_shared::topics::{DispenserEvent, DispenserEventKind, LaneChannel, Topic};
 use gasq_shared::{BookingId, StationCode};
 use tokio::sync::mpsc;
 
 use crate::mqtt::Bus;
+
+/// How long an authorisation may wait for its dispenser (a port that is down, a
+/// controller that is away). Past this the driver has gone to the attendant, and
+/// arming the pump now would hand the fill to whoever stands there next.
+pub const AUTH_FRESH: Duration = Duration::from_secs(60);
 
 /// Permission for one fill: the booking the edge accepted and its quantity.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +26,23 @@ pub struct Authorization {
     pub booking_id: Option<BookingId>,
     /// `None` is a fill to full.
     pub quantity_kg: Option<f64>,
+    /// When the edge's verdict arrived.
+    pub issued: Instant,
+}
+
+impl Authorization {
+    pub fn new(booking_id: Option<BookingId>, quantity_kg: Option<f64>) -> Self {
+        Self {
+            booking_id,
+            quantity_kg,
+            issued: Instant::now(),
+        }
+    }
+
+    /// Still worth sending: younger than [`AUTH_FRESH`].
+    pub fn is_fresh(&self) -> bool {
+        self.issued.elapsed() < AUTH_FRESH
+    }
 }
 
 /// Sends authorisations to one dispenser's driver.

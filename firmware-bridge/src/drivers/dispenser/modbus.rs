@@ -25,8 +25,6 @@ use crate::stats::DeviceStats;
 
 /// Failures in a row before the dispenser counts as not responding.
 const MAX_FAILURES: u32 = 3;
-/// An authorisation that could not be written is retried this long.
-const AUTH_FRESH: Duration = Duration::from_secs(60);
 
 /// Why a session ended.
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +69,8 @@ struct ModbusDriver {
     rx: UnboundedReceiver<Authorization>,
     stats: Arc<DeviceStats>,
     tracker: ModbusTracker,
-    unsent: Option<(Authorization, Instant)>,
+    /// An authorisation whose write failed: retried after the reconnect while fresh.
+    unsent: Option<Authorization>,
 }
 
 impl ModbusDriver {
@@ -129,12 +128,8 @@ impl ModbusDriver {
         failures: &mut u32,
         backoff: &mut Backoff,
     ) -> Result<(), Failure> {
-        if let Some((auth, at)) = self
-            .unsent
-            .take()
-            .filter(|(_, at)| at.elapsed() < AUTH_FRESH)
-        {
-            self.authorise(ctx, auth, at).await?;
+        if let Some(auth) = self.unsent.take() {
+            self.authorise(ctx, auth).await?;
         }
         let mut ticker = tokio::time::interval(self.config.poll_interval.get());
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -142,7 +137,7 @@ impl ModbusDriver {
             tokio::select! {
                 () = stop.cancelled() => return Ok(()),
                 auth = self.rx.recv() => match auth {
-                    Some(auth) => self.authorise(ctx, auth, Instant::now()).await?,
+                    Some(auth) => self.authorise(ctx, auth).await?,
                     None => return Ok(()),
                 },
                 _ = ticker.tick() => {
@@ -157,12 +152,13 @@ impl ModbusDriver {
         }
     }
 
-    async fn authorise(
-        &mut self,
-        ctx: &mut Context,
-        auth: Authorization,
-        at: Instant,
-    ) -> Result<(), Failure> {
+    async fn authorise(&mut self, ctx: &mut Context, auth: Authorization) -> Result<(), Failure> {
+        if !auth.is_fresh() {
+            // It queued while the dispenser was away; the driver has moved on.
+            DeviceStats::bump(&self.stats.write_dropped);
+            tracing::warn!(device = %self.label, booking = ?auth.booking_id, "authorisation not sent: the dispenser was away too long");
+            return Ok(());
+        }
         let map = &self.config.registers;
         let units = auth.quantity_kg.map_or(0, |kg| {
             (kg * f64::from(map.kg_scale))
@@ -178,7 +174,7 @@ impl ModbusDriver {
         }
         .await;
         if let Err(e) = result {
-            self.unsent = Some((auth, at));
+            self.unsent = Some(auth);
             return Err(e);
         }
         DeviceStats::bump(&self.stats.written);
