@@ -152,6 +152,16 @@ async fn an_accepted_token_authorises_the_fill_and_the_fill_is_reported() {
         (fault["event"].as_str(), fault["detail"].as_str()),
         (Some("fault"), Some("E12: nozzle sensor"))
     );
+    // The same fault repeated (its answer to each PING) is not published again; a new
+    // one is — and it may arrive split across reads, the rest of a line coming later.
+    lane.dispenser.send(b"$FAULT,E12,nozzle sensor*32\r\n");
+    let next = wrap("FAULT,E13,pressure low");
+    let (head, tail) = next.split_at(9);
+    lane.dispenser.send(head.as_bytes());
+    tokio::time::sleep(std::time::Duration::from_millis(120)).await;
+    lane.dispenser.send(tail.as_bytes());
+    let fault = lane.bus.next_on(EVENTS).await.json();
+    assert_eq!(fault["detail"], "E13: pressure low");
 
     lane.stop.cancel();
     lane.bridge.wait().await;

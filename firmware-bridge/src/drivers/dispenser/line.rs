@@ -22,8 +22,6 @@ use crate::stats::DeviceStats;
 
 /// Bounds each read, so an `AUTH` goes out within this time.
 const READ_TIMEOUT: Duration = Duration::from_millis(50);
-/// An authorisation that could not be sent is retried after a reconnect this long.
-const AUTH_FRESH: Duration = Duration::from_secs(60);
 /// Unanswered pings before the dispenser counts as not responding.
 const MAX_UNANSWERED: u32 = 3;
 
@@ -44,6 +42,7 @@ pub fn spawn(
         label: label.clone(),
         ping_every: config.ping_interval.get(),
         health: Health::default(),
+        fault_detail: None,
         current: None,
         unsent: None,
         splitter: LineSplitter::new(Terminator::LF, MAX_BODY + 8),
@@ -62,9 +61,12 @@ struct LineDevice {
     label: String,
     ping_every: Duration,
     health: Health,
+    /// The detail of the fault the dispenser last reported, while it lasts.
+    fault_detail: Option<String>,
     /// The booking last authorised: events without a booking id belong to it.
     current: Option<BookingId>,
-    unsent: Option<(Authorization, Instant)>,
+    /// An authorisation whose write failed: retried after the reconnect while fresh.
+    unsent: Option<Authorization>,
     splitter: LineSplitter,
 }
 
@@ -108,28 +110,27 @@ impl Device for LineDevice {
 }
 
 impl LineDevice {
+    /// Sends what waits, oldest first; anything older than [`super::AUTH_FRESH`] (it queued
+    /// while the port was down) is dropped and counted instead.
     fn send_authorisations(&mut self, port: &mut Port) -> io::Result<()> {
-        if let Some((auth, at)) = self.unsent.take() {
-            if at.elapsed() < AUTH_FRESH {
-                self.authorise(port, auth, at)?;
+        while let Some(auth) = self.unsent.take().or_else(|| self.rx.try_recv().ok()) {
+            if auth.is_fresh() {
+                self.authorise(port, auth)?;
             } else {
                 DeviceStats::bump(&self.stats.write_dropped);
-                tracing::warn!(device = %self.label, "authorisation not sent: dispenser was away too long");
+                tracing::warn!(device = %self.label, booking = ?auth.booking_id, "authorisation not sent: the dispenser was away too long");
             }
-        }
-        while let Ok(auth) = self.rx.try_recv() {
-            self.authorise(port, auth, Instant::now())?;
         }
         Ok(())
     }
 
-    fn authorise(&mut self, port: &mut Port, auth: Authorization, at: Instant) -> io::Result<()> {
+    fn authorise(&mut self, port: &mut Port, auth: Authorization) -> io::Result<()> {
         let frame = Frame::Auth {
             booking: auth.booking_id,
             kg: auth.quantity_kg,
         };
         if let Err(e) = self.write(port, &frame) {
-            self.unsent = Some((auth, at));
+            self.unsent = Some(auth);
             return Err(e);
         }
         tracing::info!(device = %self.label, booking = ?auth.booking_id, kg = ?auth.quantity_kg, "dispenser authorised");
@@ -187,9 +188,18 @@ impl LineDevice {
             }
             Frame::Fault { code, text } => {
                 let detail = text.map_or_else(|| code.clone(), |t| format!("{code}: {t}"));
-                Some(self.health.device_fault(detail))
+                // A faulted dispenser answers every PING with its FAULT again: publish a
+                // fault when it is new or its detail changed, not every ping interval.
+                let repeated = self.health == Health::Fault
+                    && self.fault_detail.as_deref() == Some(detail.as_str());
+                self.fault_detail = Some(detail.clone());
+                let event = self.health.device_fault(detail);
+                (!repeated).then_some(event)
             }
-            Frame::Ok => self.health.ok(),
+            Frame::Ok => {
+                self.fault_detail = None;
+                self.health.ok()
+            }
             Frame::Ack { booking } => {
                 tracing::info!(device = %self.label, ?booking, "authorisation acknowledged");
                 None
