@@ -138,3 +138,45 @@ fn a_secret_never_shows_in_debug_output() {
     assert_eq!(format!("{s:?}"), "[redacted]");
     assert_eq!(s.expose(), "hunter2");
 }
+
+#[test]
+fn a_register_map_that_overflows_or_overlaps_is_named() {
+    let modbus = |registers: &str| {
+        error(&format!(
+            "{MINIMAL}[[dispenser]]\nlane = 1\nport = \"/dev/a\"\nprotocol = \"modbus\"\n[dispenser.registers]\n{registers}"
+        ))
+    };
+    // A 32-bit value starting at the last address would read past the address space.
+    let e = modbus("delivered = 65535\n");
+    assert!(e.contains("dispenser #1 registers.delivered"), "{e}");
+    // The authorised quantity written over the delivered quantity read back.
+    let e = modbus("auth_quantity = 2\n");
+    assert!(
+        e.contains("registers.auth_quantity") && e.contains("overlaps registers.delivered"),
+        "{e}"
+    );
+    // Registers read may share addresses (some controllers mirror them); the default map
+    // is fine.
+    assert!(
+        parse_str(&format!(
+            "{MINIMAL}[[dispenser]]\nlane = 1\nport = \"/dev/a\"\nprotocol = \"modbus\"\n"
+        ))
+        .is_ok()
+    );
+}
+
+#[test]
+fn zero_timings_are_refused() {
+    let e = error(&format!(
+        "{MINIMAL}[[camera]]\nlane = 1\nsnapshot_url = \"http://cam/a.jpg\"\nrepeat_after = \"0s\"\n"
+    ));
+    assert!(e.contains("camera #1 repeat_after"), "{e}");
+    let e = error(&format!(
+        "{MINIMAL}[[camera]]\nlane = 1\nsnapshot_url = \"http://cam/a.jpg\"\ntimeout = \"0s\"\n"
+    ));
+    assert!(e.contains("camera #1 timeout"), "{e}");
+    let e = error(&format!(
+        "{MINIMAL}[[scanner]]\nlane = 1\nport = \"/dev/a\"\nmax_line = 4000\n"
+    ));
+    assert!(e.contains("scanner #1 max_line: must be 1 to 1024"), "{e}");
+}

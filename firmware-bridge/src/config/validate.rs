@@ -6,8 +6,12 @@ use std::path::PathBuf;
 
 use gasq_shared::topics::MAX_SCAN_BYTES;
 
+/// The longest scanner line allowed. A token is under 200 characters; wrapped in the
+/// scan JSON (id, escaping) a line of this length still fits the edge's limit.
+pub const MAX_SCANNER_LINE: usize = MAX_SCAN_BYTES / 4;
+
 use super::load::ConfigError;
-use super::{Config, SerialSettings};
+use super::{Config, RegisterMap, SerialSettings};
 use crate::mqtt::BrokerAddress;
 
 /// Checks a deserialised config; the first problem found is returned.
@@ -18,11 +22,11 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         let key = format!("scanner #{}", i + 1);
         check_lane(&key, s.lane)?;
         check_serial(&key, &s.serial(), &mut ports)?;
-        if s.max_line == 0 || s.max_line > MAX_SCAN_BYTES {
+        if s.max_line == 0 || s.max_line > MAX_SCANNER_LINE {
             return Err(at(
                 &key,
                 "max_line",
-                format!("must be 1 to {MAX_SCAN_BYTES}"),
+                format!("must be 1 to {MAX_SCANNER_LINE}"),
             ));
         }
     }
@@ -56,6 +60,10 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         if d.registers.kg_scale == 0 {
             return Err(at(&key, "registers.kg_scale", "must be at least 1".into()));
         }
+        if d.progress_interval.get().is_zero() {
+            return Err(at(&key, "progress_interval", "must be above zero".into()));
+        }
+        check_registers(&key, &d.registers)?;
     }
     for (i, c) in config.camera.iter().enumerate() {
         let key = format!("camera #{}", i + 1);
@@ -70,6 +78,12 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         }
         if c.interval.get().as_millis() < 50 {
             return Err(at(&key, "interval", "must be at least 50ms".into()));
+        }
+        if c.timeout.get().as_millis() < 10 {
+            return Err(at(&key, "timeout", "must be at least 10ms".into()));
+        }
+        if c.repeat_after.get().is_zero() {
+            return Err(at(&key, "repeat_after", "must be above zero".into()));
         }
     }
     for (kind, list) in [("display", &config.display), ("gate", &config.gate)] {
@@ -112,6 +126,47 @@ fn check_mqtt(config: &Config) -> Result<(), ConfigError> {
             "mqtt.client_id",
             "must be 1 to 64 characters",
         ));
+    }
+    Ok(())
+}
+
+/// Every register inside the address space, 32-bit values included, and the two
+/// written ones apart from each other and from everything read.
+fn check_registers(block: &str, map: &RegisterMap) -> Result<(), ConfigError> {
+    let fields = [
+        ("status", map.status, 1, false),
+        ("delivered", map.delivered, 2, false),
+        ("amount", map.amount, 2, false),
+        ("fault_code", map.fault_code, 1, false),
+        ("auth_quantity", map.auth_quantity, 2, true),
+        ("auth_command", map.auth_command, 1, true),
+    ];
+    for (name, at_addr, width, _) in fields {
+        if u32::from(at_addr) + width > 0x1_0000 {
+            return Err(at(
+                block,
+                &format!("registers.{name}"),
+                format!(
+                    "{at_addr} leaves no room for its {width} registers (addresses end at 65535)"
+                ),
+            ));
+        }
+    }
+    let span = |addr: u16, width: u32| u32::from(addr)..u32::from(addr) + width;
+    for (i, (name, addr, width, written)) in fields.iter().enumerate() {
+        for (other, other_addr, other_width, other_written) in &fields[..i] {
+            let (a, b) = (span(*addr, *width), span(*other_addr, *other_width));
+            let overlap = a.start < b.end && b.start < a.end;
+            if overlap && (*written || *other_written) {
+                return Err(at(
+                    block,
+                    &format!("registers.{name}"),
+                    format!(
+                        "overlaps registers.{other}: a written register must not share an address"
+                    ),
+                ));
+            }
+        }
     }
     Ok(())
 }

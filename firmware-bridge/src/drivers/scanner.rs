@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use gasq_shared::StationCode;
-use gasq_shared::topics::{LaneChannel, Scan, Topic};
+use gasq_shared::topics::{LaneChannel, MAX_SCAN_BYTES, Scan, Topic};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ScannerConfig;
@@ -102,6 +102,12 @@ impl ScannerDevice {
             code: code.to_owned(),
         };
         match serde_json::to_vec(&scan) {
+            // JSON escaping can grow a line full of control characters past what the
+            // edge accepts; it would only earn a `malformed` verdict, so drop it here.
+            Ok(payload) if payload.len() > MAX_SCAN_BYTES => {
+                let n = DeviceStats::bump(&self.stats.dropped_too_long);
+                tracing::warn!(device = %self.label, dropped = n, "scan dropped: too long for the station bus once encoded");
+            }
             Ok(payload) => {
                 tracing::info!(device = %self.label, scan_id = scan.id.as_deref().unwrap_or(""), "scan");
                 self.bus.publish_scan(self.topic.clone(), payload);
