@@ -6,7 +6,11 @@
 //! `window` of them are handed to rumqttc at a time (`handed` until rumqttc gives them a
 //! packet id, then `inflight`), and on a disconnect everything not acknowledged goes back
 //! to the front of the queue in its original order. When the queue is over `capacity`
-//! the oldest message is dropped and counted.
+//! one message is dropped and counted, the least valuable first: a scan past its
+//! expiry, then the oldest scan still waiting (its driver has most likely rescanned or
+//! gone to the attendant), and only when nothing but dispenser records is left the
+//! oldest of those — the newest carry the lane's current state (a fault cleared by a
+//! later `ok`), which the edge must not miss.
 //!
 //! A message may carry an expiry: a scan that waited a minute for the broker belongs
 //! to a driver who has rescanned or left, and must not redeem the booking now. Expired
@@ -36,7 +40,7 @@ pub trait Sink {
 pub struct OutboxStats {
     /// Acknowledged by the broker.
     pub acked: u64,
-    /// Dropped because the buffer was full (the oldest go first).
+    /// Dropped because the buffer was full (scans first, then the oldest).
     pub dropped: u64,
     /// Dropped because they waited past their expiry.
     pub expired: u64,
@@ -167,7 +171,18 @@ impl Outbox {
 
     fn trim(&mut self) {
         while self.queue.len() > self.capacity {
-            self.queue.pop_front();
+            let now = Instant::now();
+            let expired = self
+                .queue
+                .iter()
+                .position(|e| e.message.expires.is_some_and(|at| now >= at));
+            if let Some(i) = expired {
+                self.queue.remove(i);
+                self.expired += 1;
+                continue;
+            }
+            let scan = self.queue.iter().position(|e| e.message.expires.is_some());
+            self.queue.remove(scan.unwrap_or(0));
             self.dropped += 1;
         }
     }
@@ -213,6 +228,27 @@ mod tests {
         assert_eq!(outbox.stats().dropped, 2);
         outbox.connected(&sink);
         assert_eq!(*sink.taken.borrow(), ["t2", "t3", "t4"]);
+    }
+
+    #[test]
+    fn a_full_buffer_drops_scans_before_any_dispenser_record() {
+        let sink = Recorder::default();
+        let mut outbox = Outbox::new(3, 10);
+        let now = Instant::now();
+        let scan = |n, expires| Message {
+            expires: Some(expires),
+            ..msg(n)
+        };
+        outbox.push(msg(0), &sink); // a dispenser record
+        outbox.push(scan(1, now), &sink); // a scan already past its time
+        outbox.push(scan(2, now + std::time::Duration::from_secs(60)), &sink);
+        outbox.push(msg(3), &sink); // full: the expired scan goes
+        outbox.push(msg(4), &sink); // full: the waiting scan goes
+        outbox.push(msg(5), &sink); // only records left: the oldest goes
+        let stats = outbox.stats();
+        assert_eq!((stats.expired, stats.dropped), (1, 2));
+        outbox.connected(&sink);
+        assert_eq!(*sink.taken.borrow(), ["t3", "t4", "t5"]);
     }
 
     #[test]
