@@ -228,6 +228,12 @@ async fn simulate(args: SimulateArgs) -> ExitCode {
         Ok(line) => println!("{line}"),
         Err(e) => eprintln!("gasq-bridge: cannot print the summary: {e}"),
     }
+    if summary.nothing_answered() {
+        eprintln!(
+            "gasq-bridge: no scan got a verdict: is gasq-edge running for this station on that broker?"
+        );
+        return ExitCode::FAILURE;
+    }
     ExitCode::SUCCESS
 }
 

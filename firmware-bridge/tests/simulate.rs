@@ -155,3 +155,40 @@ async fn an_operator_can_fault_and_clear_a_simulated_dispenser() {
         (1, 1, 1, 0)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simulation_nobody_answers_fails_and_says_why() {
+    init_logs();
+    // A broker with no edge on it: every scan waits for a verdict in vain.
+    let broker = common::broker::EmbeddedBroker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tokens.txt");
+    std::fs::write(&file, "GQ1:NOT-A-REAL-TOKEN\n").unwrap();
+    let mut sim = BridgeProcess::spawn(
+        dir.path(),
+        &[
+            "simulate",
+            "--station",
+            "MUM-0042",
+            "--mqtt-url",
+            &broker.url(),
+            "--lanes",
+            "1",
+            "--tokens",
+            file.to_str().unwrap(),
+            "--verdict-timeout",
+            "1s",
+            "--speed",
+            "1000",
+        ],
+    );
+    let status = sim.wait();
+    assert!(!status.success(), "{}", sim.logs());
+    assert!(
+        sim.logs().contains("no scan got a verdict"),
+        "{}",
+        sim.logs()
+    );
+    let summary: serde_json::Value = serde_json::from_str(sim.stdout().trim()).unwrap();
+    assert_eq!(summary["no_verdict"], 1, "{summary}");
+}

@@ -113,8 +113,17 @@ pub struct Summary {
     pub faults: u64,
     pub kg: f64,
     pub reasons: BTreeMap<String, u64>,
-    /// Bus messages dropped because the broker was away too long.
+    /// Bus messages dropped because the broker was away too long: pushed out of the
+    /// full buffer, or scans that waited past their time to live.
     pub dropped: u64,
+}
+
+impl Summary {
+    /// Scans were made but not one got a verdict: the edge or the broker never
+    /// answered, and the run proved nothing.
+    pub fn nothing_answered(&self) -> bool {
+        self.scans > 0 && self.no_verdict == self.scans
+    }
 }
 
 /// Shared counters behind the summary.
@@ -217,7 +226,8 @@ pub async fn run(
         let _ = task.await;
     }
     let mut summary = common.tally.summary();
-    summary.dropped = bus.stats().outbox.dropped;
+    let outbox = bus.stats().outbox;
+    summary.dropped = outbox.dropped + outbox.expired;
     summary
 }
 
