@@ -116,19 +116,36 @@ impl TokenSigner {
     }
 
     async fn reload(&self) -> Result<(), SigningError> {
+        let records = self.store.signing_keys().await?;
+        // A kid never changes its key: only kids new to this process are unwrapped
+        // (the published set reloads on every request, so this stays one query).
+        let known: Vec<(u8, SigningKey)> = match &*self.cache.read().await {
+            Some(c) => c.keys.iter().map(|k| (k.kid, k.key.clone())).collect(),
+            None => Vec::new(),
+        };
         let mut keys = Vec::new();
-        for r in self.store.signing_keys().await? {
-            let raw = self
-                .crypto
-                .unwrap_key(&r.private_key_enc)
-                .map_err(|_| SigningError::Unwrap(r.kid))?;
-            let bytes: [u8; 32] = raw
-                .as_slice()
-                .try_into()
-                .map_err(|_| SigningError::Unwrap(r.kid))?;
+        for r in records {
+            let cached = known
+                .iter()
+                .find(|(kid, key)| *kid == r.kid && key.verifying_key().to_bytes() == r.public_key)
+                .map(|(_, key)| key.clone());
+            let key = match cached {
+                Some(key) => key,
+                None => {
+                    let raw = self
+                        .crypto
+                        .unwrap_key(&r.private_key_enc)
+                        .map_err(|_| SigningError::Unwrap(r.kid))?;
+                    let bytes: [u8; 32] = raw
+                        .as_slice()
+                        .try_into()
+                        .map_err(|_| SigningError::Unwrap(r.kid))?;
+                    SigningKey::from_bytes(&bytes)
+                }
+            };
             keys.push(LoadedKey {
                 kid: r.kid,
-                key: SigningKey::from_bytes(&bytes),
+                key,
                 signing_from: r.signing_from,
             });
         }
@@ -166,14 +183,15 @@ impl TokenSigner {
         Ok(claims.sign(&signer.key)?)
     }
 
-    /// The key set straight from the store, for edges: a rotation made by another
-    /// process must never reach an edge as the old set (the cache may be a minute old).
+    /// The key set straight from the store, for edges and `GET /api/v1/token-keys`: a
+    /// rotation made by another process (`gasq-cloud keys rotate`, another replica)
+    /// is published at once, never as the old set (the cache may be a minute old).
     pub async fn published_now(&self) -> Result<TokenKeys, SigningError> {
         self.reload().await?;
         self.published().await
     }
 
-    /// The key set as `GET /api/v1/token-keys` publishes it.
+    /// The key set as published, from the cache (at most a minute old).
     pub async fn published(&self) -> Result<TokenKeys, SigningError> {
         let now = Utc::now();
         let guard = self.fresh().await?;

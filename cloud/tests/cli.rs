@@ -2,9 +2,17 @@
 
 #![allow(clippy::unwrap_used)] // a panic in a test is a failed assertion
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use common::app::{MASTER_KEY, Session, TestApp, future_slot, spawn_app_on};
+use common::db::TestDb;
+use gasq_cloud::domain::Role;
+use gasq_shared::keys::{KeyStatus, TokenKeys};
+use serde_json::json;
 
 fn gasq(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gasq-cloud"));
@@ -105,6 +113,118 @@ fn keys_rotate_publishes_a_new_signer_and_retires_the_old_one() {
         lines[1].contains("kid   2") && lines[1].contains("(signing)"),
         "{list}"
     );
+}
+
+/// Runs `gasq-cloud keys rotate` (with `lead_hours`, or the default) against the
+/// test app's database, as an operator would beside the running server.
+async fn rotate_beside(app: &TestApp, lead_hours: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = app.state.settings.effective_database_url();
+    let mut cmd = gasq(dir.path());
+    cmd.env("GASQ_MASTER_KEY", MASTER_KEY)
+        .args(["--database-url", &url, "keys", "rotate"]);
+    if let Some(hours) = lead_hours {
+        cmd.args(["--lead-hours", hours]);
+    }
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// A driver with a confirmed booking; returns the session and the booking's path.
+async fn booked(app: &TestApp) -> (Session, String) {
+    let root = app.user_with_role(Role::SuperAdmin, "root").await;
+    let station = app.station(&root, "MUM-0042", 2).await["id"].clone();
+    let driver = app.driver(1).await;
+    let vehicle = app.vehicle(&driver, "MH12AB1234").await;
+    let body = json!({"station_id": station, "vehicle_id": vehicle, "slot_start": future_slot(3), "payment_method": "at_station"});
+    let (status, b) = app
+        .post("/api/v1/bookings", Some(&driver.token), body)
+        .await;
+    assert_eq!(status, 201, "{b}");
+    (
+        driver,
+        format!("/api/v1/bookings/{}/token", b["id"].as_str().unwrap()),
+    )
+}
+
+async fn token(app: &TestApp, driver: &Session, path: &str) -> String {
+    let (status, t) = app.get(path, Some(&driver.token)).await;
+    assert_eq!(status, 200, "{t}");
+    t["token"].as_str().unwrap().to_owned()
+}
+
+async fn published(app: &TestApp) -> TokenKeys {
+    serde_json::from_value(app.get("/api/v1/token-keys", None).await.1).unwrap()
+}
+
+async fn a_rotation_is_published_at_once_and_signs_only_after_its_lead(db: TestDb) {
+    let app = spawn_app_on(db).await;
+    let (driver, path) = booked(&app).await;
+    assert_eq!(published(&app).await.keys.len(), 1);
+
+    rotate_beside(&app, None).await;
+
+    let keys = published(&app).await;
+    let kids: Vec<(u8, KeyStatus, bool)> = keys
+        .keys
+        .iter()
+        .map(|k| (k.kid, k.status, k.signing))
+        .collect();
+    assert_eq!(
+        kids,
+        [(1, KeyStatus::Active, true), (2, KeyStatus::Active, false)],
+        "the new key is published at once, the old one still signs"
+    );
+    let t = token(&app, &driver, &path).await;
+    let claims = gasq_shared::token::verify(&t, &keys.key_set().unwrap()).unwrap();
+    assert_eq!(claims.kid, 1, "24 h before the new key may sign");
+}
+
+async fn a_token_of_a_retired_key_still_verifies(db: TestDb) {
+    let app = spawn_app_on(db).await;
+    let (driver, path) = booked(&app).await;
+    let old = token(&app, &driver, &path).await;
+
+    rotate_beside(&app, Some("0")).await;
+
+    let keys = published(&app).await;
+    let kids: Vec<(u8, KeyStatus, bool)> = keys
+        .keys
+        .iter()
+        .map(|k| (k.kid, k.status, k.signing))
+        .collect();
+    assert_eq!(
+        kids,
+        [(1, KeyStatus::Retired, false), (2, KeyStatus::Active, true)]
+    );
+    let claims = gasq_shared::token::verify(&old, &keys.key_set().unwrap()).unwrap();
+    assert_eq!(claims.kid, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_is_published_at_once_and_signs_only_after_its_lead_sqlite() {
+    a_rotation_is_published_at_once_and_signs_only_after_its_lead(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_is_published_at_once_and_signs_only_after_its_lead_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        a_rotation_is_published_at_once_and_signs_only_after_its_lead(db).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_of_a_retired_key_still_verifies_sqlite() {
+    a_token_of_a_retired_key_still_verifies(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_of_a_retired_key_still_verifies_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        a_token_of_a_retired_key_still_verifies(db).await;
+    }
 }
 
 #[tokio::test]

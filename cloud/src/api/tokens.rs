@@ -28,11 +28,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(booking_qr_png))
 }
 
-/// The token verification keys (public; edges and any verifier fetch these).
+/// The token verification keys (public; edges and any verifier fetch these). Read
+/// from the store on each request, so a rotation is published at once.
 #[utoipa::path(get, path = "/api/v1/token-keys", tag = "tokens", responses((status = 200, body = TokenKeys)))]
 async fn token_keys(State(state): State<AppState>) -> ApiResult<ApiJson<TokenKeys>> {
     Ok(ApiJson(
-        state.signer.published().await.map_err(ApiError::internal)?,
+        state
+            .signer
+            .published_now()
+            .await
+            .map_err(ApiError::internal)?,
     ))
 }
 

@@ -45,12 +45,16 @@ pub async fn spawn_app_on(db: TestDb) -> TestApp {
     spawn_with(db, |_| {}).await
 }
 
+/// The master key of every test app (base64 of bytes 0..32), for CLI runs against
+/// its database.
+pub const MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
 pub async fn spawn_with(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let data = tempfile::tempdir().expect("temp dir");
     let mut settings = Settings {
         database_url: Some(db.url.clone()),
         data_dir: data.path().to_path_buf(),
-        master_key: Some(Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")),
+        master_key: Some(Secret::new(MASTER_KEY)),
         ..Settings::default()
     };
     tweak(&mut settings);
