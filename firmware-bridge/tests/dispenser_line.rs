@@ -208,3 +208,56 @@ async fn a_dispenser_that_stops_answering_is_a_fault_once() {
     lane.stop.cancel();
     lane.bridge.wait().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authorisation_that_waited_too_long_for_an_unplugged_dispenser_is_never_sent() {
+    init_logs();
+    let broker = EmbeddedBroker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut dispenser = FakeDevice::new(dir.path(), "dispenser-1");
+    let mut bus = Watcher::connect(broker.port, "edge", &["gasq/MUM-0042/lane/+/dispenser"]).await;
+    let config = parse_str(&format!(
+        "station = \"MUM-0042\"\n[mqtt]\nurl = \"{}\"\n[[dispenser]]\nlane = 1\nport = \"{}\"\nprotocol = \"line\"\nauth_timeout = \"300ms\"\n",
+        broker.url(),
+        dispenser.path().display()
+    ))
+    .unwrap();
+    let stop = CancellationToken::new();
+    let bridge = launch(&config, stop.clone()).unwrap();
+    eventually("verdicts subscribed", || {
+        bridge.bus().stats().subscribed.then_some(())
+    })
+    .await;
+    assert_eq!(dispenser.line(), "$PING*10");
+    dispenser.send(b"$OK*04\r\n");
+    assert_eq!(bus.next_on(EVENTS).await.json()["event"], "ok");
+
+    // Unplugged while a driver is accepted: the authorisation waits...
+    dispenser.unplug();
+    assert_eq!(bus.next_on(EVENTS).await.json()["event"], "fault");
+    let stale = BookingId::new();
+    bus.publish("gasq/MUM-0042/lane/1/verdict", accepted(stale, "8.5"))
+        .await;
+    // ...longer than auth_timeout (this sleep only makes it stale; slower is staler).
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    dispenser.replug();
+    // Back (the bridge pings on reopening): the next driver's authorisation is the
+    // first one the pump gets.
+    assert_eq!(dispenser.line(), "$PING*10");
+    let fresh = BookingId::new();
+    bus.publish("gasq/MUM-0042/lane/1/verdict", accepted(fresh, "5"))
+        .await;
+    assert_eq!(
+        command(&mut dispenser),
+        Frame::Auth {
+            booking: Some(fresh),
+            kg: Some(5.0)
+        }
+    );
+    eventually("the stale authorisation counted", || {
+        (bridge.device_counts()[0].1.write_dropped == 1).then_some(())
+    })
+    .await;
+    stop.cancel();
+    bridge.wait().await;
+}

@@ -99,6 +99,10 @@ pub struct DispenserConfig {
     /// `fault` ("not responding").
     #[serde(default = "default_ping_interval")]
     pub ping_interval: Span,
+    /// How long an authorisation may wait for a dispenser that is away (unplugged, not
+    /// answering) before it is dropped: past this the driver has gone to the attendant.
+    #[serde(default = "default_auth_timeout")]
+    pub auth_timeout: Span,
     /// Modbus: the slave (unit) id, 1-247.
     #[serde(default = "default_unit")]
     pub unit: u8,
@@ -120,6 +124,9 @@ serial_accessor!(DispenserConfig);
 
 fn default_ping_interval() -> Span {
     Span::secs(10)
+}
+fn default_auth_timeout() -> Span {
+    Span::secs(60)
 }
 fn default_unit() -> u8 {
     1

@@ -60,6 +60,9 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         if d.registers.kg_scale == 0 {
             return Err(at(&key, "registers.kg_scale", "must be at least 1".into()));
         }
+        if d.auth_timeout.get().is_zero() {
+            return Err(at(&key, "auth_timeout", "must be above zero".into()));
+        }
         if d.progress_interval.get().is_zero() {
             return Err(at(&key, "progress_interval", "must be above zero".into()));
         }

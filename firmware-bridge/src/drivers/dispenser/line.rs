@@ -41,6 +41,7 @@ pub fn spawn(
         stats: Arc::clone(&stats),
         label: label.clone(),
         ping_every: config.ping_interval.get(),
+        auth_timeout: config.auth_timeout.get(),
         health: Health::default(),
         fault_detail: None,
         current: None,
@@ -60,6 +61,7 @@ struct LineDevice {
     stats: Arc<DeviceStats>,
     label: String,
     ping_every: Duration,
+    auth_timeout: Duration,
     health: Health,
     /// The detail of the fault the dispenser last reported, while it lasts.
     fault_detail: Option<String>,
@@ -110,11 +112,11 @@ impl Device for LineDevice {
 }
 
 impl LineDevice {
-    /// Sends what waits, oldest first; anything older than [`super::AUTH_FRESH`] (it queued
+    /// Sends what waits, oldest first; anything older than `auth_timeout` (it queued
     /// while the port was down) is dropped and counted instead.
     fn send_authorisations(&mut self, port: &mut Port) -> io::Result<()> {
         while let Some(auth) = self.unsent.take().or_else(|| self.rx.try_recv().ok()) {
-            if auth.is_fresh() {
+            if auth.is_fresh(self.auth_timeout) {
                 self.authorise(port, auth)?;
             } else {
                 DeviceStats::bump(&self.stats.write_dropped);

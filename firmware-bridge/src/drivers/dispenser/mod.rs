@@ -15,11 +15,6 @@ use tokio::sync::mpsc;
 
 use crate::mqtt::Bus;
 
-/// How long an authorisation may wait for its dispenser (a port that is down, a
-/// controller that is away). Past this the driver has gone to the attendant, and
-/// arming the pump now would hand the fill to whoever stands there next.
-pub const AUTH_FRESH: Duration = Duration::from_secs(60);
-
 /// Permission for one fill: the booking the edge accepted and its quantity.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Authorization {
@@ -39,9 +34,11 @@ impl Authorization {
         }
     }
 
-    /// Still worth sending: younger than [`AUTH_FRESH`].
-    pub fn is_fresh(&self) -> bool {
-        self.issued.elapsed() < AUTH_FRESH
+    /// Still worth sending: younger than `limit` (the dispenser's `auth_timeout`).
+    /// An older one queued while the dispenser was away; the driver has gone to the
+    /// attendant, and arming the pump now would hand the fill to whoever is next.
+    pub fn is_fresh(&self, limit: Duration) -> bool {
+        self.issued.elapsed() < limit
     }
 }
 

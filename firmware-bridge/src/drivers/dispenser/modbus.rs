@@ -153,7 +153,7 @@ impl ModbusDriver {
     }
 
     async fn authorise(&mut self, ctx: &mut Context, auth: Authorization) -> Result<(), Failure> {
-        if !auth.is_fresh() {
+        if !auth.is_fresh(self.config.auth_timeout.get()) {
             // It queued while the dispenser was away; the driver has moved on.
             DeviceStats::bump(&self.stats.write_dropped);
             tracing::warn!(device = %self.label, booking = ?auth.booking_id, "authorisation not sent: the dispenser was away too long");
