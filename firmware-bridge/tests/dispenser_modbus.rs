@@ -26,6 +26,10 @@ const EVENTS: &str = "gasq/MUM-0042/lane/2/dispenser";
 struct Slave {
     regs: Arc<Mutex<Vec<u16>>>,
     silent: Arc<AtomicBool>,
+    /// The read functions (3, 4) the bridge has used.
+    reads: Arc<Mutex<std::collections::BTreeSet<u8>>>,
+    /// Set to unplug: the slave's thread ends and closes its pty.
+    unplugged: Arc<AtomicBool>,
 }
 
 impl Slave {
@@ -76,6 +80,7 @@ fn answer(slave: &Slave, unit: u8, buf: &[u8], port: &mut TTYPort) -> Option<usi
     let n = usize::from(u16::from_be_bytes([frame[4], frame[5]]));
     let reply = match frame[1] {
         3 | 4 => {
+            slave.reads.lock().unwrap().insert(frame[1]);
             let mut r = vec![unit, frame[1], (n * 2) as u8];
             for i in 0..n {
                 r.extend_from_slice(&slave.get(addr + i).to_be_bytes());
@@ -106,12 +111,13 @@ fn spawn_slave(slave: Slave, unit: u8, dir: &std::path::Path) -> std::path::Path
     let (mut master, pts) = TTYPort::pair().unwrap();
     master.set_timeout(Duration::from_millis(20)).unwrap();
     let link = dir.join("dispenser-2");
+    let _ = std::fs::remove_file(&link);
     std::os::unix::fs::symlink(pts.name().unwrap(), &link).unwrap();
     std::thread::spawn(move || {
         let _keep_open = pts;
         let mut buf = Vec::new();
         let mut chunk = [0u8; 256];
-        loop {
+        while !slave.unplugged.load(Ordering::Relaxed) {
             match master.read(&mut chunk) {
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
                 Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
@@ -206,6 +212,65 @@ async fn a_modbus_dispenser_is_authorised_and_its_fill_reported() {
     slave.silent.store(false, Ordering::Relaxed);
     assert_eq!(bus.next_on(EVENTS).await.json()["event"], "ok");
 
+    stop.cancel();
+    bridge.wait().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unplugged_modbus_dispenser_is_a_fault_until_it_is_back_and_input_registers_work() {
+    init_logs();
+    let broker = EmbeddedBroker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let slave = Slave {
+        regs: Arc::new(Mutex::new(vec![0; 64])),
+        ..Slave::default()
+    };
+    let port = spawn_slave(slave.clone(), 1, dir.path());
+    let mut bus = Watcher::connect(broker.port, "edge", &["gasq/MUM-0042/lane/+/dispenser"]).await;
+    let config = parse_str(&format!(
+        "station = \"MUM-0042\"\n[mqtt]\nurl = \"{}\"\n[[dispenser]]\nlane = 2\nport = \"{}\"\nprotocol = \"modbus\"\npoll_interval = \"20ms\"\ntimeout = \"100ms\"\n[dispenser.registers]\nread = \"input\"\n",
+        broker.url(),
+        port.display()
+    ))
+    .unwrap();
+    let stop = CancellationToken::new();
+    let bridge = launch(&config, stop.clone()).unwrap();
+    assert_eq!(bus.next_on(EVENTS).await.json()["event"], "ok");
+    // `read = "input"` reads with function 4 only.
+    assert_eq!(
+        slave
+            .reads
+            .lock()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        [4]
+    );
+
+    // The USB adapter is pulled: the port vanishes.
+    slave.unplugged.store(true, Ordering::Relaxed);
+    let fault = bus.next_on(EVENTS).await.json();
+    assert_eq!(fault["event"], "fault", "{fault}");
+    assert!(
+        fault["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("dispenser not responding"),
+        "{fault}"
+    );
+
+    // Plugged back in (a new device node behind the same path): ok again.
+    let back = Slave {
+        regs: Arc::new(Mutex::new(vec![0; 64])),
+        ..Slave::default()
+    };
+    spawn_slave(back.clone(), 1, dir.path());
+    assert_eq!(bus.next_on(EVENTS).await.json()["event"], "ok");
+    eventually("the new device polled", || {
+        back.reads.lock().unwrap().contains(&4).then_some(())
+    })
+    .await;
     stop.cancel();
     bridge.wait().await;
 }
