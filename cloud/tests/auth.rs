@@ -4,10 +4,12 @@
 
 mod common;
 
-use common::app::{spawn_app, spawn_with};
+use chrono::{SecondsFormat, Utc};
+use common::app::{spawn_app, spawn_app_on, spawn_with};
 use common::db::TestDb;
+use gasq_cloud::domain::Role;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn a_driver_registers_logs_in_by_email_or_phone_and_sees_themselves() {
@@ -185,4 +187,105 @@ async fn a_tampered_or_missing_access_token_is_401_with_what_to_do() {
         (status, p["code"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("invalid_token"))
     );
+}
+
+async fn logins_logouts_and_reused_refresh_tokens_are_audited(db: TestDb) {
+    let app = spawn_app_on(db).await;
+    let root = app.user_with_role(Role::SuperAdmin, "root").await;
+    let since = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
+    let first = app.driver(1).await;
+    let (status, _) = app
+        .post(
+            "/api/v1/auth/logout",
+            None,
+            json!({"refresh_token": first.refresh}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let second = app.login("driver1@example.in", "driver-pass-1").await;
+    let refresh = json!({"refresh_token": second.refresh});
+    let (status, _) = app
+        .post("/api/v1/auth/refresh", None, refresh.clone())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app.post("/api/v1/auth/refresh", None, refresh).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let audit = |query: String| {
+        let app = &app;
+        let token = root.token.clone();
+        async move {
+            let (status, page) = app
+                .get(&format!("/api/v1/audit?{query}"), Some(&token))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            page["entries"].as_array().unwrap().clone()
+        }
+    };
+    let driver = &first.user_id;
+    for (action, count) in [
+        ("auth.login", 2),
+        ("auth.logout", 1),
+        ("auth.refresh_reused", 1),
+    ] {
+        let entries = audit(format!("action={action}&actor_id={driver}")).await;
+        assert_eq!(entries.len(), count, "{action}: {entries:?}");
+        for e in &entries {
+            assert_eq!(e["actor_role"], "driver", "{e}");
+            assert_eq!(e["target"], format!("user:{driver}"), "{e}");
+            assert_eq!(e["ip"], "127.0.0.1", "{e}");
+        }
+    }
+    // The reuse names the session it ended: the second login's.
+    let reused = &audit(format!("action=auth.refresh_reused&actor_id={driver}")).await[0];
+    let second_login = &audit(format!("action=auth.login&actor_id={driver}")).await[0];
+    assert_eq!(
+        reused["detail"]["session"],
+        second_login["detail"]["session"]
+    );
+
+    // By actor: everything the driver did, and no entry for the ordinary refresh.
+    let mut actions: Vec<String> = audit(format!("actor_id={driver}"))
+        .await
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
+    actions.sort();
+    assert_eq!(
+        actions,
+        [
+            "auth.login",
+            "auth.login",
+            "auth.logout",
+            "auth.refresh_reused",
+            "user.create"
+        ]
+    );
+    // By time: the root's login came before `since`, the driver's after it.
+    let actor = |entries: Vec<Value>| -> Vec<String> {
+        entries
+            .iter()
+            .map(|e| e["actor_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        actor(audit(format!("action=auth.login&until={since}")).await),
+        [root.user_id.clone()]
+    );
+    assert_eq!(
+        actor(audit(format!("action=auth.login&since={since}")).await),
+        [driver.clone(), driver.clone()]
+    );
+}
+
+#[tokio::test]
+async fn logins_logouts_and_reused_refresh_tokens_are_audited_sqlite() {
+    logins_logouts_and_reused_refresh_tokens_are_audited(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_logouts_and_reused_refresh_tokens_are_audited_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        logins_logouts_and_reused_refresh_tokens_are_audited(db).await;
+    }
 }

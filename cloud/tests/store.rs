@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use gasq_cloud::audit::ChainVerifier;
 use gasq_cloud::domain::{AuditEntry, BookingStatus, PaymentMethod, Role, Station};
 use gasq_cloud::store::{
-    CreateBooking, IdempotencyKey, NewBooking, NewRefreshToken, NewStation, NewUser,
+    AuditFilter, CreateBooking, IdempotencyKey, NewBooking, NewRefreshToken, NewStation, NewUser,
     RefreshOutcome, Store, StoreError,
 };
 use gasq_shared::{BookingId, Quantity, StationCode, UserId};
@@ -24,6 +24,7 @@ on_both_backends!(
     lapsed_payment_holds_expire_and_free_their_place,
     a_second_account_with_the_same_email_is_a_conflict,
     a_reused_refresh_token_revokes_its_family,
+    logging_out_ends_the_session_once_and_audits_it,
     a_duplicate_station_code_is_a_conflict,
     lowering_lanes_resizes_future_slots,
     a_lane_change_reaches_the_slot_in_progress,
@@ -327,35 +328,95 @@ async fn a_reused_refresh_token_revokes_its_family(store: Arc<dyn Store>) {
         issued_at: now,
         expires_at: now + Duration::days(1),
     };
-    store.insert_refresh_token(token(b"t1")).await.unwrap();
+    let rotate = |old: &'static [u8], new: &'static [u8]| {
+        let store = store.clone();
+        let new = token(new);
+        async move {
+            store
+                .rotate_refresh_token(old, new, now, audit("auth.refresh_reused"))
+                .await
+                .unwrap()
+        }
+    };
+    store
+        .insert_refresh_token(token(b"t1"), audit("auth.login"))
+        .await
+        .unwrap();
+    assert_eq!(rotate(b"t1", b"t2").await, RefreshOutcome::Rotated(u));
+    assert_eq!(rotate(b"t1", b"t3").await, RefreshOutcome::Reused);
+    assert_eq!(rotate(b"t2", b"t4").await, RefreshOutcome::Invalid);
+    assert_eq!(rotate(b"nope", b"t5").await, RefreshOutcome::Invalid);
+    // Once more: still refused, but the family was already ended — nothing new to audit.
+    assert_eq!(rotate(b"t1", b"t6").await, RefreshOutcome::Reused);
+    let filter = |action: &str| AuditFilter {
+        action: Some(action.into()),
+        limit: 10,
+        ..AuditFilter::default()
+    };
+    let reused = store
+        .audit_entries(filter("auth.refresh_reused"))
+        .await
+        .unwrap();
+    assert_eq!(reused.len(), 1, "{reused:?}");
+    assert_eq!(reused[0].actor_id, Some(u));
+    assert_eq!(reused[0].actor_role.as_deref(), Some("driver"));
+    assert_eq!(reused[0].target, format!("user:{u}"));
     assert_eq!(
         store
-            .rotate_refresh_token(b"t1", token(b"t2"), now)
+            .audit_entries(filter("auth.login"))
             .await
-            .unwrap(),
-        RefreshOutcome::Rotated(u)
+            .unwrap()
+            .len(),
+        1
     );
-    assert_eq!(
+}
+
+async fn logging_out_ends_the_session_once_and_audits_it(store: Arc<dyn Store>) {
+    let u = user(&store, "logout").await;
+    let now = Utc::now();
+    let t = NewRefreshToken {
+        token_hash: b"s1".to_vec(),
+        family_id: uuid::Uuid::now_v7(),
+        user_id: u,
+        issued_at: now,
+        expires_at: now + Duration::days(1),
+    };
+    store
+        .insert_refresh_token(t, audit("auth.login"))
+        .await
+        .unwrap();
+    for _ in 0..2 {
         store
-            .rotate_refresh_token(b"t1", token(b"t3"), now)
+            .revoke_refresh_family(b"s1", now, audit("auth.logout"))
             .await
-            .unwrap(),
-        RefreshOutcome::Reused
-    );
+            .unwrap();
+    }
+    store
+        .revoke_refresh_family(b"unknown", now, audit("auth.logout"))
+        .await
+        .unwrap();
+    let next = NewRefreshToken {
+        token_hash: b"s2".to_vec(),
+        family_id: uuid::Uuid::nil(),
+        user_id: u,
+        issued_at: now,
+        expires_at: now + Duration::days(1),
+    };
     assert_eq!(
         store
-            .rotate_refresh_token(b"t2", token(b"t4"), now)
+            .rotate_refresh_token(b"s1", next, now, audit("auth.refresh_reused"))
             .await
             .unwrap(),
         RefreshOutcome::Invalid
     );
-    assert_eq!(
-        store
-            .rotate_refresh_token(b"nope", token(b"t5"), now)
-            .await
-            .unwrap(),
-        RefreshOutcome::Invalid
-    );
+    let filter = AuditFilter {
+        action: Some("auth.logout".into()),
+        limit: 10,
+        ..AuditFilter::default()
+    };
+    let logouts = store.audit_entries(filter).await.unwrap();
+    assert_eq!(logouts.len(), 1, "only the logout that ended something");
+    assert_eq!(logouts[0].actor_id, Some(u));
 }
 
 async fn a_duplicate_station_code_is_a_conflict(store: Arc<dyn Store>) {

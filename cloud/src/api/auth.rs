@@ -1,4 +1,5 @@
-//! `POST /api/v1/auth/{register,login,refresh,logout}`.
+//! `POST /api/v1/auth/{register,login,refresh,logout}`. Logins, logouts and refresh
+//! tokens caught being reused are in the audit log; ordinary refreshes are not.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -179,6 +180,7 @@ fn login_key(state: &AppState, login: &str) -> Vec<u8> {
     responses((status = 200, body = TokenResponse), (status = 401), (status = 429)))]
 async fn login(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<ApiJson<TokenResponse>> {
     let key = login_key(&state, &req.login);
@@ -204,24 +206,46 @@ async fn login(
         ));
     };
     state.store.clear_login_failures(&key).await?;
-    let refresh_token = new_refresh(&state, user.id, uuid::Uuid::now_v7()).await?;
+    let session = uuid::Uuid::now_v7();
+    let audit = AuditEntry {
+        actor_id: Some(user.id),
+        actor_role: Some(user.role),
+        action: "auth.login".into(),
+        target: format!("user:{}", user.id),
+        ip: ip.map(|i| i.to_string()),
+        detail: serde_json::json!({ "session": session }),
+    };
+    let refresh_token = new_session(&state, user.id, session, audit).await?;
     tokens(&state, user.id, user.role, refresh_token)
 }
 
-async fn new_refresh(state: &AppState, user: UserId, family: uuid::Uuid) -> ApiResult<String> {
+/// Stores the first refresh token of a new session (refresh-token family).
+async fn new_session(
+    state: &AppState,
+    user: UserId,
+    family: uuid::Uuid,
+    audit: AuditEntry,
+) -> ApiResult<String> {
     let (token, hash) = refresh::generate();
     let now = Utc::now();
-    state
-        .store
-        .insert_refresh_token(NewRefreshToken {
-            token_hash: hash,
-            family_id: family,
-            user_id: user,
-            issued_at: now,
-            expires_at: now + Duration::days(state.settings.auth.refresh_token_ttl_days),
-        })
-        .await?;
+    let first = NewRefreshToken {
+        token_hash: hash,
+        family_id: family,
+        user_id: user,
+        issued_at: now,
+        expires_at: now + Duration::days(state.settings.auth.refresh_token_ttl_days),
+    };
+    state.store.insert_refresh_token(first, audit).await?;
     Ok(token)
+}
+
+/// An audit entry about a session, from `ip`; the store names the session's owner.
+fn session_audit(action: &str, ip: Option<std::net::IpAddr>) -> AuditEntry {
+    AuditEntry {
+        action: action.into(),
+        ip: ip.map(|i| i.to_string()),
+        ..AuditEntry::default()
+    }
 }
 
 fn tokens(
@@ -247,6 +271,7 @@ fn tokens(
     responses((status = 200, body = TokenResponse), (status = 401)))]
 async fn refresh_session(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> ApiResult<ApiJson<TokenResponse>> {
     let (new_token, new_hash) = refresh::generate();
@@ -259,7 +284,13 @@ async fn refresh_session(
         expires_at: now + Duration::days(state.settings.auth.refresh_token_ttl_days),
     };
     let old = refresh::hash(req.refresh_token.expose());
-    match state.store.rotate_refresh_token(&old, new, now).await? {
+    // Only a reuse (which ends the session) is audited, not every rotation.
+    let reuse = session_audit("auth.refresh_reused", ip);
+    match state
+        .store
+        .rotate_refresh_token(&old, new, now, reuse)
+        .await?
+    {
         RefreshOutcome::Rotated(user_id) => {
             let user =
                 state.store.user(user_id).await?.ok_or_else(|| {
@@ -283,11 +314,14 @@ async fn refresh_session(
     responses((status = 204)))]
 async fn logout(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> ApiResult<StatusCode> {
+    let hash = refresh::hash(req.refresh_token.expose());
+    let audit = session_audit("auth.logout", ip);
     state
         .store
-        .revoke_refresh_family(&refresh::hash(req.refresh_token.expose()), Utc::now())
+        .revoke_refresh_family(&hash, Utc::now(), audit)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

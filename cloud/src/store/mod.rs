@@ -288,16 +288,30 @@ pub trait UserStore: Send + Sync {
     async fn clear_login_failures(&self, account: &[u8]) -> StoreResult<()>;
     /// Forgets failed logins older than `before` (they no longer count).
     async fn prune_login_failures(&self, before: DateTime<Utc>) -> StoreResult<u64>;
-    async fn insert_refresh_token(&self, token: NewRefreshToken) -> StoreResult<()>;
-    /// Uses `old_hash` once and stores `new` in the same family, atomically.
+    /// Starts a session (a login): stores its first refresh token and `audit`.
+    async fn insert_refresh_token(
+        &self,
+        token: NewRefreshToken,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
+    /// Uses `old_hash` once and stores `new` in the same family, atomically. When a used
+    /// token comes back and its family is revoked, `reuse_audit` is appended with the
+    /// family's owner as actor and target (ordinary rotations are not audited).
     async fn rotate_refresh_token(
         &self,
         old_hash: &[u8],
         new: NewRefreshToken,
         now: DateTime<Utc>,
+        reuse_audit: AuditEntry,
     ) -> StoreResult<RefreshOutcome>;
-    async fn revoke_refresh_family(&self, token_hash: &[u8], now: DateTime<Utc>)
-    -> StoreResult<()>;
+    /// Ends the session `token_hash` belongs to (a logout). If that revoked anything,
+    /// `audit` is appended with the session's owner as actor and target.
+    async fn revoke_refresh_family(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
 }
 
 /// Stations, their slots' load, and drivers' vehicles.

@@ -10,7 +10,7 @@ use super::sql::{conflict_or, in_tx, on_pool};
 use super::{
     NewRefreshToken, NewUser, RefreshOutcome, SqlStore, StoreError, StoreResult, UserStore,
 };
-use crate::domain::{AuditEntry, UserRecord};
+use crate::domain::{AuditEntry, Role, UserRecord};
 
 #[async_trait]
 impl UserStore for SqlStore {
@@ -133,8 +133,8 @@ impl UserStore for SqlStore {
         }))
     }
 
-    async fn insert_refresh_token(&self, t: NewRefreshToken) -> StoreResult<()> {
-        on_pool!(self, |p| {
+    async fn insert_refresh_token(&self, t: NewRefreshToken, audit: AuditEntry) -> StoreResult<()> {
+        in_tx!(self, |tx, pg| {
             sqlx::query(
                 "INSERT INTO refresh_tokens (token_hash, family_id, user_id, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
             )
@@ -143,8 +143,9 @@ impl UserStore for SqlStore {
             .bind(t.user_id.0)
             .bind(t.issued_at)
             .bind(t.expires_at)
-            .execute(p)
+            .execute(&mut *tx)
             .await?;
+            append_audit!(tx, audit);
         });
         Ok(())
     }
@@ -154,6 +155,7 @@ impl UserStore for SqlStore {
         old_hash: &[u8],
         new: NewRefreshToken,
         now: DateTime<Utc>,
+        reuse_audit: AuditEntry,
     ) -> StoreResult<RefreshOutcome> {
         let outcome = in_tx!(self, |tx, pg| {
             // The conditional update is the decision: of two racing uses, one wins.
@@ -179,20 +181,23 @@ impl UserStore for SqlStore {
                 .await?;
                 RefreshOutcome::Rotated(user_id.into())
             } else {
-                let seen: Option<(uuid::Uuid, Option<DateTime<Utc>>)> = sqlx::query_as(
-                    "SELECT family_id, used_at FROM refresh_tokens WHERE token_hash = $1",
-                )
-                .bind(old_hash)
-                .fetch_optional(&mut *tx)
-                .await?;
+                let seen: Option<SessionRow> = sqlx::query_as(SESSION_OF_TOKEN)
+                    .bind(old_hash)
+                    .fetch_optional(&mut *tx)
+                    .await?;
                 match seen {
                     // A used token presented again: assume it was stolen, end the family.
-                    Some((family, Some(_))) => {
-                        sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL")
-                            .bind(family)
+                    Some(session) if session.used_at.is_some() => {
+                        let revoked = sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL")
+                            .bind(session.family_id)
                             .bind(now)
                             .execute(&mut *tx)
-                            .await?;
+                            .await?
+                            .rows_affected();
+                        if revoked > 0 {
+                            let entry = session.audit(reuse_audit, revoked);
+                            append_audit!(tx, entry);
+                        }
                         RefreshOutcome::Reused
                     }
                     _ => RefreshOutcome::Invalid,
@@ -206,17 +211,55 @@ impl UserStore for SqlStore {
         &self,
         token_hash: &[u8],
         now: DateTime<Utc>,
+        audit: AuditEntry,
     ) -> StoreResult<()> {
-        on_pool!(self, |p| {
-            sqlx::query(
-                "UPDATE refresh_tokens SET revoked_at = $2 WHERE revoked_at IS NULL AND family_id = \
-                 (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)",
-            )
-            .bind(token_hash)
-            .bind(now)
-            .execute(p)
-            .await?;
+        in_tx!(self, |tx, pg| {
+            let session: Option<SessionRow> = sqlx::query_as(SESSION_OF_TOKEN)
+                .bind(token_hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(session) = session {
+                let revoked = sqlx::query(
+                    "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
+                )
+                .bind(session.family_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                // Logging out of an ended session changes nothing: nothing to audit.
+                if revoked > 0 {
+                    let entry = session.audit(audit, revoked);
+                    append_audit!(tx, entry);
+                }
+            }
         });
         Ok(())
+    }
+}
+
+/// The session (refresh-token family) a token belongs to, with its owner's role.
+const SESSION_OF_TOKEN: &str = "SELECT r.family_id, r.user_id, r.used_at, u.role FROM refresh_tokens r \
+     JOIN users u ON u.id = r.user_id WHERE r.token_hash = $1";
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    family_id: uuid::Uuid,
+    user_id: uuid::Uuid,
+    used_at: Option<DateTime<Utc>>,
+    role: String,
+}
+
+impl SessionRow {
+    /// Completes an audit entry about this session: its owner is actor and target.
+    fn audit(&self, mut entry: AuditEntry, revoked_tokens: u64) -> AuditEntry {
+        entry.actor_id = Some(UserId(self.user_id));
+        entry.actor_role = Role::parse(&self.role);
+        entry.target = format!("user:{}", self.user_id);
+        entry.detail = serde_json::json!({
+            "session": self.family_id,
+            "revoked_tokens": revoked_tokens,
+        });
+        entry
     }
 }
