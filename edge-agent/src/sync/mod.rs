@@ -158,7 +158,7 @@ impl Syncer {
             self.queue.resize(config.lanes, config.service_minutes);
             self.station.set_config(config);
         }
-        self.push().await?;
+        self.push_outbox().await?;
         let now = Utc::now();
         db.call(move |c| {
             pull::prune(c, now)?;
@@ -166,23 +166,38 @@ impl Syncer {
             kv::delete(c, kv::keys::LAST_SYNC_ERROR)
         })
         .await?;
-        self.handle
-            .update(|s| s.clock_skew_ms = Some(pulled.skew_ms));
+        self.synced(now, Some(pulled.skew_ms));
         Ok(())
     }
 
-    /// Pushes the outbox; success counts as a sync (the cloud answered and took it all).
+    /// Pushes the outbox. It counts as a sync only if the cloud answered a batch: with
+    /// nothing to send no request is made, and that proves nothing about the link.
     async fn push(&self) -> Result<(), SyncError> {
+        let pushed = self.push_outbox().await?;
+        if pushed.sent > 0 {
+            self.synced(Utc::now(), None);
+        }
+        Ok(())
+    }
+
+    async fn push_outbox(&self) -> Result<push::Pushed, SyncError> {
         let (batch, attempts) = (self.options.batch, self.options.poison_attempts);
-        push::push(&self.client, self.recorder.db(), batch, attempts).await?;
-        let now = Utc::now();
+        push::push(&self.client, self.recorder.db(), batch, attempts).await
+    }
+
+    /// Records a successful exchange with the cloud at `now`.
+    // IMPORTANT: only call this after the cloud answered (invariant: "online" and "last
+    // sync" are never claimed without contact).
+    fn synced(&self, now: DateTime<Utc>, skew_ms: Option<i64>) {
         self.handle.update(|s| {
             s.ok = true;
             s.last_sync_at = Some(now);
             s.last_error = None;
             s.consecutive_failures = 0;
+            if skew_ms.is_some() {
+                s.clock_skew_ms = skew_ms;
+            }
         });
-        Ok(())
     }
 
     async fn failed(&self, e: &SyncError, failures: u32) {
@@ -219,4 +234,57 @@ pub async fn saved_state(db: &crate::db::Db) -> Result<SyncState, crate::db::DbE
         })
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{Db, Mode};
+    use crate::device::{self, Device};
+    use gasq_shared::sync::StationConfig;
+    use gasq_shared::{DeviceId, StationCode, StationId};
+
+    /// A syncer whose cloud is a port nobody listens on.
+    async fn syncer_without_a_cloud(dir: &std::path::Path) -> Syncer {
+        let db = Db::open(&dir.join("edge.db"), Mode::ReadWrite).unwrap();
+        let recorder = Recorder::new(db);
+        let config = StationConfig {
+            station_id: StationId::new(1).unwrap(),
+            code: StationCode::parse("SYN-0001").unwrap(),
+            name: "test".into(),
+            timezone: "Asia/Kolkata".into(),
+            lanes: 1,
+            slot_minutes: 15,
+            service_minutes: 4,
+        };
+        let queue = QueueService::load(recorder.clone(), 1, 4).await.unwrap();
+        let device = Device::new(DeviceId::new(), device::generate()).unwrap();
+        let unreachable = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", unreachable.local_addr().unwrap());
+        drop(unreachable);
+        Syncer {
+            client: CloudClient::new(client::http_client(), &url, device),
+            recorder,
+            station: Arc::new(Station::new(config, Default::default())),
+            queue,
+            handle: SyncHandle::new(SyncState::default(), Duration::from_secs(60)),
+            options: SyncOptions {
+                pull_interval: Duration::from_secs(60),
+                backoff_max: Duration::from_secs(1),
+                batch: 10,
+                poison_attempts: 3,
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn an_empty_push_does_not_count_as_a_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let syncer = syncer_without_a_cloud(dir.path()).await;
+        // Nothing to send: no request is made, so nothing is learnt about the link.
+        syncer.push().await.unwrap();
+        let state = syncer.handle.state();
+        assert_eq!(state.last_sync_at, None, "{state:?}");
+        assert!(!state.ok && !syncer.handle.online(), "{state:?}");
+    }
 }

@@ -15,6 +15,8 @@ use crate::outbox;
 /// What one push did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Pushed {
+    /// Events in batches the cloud answered with 200. `0` means no such exchange took
+    /// place (an empty outbox makes no request at all), so it proves no link.
     pub sent: usize,
     pub acked: usize,
     pub quarantined: usize,
