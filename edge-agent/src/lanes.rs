@@ -120,8 +120,25 @@ async fn scan(ctx: &LaneContext, lane: u16, payload: &[u8]) -> Result<Verdict, c
         }
         Err(e) => {
             tracing::debug!(lane, error = %e, "malformed scan");
-            ctx.validator.malformed(Some(lane), None).await
+            ctx.validator
+                .malformed(Some(lane), readable_scan_id(payload))
+                .await
         }
+    }
+}
+
+/// The `id` of a JSON scan that is otherwise unusable (`{"id":"s1","code":5}`), so the
+/// device can still match the `malformed` verdict to its scan. Read like
+/// [`Scan::parse`] does: a string, or a number as text.
+fn readable_scan_id(payload: &[u8]) -> Option<String> {
+    if payload.len() > gasq_shared::topics::MAX_SCAN_BYTES {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(payload).ok()?;
+    match value.get("id")? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
     }
 }
 
@@ -159,7 +176,7 @@ async fn frame(
 }
 
 async fn dispenser(ctx: &LaneContext, lane: u16, payload: &[u8]) {
-    let event = match DispenserEvent::parse(payload) {
+    let mut event = match DispenserEvent::parse(payload) {
         Ok(event) => event,
         Err(e) => {
             Counters::bump(&ctx.counters.bus_garbage);
@@ -167,8 +184,59 @@ async fn dispenser(ctx: &LaneContext, lane: u16, payload: &[u8]) {
             return;
         }
     };
+    event.detail = event.detail.as_deref().and_then(clean_detail);
     if let Err(e) = ctx.queue.dispenser(lane, event).await {
         Counters::bump(&ctx.counters.bus_garbage);
         tracing::warn!(lane, error = %e, "dispenser event not applied");
+    }
+}
+
+/// Longest fault description kept (in characters); a dispenser's detail is a hint for
+/// the dashboard, not a log.
+const MAX_DETAIL_CHARS: usize = 200;
+
+/// A dispenser's free-text `detail` made safe to record: control characters (NUL
+/// included) become spaces, whitespace is trimmed, and it is cut to
+/// [`MAX_DETAIL_CHARS`]. `None` if nothing readable is left.
+// IMPORTANT: the detail travels to the cloud inside an event batch. A NUL there is
+// refused by PostgreSQL, and a refused event has to be hunted down and quarantined: a
+// device's bad string must never cost the station its event.
+fn clean_detail(raw: &str) -> Option<String> {
+    let cleaned: String = raw
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let cleaned: String = cleaned.trim().chars().take(MAX_DETAIL_CHARS).collect();
+    let cleaned = cleaned.trim_end();
+    (!cleaned.is_empty()).then(|| cleaned.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_detail_loses_control_characters_and_is_cut_short() {
+        assert_eq!(
+            clean_detail("nozzle\0 leak\r\n").as_deref(),
+            Some("nozzle  leak")
+        );
+        let long = "é".repeat(1000);
+        assert_eq!(
+            clean_detail(&long).unwrap().chars().count(),
+            MAX_DETAIL_CHARS
+        );
+        assert_eq!(clean_detail("\0\t "), None);
+    }
+
+    #[test]
+    fn the_id_of_an_unusable_json_scan_is_still_read() {
+        assert_eq!(
+            readable_scan_id(br#"{"id":"s1","code":5}"#).as_deref(),
+            Some("s1")
+        );
+        assert_eq!(readable_scan_id(br#"{"id":7}"#).as_deref(), Some("7"));
+        assert_eq!(readable_scan_id(br#"{"id":[1],"code":5}"#), None);
+        assert_eq!(readable_scan_id(b"GQ1:garbage"), None);
     }
 }

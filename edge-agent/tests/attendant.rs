@@ -61,6 +61,32 @@ async fn everything_else_needs_the_attendant_secret() {
     assert_eq!(body["code"], "unauthorized");
     let wrong = post(&edge, "/walkins", json!({}), Some("guess")).await;
     problem(wrong, StatusCode::UNAUTHORIZED).await;
+    // The endpoints that change things refuse a well-formed request without the secret,
+    // and change nothing.
+    let tok = tokens::valid();
+    for (path, body) in [
+        ("/validate", json!({"code": tok.text, "lane": 1})),
+        ("/lanes/1/down", json!({})),
+        ("/lanes/1/up", json!({})),
+    ] {
+        let body = problem(
+            post(&edge, path, body, None).await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+        assert_eq!(body["code"], "unauthorized", "{path}");
+    }
+    let status = edge.status().await;
+    assert_eq!(status["lanes"][0]["up"], true, "{status:#}");
+    let v: Verdict = post(&edge, "/validate", json!({"code": tok.text}), Some(SECRET))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        v.accepted,
+        "the refused call did not redeem the token: {v:?}"
+    );
     let right = edge
         .http()
         .get(edge.url("/queue"))
@@ -278,4 +304,32 @@ async fn lane_changes_walkins_and_fills_reach_the_cloud() {
         2,
         "the booking left the line"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fault_detail_with_control_characters_reaches_the_cloud_cleaned() {
+    let cloud = FakeCloud::start().await;
+    let data = edge::enroll(&cloud, STATION, 1).await;
+    let edge = Edge::start(data.path(), &[]).await;
+    let dispenser = BusClient::connect(edge.mqtt, &[], None).await;
+    let detail = format!("nozzle\u{0}leak\n{}", "x".repeat(500));
+    let fault = json!({"event": "fault", "detail": detail}).to_string();
+    assert!(
+        fault.contains("\\u0000"),
+        "the payload carries a NUL: {fault}"
+    );
+    dispenser
+        .publish(&lane_topic(STATION, 1, "dispenser"), fault)
+        .await;
+    let fault_detail = || {
+        cloud.events().into_iter().find_map(|e| match e.kind {
+            EdgeEventKind::LaneFault { lane: 1, detail } => Some(detail),
+            _ => None,
+        })
+    };
+    common::eventually("the fault to reach the cloud", || fault_detail().is_some()).await;
+    let detail = fault_detail().flatten().unwrap();
+    assert!(detail.starts_with("nozzle leak x"), "{detail:?}");
+    assert!(!detail.chars().any(char::is_control), "{detail:?}");
+    assert_eq!(detail.chars().count(), 200, "{detail:?}");
 }

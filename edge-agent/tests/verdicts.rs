@@ -123,6 +123,14 @@ async fn a_json_scan_gets_its_id_echoed() {
     assert_eq!(v.scan_id.as_deref(), Some("scan-77"));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_scan_that_is_not_a_scan_still_gets_its_id_echoed() {
+    let (_cloud, _data, _edge, mut scanner) = station().await;
+    let v = scan(&mut scanner, 1, r#"{"id":"s1","code":5}"#).await;
+    assert_eq!(v.reason, Reason::Malformed);
+    assert_eq!(v.scan_id.as_deref(), Some("s1"), "{v:?}");
+}
+
 /// The token as a QR code, `scale` pixels a module, in grey pixels.
 fn qr_pixels(text: &str, scale: usize) -> (u32, u32, Vec<u8>) {
     let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M).unwrap();
@@ -171,6 +179,24 @@ async fn camera_frames_in_png_and_raw_grey_are_validated_like_scans() {
         .await;
     let (_, v) = scanner.next_verdict().await;
     assert_eq!(v.reason, Reason::Malformed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jpeg_camera_frame_is_validated_like_a_scan() {
+    let (_cloud, _data, _edge, mut scanner) = station().await;
+    let tok = tokens::valid();
+    let (w, h, pixels) = qr_pixels(&tok.text, 4);
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 95)
+        .encode(&pixels, w, h, image::ExtendedColorType::L8)
+        .unwrap();
+    assert!(jpeg.starts_with(&[0xFF, 0xD8, 0xFF]), "a JPEG file");
+    scanner
+        .publish(&lane_topic(STATION, 1, "frame"), jpeg)
+        .await;
+    let (_, v) = scanner.next_verdict().await;
+    assert!(v.accepted, "{v:?}");
+    assert_eq!(v.booking_id, Some(tok.booking));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
