@@ -80,23 +80,28 @@ pub fn edge_status(report: &StatusReport) -> EdgeStatus {
     EdgeStatus {
         online_to_cloud: report.online_to_cloud,
         last_sync_at: report.last_sync_at,
-        outbox_depth: report.outbox_depth,
+        outbox_depth: Some(report.outbox_depth),
         version: report.version.clone(),
         agent_online: true,
         oldest_unsent_at: report.oldest_unsent_at,
+        quarantined: Some(report.quarantined),
     }
 }
 
-/// What the retained topic says when the agent is gone (its last will, and its
-/// goodbye on a clean shutdown).
+/// What the retained topic says when the agent is gone: its goodbye on a clean
+/// shutdown (with the last report it published), or its last will (`None`). The will
+/// is handed to the broker at connect time, so it cannot know how things stand when
+/// the agent dies: outbox and last sync are `null` (unknown) rather than a reassuring
+/// `0` — a display shows "unknown", a technician runs `gasq-edge status`.
 pub fn offline_status(last: Option<&StatusReport>) -> EdgeStatus {
     EdgeStatus {
         online_to_cloud: false,
         last_sync_at: last.and_then(|r| r.last_sync_at),
-        outbox_depth: last.map(|r| r.outbox_depth).unwrap_or(0),
+        outbox_depth: last.map(|r| r.outbox_depth),
         version: env!("CARGO_PKG_VERSION").into(),
         agent_online: false,
         oldest_unsent_at: last.and_then(|r| r.oldest_unsent_at),
+        quarantined: last.map(|r| r.quarantined),
     }
 }
 
@@ -120,5 +125,23 @@ pub async fn publish_loop(state: Arc<AgentState>, bus: Bus, topic: Topic, stop: 
             }
             Err(e) => tracing::error!(error = %e, "cannot build the edge status"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_will_says_unknown_instead_of_an_empty_outbox() {
+        let will = serde_json::to_value(offline_status(None)).unwrap();
+        // The contract fields are all there, but nothing is made up.
+        for field in ["online_to_cloud", "last_sync_at", "outbox_depth", "version"] {
+            assert!(will.get(field).is_some(), "missing {field}: {will}");
+        }
+        assert_eq!(will["agent_online"], false);
+        assert!(will["outbox_depth"].is_null(), "{will}");
+        assert!(will["last_sync_at"].is_null(), "{will}");
+        assert!(will["quarantined"].is_null(), "{will}");
     }
 }

@@ -320,17 +320,26 @@ pub struct QueueSnapshot {
 
 /// The retained `gasq/{station}/edge/status` payload (also the agent's last will, with
 /// `online_to_cloud: false` and `agent_online: false`).
+///
+/// The last will is written when the agent connects, long before it dies, so it cannot
+/// know the outbox or the last sync at that moment: it says `outbox_depth: null` and
+/// `last_sync_at: null` (unknown), never a made-up `0`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EdgeStatus {
     pub online_to_cloud: bool,
     pub last_sync_at: Option<DateTime<Utc>>,
-    pub outbox_depth: u64,
+    /// Events waiting to be sent; `null` when unknown (the last will).
+    pub outbox_depth: Option<u64>,
     pub version: String,
     #[serde(default = "yes")]
     pub agent_online: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oldest_unsent_at: Option<DateTime<Utc>>,
+    /// Events the cloud refused for good (quarantined at the edge; see `gasq-edge
+    /// doctor`); `null` when unknown (the last will).
+    #[serde(default)]
+    pub quarantined: Option<u64>,
 }
 
 fn yes() -> bool {
