@@ -16,7 +16,8 @@ pub struct Enrolled {
     pub device_id: DeviceId,
     pub station: StationConfig,
     pub keys: TokenKeys,
-    /// When the key set last changed (doctor warns when it is old).
+    /// When the key set last changed (information only: keys may rightly stay the same
+    /// for months; doctor judges freshness by the last pull).
     pub keys_updated_at: DateTime<Utc>,
     pub attendant_hash: String,
 }

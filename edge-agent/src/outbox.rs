@@ -153,6 +153,32 @@ pub fn stats(conn: &Connection) -> Result<OutboxStats, DbError> {
     })
 }
 
+/// The event at the head of the outbox, when the cloud has refused it before: the push
+/// retries it (everything behind it waits) until it is quarantined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StuckHead {
+    pub seq: i64,
+    pub attempts: u64,
+    pub last_error: Option<String>,
+}
+
+pub fn stuck_head(conn: &Connection) -> Result<Option<StuckHead>, DbError> {
+    let head = conn
+        .query_row(
+            "SELECT seq, attempts, last_error FROM outbox ORDER BY seq LIMIT 1",
+            [],
+            |r| {
+                Ok(StuckHead {
+                    seq: r.get(0)?,
+                    attempts: r.get::<_, i64>(1)?.max(0) as u64,
+                    last_error: r.get(2)?,
+                })
+            },
+        )
+        .optional()?;
+    Ok(head.filter(|h| h.attempts > 0))
+}
+
 /// The outbox as it will be once its oldest `sent` events have left: how many remain
 /// and when the oldest of those was recorded. A push reports this with its batch, so
 /// the cloud's dashboard is current as soon as the batch is acked.
@@ -237,9 +263,15 @@ mod tests {
     fn a_head_event_is_quarantined_after_the_last_allowed_attempt() {
         let mut conn = crate::db::memory();
         let id = append(&conn, &fill(1), Utc::now()).unwrap();
+        assert_eq!(stuck_head(&conn).unwrap(), None, "not refused yet");
         assert!(!fail_head(&mut conn, id, "422", 3).unwrap());
         assert!(!fail_head(&mut conn, id, "422", 3).unwrap());
         assert_eq!(stats(&conn).unwrap().max_attempts, 2);
+        let head = stuck_head(&conn).unwrap().unwrap();
+        assert_eq!(
+            (head.attempts, head.last_error.as_deref()),
+            (2, Some("422"))
+        );
         assert!(fail_head(&mut conn, id, "422", 3).unwrap());
         let s = stats(&conn).unwrap();
         assert_eq!((s.depth, s.quarantined), (0, 1));

@@ -9,8 +9,10 @@ use std::os::unix::fs::PermissionsExt;
 
 use common::bus::{BusClient, lane_topic, verdicts};
 use common::edge::{self, Edge, SECRET, output};
-use common::fake_cloud::FakeCloud;
+use common::fake_cloud::{FakeCloud, PoisonMode};
 use common::tokens;
+use gasq_shared::sync::EdgeEventKind;
+use gasq_shared::topics::Reason;
 
 const STATION: &str = "CLI-0001";
 
@@ -176,6 +178,83 @@ async fn doctor_passes_a_healthy_box_and_names_the_fix_when_the_cloud_is_gone() 
         "{}",
         text(&out.stdout)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_blames_a_skewed_clock_not_the_enrollment_when_the_cloud_says_401() {
+    let cloud = FakeCloud::start().await;
+    let data = edge::enroll(&cloud, STATION, 1).await;
+    // As if this box's clock ran an hour late: its device JWTs have expired on arrival.
+    cloud.set_clock_ahead(3600);
+    let out = edge::bin()
+        .args(["doctor", "--data-dir"])
+        .arg(data.path())
+        .env("GASQ_HTTP_LISTEN", "127.0.0.1:0")
+        .env("GASQ_MQTT_LISTEN", "127.0.0.1:0")
+        .output()
+        .await
+        .unwrap();
+    let report = text(&out.stdout);
+    assert!(!out.status.success(), "{report}");
+    assert!(report.contains("FAIL  clock"), "{report}");
+    assert!(report.contains("behind the cloud"), "{report}");
+    assert!(report.contains("FAIL  cloud"), "{report}");
+    assert!(report.contains("not the enrollment"), "{report}");
+    assert!(report.contains("set-ntp true"), "{report}");
+    assert!(!report.contains("enroll --force"), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quarantined_events_show_in_edge_status_and_fail_doctor() {
+    let cloud = FakeCloud::start().await;
+    cloud.set_poison(PoisonMode::Reject, |e| {
+        matches!(
+            e.kind,
+            EdgeEventKind::Rejected {
+                reason: Reason::Malformed,
+                ..
+            }
+        )
+    });
+    let data = edge::enroll(&cloud, STATION, 1).await;
+    let running = Edge::start(data.path(), &[]).await;
+    running.wait_synced().await;
+    let topic = format!("gasq/{STATION}/edge/status");
+    let mut watcher =
+        BusClient::connect(running.mqtt, &[verdicts(STATION), topic.clone()], None).await;
+    watcher
+        .publish(&lane_topic(STATION, 1, "scan"), b"\xff\xfe".to_vec())
+        .await;
+    running
+        .wait_status("the refused event to be quarantined", |s| {
+            s["quarantined"] == 1
+        })
+        .await;
+    let retained = async {
+        loop {
+            let status: serde_json::Value =
+                serde_json::from_slice(&watcher.next_on(&topic).await).unwrap();
+            if status["quarantined"] == 1 {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(common::DEADLINE, retained)
+        .await
+        .expect("edge/status reports the quarantined event");
+
+    let out = edge::bin()
+        .args(["doctor", "--data-dir"])
+        .arg(data.path())
+        .env("GASQ_HTTP_LISTEN", running.http.to_string())
+        .env("GASQ_MQTT_LISTEN", running.mqtt.to_string())
+        .output()
+        .await
+        .unwrap();
+    let report = text(&out.stdout);
+    assert!(!out.status.success(), "{report}");
+    assert!(report.contains("FAIL  quarantine"), "{report}");
+    assert!(report.contains("FROM quarantine"), "{report}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,6 +16,10 @@ use crate::topics::Reason;
 pub const DEVICE_JWT_AUDIENCE: &str = "gasq-cloud/edge";
 /// Device JWTs live this long; the edge makes a fresh one well before expiry.
 pub const DEVICE_JWT_TTL_SECS: i64 = 300;
+/// How far the cloud lets a device JWT's `iat`/`exp` disagree with its own clock. A box
+/// whose clock is off by more than this gets 401 on every signed call: its clock, not
+/// its enrollment, is what needs fixing (`gasq-edge doctor` says so).
+pub const DEVICE_JWT_LEEWAY_SECS: i64 = 120;
 
 /// Claims of a device JWT. `sub` is the device id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

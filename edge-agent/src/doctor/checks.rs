@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use super::Check;
+use super::freshness::{self, Saved};
+use super::{Check, cloud};
+use crate::broker;
 use crate::config::Settings;
 use crate::datadir::{self, DataDir};
-use crate::db::{Db, Mode, kv};
-use crate::device::{self, Device};
+use crate::db::{Db, Mode};
+use crate::device;
 use crate::identity::{self, Enrolled};
-use crate::sync::client::{CloudClient, Health, SyncError, http_client};
-use crate::{broker, outbox};
 
 pub async fn run_all(data: &DataDir, settings: &Settings, out: &mut Vec<Check>) {
     if !data_dir(data, out) {
@@ -29,10 +29,13 @@ pub async fn run_all(data: &DataDir, settings: &Settings, out: &mut Vec<Check>) 
     let running = agent_running(settings.http_listen).await;
     ports(settings, running, out);
     if key_ok {
-        cloud(data, settings, &db, &enrolled, out).await;
+        cloud::cloud(data, settings, &db, &enrolled, out).await;
     }
-    key_set(&enrolled, out);
-    freshness(&db, out).await;
+    let Ok(saved) = Saved::load(&db).await else {
+        return;
+    };
+    freshness::key_set(&enrolled, saved.last_sync, Utc::now(), out);
+    freshness::sync_and_outbox(&saved, settings.poison_attempts, Utc::now(), out);
 }
 
 fn data_dir(data: &DataDir, out: &mut Vec<Check>) -> bool {
@@ -243,139 +246,6 @@ fn external_broker(url: &str, out: &mut Vec<Check>) {
             "station bus",
             format!("external broker {url} does not answer"),
             "start the broker, or remove mqtt_url to use the embedded one",
-        ));
-    }
-}
-
-async fn cloud(data: &DataDir, settings: &Settings, db: &Db, e: &Enrolled, out: &mut Vec<Check>) {
-    let Some(url) = &settings.cloud_url else {
-        out.push(Check::fail(
-            "cloud",
-            "no cloud_url configured",
-            format!("set cloud_url in {}", data.config_file().display()),
-        ));
-        return;
-    };
-    let Ok(device) = device::load_key(&data.device_key()).and_then(|k| Device::new(e.device_id, k))
-    else {
-        return;
-    };
-    let (since, health) = db
-        .call(|c| {
-            let cursor: i64 = kv::get(c, kv::keys::CURSOR)?.unwrap_or(0);
-            Ok((cursor, Health::from(&outbox::stats(c)?)))
-        })
-        .await
-        .unwrap_or_default();
-    let client = CloudClient::new(http_client(), url, device);
-    let sent = Utc::now();
-    match client.changes(since, &health).await {
-        Ok(page) => {
-            out.push(Check::ok(
-                "cloud",
-                format!("{url} answers and accepts this device"),
-            ));
-            let received = Utc::now();
-            let skew = (page.server_time - (sent + (received - sent) / 2)).num_seconds();
-            clock(skew, settings.clock_skew_tolerance_secs, out);
-        }
-        Err(err) => out.push(cloud_failure(url, &err, data)),
-    }
-}
-
-fn cloud_failure(url: &str, err: &SyncError, data: &DataDir) -> Check {
-    let fix = match err {
-        SyncError::Network { .. } => format!(
-            "check the uplink (ping, DNS) and cloud_url in {}",
-            data.config_file().display()
-        ),
-        SyncError::Auth { .. } => "this device is not (or no longer) accepted: get a new code and run gasq-edge enroll --force".into(),
-        SyncError::Server { .. } => "the cloud is failing: retry later, tell GasQ operations if it lasts".into(),
-        _ => format!("check that {url} is the GasQ cloud and versions match"),
-    };
-    Check::fail("cloud", err.to_string(), fix)
-}
-
-fn clock(skew_secs: i64, tolerance: u64, out: &mut Vec<Check>) {
-    let tolerance = i64::try_from(tolerance).unwrap_or(i64::MAX);
-    let detail = format!(
-        "this box is {}s {} the cloud",
-        skew_secs.abs(),
-        if skew_secs > 0 { "behind" } else { "ahead of" }
-    );
-    let fix = "turn on time sync: timedatectl set-ntp true (check with timedatectl status)";
-    if skew_secs.abs() > tolerance {
-        out.push(Check::fail("clock", detail, fix));
-    } else if skew_secs.abs() > tolerance / 2 {
-        out.push(Check::warn("clock", detail, fix));
-    } else {
-        out.push(Check::ok("clock", detail));
-    }
-}
-
-fn key_set(e: &Enrolled, out: &mut Vec<Check>) {
-    let days = (Utc::now() - e.keys_updated_at).num_days();
-    let detail = format!(
-        "{} key(s), last changed {days} day(s) ago",
-        e.keys.keys.len()
-    );
-    if e.keys.keys.is_empty() {
-        out.push(Check::fail(
-            "key set",
-            detail,
-            "let the box sync; if it stays empty, enroll again",
-        ));
-    } else if days > 90 {
-        out.push(Check::warn(
-            "key set",
-            detail,
-            "keys rotate: make sure this box syncs (see last sync)",
-        ));
-    } else {
-        out.push(Check::ok("key set", detail));
-    }
-}
-
-async fn freshness(db: &Db, out: &mut Vec<Check>) {
-    let found = db
-        .call(|c| {
-            let last: Option<chrono::DateTime<Utc>> = kv::get(c, kv::keys::LAST_SYNC_AT)?;
-            let error: Option<String> = kv::get(c, kv::keys::LAST_SYNC_ERROR)?;
-            Ok((last, error, outbox::stats(c)?))
-        })
-        .await;
-    let Ok((last, error, stats)) = found else {
-        return;
-    };
-    let why = error
-        .map(|e| format!(" (last error: {e})"))
-        .unwrap_or_default();
-    let fix = "see the cloud check above; the agent retries by itself once the cloud answers";
-    match last.map(|t| (Utc::now() - t).num_minutes()) {
-        None => out.push(Check::warn("last sync", format!("never{why}"), fix)),
-        Some(m) if m > 24 * 60 => out.push(Check::fail(
-            "last sync",
-            format!("{} h ago{why}", m / 60),
-            fix,
-        )),
-        Some(m) if m > 60 => out.push(Check::warn("last sync", format!("{m} min ago{why}"), fix)),
-        Some(m) => out.push(Check::ok("last sync", format!("{m} min ago"))),
-    }
-    let age_h = stats
-        .oldest_unsent_at
-        .map(|t| (Utc::now() - t).num_hours())
-        .unwrap_or(0);
-    let detail = format!("{} event(s) waiting, oldest {age_h} h", stats.depth);
-    match age_h {
-        h if h >= 24 => out.push(Check::fail("outbox", detail, fix)),
-        h if h >= 1 => out.push(Check::warn("outbox", detail, fix)),
-        _ => out.push(Check::ok("outbox", detail)),
-    }
-    if stats.quarantined > 0 {
-        out.push(Check::warn(
-            "quarantine",
-            format!("{} event(s) the cloud refused for good", stats.quarantined),
-            "list them with: sqlite3 edge.db 'SELECT seq, reason, body FROM quarantine' and send them to GasQ support",
         ));
     }
 }

@@ -5,6 +5,8 @@
 //! without applying them, and probes ports without holding them.
 
 mod checks;
+mod cloud;
+mod freshness;
 
 use std::fmt::Write as _;
 

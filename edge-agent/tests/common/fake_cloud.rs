@@ -51,6 +51,10 @@ pub struct CloudState {
     /// The health reported with each request that got through, in order.
     pub health: Vec<Health>,
     pub revoked_devices: HashSet<DeviceId>,
+    /// How far the cloud's clock is ahead of the test machine's (negative: behind). It
+    /// shows in the `Date` header and in device-JWT checks, as a box with a skewed clock
+    /// would see it.
+    pub clock_ahead_secs: i64,
 }
 
 /// The running fake. Dropping it stops the server.
@@ -77,6 +81,11 @@ impl FakeCloud {
             .route("/api/v1/edge/enroll", post(enroll))
             .route("/api/v1/edge/changes", get(changes))
             .route("/api/v1/edge/events", post(events))
+            .route("/healthz", get(|| async { "ok" }))
+            .layer(axum::middleware::map_response_with_state(
+                state.clone(),
+                date_header,
+            ))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
@@ -108,6 +117,10 @@ impl FakeCloud {
 
     pub fn set_down(&self, down: bool) {
         self.state().down = down;
+    }
+
+    pub fn set_clock_ahead(&self, secs: i64) {
+        self.state().clock_ahead_secs = secs;
     }
 
     pub fn set_poison(
@@ -152,6 +165,20 @@ fn problem(status: StatusCode, detail: &str) -> Response {
 }
 
 type Shared = State<Arc<Mutex<CloudState>>>;
+
+/// Every answer carries the cloud's clock in `Date`, as a real server's does.
+async fn date_header(State(state): Shared, mut response: Response) -> Response {
+    let ahead = state.lock().unwrap().clock_ahead_secs;
+    let now = Utc::now() + chrono::Duration::seconds(ahead);
+    let date = now.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    response
+        .headers_mut()
+        .insert(axum::http::header::DATE, date.parse().unwrap());
+    response
+}
+
+/// The cloud's leeway for device JWTs (its `LEEWAY_SECS`).
+const LEEWAY_SECS: i64 = gasq_shared::sync::DEVICE_JWT_LEEWAY_SECS;
 
 async fn enroll(State(state): Shared, Json(req): Json<EnrollRequest>) -> Response {
     let mut s = state.lock().unwrap();
@@ -212,6 +239,13 @@ fn authenticate(s: &CloudState, headers: &HeaderMap) -> Result<DeviceId, String>
     validation.set_audience(&[DEVICE_JWT_AUDIENCE]);
     jsonwebtoken::decode::<DeviceClaims>(token, &key, &validation)
         .map_err(|e| deny(&format!("device token does not verify: {e}")))?;
+    // The token's times against the cloud's own clock, with the cloud's leeway.
+    let now = Utc::now().timestamp() + s.clock_ahead_secs;
+    if claims.iat > now + LEEWAY_SECS || claims.exp + LEEWAY_SECS < now {
+        return Err(deny(
+            "device token is expired or not yet valid: check the box's clock",
+        ));
+    }
     Ok(device)
 }
 
