@@ -143,6 +143,14 @@ impl Api {
         b["status"].as_str().unwrap().to_owned()
     }
 
+    /// Today's numbers on the station's dashboard.
+    async fn today(&self, admin: &str) -> Value {
+        let board = self
+            .call("GET", "/api/v1/stations/1/dashboard", Some(admin), None)
+            .await;
+        board["today"].clone()
+    }
+
     async fn wait_status(&self, driver: &str, booking: &str, want: &str) {
         let deadline = std::time::Instant::now() + common::DEADLINE;
         while self.status_of(driver, booking).await != want {
@@ -212,13 +220,27 @@ async fn a_station_enrolled_with_the_real_cloud_validates_online_and_offline() {
         .await;
     assert_eq!(scanner.next_verdict().await.1.reason, Reason::AlreadyUsed);
     api.wait_status(&driver, &first, "redeemed").await;
+    // What the cloud counted before going away (the edge has nothing left to send).
+    station
+        .wait_status("the online events to be sent", |s| s["outbox_depth"] == 0)
+        .await;
+    let admin = api.login("admin@demo.gasq.in", "demo-admin-pass").await;
+    let before = api.today(&admin).await;
 
-    // Offline: the lane goes on; the event waits in the outbox.
+    // Offline: the lane goes on; the events wait in the outbox.
     cloud.kill().await.unwrap();
     scanner
-        .publish(&lane_topic(STATION, 1, "scan"), offline_token)
+        .publish(&lane_topic(STATION, 1, "scan"), offline_token.clone())
         .await;
     assert!(scanner.next_verdict().await.1.accepted);
+    scanner
+        .publish(&lane_topic(STATION, 2, "scan"), offline_token)
+        .await;
+    assert_eq!(scanner.next_verdict().await.1.reason, Reason::AlreadyUsed);
+    scanner
+        .publish(&lane_topic(STATION, 2, "scan"), "GQ1:NOT-A-TOKEN")
+        .await;
+    assert_eq!(scanner.next_verdict().await.1.reason, Reason::Malformed);
     station
         .wait_status("the edge to go offline", |s| {
             s["online_to_cloud"] == false && s["outbox_depth"].as_u64() >= Some(1)
@@ -234,17 +256,30 @@ async fn a_station_enrolled_with_the_real_cloud_validates_online_and_offline() {
         .await;
     api.wait_status(&driver, &second, "redeemed").await;
     // The station admin's dashboard shows the edge caught up.
-    let admin = api.login("admin@demo.gasq.in", "demo-admin-pass").await;
     let deadline = std::time::Instant::now() + common::DEADLINE;
-    loop {
+    let board = loop {
         let board = api
             .call("GET", "/api/v1/stations/1/dashboard", Some(&admin), None)
             .await;
         let edge = &board["edges"][0];
         if edge["status"] == "online" && edge["outbox_depth"] == 0 {
-            break;
+            break board;
         }
         assert!(std::time::Instant::now() < deadline, "{board:#}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    };
+    // Each event counted once, however often the edge tried while the cloud was gone:
+    // the two refused scans made offline are two more, and the redemptions raised no
+    // "redeemed twice" case.
+    let after = &board["today"];
+    assert_eq!(
+        after["rejected_scans"].as_i64(),
+        before["rejected_scans"].as_i64().map(|n| n + 2),
+        "before: {before:#}\nafter: {after:#}"
+    );
+    assert_eq!(
+        board["reconciliation"],
+        json!([]),
+        "no reconciliation case: {board:#}"
+    );
 }
