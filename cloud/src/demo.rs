@@ -171,7 +171,9 @@ pub async fn traffic(state: &AppState, count: usize) -> Result<Vec<String>, ApiE
             CreateBooking::Created(b) | CreateBooking::Replayed(b) => {
                 tokens.push(crate::api::tokens::issue(state, &b).await?);
             }
-            CreateBooking::SlotFull | CreateBooking::KeyReused => slot = starts.pop(),
+            CreateBooking::SlotFull
+            | CreateBooking::ReplayedSlotFull
+            | CreateBooking::KeyReused => slot = starts.pop(),
         }
     }
     Ok(tokens)

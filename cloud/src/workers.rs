@@ -1,7 +1,8 @@
-//! Background work: lapsed payment holds, no-shows, forgetting old failed logins, and
-//! the sealer that numbers audit entries and station changes (see `store/seal.rs`). Each pass is a conditional
-//! update in the database (claimed with `SKIP LOCKED` on PostgreSQL), so any number of
-//! replicas can run this loop and every booking still changes state exactly once.
+//! Background work: lapsed payment holds, no-shows, forgetting old failed logins and
+//! expired idempotency keys, and the sealer that numbers audit entries and station
+//! changes (see `store/seal.rs`). Each pass is a conditional update in the database
+//! (claimed with `SKIP LOCKED` on PostgreSQL), so any number of replicas can run this
+//! loop and every booking still changes state exactly once.
 
 use std::time::Duration;
 
@@ -50,6 +51,7 @@ pub async fn pass(state: &AppState) -> anyhow::Result<()> {
         .store
         .prune_login_failures(Utc::now() - window)
         .await?;
+    state.store.prune_idempotency_keys(Utc::now()).await?;
     Ok(())
 }
 

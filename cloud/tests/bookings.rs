@@ -178,6 +178,66 @@ async fn an_idempotency_key_replays_the_first_answer() {
     assert_eq!(mine.as_array().unwrap().len(), 1);
 }
 
+async fn a_refused_booking_is_refused_again_on_retry_with_its_key(db: TestDb) {
+    let app = spawn_app_on(db).await;
+    let root = app.user_with_role(Role::SuperAdmin, "root").await;
+    // One lane, 15 minutes a vehicle: one place a slot.
+    let body = json!({"code": "MUM-0001", "name": "Small", "lat": 19.0, "lon": 72.8, "lanes": 1, "service_minutes": 15});
+    let (status, station) = app.post("/api/v1/stations", Some(&root.token), body).await;
+    assert_eq!(status, StatusCode::CREATED, "{station}");
+    let station = station["id"].as_u64().unwrap();
+    let slot = future_slot(4);
+    let first = app.driver(1).await;
+    let first_vehicle = app.vehicle(&first, "MH12AB0001").await;
+    let (status, taken) = app
+        .post(
+            "/api/v1/bookings",
+            Some(&first.token),
+            booking_body(station, &first_vehicle, slot, "at_station"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{taken}");
+    let late = app.driver(2).await;
+    let vehicle = app.vehicle(&late, "MH12AB0002").await;
+    let send = |key: &'static str| {
+        app.http
+            .post(app.url("/api/v1/bookings"))
+            .bearer_auth(&late.token)
+            .header("Idempotency-Key", key)
+            .json(&booking_body(station, &vehicle, slot, "at_station"))
+            .send()
+    };
+    let refused = send("late-1").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    assert!(!refused.headers().contains_key("idempotent-replayed"));
+
+    // A place comes free; a retry under the same key still gets the first answer.
+    let cancel = format!("/api/v1/bookings/{}/cancel", taken["id"].as_str().unwrap());
+    assert_eq!(
+        app.post(&cancel, Some(&first.token), json!({})).await.0,
+        StatusCode::OK
+    );
+    let retry = send("late-1").await.unwrap();
+    assert_eq!(retry.status(), StatusCode::CONFLICT);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(retry.json::<Value>().await.unwrap()["code"], "slot_full");
+    // A new key is a new request.
+    let fresh = send("late-2").await.unwrap();
+    assert_eq!(fresh.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_refused_booking_is_refused_again_on_retry_with_its_key_sqlite() {
+    a_refused_booking_is_refused_again_on_retry_with_its_key(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_booking_is_refused_again_on_retry_with_its_key_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        a_refused_booking_is_refused_again_on_retry_with_its_key(db).await;
+    }
+}
+
 #[tokio::test]
 async fn cancelling_frees_the_place_and_only_the_owner_sees_a_booking() {
     let app = spawn_app().await;

@@ -11,8 +11,8 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use gasq_cloud::audit::ChainVerifier;
 use gasq_cloud::domain::{AuditEntry, BookingStatus, PaymentMethod, Role, Station};
 use gasq_cloud::store::{
-    AuditFilter, CreateBooking, IdempotencyKey, NewBooking, NewRefreshToken, NewStation, NewUser,
-    RefreshOutcome, Store, StoreError,
+    AuditFilter, CreateBooking, FirstAnswer, IdempotencyKey, NewBooking, NewRefreshToken,
+    NewStation, NewUser, RefreshOutcome, Store, StoreError,
 };
 use gasq_shared::{BookingId, Quantity, StationCode, UserId};
 
@@ -20,6 +20,8 @@ on_both_backends!(
     fifty_concurrent_bookings_fill_a_slot_exactly_to_capacity,
     an_idempotency_key_replays_the_same_booking_and_refuses_another_body,
     concurrent_requests_with_one_key_make_one_booking,
+    a_key_remembers_a_full_slot_and_a_retry_gets_the_same_answer,
+    an_idempotency_key_expires_after_24_hours,
     cancelling_frees_the_place_once,
     lapsed_payment_holds_expire_and_free_their_place,
     a_second_account_with_the_same_email_is_a_conflict,
@@ -209,6 +211,111 @@ async fn concurrent_requests_with_one_key_make_one_booking(store: Arc<dyn Store>
         };
     }
     assert_eq!(ids.len(), 1);
+}
+
+fn key(k: &str, body: &[u8]) -> Option<IdempotencyKey> {
+    Some(IdempotencyKey {
+        key: k.into(),
+        request_hash: body.to_vec(),
+    })
+}
+
+async fn a_key_remembers_a_full_slot_and_a_retry_gets_the_same_answer(store: Arc<dyn Store>) {
+    let s = one_place_station(&store, "MUM-0006").await;
+    let slot = next_slot();
+    let (first, late) = (user(&store, "first").await, user(&store, "late").await);
+    let CreateBooking::Created(taken) = store
+        .create_booking(booking(first, &s, slot), None, audit("b"))
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    let refused = store
+        .create_booking(booking(late, &s, slot), key("k", b"body"), audit("b"))
+        .await
+        .unwrap();
+    assert!(matches!(refused, CreateBooking::SlotFull), "{refused:?}");
+    // The place comes free, but a retry under the same key gets the first answer.
+    store
+        .cancel_booking(taken.id, Utc::now(), audit("booking.cancel"))
+        .await
+        .unwrap();
+    let retry = store
+        .create_booking(booking(late, &s, slot), key("k", b"body"), audit("b"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(retry, CreateBooking::ReplayedSlotFull),
+        "{retry:?}"
+    );
+    let seen = store
+        .idempotent_booking(late, "k", Utc::now())
+        .await
+        .unwrap();
+    assert!(
+        matches!(seen, Some((ref h, FirstAnswer::SlotFull)) if h == b"body"),
+        "{seen:?}"
+    );
+    let other = store
+        .create_booking(booking(late, &s, slot), key("k", b"other"), audit("b"))
+        .await
+        .unwrap();
+    assert!(matches!(other, CreateBooking::KeyReused), "{other:?}");
+    let fresh = store
+        .create_booking(booking(late, &s, slot), key("k2", b"body"), audit("b"))
+        .await
+        .unwrap();
+    assert!(matches!(fresh, CreateBooking::Created(_)), "{fresh:?}");
+}
+
+async fn an_idempotency_key_expires_after_24_hours(store: Arc<dyn Store>) {
+    let s = station(&store, "MUM-0007", 2).await;
+    let driver = user(&store, "expiry").await;
+    let CreateBooking::Created(first) = store
+        .create_booking(
+            booking(driver, &s, next_slot()),
+            key("k", b"body"),
+            audit("b"),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    let at = |hours: i64| Utc::now() + Duration::hours(hours);
+    let mut day_later = booking(driver, &s, next_slot() + Duration::minutes(15));
+    day_later.now = at(23);
+    let replay = store
+        .create_booking(day_later.clone(), key("k", b"body"), audit("b"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&replay, CreateBooking::Replayed(b) if b.id == first.id),
+        "{replay:?}"
+    );
+    day_later.now = at(25);
+    let again = store
+        .create_booking(day_later, key("k", b"body"), audit("b"))
+        .await
+        .unwrap();
+    let CreateBooking::Created(again) = again else {
+        panic!("an expired key starts a new request: {again:?}")
+    };
+    assert_ne!(again.id, first.id);
+    let seen = store.idempotent_booking(driver, "k", at(26)).await.unwrap();
+    assert!(
+        matches!(&seen, Some((_, FirstAnswer::Booked(b))) if b.id == again.id),
+        "{seen:?}"
+    );
+    assert!(
+        store
+            .idempotent_booking(driver, "k", at(50))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.prune_idempotency_keys(at(50)).await.unwrap(), 1);
 }
 
 async fn cancelling_frees_the_place_once(store: Arc<dyn Store>) {

@@ -16,7 +16,7 @@ use crate::domain::{Booking, BookingStatus, PaymentMethod, slots};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult};
 use crate::payments::PaymentOrder;
 use crate::state::AppState;
-use crate::store::{CreateBooking, IdempotencyKey, NewBooking, StoreError};
+use crate::store::{CreateBooking, FirstAnswer, IdempotencyKey, NewBooking, StoreError};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -128,8 +128,10 @@ fn idempotency_key(
 }
 
 /// Books a slot. `at_station` is confirmed at once; `online` holds the slot while the
-/// driver pays. Send an `Idempotency-Key` to retry safely: the same key and body give
-/// the same booking; the same key with another body is refused with 422.
+/// driver pays. Send an `Idempotency-Key` to retry safely: for 24 hours the same key
+/// and body get the first answer again (the same booking, or the same 409 slot_full),
+/// marked `Idempotent-Replayed: true`; the same key with another body is refused with
+/// 422. After 24 hours the key is forgotten and a request with it is a new one.
 #[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings", request_body = CreateBookingRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry key, 1-255 characters")),
     responses((status = 201, body = BookingView), (status = 409, description = "slot full"), (status = 422)),
@@ -148,13 +150,24 @@ async fn create_booking(
         }
         CreateBooking::Replayed(b) => Ok(replayed(b)),
         CreateBooking::KeyReused => Err(key_reused()),
-        CreateBooking::SlotFull => Err(ApiError::conflict(
-            "slot_full",
-            format!(
-                "that slot is fully booked: pick another from GET /api/v1/stations/{station}/slots"
-            ),
-        )),
+        CreateBooking::SlotFull => Err(slot_full(station)),
+        CreateBooking::ReplayedSlotFull => {
+            let mut res = slot_full(station).into_response();
+            res.headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            Ok(res)
+        }
     }
+}
+
+fn slot_full(station: StationId) -> ApiError {
+    ApiError::conflict(
+        "slot_full",
+        format!(
+            "that slot is fully booked: pick another from GET /api/v1/stations/{station}/slots \
+             (with a new Idempotency-Key if you send one)"
+        ),
+    )
 }
 
 /// Books a slot for a driver: the API handler and the demo traffic share this, so
@@ -169,12 +182,15 @@ pub async fn book(
     // checked or a second payment order is made (the claim in the store stays the
     // decision when two attempts race).
     if let Some(key) = &idem
-        && let Some((hash, booking)) = state.store.idempotent_booking(driver.id, &key.key).await?
+        && let Some((hash, first)) = state
+            .store
+            .idempotent_booking(driver.id, &key.key, Utc::now())
+            .await?
     {
-        return Ok(if hash == key.request_hash {
-            CreateBooking::Replayed(booking)
-        } else {
-            CreateBooking::KeyReused
+        return Ok(match first {
+            _ if hash != key.request_hash => CreateBooking::KeyReused,
+            FirstAnswer::Booked(booking) => CreateBooking::Replayed(booking),
+            FirstAnswer::SlotFull => CreateBooking::ReplayedSlotFull,
         });
     }
     let quantity = Quantity::from_kg(req.quantity_kg)

@@ -1,5 +1,5 @@
-//! Bookings: creation under the capacity invariant, idempotency keys, cancellation,
-//! lapsed holds and no-shows.
+//! Bookings: creation under the capacity invariant (with idempotency keys, see
+//! `idempotency.rs`), cancellation, lapsed holds and no-shows.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -7,10 +7,12 @@ use gasq_shared::{BookingId, UserId};
 
 use super::audit::append_audit;
 use super::changes::log_change;
+use super::idempotency::{self, claim_key, claimed_by, remember_slot_full};
 use super::rows::{self, BookingRow, StationRow};
 use super::sql::{in_tx, on_pool};
 use super::{
-    BookingStore, CreateBooking, IdempotencyKey, NewBooking, SqlStore, StoreError, StoreResult,
+    BookingStore, CreateBooking, FirstAnswer, IdempotencyKey, NewBooking, SqlStore, StoreError,
+    StoreResult,
 };
 use crate::domain::{AuditEntry, Booking, BookingStatus, codes, slots};
 
@@ -30,6 +32,72 @@ macro_rules! release {
     }};
 }
 
+/// Takes one place of `$b`'s slot if one is free under `$capacity`, inside `$tx`;
+/// evaluates to whether it did.
+///
+/// IMPORTANT: invariant 1. The database takes the place only if one is free: the first
+/// booking of a slot creates its row holding one place (when the slot has any), later
+/// ones raise `held` only while it is below capacity. Concurrent bookings of the slot
+/// serialise on its row.
+macro_rules! take_place {
+    ($tx:ident, $b:expr, $capacity:expr) => {{
+        let capacity: u32 = $capacity;
+        capacity > 0
+            && sqlx::query(
+                "INSERT INTO slot_loads (station_id, slot_start, capacity, held) VALUES ($1, $2, $3, 1) \
+                 ON CONFLICT (station_id, slot_start) DO UPDATE SET held = slot_loads.held + 1 \
+                 WHERE slot_loads.held < slot_loads.capacity",
+            )
+            .bind(i64::from($b.station_id))
+            .bind($b.slot_start)
+            .bind(i32::try_from(capacity).unwrap_or(i32::MAX))
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected()
+                > 0
+    }};
+}
+
+/// Inserts booking `$b` under a fresh booking code inside `$tx`; evaluates to its row.
+macro_rules! insert_booking {
+    ($tx:ident, $b:expr) => {{
+        let mut inserted: Option<BookingRow> = None;
+        for _ in 0..CODE_ATTEMPTS {
+            inserted = sqlx::query_as(
+                "INSERT INTO bookings (id, code, user_id, vehicle_id, registration, station_id, slot_start, slot_end, \
+                 quantity_centikg, payment_method, status, amount_paise, payment_provider, payment_order_id, \
+                 hold_expires_at, valid_from, valid_until, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) \
+                 ON CONFLICT DO NOTHING RETURNING *",
+            )
+            .bind($b.id.0)
+            .bind(codes::booking_code())
+            .bind($b.user_id.0)
+            .bind($b.vehicle_id.map(|v| v.0))
+            .bind(&$b.registration)
+            .bind(i64::from($b.station_id))
+            .bind($b.slot_start)
+            .bind($b.slot_end)
+            .bind(i32::from($b.quantity.centikg()))
+            .bind($b.payment_method.as_str())
+            .bind($b.status.as_str())
+            .bind($b.amount_paise)
+            .bind(&$b.payment_provider)
+            .bind(&$b.payment_order_id)
+            .bind($b.hold_expires_at)
+            .bind($b.valid_from)
+            .bind($b.valid_until)
+            .bind($b.now)
+            .fetch_optional(&mut *$tx)
+            .await?;
+            if inserted.is_some() {
+                break;
+            }
+        }
+        inserted.ok_or_else(|| StoreError::Conflict("could not allocate a booking code".into()))?
+    }};
+}
+
 #[async_trait]
 impl BookingStore for SqlStore {
     async fn create_booking(
@@ -39,38 +107,22 @@ impl BookingStore for SqlStore {
         audit: AuditEntry,
     ) -> StoreResult<CreateBooking> {
         let outcome = in_tx!(self, |tx, pg| {
-            if let Some(key) = &idem {
-                // The insert is the claim: a concurrent request with the same key waits
-                // here for ours to commit, then finds it below.
-                let claimed = sqlx::query(
-                    "INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                )
-                .bind(b.user_id.0)
-                .bind(&key.key)
-                .bind(&key.request_hash)
-                .bind(b.id.0)
-                .bind(b.now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if claimed == 0 {
-                    let (hash, booking_id): (Vec<u8>, uuid::Uuid) = sqlx::query_as(
-                        "SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
-                    )
-                    .bind(b.user_id.0)
-                    .bind(&key.key)
+            if let Some(key) = &idem
+                && !claim_key!(tx, b, key)
+            {
+                // Seen before: answer as the first time (nothing written, roll back).
+                let (hash, booking_id) = claimed_by!(tx, b, key);
+                if hash != key.request_hash {
+                    return Ok(CreateBooking::KeyReused);
+                }
+                if booking_id == idempotency::SLOT_FULL {
+                    return Ok(CreateBooking::ReplayedSlotFull);
+                }
+                let row: BookingRow = sqlx::query_as("SELECT * FROM bookings WHERE id = $1")
+                    .bind(booking_id)
                     .fetch_one(&mut *tx)
                     .await?;
-                    if hash != key.request_hash {
-                        return Ok(CreateBooking::KeyReused);
-                    }
-                    let row: BookingRow = sqlx::query_as("SELECT * FROM bookings WHERE id = $1")
-                        .bind(booking_id)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    return Ok(CreateBooking::Replayed(row.try_into()?));
-                }
+                return Ok(CreateBooking::Replayed(row.try_into()?));
             }
             // The slot's capacity from the station as it is now, inside this
             // transaction: a lane change that committed since the caller read the
@@ -85,67 +137,22 @@ impl BookingStore for SqlStore {
                 .await?
                 .ok_or(StoreError::NotFound("station"))?;
             let capacity = slots::capacity(&station.try_into()?, b.walkin_reserve);
-            // IMPORTANT: invariant 1. The database takes the place only if one is free:
-            // the first booking of a slot creates its row holding one place (when the
-            // slot has any), later ones raise `held` only while it is below capacity.
-            // Concurrent bookings of the slot serialise on its row.
-            if capacity == 0 {
-                return Ok(CreateBooking::SlotFull);
-            }
-            let took = sqlx::query(
-                "INSERT INTO slot_loads (station_id, slot_start, capacity, held) VALUES ($1, $2, $3, 1) \
-                 ON CONFLICT (station_id, slot_start) DO UPDATE SET held = slot_loads.held + 1 \
-                 WHERE slot_loads.held < slot_loads.capacity",
-            )
-            .bind(i64::from(b.station_id))
-            .bind(b.slot_start)
-            .bind(i32::try_from(capacity).unwrap_or(i32::MAX))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if took == 0 {
-                return Ok(CreateBooking::SlotFull);
-            }
-            let mut inserted: Option<BookingRow> = None;
-            for _ in 0..CODE_ATTEMPTS {
-                inserted = sqlx::query_as(
-                    "INSERT INTO bookings (id, code, user_id, vehicle_id, registration, station_id, slot_start, slot_end, \
-                     quantity_centikg, payment_method, status, amount_paise, payment_provider, payment_order_id, \
-                     hold_expires_at, valid_from, valid_until, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) \
-                     ON CONFLICT DO NOTHING RETURNING *",
-                )
-                .bind(b.id.0)
-                .bind(codes::booking_code())
-                .bind(b.user_id.0)
-                .bind(b.vehicle_id.map(|v| v.0))
-                .bind(&b.registration)
-                .bind(i64::from(b.station_id))
-                .bind(b.slot_start)
-                .bind(b.slot_end)
-                .bind(i32::from(b.quantity.centikg()))
-                .bind(b.payment_method.as_str())
-                .bind(b.status.as_str())
-                .bind(b.amount_paise)
-                .bind(&b.payment_provider)
-                .bind(&b.payment_order_id)
-                .bind(b.hold_expires_at)
-                .bind(b.valid_from)
-                .bind(b.valid_until)
-                .bind(b.now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if inserted.is_some() {
-                    break;
+            if take_place!(tx, b, capacity) {
+                let row = insert_booking!(tx, b);
+                if b.status == BookingStatus::Confirmed {
+                    log_change!(tx, i64::from(b.station_id), "booking", Some(b.id.0));
                 }
+                append_audit!(tx, audit);
+                CreateBooking::Created(row.try_into()?)
+            } else {
+                // Nothing was written but the key's claim. Without a key, roll back;
+                // with one, commit the claim as the answer a retry with it gets.
+                let Some(key) = &idem else {
+                    return Ok(CreateBooking::SlotFull);
+                };
+                remember_slot_full!(tx, b, key);
+                CreateBooking::SlotFull
             }
-            let row = inserted
-                .ok_or_else(|| StoreError::Conflict("could not allocate a booking code".into()))?;
-            if b.status == BookingStatus::Confirmed {
-                log_change!(tx, i64::from(b.station_id), "booking", Some(b.id.0));
-            }
-            append_audit!(tx, audit);
-            CreateBooking::Created(row.try_into()?)
         });
         Ok(outcome)
     }
@@ -164,22 +171,13 @@ impl BookingStore for SqlStore {
         &self,
         user: UserId,
         key: &str,
-    ) -> StoreResult<Option<(Vec<u8>, Booking)>> {
-        let found: Option<(Vec<u8>, uuid::Uuid)> = on_pool!(self, |p| {
-            sqlx::query_as("SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2")
-                .bind(user.0)
-                .bind(key)
-                .fetch_optional(p)
-                .await?
-        });
-        let Some((hash, id)) = found else {
-            return Ok(None);
-        };
-        let booking = self
-            .booking(id.into())
-            .await?
-            .ok_or(StoreError::NotFound("booking"))?;
-        Ok(Some((hash, booking)))
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(Vec<u8>, FirstAnswer)>> {
+        self.first_answer(user, key, now).await
+    }
+
+    async fn prune_idempotency_keys(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        self.prune_keys(now).await
     }
 
     async fn bookings_for_user(&self, user: UserId, limit: i64) -> StoreResult<Vec<Booking>> {

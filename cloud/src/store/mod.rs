@@ -10,6 +10,7 @@ mod audit;
 mod bookings;
 mod changes;
 mod edges;
+mod idempotency;
 mod ingest;
 mod keys;
 mod postgres;
@@ -30,6 +31,7 @@ use crate::domain::{
     AuditEntry, Booking, BookingStatus, PaymentMethod, Role, Station, UserRecord, Vehicle,
 };
 
+pub use idempotency::{FirstAnswer, IDEMPOTENCY_KEY_TTL_HOURS};
 pub use sql::{Backend, SqlStore};
 
 /// What can go wrong in the store.
@@ -221,6 +223,8 @@ pub enum CreateBooking {
     Created(Booking),
     /// The same key and body were seen before: here is that booking.
     Replayed(Booking),
+    /// The same key and body were seen before, and the slot was full then.
+    ReplayedSlotFull,
     /// The key was used before with a different body.
     KeyReused,
     SlotFull,
@@ -357,13 +361,16 @@ pub trait BookingStore: Send + Sync {
         audit: AuditEntry,
     ) -> StoreResult<CreateBooking>;
     async fn booking(&self, id: BookingId) -> StoreResult<Option<Booking>>;
-    /// The request hash and booking an `Idempotency-Key` of this user was first used
-    /// for, if it was.
+    /// The request hash and first answer of an `Idempotency-Key` of this user, if it
+    /// was used and has not expired by `now`.
     async fn idempotent_booking(
         &self,
         user: UserId,
         key: &str,
-    ) -> StoreResult<Option<(Vec<u8>, Booking)>>;
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(Vec<u8>, FirstAnswer)>>;
+    /// Forgets `Idempotency-Key`s that expired by `now`; returns how many.
+    async fn prune_idempotency_keys(&self, now: DateTime<Utc>) -> StoreResult<u64>;
     async fn bookings_for_user(&self, user: UserId, limit: i64) -> StoreResult<Vec<Booking>>;
     /// Cancels a live booking and frees its capacity; `Conflict` if it is not live.
     async fn cancel_booking(
