@@ -51,6 +51,33 @@ fn default_config_prints_toml_that_documents_the_settings() {
 }
 
 #[test]
+fn the_readme_documents_every_setting() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let defaults = serde_json::to_value(gasq_cloud::config::Settings::default()).unwrap();
+    let mut names = Vec::new();
+    for (key, value) in defaults.as_object().unwrap() {
+        match value.as_object() {
+            Some(section) => names.extend(
+                section
+                    .keys()
+                    .map(|sub| (format!("{key}.{sub}"), format!("GASQ_{key}__{sub}"))),
+            ),
+            None => names.push((key.clone(), format!("GASQ_{key}"))),
+        }
+    }
+    assert!(names.len() > 15, "{names:?}");
+    for (toml_key, env) in names {
+        for needle in [format!("`{toml_key}`"), format!("`{}`", env.to_uppercase())] {
+            assert!(
+                readme.contains(&needle),
+                "README.md's configuration table lacks {needle}"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_bad_config_is_one_line_naming_the_key_and_a_failure_exit() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
