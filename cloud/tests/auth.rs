@@ -270,7 +270,7 @@ async fn logins_logouts_and_reused_refresh_tokens_are_audited(db: TestDb) {
     };
     assert_eq!(
         actor(audit(format!("action=auth.login&until={since}")).await),
-        [root.user_id.clone()]
+        std::slice::from_ref(&root.user_id)
     );
     assert_eq!(
         actor(audit(format!("action=auth.login&since={since}")).await),

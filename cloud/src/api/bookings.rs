@@ -189,7 +189,7 @@ pub async fn book(
     {
         return Ok(match first {
             _ if hash != key.request_hash => CreateBooking::KeyReused,
-            FirstAnswer::Booked(booking) => CreateBooking::Replayed(booking),
+            FirstAnswer::Booked(booking) => CreateBooking::Replayed(*booking),
             FirstAnswer::SlotFull => CreateBooking::ReplayedSlotFull,
         });
     }

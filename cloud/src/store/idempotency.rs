@@ -29,7 +29,7 @@ pub(super) fn expired_before(now: DateTime<Utc>) -> DateTime<Utc> {
 /// What a request under a key was answered the first time.
 #[derive(Debug, Clone)]
 pub enum FirstAnswer {
-    Booked(Booking),
+    Booked(Box<Booking>),
     SlotFull,
 }
 
@@ -114,7 +114,7 @@ impl SqlStore {
         let booking = super::BookingStore::booking(self, id.into())
             .await?
             .ok_or(StoreError::NotFound("booking"))?;
-        Ok(Some((hash, FirstAnswer::Booked(booking))))
+        Ok(Some((hash, FirstAnswer::Booked(Box::new(booking)))))
     }
 
     /// Forgets keys that expired by `now`.
