@@ -310,6 +310,58 @@ async fn a_redemption_of_a_cancelled_booking_wins_and_raises_a_case() {
 }
 
 #[tokio::test]
+async fn a_redemption_of_a_no_show_booking_wins_and_raises_a_case() {
+    let w = world().await;
+    let booking = w.book(3).await;
+    let device = TestDevice::enroll(&w.app, &w.admin, w.station).await;
+    // The no-show sweep runs as if the booking's window had passed (the edge was
+    // offline and reports the redemption late).
+    let swept = w
+        .app
+        .state
+        .store
+        .mark_no_shows(Utc::now() + chrono::Duration::days(1), 100)
+        .await
+        .unwrap();
+    assert!(
+        swept.iter().any(|b| b.id.to_string() == booking),
+        "{swept:?}"
+    );
+    let (status, _) = device
+        .push(
+            &w.app,
+            json!([event(
+                1,
+                json!({"kind": "redeemed", "booking_id": booking, "lane": 1, "known": true})
+            )]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, b) = w
+        .app
+        .get(
+            &format!("/api/v1/bookings/{booking}"),
+            Some(&w.driver.token),
+        )
+        .await;
+    assert_eq!(b["status"], "redeemed", "the redemption at the lane wins");
+    let (_, dash) = w
+        .app
+        .get(
+            &format!("/api/v1/stations/{}/dashboard", w.station),
+            Some(&w.admin.token),
+        )
+        .await;
+    let cases = dash["reconciliation"].as_array().unwrap();
+    assert_eq!(cases.len(), 1, "{dash}");
+    assert_eq!(cases[0]["booking_id"], booking.as_str());
+    assert!(
+        cases[0]["detail"].as_str().unwrap().contains("no_show"),
+        "{dash}"
+    );
+}
+
+#[tokio::test]
 async fn a_lane_fault_lowers_capacity_at_once_and_the_edge_hears_of_it() {
     let w = world().await;
     let device = TestDevice::enroll(&w.app, &w.admin, w.station).await;

@@ -99,7 +99,7 @@ macro_rules! redeem {
                 .bind($now)
                 .execute(&mut *$tx)
                 .await?;
-                if matches!(status.as_str(), "cancelled" | "expired" | "pending_payment") {
+                if matches!(status.as_str(), "cancelled" | "expired" | "pending_payment" | "no_show") {
                     let detail = format!(
                         "booking {} was redeemed at lane {lane_text} while the cloud had it {status} (paid {method}): check whether a refund went out and recover or waive it",
                         $booking
