@@ -467,3 +467,50 @@ async fn an_edge_that_never_synced_is_never_shown_online() {
         .await;
     assert_eq!(dash["edges"][0]["status"], "never_synced");
 }
+
+#[tokio::test]
+async fn events_an_edge_quarantined_show_on_the_dashboard_until_it_reports_none() {
+    let w = world().await;
+    let device = TestDevice::enroll(&w.app, &w.admin, w.station).await;
+    let dashboard = || async {
+        let (_, dash) = w
+            .app
+            .get(
+                &format!("/api/v1/stations/{}/dashboard", w.station),
+                Some(&w.admin.token),
+            )
+            .await;
+        dash["edges"][0].clone()
+    };
+    assert_eq!(
+        dashboard().await["quarantined"],
+        Value::Null,
+        "not said yet"
+    );
+    let (status, body) = w
+        .app
+        .get(
+            "/api/v1/edge/changes?since=0&outbox_depth=4&quarantined=2",
+            Some(&device.jwt()),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let edge = dashboard().await;
+    assert_eq!(
+        (edge["outbox_depth"].as_i64(), edge["quarantined"].as_i64()),
+        (Some(4), Some(2))
+    );
+    // A push that reports health updates it; one that does not keeps the last value.
+    let (status, body) = w
+        .app
+        .post(
+            "/api/v1/edge/events?outbox_depth=0&quarantined=0",
+            Some(&device.jwt()),
+            json!({ "events": [] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(dashboard().await["quarantined"], 0);
+    device.push(&w.app, json!([])).await;
+    assert_eq!(dashboard().await["quarantined"], 0);
+}

@@ -134,13 +134,18 @@ pub struct OutboxStats {
     pub max_attempts: u64,
 }
 
+/// Events set aside in quarantine.
+pub fn quarantined(conn: &Connection) -> Result<u64, DbError> {
+    let n: i64 = conn.query_row("SELECT count(*) FROM quarantine", [], |r| r.get(0))?;
+    Ok(n.max(0) as u64)
+}
+
 pub fn stats(conn: &Connection) -> Result<OutboxStats, DbError> {
     let (depth, oldest, max_attempts): (i64, Option<String>, Option<i64>) = conn.query_row(
         "SELECT count(*), (SELECT at FROM outbox ORDER BY seq LIMIT 1), max(attempts) FROM outbox",
         [],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    let quarantined: i64 = conn.query_row("SELECT count(*) FROM quarantine", [], |r| r.get(0))?;
     let oldest_unsent_at = oldest
         .map(|s| DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&Utc)))
         .transpose()
@@ -148,7 +153,7 @@ pub fn stats(conn: &Connection) -> Result<OutboxStats, DbError> {
     Ok(OutboxStats {
         depth: depth.max(0) as u64,
         oldest_unsent_at,
-        quarantined: quarantined.max(0) as u64,
+        quarantined: quarantined(conn)?,
         max_attempts: max_attempts.unwrap_or(0).max(0) as u64,
     })
 }

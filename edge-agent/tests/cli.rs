@@ -242,6 +242,15 @@ async fn quarantined_events_show_in_edge_status_and_fail_doctor() {
     tokio::time::timeout(common::DEADLINE, retained)
         .await
         .expect("edge/status reports the quarantined event");
+    // The cloud hears of it too (its dashboard shows events set aside).
+    common::eventually("the cloud to be told", || {
+        cloud
+            .state()
+            .health
+            .iter()
+            .any(|h| h.quarantined == Some(1))
+    })
+    .await;
 
     let out = edge::bin()
         .args(["doctor", "--data-dir"])

@@ -89,6 +89,9 @@ pub struct EdgeHealth {
     seconds_since_seen: Option<i64>,
     outbox_depth: Option<i64>,
     oldest_unsent_at: Option<DateTime<Utc>>,
+    /// Events the edge set aside because the cloud kept refusing them: records of this
+    /// station the cloud does not have (`null`: the edge has not said).
+    quarantined: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -120,6 +123,7 @@ fn edge_health(d: Device, now: DateTime<Utc>, offline_after: i64) -> EdgeHealth 
         seconds_since_seen: since_seen,
         outbox_depth: d.outbox_depth,
         oldest_unsent_at: d.oldest_unsent_at,
+        quarantined: d.quarantined,
     }
 }
 

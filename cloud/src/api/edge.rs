@@ -177,6 +177,8 @@ pub struct HealthParams {
     outbox_depth: Option<i64>,
     /// When the oldest of them was recorded.
     oldest_unsent_at: Option<DateTime<Utc>>,
+    /// Events the edge set aside after the cloud kept refusing them.
+    quarantined: Option<i64>,
 }
 
 impl From<&HealthParams> for DeviceHealth {
@@ -184,6 +186,7 @@ impl From<&HealthParams> for DeviceHealth {
         Self {
             outbox_depth: h.outbox_depth.map(|d| d.max(0)),
             oldest_unsent_at: h.oldest_unsent_at,
+            quarantined: h.quarantined.map(|d| d.max(0)),
         }
     }
 }
@@ -196,6 +199,8 @@ pub struct ChangesQuery {
     outbox_depth: Option<i64>,
     /// When the oldest of them was recorded.
     oldest_unsent_at: Option<DateTime<Utc>>,
+    /// Events the edge set aside after the cloud kept refusing them.
+    quarantined: Option<i64>,
 }
 
 /// Changes for the device's station since a cursor (or the full picture).
@@ -210,6 +215,7 @@ async fn changes(
     let health = DeviceHealth {
         outbox_depth: q.outbox_depth.map(|d| d.max(0)),
         oldest_unsent_at: q.oldest_unsent_at,
+        quarantined: q.quarantined.map(|d| d.max(0)),
     };
     state
         .store

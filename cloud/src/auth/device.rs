@@ -7,15 +7,18 @@ use axum::http::request::Parts;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gasq_shared::DeviceId;
-use gasq_shared::sync::{DEVICE_JWT_AUDIENCE, DEVICE_JWT_TTL_SECS, DeviceClaims};
+use gasq_shared::sync::{
+    DEVICE_JWT_AUDIENCE, DEVICE_JWT_LEEWAY_SECS, DEVICE_JWT_TTL_SECS, DeviceClaims,
+};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::Device;
 
-/// Clock difference tolerated between an edge and the cloud.
-const LEEWAY_SECS: u64 = 120;
+/// Clock difference tolerated between an edge and the cloud (the edge's doctor blames
+/// a 401 on the clock beyond the same figure).
+const LEEWAY_SECS: u64 = DEVICE_JWT_LEEWAY_SECS.unsigned_abs();
 
 /// A verified edge device.
 #[derive(Debug, Clone)]

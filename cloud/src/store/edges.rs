@@ -157,13 +157,15 @@ impl EdgeStore for SqlStore {
         on_pool!(self, |p| {
             sqlx::query(
                 "UPDATE devices SET last_seen_at = $2, last_pull_at = $2, pulled_cursor = $3, \
-                 outbox_depth = COALESCE($4, outbox_depth), oldest_unsent_at = $5 WHERE id = $1",
+                 outbox_depth = COALESCE($4, outbox_depth), oldest_unsent_at = $5, \
+                 quarantined = COALESCE($6, quarantined) WHERE id = $1",
             )
             .bind(device.0)
             .bind(now)
             .bind(cursor)
             .bind(h.outbox_depth)
             .bind(h.oldest_unsent_at)
+            .bind(h.quarantined)
             .execute(p)
             .await?;
         });
@@ -179,12 +181,14 @@ impl EdgeStore for SqlStore {
         on_pool!(self, |p| {
             sqlx::query(
                 "UPDATE devices SET last_seen_at = $2, last_push_at = $2, \
-                 outbox_depth = COALESCE($3, outbox_depth), oldest_unsent_at = $4 WHERE id = $1",
+                 outbox_depth = COALESCE($3, outbox_depth), oldest_unsent_at = $4, \
+                 quarantined = COALESCE($5, quarantined) WHERE id = $1",
             )
             .bind(device.0)
             .bind(now)
             .bind(h.outbox_depth)
             .bind(h.oldest_unsent_at)
+            .bind(h.quarantined)
             .execute(p)
             .await?;
         });

@@ -460,6 +460,8 @@ pub struct Device {
     pub pulled_cursor: Option<i64>,
     pub outbox_depth: Option<i64>,
     pub oldest_unsent_at: Option<DateTime<Utc>>,
+    /// Events the edge set aside because they were refused (as last reported).
+    pub quarantined: Option<i64>,
 }
 
 /// Outbox health an edge reports with each request.
@@ -467,6 +469,7 @@ pub struct Device {
 pub struct DeviceHealth {
     pub outbox_depth: Option<i64>,
     pub oldest_unsent_at: Option<DateTime<Utc>>,
+    pub quarantined: Option<i64>,
 }
 
 /// One entry of a station's change log: what changed (the pull renders its state now).

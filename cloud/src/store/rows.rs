@@ -259,6 +259,7 @@ pub(super) struct DeviceRow {
     pulled_cursor: Option<i64>,
     outbox_depth: Option<i64>,
     oldest_unsent_at: Option<DateTime<Utc>>,
+    quarantined: Option<i64>,
 }
 
 impl TryFrom<DeviceRow> for super::Device {
@@ -281,6 +282,7 @@ impl TryFrom<DeviceRow> for super::Device {
             pulled_cursor: r.pulled_cursor,
             outbox_depth: r.outbox_depth,
             oldest_unsent_at: r.oldest_unsent_at,
+            quarantined: r.quarantined,
         })
     }
 }

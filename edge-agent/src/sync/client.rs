@@ -67,6 +67,8 @@ pub struct Health {
     pub outbox_depth: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oldest_unsent_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Events set aside after the cloud kept refusing them: the dashboard shows it.
+    pub quarantined: u64,
 }
 
 impl From<&crate::outbox::OutboxStats> for Health {
@@ -74,6 +76,7 @@ impl From<&crate::outbox::OutboxStats> for Health {
         Self {
             outbox_depth: s.depth,
             oldest_unsent_at: s.oldest_unsent_at,
+            quarantined: s.quarantined,
         }
     }
 }

@@ -39,6 +39,7 @@ pub async fn push(
                 let health = Health {
                     outbox_depth,
                     oldest_unsent_at,
+                    quarantined: outbox::quarantined(c)?,
                 };
                 Ok((events, health))
             })

@@ -259,6 +259,7 @@ struct Since {
 pub struct Health {
     pub outbox_depth: Option<u64>,
     pub oldest_unsent_at: Option<chrono::DateTime<Utc>>,
+    pub quarantined: Option<u64>,
 }
 
 async fn changes(
