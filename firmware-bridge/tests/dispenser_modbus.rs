@@ -248,7 +248,9 @@ async fn an_unplugged_modbus_dispenser_is_a_fault_until_it_is_back_and_input_reg
         [4]
     );
 
-    // The USB adapter is pulled: the port vanishes.
+    // The USB adapter is pulled: the device node vanishes (first, so the bridge never
+    // reopens a pty number the kernel hands to another test), then the device.
+    std::fs::remove_file(&port).unwrap();
     slave.unplugged.store(true, Ordering::Relaxed);
     let fault = bus.next_on(EVENTS).await.json();
     assert_eq!(fault["event"], "fault", "{fault}");

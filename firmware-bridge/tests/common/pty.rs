@@ -39,6 +39,9 @@ impl FakeDevice {
 
     /// Pulls the cable: both ends close, the bridge's reads and writes fail.
     pub fn unplug(&mut self) {
+        // The device node goes first, as when a USB adapter is pulled: a link left
+        // behind would point at a pty number the kernel soon gives to another test.
+        let _ = std::fs::remove_file(&self.link);
         self.master = None;
         self.slave = None;
         self.buf.clear();
