@@ -61,6 +61,15 @@ async fn simulated_lanes_scan_fill_and_fault_on_schedule() {
     assert_eq!(summary["faults"], 1, "{summary}");
     assert_eq!(summary["fills"], 4, "{summary}");
     assert_eq!(summary["no_verdict"], 0, "{summary}");
+    // Every scan's verdict latency is measured (the load-test figure).
+    assert!(
+        summary["verdict_ms"]["p99"].as_f64() > Some(0.0),
+        "{summary}"
+    );
+    // Fills last 2–3 minutes divided by --speed: one lane made at least 3 of the 5 fills
+    // (one cut short by the fault, at no less than a fifth), so the run cannot be
+    // shorter than 2 × 120 ms + 24 ms. (A floor only: slow machines take longer.)
+    assert!(summary["elapsed_secs"].as_f64() >= Some(0.264), "{summary}");
 
     // On the bus: per lane an `ok` at start; per fill a start and an end; the faulted
     // fill also a fault and an ok.

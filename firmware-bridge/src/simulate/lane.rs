@@ -41,6 +41,7 @@ impl VirtualLane {
             let Ok(payload) = serde_json::to_vec(&scan) else {
                 return;
             };
+            let sent = std::time::Instant::now();
             self.bus.publish_scan(self.scan_topic.clone(), payload);
             self.tally.scan();
             let verdict = tokio::select! {
@@ -53,6 +54,7 @@ impl VirtualLane {
                     self.tally.no_verdict();
                 }
                 Some(v) => {
+                    self.tally.latency(sent.elapsed());
                     self.tally.verdict(&v);
                     // The fill happens at the lane the edge sent the driver to; only
                     // when that is this lane does this lane's pump get the car.

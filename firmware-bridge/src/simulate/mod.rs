@@ -116,6 +116,34 @@ pub struct Summary {
     /// Bus messages dropped because the broker was away too long: pushed out of the
     /// full buffer, or scans that waited past their time to live.
     pub dropped: u64,
+    /// Wall-clock seconds the run took.
+    pub elapsed_secs: f64,
+    /// Scan published → its verdict received, over the bus (the load-test figure).
+    pub verdict_ms: Option<Percentiles>,
+}
+
+/// Latency percentiles in milliseconds (nearest rank).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Percentiles {
+    /// `None` for no samples.
+    pub fn of(mut samples: Vec<Duration>) -> Option<Self> {
+        samples.sort_unstable();
+        let at = |q: f64| {
+            let rank = ((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
+            (samples[rank - 1].as_secs_f64() * 1e6).round() / 1e3
+        };
+        (!samples.is_empty()).then(|| Self {
+            p50: at(0.50),
+            p99: at(0.99),
+            max: at(1.0),
+        })
+    }
 }
 
 impl Summary {
@@ -128,11 +156,20 @@ impl Summary {
 
 /// Shared counters behind the summary.
 #[derive(Debug, Default)]
-pub(crate) struct Tally(Mutex<Summary>);
+pub(crate) struct Tally {
+    summary: Mutex<Summary>,
+    latencies: Mutex<Vec<Duration>>,
+}
 
 impl Tally {
     fn with(&self, f: impl FnOnce(&mut Summary)) {
-        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        f(&mut self.summary.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+    fn latency(&self, d: Duration) {
+        self.latencies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(d);
     }
     fn scan(&self) {
         self.with(|s| s.scans += 1);
@@ -160,7 +197,18 @@ impl Tally {
         self.with(|s| s.kg = crate::drivers::dispenser::round_kg(s.kg + kg));
     }
     fn summary(&self) -> Summary {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        let mut summary = self
+            .summary
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let latencies = self
+            .latencies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        summary.verdict_ms = Percentiles::of(latencies);
+        summary
     }
 }
 
@@ -220,7 +268,9 @@ pub async fn run(
         "simulation started"
     );
 
+    let started = std::time::Instant::now();
     fleet.run(control, options.duration).await;
+    let elapsed = started.elapsed();
     bus_stop.cancel();
     for task in bus_tasks {
         let _ = task.await;
@@ -228,6 +278,7 @@ pub async fn run(
     let mut summary = common.tally.summary();
     let outbox = bus.stats().outbox;
     summary.dropped = outbox.dropped + outbox.expired;
+    summary.elapsed_secs = (elapsed.as_secs_f64() * 1000.0).round() / 1000.0;
     summary
 }
 
@@ -247,6 +298,16 @@ mod tests {
         assert_eq!(Control::parse("OK 3").unwrap(), Control::Clear { lane: 3 });
         assert!(Control::parse("fault").unwrap_err().contains("lane"));
         assert!(Control::parse("explode 1").unwrap_err().contains("unknown"));
+    }
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let ms = |n: u64| Duration::from_millis(n);
+        let p = Percentiles::of((1..=100).rev().map(ms).collect()).unwrap();
+        assert_eq!((p.p50, p.p99, p.max), (50.0, 99.0, 100.0));
+        let one = Percentiles::of(vec![ms(7)]).unwrap();
+        assert_eq!((one.p50, one.p99), (7.0, 7.0));
+        assert!(Percentiles::of(Vec::new()).is_none());
     }
 
     #[test]
