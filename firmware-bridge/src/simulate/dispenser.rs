@@ -125,6 +125,8 @@ impl VirtualDispenser {
             }
         }
         self.end(booking, kg_target);
+        // Counted here, at the pump: the driver may have scanned at another lane.
+        self.tally.fill();
         self.tally.add_kg(kg_target);
         (FillOutcome::Completed, false)
     }

@@ -33,6 +33,9 @@ impl VirtualLane {
             let Some(token) = self.tokens.next_token() else {
                 return;
             };
+            // Outcomes of fills of drivers who scanned at other lanes and were sent to
+            // this pump: they are counted at the pump; this lane waits only for its own.
+            while self.fills.try_recv().is_ok() {}
             let scan_id = format!("{}-{}", self.lane, uuid::Uuid::now_v7());
             let scan = Scan {
                 id: Some(scan_id.clone()),
@@ -93,7 +96,7 @@ impl VirtualLane {
         tokio::select! {
             () = stop.cancelled() => {}
             outcome = tokio::time::timeout(limit, self.fills.recv()) => match outcome {
-                Ok(Some(FillOutcome::Completed)) => self.tally.fill(),
+                Ok(Some(FillOutcome::Completed)) => {}
                 Ok(Some(other)) => tracing::info!(lane = self.lane, ?other, "fill did not complete"),
                 Ok(None) | Err(_) => tracing::warn!(lane = self.lane, "dispenser never finished the fill"),
             }
