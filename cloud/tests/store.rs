@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use gasq_cloud::audit::ChainVerifier;
-use gasq_cloud::domain::{AuditEntry, BookingStatus, PaymentMethod, Role, Station};
+use gasq_cloud::domain::{AuditEntry, BookingStatus, PaymentMethod, Role, Station, Vehicle};
 use gasq_cloud::store::{
     AuditFilter, CreateBooking, FirstAnswer, IdempotencyKey, NewBooking, NewRefreshToken,
-    NewStation, NewUser, RefreshOutcome, Store, StoreError,
+    NewStation, NewUser, RefreshOutcome, SigningKeyRecord, Store, StoreError,
 };
-use gasq_shared::{BookingId, Quantity, StationCode, UserId};
+use gasq_shared::{BookingId, Quantity, StationCode, UserId, VehicleId, VehicleReg};
 
 on_both_backends!(
     fifty_concurrent_bookings_fill_a_slot_exactly_to_capacity,
@@ -33,6 +33,11 @@ on_both_backends!(
     a_first_booking_sizes_its_slot_from_the_station_as_it_is_then,
     every_change_is_in_an_unbroken_audit_chain,
     sealing_while_bookings_commit_keeps_one_unbroken_chain,
+    failed_logins_count_per_account_in_the_window_until_cleared_or_pruned,
+    a_driver_sees_only_their_vehicles_and_cannot_add_one_twice,
+    signing_keys_list_in_kid_order_and_a_taken_kid_is_a_conflict,
+    confirmed_bookings_past_their_window_become_no_shows_once,
+    audit_filters_narrow_by_action_actor_target_and_time_and_page_backwards,
 );
 
 fn audit(action: &str) -> AuditEntry {
@@ -698,4 +703,329 @@ async fn sealing_while_bookings_commit_keeps_one_unbroken_chain(store: Arc<dyn S
     for r in &chain {
         verifier.check(r).unwrap();
     }
+}
+
+async fn failed_logins_count_per_account_in_the_window_until_cleared_or_pruned(
+    store: Arc<dyn Store>,
+) {
+    let now = Utc::now();
+    let ago = |minutes: i64| now - Duration::minutes(minutes);
+    for minutes in [20, 5, 1] {
+        store
+            .record_login_failure(b"alice", ago(minutes))
+            .await
+            .unwrap();
+    }
+    store.record_login_failure(b"bob", ago(1)).await.unwrap();
+    let count = |account: &'static [u8], since| {
+        let store = store.clone();
+        async move { store.login_failures_since(account, since).await.unwrap() }
+    };
+    assert_eq!(count(b"alice", ago(10)).await, 2, "only the window counts");
+    assert_eq!(count(b"alice", ago(30)).await, 3);
+    assert_eq!(
+        count(b"bob", ago(30)).await,
+        1,
+        "accounts are counted apart"
+    );
+    assert_eq!(count(b"carol", ago(30)).await, 0);
+    // Pruning forgets old failures only.
+    assert_eq!(store.prune_login_failures(ago(10)).await.unwrap(), 1);
+    assert_eq!(count(b"alice", ago(30)).await, 2);
+    // A successful login clears that account's failures, and no one else's.
+    store.clear_login_failures(b"alice").await.unwrap();
+    assert_eq!(count(b"alice", ago(30)).await, 0);
+    assert_eq!(count(b"bob", ago(30)).await, 1);
+}
+
+fn vehicle(owner: UserId, reg: &str, created_at: DateTime<Utc>) -> Vehicle {
+    Vehicle {
+        id: VehicleId::new(),
+        user_id: owner,
+        registration: VehicleReg::parse(reg).unwrap(),
+        created_at,
+    }
+}
+
+async fn a_driver_sees_only_their_vehicles_and_cannot_add_one_twice(store: Arc<dyn Store>) {
+    let (a, b) = (user(&store, "va").await, user(&store, "vb").await);
+    let now = Utc::now();
+    let first = store
+        .add_vehicle(vehicle(a, "MH12AB1234", now), audit("vehicle.add"))
+        .await
+        .unwrap();
+    store
+        .add_vehicle(
+            vehicle(a, "MH14CD5678", now + Duration::seconds(1)),
+            audit("vehicle.add"),
+        )
+        .await
+        .unwrap();
+    // Another driver may register the same plate (a shared or resold car).
+    store
+        .add_vehicle(vehicle(b, "MH12AB1234", now), audit("vehicle.add"))
+        .await
+        .unwrap();
+    let again = store
+        .add_vehicle(vehicle(a, "MH12AB1234", now), audit("vehicle.add"))
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    let regs = |list: Vec<Vehicle>| {
+        list.into_iter()
+            .map(|v| v.registration.as_str().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        regs(store.vehicles(a).await.unwrap()),
+        ["MH12AB1234", "MH14CD5678"],
+        "in the order added"
+    );
+    assert_eq!(regs(store.vehicles(b).await.unwrap()), ["MH12AB1234"]);
+    assert_eq!(store.vehicle(first.id).await.unwrap(), Some(first));
+    assert_eq!(store.vehicle(VehicleId::new()).await.unwrap(), None);
+    let added = store
+        .audit_entries(AuditFilter {
+            action: Some("vehicle.add".into()),
+            limit: 10,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(added.len(), 3, "the refused duplicate is not audited");
+}
+
+async fn signing_keys_list_in_kid_order_and_a_taken_kid_is_a_conflict(store: Arc<dyn Store>) {
+    station(&store, "KOL-0001", 1).await;
+    let now = Utc::now().duration_trunc(Duration::seconds(1)).unwrap();
+    let key = |kid: u8, fill: u8| SigningKeyRecord {
+        kid,
+        public_key: [fill; 32],
+        private_key_enc: vec![fill; 48],
+        created_at: now,
+        signing_from: now + Duration::hours(i64::from(kid)),
+    };
+    assert!(store.signing_keys().await.unwrap().is_empty());
+    store
+        .insert_signing_key(key(2, 0xbb), audit("key.create"))
+        .await
+        .unwrap();
+    store
+        .insert_signing_key(key(1, 0xaa), audit("key.create"))
+        .await
+        .unwrap();
+    // Another replica made kid 2 first: refused, and the stored key is untouched.
+    let taken = store
+        .insert_signing_key(key(2, 0xcc), audit("key.create"))
+        .await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    let keys = store.signing_keys().await.unwrap();
+    let seen: Vec<_> = keys
+        .iter()
+        .map(|k| {
+            (
+                k.kid,
+                k.public_key[0],
+                k.private_key_enc.clone(),
+                k.signing_from,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (1, 0xaa, vec![0xaa; 48], now + Duration::hours(1)),
+            (2, 0xbb, vec![0xbb; 48], now + Duration::hours(2)),
+        ]
+    );
+    // The station's edges are told to pull the new keys.
+    let s = store
+        .station_by_code(&StationCode::parse("KOL-0001").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let page = store.changes_since(s.id, 0, 100).await.unwrap();
+    let key_changes = page
+        .entries
+        .iter()
+        .filter(|(_, kind)| matches!(kind, gasq_cloud::store::ChangeKind::Keys))
+        .count();
+    assert_eq!(key_changes, 2);
+}
+
+async fn confirmed_bookings_past_their_window_become_no_shows_once(store: Arc<dyn Store>) {
+    let s = station(&store, "CHN-0001", 2).await;
+    let slot = next_slot();
+    let d = user(&store, "noshow").await;
+    let make = |status: BookingStatus, slot: DateTime<Utc>| {
+        let mut b = booking(d, &s, slot);
+        b.status = status;
+        if status == BookingStatus::PendingPayment {
+            b.payment_method = PaymentMethod::Online;
+            b.hold_expires_at = Some(slot + Duration::hours(1));
+        }
+        b
+    };
+    let mut ids = Vec::new();
+    for (status, at) in [
+        (BookingStatus::Confirmed, slot),
+        (BookingStatus::Confirmed, slot + Duration::minutes(15)),
+        (BookingStatus::PendingPayment, slot),
+    ] {
+        let CreateBooking::Created(b) = store
+            .create_booking(make(status, at), None, audit("booking.create"))
+            .await
+            .unwrap()
+        else {
+            panic!()
+        };
+        ids.push(b);
+    }
+    let (early, later, pending) = (&ids[0], &ids[1], &ids[2]);
+    store
+        .cancel_booking(pending.id, Utc::now(), audit("booking.cancel"))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .mark_no_shows(Utc::now(), 100)
+            .await
+            .unwrap()
+            .is_empty(),
+        "windows still open"
+    );
+    // Just after the first window closes: only that booking.
+    let after_early = early.valid_until + Duration::seconds(1);
+    let marked = store.mark_no_shows(after_early, 100).await.unwrap();
+    assert_eq!(marked.iter().map(|b| b.id).collect::<Vec<_>>(), [early.id]);
+    assert_eq!(marked[0].status, BookingStatus::NoShow);
+    assert!(
+        store
+            .mark_no_shows(after_early, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Much later: the other confirmed one; the cancelled booking stays cancelled.
+    let much_later = later.valid_until + Duration::hours(1);
+    let marked = store.mark_no_shows(much_later, 100).await.unwrap();
+    assert_eq!(marked.iter().map(|b| b.id).collect::<Vec<_>>(), [later.id]);
+    let status = |id| {
+        let store = store.clone();
+        async move { store.booking(id).await.unwrap().unwrap().status }
+    };
+    assert_eq!(status(early.id).await, BookingStatus::NoShow);
+    assert_eq!(status(later.id).await, BookingStatus::NoShow);
+    assert_eq!(status(pending.id).await, BookingStatus::Cancelled);
+    let audited = store
+        .audit_entries(AuditFilter {
+            action: Some("booking.no_show".into()),
+            limit: 10,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    let targets: Vec<_> = audited.iter().map(|r| r.target.clone()).collect();
+    assert_eq!(
+        targets,
+        [
+            format!("booking:{}", later.id),
+            format!("booking:{}", early.id)
+        ]
+    );
+}
+
+async fn audit_filters_narrow_by_action_actor_target_and_time_and_page_backwards(
+    store: Arc<dyn Store>,
+) {
+    let (alice, bob) = (UserId::new(), UserId::new());
+    let entry = |actor: UserId, action: &str, target: &str| AuditEntry {
+        actor_id: Some(actor),
+        actor_role: Some(Role::Driver),
+        action: action.into(),
+        target: target.into(),
+        ..AuditEntry::default()
+    };
+    store
+        .append_audit(entry(alice, "vehicle.add", "vehicle:1"))
+        .await
+        .unwrap();
+    store
+        .append_audit(entry(bob, "vehicle.add", "vehicle:2"))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let between = Utc::now().timestamp_micros();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    store
+        .append_audit(entry(alice, "booking.cancel", "booking:9"))
+        .await
+        .unwrap();
+    store
+        .append_audit(entry(alice, "vehicle.add", "vehicle:3"))
+        .await
+        .unwrap();
+    let find = |f: AuditFilter| {
+        let store = store.clone();
+        async move {
+            store
+                .audit_entries(f)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.target)
+                .collect::<Vec<_>>()
+        }
+    };
+    let all = AuditFilter {
+        limit: 100,
+        ..AuditFilter::default()
+    };
+    assert_eq!(
+        find(all.clone()).await,
+        ["vehicle:3", "booking:9", "vehicle:2", "vehicle:1"],
+        "newest first"
+    );
+    let by_action = AuditFilter {
+        action: Some("vehicle.add".into()),
+        ..all.clone()
+    };
+    assert_eq!(
+        find(by_action.clone()).await,
+        ["vehicle:3", "vehicle:2", "vehicle:1"]
+    );
+    let alices_vehicles = AuditFilter {
+        actor_id: Some(alice),
+        ..by_action.clone()
+    };
+    assert_eq!(find(alices_vehicles).await, ["vehicle:3", "vehicle:1"]);
+    let one_target = AuditFilter {
+        target: Some("vehicle:2".into()),
+        ..all.clone()
+    };
+    assert_eq!(find(one_target).await, ["vehicle:2"]);
+    let since = AuditFilter {
+        since_micros: Some(between),
+        ..all.clone()
+    };
+    assert_eq!(find(since).await, ["vehicle:3", "booking:9"]);
+    let until = AuditFilter {
+        until_micros: Some(between),
+        ..all.clone()
+    };
+    assert_eq!(find(until).await, ["vehicle:2", "vehicle:1"]);
+    // Paging backwards: two at a time, each page starting below the last one's end.
+    let page1 = store
+        .audit_entries(AuditFilter {
+            limit: 2,
+            ..by_action.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page1.len(), 2);
+    let page2 = AuditFilter {
+        limit: 2,
+        before_id: Some(page1[1].id),
+        ..by_action
+    };
+    assert_eq!(find(page2).await, ["vehicle:1"]);
 }
