@@ -365,3 +365,93 @@ async fn fifty_five_drivers_racing_for_one_slot_over_http_postgres() {
         concurrent_http_bookings(db).await;
     }
 }
+
+#[tokio::test]
+async fn a_driver_removes_a_vehicle_only_when_no_booking_of_it_is_live() {
+    let app = spawn_app().await;
+    let (driver, station, vehicle) = setup(&app, 2).await;
+    let (status, booking) = app
+        .post(
+            "/api/v1/bookings",
+            Some(&driver.token),
+            booking_body(station, &vehicle, future_slot(3), "at_station"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{booking}");
+    let booking_id = booking["id"].as_str().unwrap();
+    let path = format!("/api/v1/vehicles/{vehicle}");
+    let delete = |token: String, path: String| {
+        let app = &app;
+        async move {
+            app.call(reqwest::Method::DELETE, &path, Some(&token), None)
+                .await
+        }
+    };
+
+    // Someone else's vehicle, or one that does not exist: 404 alike.
+    let other = app.driver(2).await;
+    for (token, path) in [
+        (other.token.clone(), path.clone()),
+        (
+            driver.token.clone(),
+            format!("/api/v1/vehicles/{}", uuid::Uuid::now_v7()),
+        ),
+    ] {
+        let (status, body) = delete(token, path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+        assert_eq!(body["code"], "not_found", "{body}");
+    }
+
+    // A live booking of it: refused, with the way out.
+    let (status, body) = delete(driver.token.clone(), path.clone()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["code"], "vehicle_in_use", "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("cancel"),
+        "{body}"
+    );
+
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/bookings/{booking_id}/cancel"),
+            Some(&driver.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = delete(driver.token.clone(), path.clone()).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (_, list) = app.get("/api/v1/vehicles", Some(&driver.token)).await;
+    assert_eq!(list, json!([]));
+    let (status, _) = delete(driver.token.clone(), path).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "removed once");
+
+    // The past booking keeps its registration.
+    let (status, past) = app
+        .get(
+            &format!("/api/v1/bookings/{booking_id}"),
+            Some(&driver.token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{past}");
+    assert_eq!(past["registration"], "MH12AB1234", "{past}");
+    assert_eq!(past["vehicle_id"], Value::Null, "{past}");
+
+    // Audited like vehicle.add: once, for the removal that happened.
+    let removed = app
+        .state
+        .store
+        .audit_entries(gasq_cloud::store::AuditFilter {
+            action: Some("vehicle.remove".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(removed.len(), 1, "{removed:?}");
+    assert_eq!(removed[0].target, format!("vehicle:{vehicle}"));
+    assert_eq!(
+        removed[0].actor_id.map(|u| u.to_string()),
+        Some(driver.user_id.clone())
+    );
+}

@@ -38,6 +38,7 @@ on_both_backends!(
     signing_keys_list_in_kid_order_and_a_taken_kid_is_a_conflict,
     confirmed_bookings_past_their_window_become_no_shows_once,
     audit_filters_narrow_by_action_actor_target_and_time_and_page_backwards,
+    a_vehicle_is_removed_only_by_its_owner_and_not_while_a_booking_of_it_is_live,
 );
 
 fn audit(action: &str) -> AuditEntry {
@@ -953,9 +954,6 @@ async fn audit_filters_narrow_by_action_actor_target_and_time_and_page_backwards
         .append_audit(entry(bob, "vehicle.add", "vehicle:2"))
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let between = Utc::now().timestamp_micros();
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     store
         .append_audit(entry(alice, "booking.cancel", "booking:9"))
         .await
@@ -1003,16 +1001,34 @@ async fn audit_filters_narrow_by_action_actor_target_and_time_and_page_backwards
         ..all.clone()
     };
     assert_eq!(find(one_target).await, ["vehicle:2"]);
-    let since = AuditFilter {
-        since_micros: Some(between),
-        ..all.clone()
+    // A time window: from the cancel's instant (inclusive) or up to it (exclusive).
+    let everything = store.audit_entries(all.clone()).await.unwrap();
+    let at = everything
+        .iter()
+        .find(|r| r.target == "booking:9")
+        .unwrap()
+        .at_micros;
+    let expect = |keep: &dyn Fn(i64) -> bool| {
+        everything
+            .iter()
+            .filter(|r| keep(r.at_micros))
+            .map(|r| r.target.clone())
+            .collect::<Vec<_>>()
     };
-    assert_eq!(find(since).await, ["vehicle:3", "booking:9"]);
-    let until = AuditFilter {
-        until_micros: Some(between),
+    let since = find(AuditFilter {
+        since_micros: Some(at),
         ..all.clone()
-    };
-    assert_eq!(find(until).await, ["vehicle:2", "vehicle:1"]);
+    })
+    .await;
+    assert!(since.contains(&"booking:9".to_owned()), "{since:?}");
+    assert_eq!(since, expect(&|t| t >= at));
+    let until = find(AuditFilter {
+        until_micros: Some(at),
+        ..all.clone()
+    })
+    .await;
+    assert!(!until.contains(&"booking:9".to_owned()), "{until:?}");
+    assert_eq!(until, expect(&|t| t < at));
     // Paging backwards: two at a time, each page starting below the last one's end.
     let page1 = store
         .audit_entries(AuditFilter {
@@ -1028,4 +1044,70 @@ async fn audit_filters_narrow_by_action_actor_target_and_time_and_page_backwards
         ..by_action
     };
     assert_eq!(find(page2).await, ["vehicle:1"]);
+}
+
+async fn a_vehicle_is_removed_only_by_its_owner_and_not_while_a_booking_of_it_is_live(
+    store: Arc<dyn Store>,
+) {
+    let s = station(&store, "GOA-0001", 2).await;
+    let (owner, other) = (user(&store, "owner").await, user(&store, "other").await);
+    let v = store
+        .add_vehicle(
+            vehicle(owner, "GA07XY0001", Utc::now()),
+            audit("vehicle.add"),
+        )
+        .await
+        .unwrap();
+    let mut held = booking(owner, &s, next_slot());
+    held.vehicle_id = Some(v.id);
+    held.registration = Some("GA07XY0001".into());
+    held.payment_method = PaymentMethod::Online;
+    held.status = BookingStatus::PendingPayment;
+    held.hold_expires_at = Some(Utc::now() + Duration::minutes(10));
+    let CreateBooking::Created(held) = store.create_booking(held, None, audit("b")).await.unwrap()
+    else {
+        panic!()
+    };
+    let remove = |who: UserId| {
+        let store = store.clone();
+        async move {
+            store
+                .remove_vehicle(who, v.id, audit("vehicle.remove"))
+                .await
+        }
+    };
+    assert!(matches!(remove(other).await, Err(StoreError::NotFound(_))));
+    let live = remove(owner).await;
+    assert!(matches!(live, Err(StoreError::Conflict(_))), "{live:?}");
+    store
+        .cancel_booking(held.id, Utc::now(), audit("booking.cancel"))
+        .await
+        .unwrap();
+    remove(owner).await.unwrap();
+    assert!(matches!(remove(owner).await, Err(StoreError::NotFound(_))));
+    assert!(store.vehicles(owner).await.unwrap().is_empty());
+    // A booking prepared before the removal cannot refer to the removed vehicle.
+    let mut late = booking(owner, &s, next_slot());
+    late.vehicle_id = Some(v.id);
+    let late = store.create_booking(late, None, audit("b")).await;
+    assert!(
+        matches!(late, Err(StoreError::NotFound("vehicle"))),
+        "{late:?}"
+    );
+    let past = store.booking(held.id).await.unwrap().unwrap();
+    assert_eq!(past.vehicle_id, None);
+    assert_eq!(past.registration.as_deref(), Some("GA07XY0001"));
+    let removed = store
+        .audit_entries(AuditFilter {
+            action: Some("vehicle.remove".into()),
+            limit: 10,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        removed.len(),
+        1,
+        "only the removal that happened is audited"
+    );
 }

@@ -270,7 +270,14 @@ pub async fn book(
     let audit = driver.audit("booking.create", format!("booking:{id}"), serde_json::json!({
         "station_id": station.id, "slot_start": req.slot_start, "payment_method": req.payment_method,
     }));
-    Ok(state.store.create_booking(new, idem, audit).await?)
+    match state.store.create_booking(new, idem, audit).await {
+        // Removed (DELETE /api/v1/vehicles/{id}) since it was read above.
+        Err(StoreError::NotFound("vehicle")) => Err(ApiError::invalid(
+            "vehicle_id",
+            "not one of your vehicles: add it with POST /api/v1/vehicles",
+        )),
+        other => other.map_err(Into::into),
+    }
 }
 
 /// The answer to a retried request: the first request's booking, marked as a replay.

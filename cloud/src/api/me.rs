@@ -1,4 +1,4 @@
-//! `GET /api/v1/me` and the driver's vehicles.
+//! `GET /api/v1/me` and the driver's vehicles: add, list, remove.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,13 +11,14 @@ use utoipa_axum::routes;
 
 use crate::auth::{Authorized, CurrentUser, Drivers};
 use crate::domain::{Role, Vehicle};
-use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiResult};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(me))
         .routes(routes!(add_vehicle, list_vehicles))
+        .routes(routes!(remove_vehicle))
 }
 
 /// The logged-in user.
@@ -123,4 +124,29 @@ async fn list_vehicles(
 ) -> ApiResult<ApiJson<Vec<VehicleView>>> {
     let vehicles = state.store.vehicles(user.id).await?;
     Ok(ApiJson(vehicles.into_iter().map(Into::into).collect()))
+}
+
+/// Removes one of the driver's vehicles. Past bookings keep its registration; while a
+/// booking of it is live (pending payment or confirmed) it cannot be removed.
+#[utoipa::path(delete, path = "/api/v1/vehicles/{id}", tag = "me", params(("id" = VehicleId, Path)),
+    responses((status = 204), (status = 404), (status = 409)), security(("bearer" = [])))]
+async fn remove_vehicle(
+    State(state): State<AppState>,
+    user: Authorized<Drivers>,
+    ApiPath(id): ApiPath<VehicleId>,
+) -> ApiResult<StatusCode> {
+    let audit = user.audit(
+        "vehicle.remove",
+        format!("vehicle:{id}"),
+        serde_json::json!({}),
+    );
+    state
+        .store
+        .remove_vehicle(user.id, id, audit)
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::Conflict(m) => ApiError::conflict("vehicle_in_use", m),
+            other => other.into(),
+        })?;
+    Ok(StatusCode::NO_CONTENT)
 }

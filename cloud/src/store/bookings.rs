@@ -58,6 +58,18 @@ macro_rules! take_place {
     }};
 }
 
+/// The booking's vehicle was removed after the caller read it (the only reference a
+/// booking can lose: users and stations are not deleted): `NotFound("vehicle")`.
+fn vehicle_gone_or(e: sqlx::Error) -> StoreError {
+    if e.as_database_error()
+        .is_some_and(|d| d.is_foreign_key_violation())
+    {
+        StoreError::NotFound("vehicle")
+    } else {
+        StoreError::Database(e)
+    }
+}
+
 /// Inserts booking `$b` under a fresh booking code inside `$tx`; evaluates to its row.
 macro_rules! insert_booking {
     ($tx:ident, $b:expr) => {{
@@ -89,7 +101,8 @@ macro_rules! insert_booking {
             .bind($b.valid_until)
             .bind($b.now)
             .fetch_optional(&mut *$tx)
-            .await?;
+            .await
+            .map_err(vehicle_gone_or)?;
             if inserted.is_some() {
                 break;
             }

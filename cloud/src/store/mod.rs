@@ -349,11 +349,21 @@ pub trait StationStore: Send + Sync {
     async fn add_vehicle(&self, vehicle: Vehicle, audit: AuditEntry) -> StoreResult<Vehicle>;
     async fn vehicles(&self, user: UserId) -> StoreResult<Vec<Vehicle>>;
     async fn vehicle(&self, id: VehicleId) -> StoreResult<Option<Vehicle>>;
+    /// Removes `owner`'s vehicle; its past bookings keep their registration. `NotFound`
+    /// when it is not theirs, `Conflict` while a booking of it is live (pending payment
+    /// or confirmed).
+    async fn remove_vehicle(
+        &self,
+        owner: UserId,
+        id: VehicleId,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
 }
 
 /// Bookings and their life cycle.
 #[async_trait]
 pub trait BookingStore: Send + Sync {
+    /// `NotFound("vehicle")` when its vehicle was removed since the caller read it.
     async fn create_booking(
         &self,
         booking: NewBooking,

@@ -8,7 +8,7 @@ use super::audit::append_audit;
 use super::changes::log_change;
 use super::rows::{StationRow, VehicleRow};
 use super::sql::{conflict_or, in_tx, on_pool};
-use super::{NewStation, SlotLoad, SqlStore, StationStore, StoreResult};
+use super::{NewStation, SlotLoad, SqlStore, StationStore, StoreError, StoreResult};
 use crate::domain::{AuditEntry, Station, Vehicle};
 
 /// Gives a station's current and future slots a new capacity (bookings already made
@@ -220,5 +220,51 @@ impl StationStore for SqlStore {
                 .await?
         });
         row.map(TryInto::try_into).transpose()
+    }
+
+    async fn remove_vehicle(
+        &self,
+        owner: UserId,
+        id: VehicleId,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        in_tx!(self, |tx, pg| {
+            // On PostgreSQL, lock the row first: a booking being made of this vehicle
+            // holds a key-share lock on it until it commits, so the check below then
+            // sees that booking (SQLite transactions here are serial already).
+            let lock = if pg {
+                "SELECT id FROM vehicles WHERE id = $1 AND user_id = $2 FOR UPDATE"
+            } else {
+                "SELECT id FROM vehicles WHERE id = $1 AND user_id = $2"
+            };
+            let found: Option<uuid::Uuid> = sqlx::query_scalar(lock)
+                .bind(id.0)
+                .bind(owner.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if found.is_none() {
+                return Err(StoreError::NotFound("vehicle"));
+            }
+            let live: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM bookings WHERE vehicle_id = $1 \
+                 AND status IN ('pending_payment', 'confirmed')",
+            )
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await?;
+            if live > 0 {
+                return Err(StoreError::Conflict(format!(
+                    "this vehicle has {live} live booking(s): cancel them first, then remove it"
+                )));
+            }
+            // Past bookings keep their own copy of the registration (vehicle_id is
+            // set to NULL by the foreign key).
+            sqlx::query("DELETE FROM vehicles WHERE id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            append_audit!(tx, audit);
+        });
+        Ok(())
     }
 }

@@ -32,6 +32,7 @@ pub const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/me", AnyUser),
     ("POST", "/api/v1/vehicles", Roles(&[Driver])),
     ("GET", "/api/v1/vehicles", Roles(&[Driver])),
+    ("DELETE", "/api/v1/vehicles/{id}", Roles(&[Driver])),
     ("GET", "/api/v1/stations", Public),
     ("POST", "/api/v1/stations", Roles(&[SuperAdmin])),
     ("GET", "/api/v1/stations/{id}", Public),
@@ -79,10 +80,11 @@ pub fn access(method: &str, path: &str) -> Access {
 }
 
 /// One logged-in user per role, the station the staff are assigned to, and a
-/// confirmed booking of the driver's there.
+/// confirmed booking of the driver's there (of the driver's one vehicle).
 pub struct Cast {
     pub station: u64,
     pub booking: String,
+    pub vehicle: String,
     pub sessions: Vec<(Role, Session)>,
 }
 
@@ -125,6 +127,7 @@ impl Cast {
         Self {
             station,
             booking: booking["id"].as_str().unwrap().to_owned(),
+            vehicle,
             sessions,
         }
     }
@@ -138,10 +141,12 @@ impl Cast {
             .1
     }
 
-    /// `path` with its `{id}` filled with the cast's booking or station.
+    /// `path` with its `{id}` filled with the cast's booking, vehicle or station.
     pub fn fill(&self, path: &str) -> String {
         let id = if path.starts_with("/api/v1/bookings") {
             self.booking.clone()
+        } else if path.starts_with("/api/v1/vehicles") {
+            self.vehicle.clone()
         } else {
             self.station.to_string()
         };
