@@ -278,35 +278,8 @@ async fn a_redemption_of_a_cancelled_booking_wins_and_raises_a_case() {
             json!({}),
         )
         .await;
-    let (status, _) = device
-        .push(
-            &w.app,
-            json!([event(
-                1,
-                json!({"kind": "redeemed", "booking_id": booking, "lane": 2, "known": false})
-            )]),
-        )
-        .await;
-    assert_eq!(status, 200);
-    let (_, b) = w
-        .app
-        .get(
-            &format!("/api/v1/bookings/{booking}"),
-            Some(&w.driver.token),
-        )
-        .await;
-    assert_eq!(b["status"], "redeemed");
-    let (_, dash) = w
-        .app
-        .get(
-            &format!("/api/v1/stations/{}/dashboard", w.station),
-            Some(&w.admin.token),
-        )
-        .await;
-    let cases = dash["reconciliation"].as_array().unwrap();
-    assert_eq!(cases.len(), 1, "{dash}");
-    assert_eq!(cases[0]["kind"], "redeemed_after_cancel");
-    assert_eq!(cases[0]["booking_id"], booking.as_str());
+    let case = redeem_late(&w, &device, &booking, 2, false).await;
+    assert_eq!(case["kind"], "redeemed_after_cancel");
 }
 
 #[tokio::test]
@@ -327,12 +300,28 @@ async fn a_redemption_of_a_no_show_booking_wins_and_raises_a_case() {
         swept.iter().any(|b| b.id.to_string() == booking),
         "{swept:?}"
     );
+    let case = redeem_late(&w, &device, &booking, 1, true).await;
+    assert!(
+        case["detail"].as_str().unwrap().contains("no_show"),
+        "{case}"
+    );
+}
+
+/// The edge reports `booking` redeemed at `lane`: the lane wins (the booking is
+/// `redeemed`), and the dashboard shows exactly one reconciliation case, returned.
+async fn redeem_late(
+    w: &World,
+    device: &TestDevice,
+    booking: &str,
+    lane: u16,
+    known: bool,
+) -> Value {
     let (status, _) = device
         .push(
             &w.app,
             json!([event(
                 1,
-                json!({"kind": "redeemed", "booking_id": booking, "lane": 1, "known": true})
+                json!({"kind": "redeemed", "booking_id": booking, "lane": lane, "known": known})
             )]),
         )
         .await;
@@ -354,11 +343,8 @@ async fn a_redemption_of_a_no_show_booking_wins_and_raises_a_case() {
         .await;
     let cases = dash["reconciliation"].as_array().unwrap();
     assert_eq!(cases.len(), 1, "{dash}");
-    assert_eq!(cases[0]["booking_id"], booking.as_str());
-    assert!(
-        cases[0]["detail"].as_str().unwrap().contains("no_show"),
-        "{dash}"
-    );
+    assert_eq!(cases[0]["booking_id"], booking, "{dash}");
+    cases[0].clone()
 }
 
 #[tokio::test]

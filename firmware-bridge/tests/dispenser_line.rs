@@ -26,14 +26,16 @@ struct Lane {
     _dir: tempfile::TempDir,
 }
 
-async fn lane_with_line_dispenser(ping_interval: &str) -> Lane {
+/// A bridge with one line-protocol dispenser on lane 1; `settings` are more keys of its
+/// `[[dispenser]]` block.
+async fn lane_with_line_dispenser(settings: &str) -> Lane {
     init_logs();
     let broker = EmbeddedBroker::start();
     let dir = tempfile::tempdir().unwrap();
     let dispenser = FakeDevice::new(dir.path(), "dispenser-1");
     let bus = Watcher::connect(broker.port, "edge", &["gasq/MUM-0042/lane/+/dispenser"]).await;
     let config = parse_str(&format!(
-        "station = \"MUM-0042\"\n[mqtt]\nurl = \"{}\"\n[[dispenser]]\nlane = 1\nport = \"{}\"\nprotocol = \"line\"\nping_interval = \"{ping_interval}\"\n",
+        "station = \"MUM-0042\"\n[mqtt]\nurl = \"{}\"\n[[dispenser]]\nlane = 1\nport = \"{}\"\nprotocol = \"line\"\n{settings}\n",
         broker.url(),
         dispenser.path().display()
     ))
@@ -71,7 +73,7 @@ fn command(dispenser: &mut FakeDevice) -> Frame {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_accepted_token_authorises_the_fill_and_the_fill_is_reported() {
-    let mut lane = lane_with_line_dispenser("10s").await;
+    let mut lane = lane_with_line_dispenser("ping_interval = \"10s\"").await;
     assert_eq!(lane.dispenser.line(), "$PING*10");
     lane.dispenser.send(b"$OK*04\r\n");
     assert_eq!(lane.bus.next_on(EVENTS).await.json()["event"], "ok");
@@ -169,7 +171,7 @@ async fn an_accepted_token_authorises_the_fill_and_the_fill_is_reported() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unplugged_dispenser_is_a_fault_until_it_answers_again() {
-    let mut lane = lane_with_line_dispenser("10s").await;
+    let mut lane = lane_with_line_dispenser("ping_interval = \"10s\"").await;
     assert_eq!(lane.dispenser.line(), "$PING*10");
     lane.dispenser.send(b"$OK*04\r\n");
     assert_eq!(lane.bus.next_on(EVENTS).await.json()["event"], "ok");
@@ -195,7 +197,7 @@ async fn an_unplugged_dispenser_is_a_fault_until_it_answers_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dispenser_that_stops_answering_is_a_fault_once() {
-    let mut lane = lane_with_line_dispenser("100ms").await;
+    let mut lane = lane_with_line_dispenser("ping_interval = \"100ms\"").await;
     assert_eq!(lane.dispenser.line(), "$PING*10");
     lane.dispenser.send(b"$OK*04\r\n");
     assert_eq!(lane.bus.next_on(EVENTS).await.json()["event"], "ok");
@@ -211,23 +213,13 @@ async fn a_dispenser_that_stops_answering_is_a_fault_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_authorisation_that_waited_too_long_for_an_unplugged_dispenser_is_never_sent() {
-    init_logs();
-    let broker = EmbeddedBroker::start();
-    let dir = tempfile::tempdir().unwrap();
-    let mut dispenser = FakeDevice::new(dir.path(), "dispenser-1");
-    let mut bus = Watcher::connect(broker.port, "edge", &["gasq/MUM-0042/lane/+/dispenser"]).await;
-    let config = parse_str(&format!(
-        "station = \"MUM-0042\"\n[mqtt]\nurl = \"{}\"\n[[dispenser]]\nlane = 1\nport = \"{}\"\nprotocol = \"line\"\nauth_timeout = \"300ms\"\n",
-        broker.url(),
-        dispenser.path().display()
-    ))
-    .unwrap();
-    let stop = CancellationToken::new();
-    let bridge = launch(&config, stop.clone()).unwrap();
-    eventually("verdicts subscribed", || {
-        bridge.bus().stats().subscribed.then_some(())
-    })
-    .await;
+    let Lane {
+        bridge,
+        stop,
+        mut dispenser,
+        mut bus,
+        _dir,
+    } = lane_with_line_dispenser("auth_timeout = \"300ms\"").await;
     assert_eq!(dispenser.line(), "$PING*10");
     dispenser.send(b"$OK*04\r\n");
     assert_eq!(bus.next_on(EVENTS).await.json()["event"], "ok");

@@ -12,6 +12,26 @@ use super::{
 };
 use crate::domain::{AuditEntry, Role, UserRecord};
 
+/// Revokes every live refresh token of `session`'s family inside `tx` and audits it
+/// with `audit` — unless the family had already ended (logging out of an ended session,
+/// or a reused token of one, changes nothing: nothing to audit).
+macro_rules! end_family {
+    ($tx:ident, $session:expr, $now:expr, $audit:expr) => {{
+        let revoked = sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
+        )
+        .bind($session.family_id)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected();
+        if revoked > 0 {
+            let entry = $session.audit($audit, revoked);
+            append_audit!($tx, entry);
+        }
+    }};
+}
+
 #[async_trait]
 impl UserStore for SqlStore {
     async fn create_user(&self, u: NewUser, audit: AuditEntry) -> StoreResult<UserRecord> {
@@ -188,16 +208,7 @@ impl UserStore for SqlStore {
                 match seen {
                     // A used token presented again: assume it was stolen, end the family.
                     Some(session) if session.used_at.is_some() => {
-                        let revoked = sqlx::query("UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL")
-                            .bind(session.family_id)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected();
-                        if revoked > 0 {
-                            let entry = session.audit(reuse_audit, revoked);
-                            append_audit!(tx, entry);
-                        }
+                        end_family!(tx, session, now, reuse_audit);
                         RefreshOutcome::Reused
                     }
                     _ => RefreshOutcome::Invalid,
@@ -219,19 +230,7 @@ impl UserStore for SqlStore {
                 .fetch_optional(&mut *tx)
                 .await?;
             if let Some(session) = session {
-                let revoked = sqlx::query(
-                    "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
-                )
-                .bind(session.family_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                // Logging out of an ended session changes nothing: nothing to audit.
-                if revoked > 0 {
-                    let entry = session.audit(audit, revoked);
-                    append_audit!(tx, entry);
-                }
+                end_family!(tx, session, now, audit);
             }
         });
         Ok(())
