@@ -121,6 +121,8 @@ fn init_tracing() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        // Colour only on a terminal: logs redirected to a file stay plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
 }
@@ -209,6 +211,8 @@ async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| {
         format!("cannot listen on {listen} (is it in use? pick another with --listen or GASQ_LISTEN)")
     })?;
+    // With port 0 the system picks one: tell the caller the address actually bound.
+    let listen = listener.local_addr().unwrap_or(listen);
     let db = gasq_cloud::redact_url(&settings.effective_database_url());
     let state = gasq_cloud::build(settings).await?;
     tracing::info!(database = %db, "database ready");
