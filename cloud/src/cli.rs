@@ -1,15 +1,17 @@
-//! The one-shot commands: migrate, user add, keys, audit verify.
+//! The one-shot commands: migrate, user add, keys, audit verify, enrollment codes and
+//! demo traffic. Each builds the app and calls one use case (`gasq_cloud::app`).
 
 use std::io::BufRead as _;
 
-use anyhow::{Context, bail};
-use chrono::Duration;
-use gasq_cloud::audit::ChainVerifier;
+use anyhow::Context;
+use gasq_cloud::app::accounts::{self, AccountError, NewAccount};
+use gasq_cloud::app::stations::{self, StationError};
+use gasq_cloud::app::{audit, enrollment, keys};
 use gasq_cloud::config::Settings;
-use gasq_cloud::domain::{AuditEntry, Role};
+use gasq_cloud::domain::Role;
 use gasq_cloud::secret::Secret;
-use gasq_cloud::store::{AuditStore, SqlStore};
-use gasq_shared::{Phone, StationId};
+use gasq_cloud::store::SqlStore;
+use gasq_shared::StationId;
 
 pub struct NewUserArgs {
     pub email: String,
@@ -40,73 +42,47 @@ pub fn read_password_stdin() -> anyhow::Result<String> {
 }
 
 pub async fn add_user(settings: Settings, args: NewUserArgs) -> anyhow::Result<()> {
-    let email = gasq_cloud::api::auth::normalize_email(&args.email)?;
-    gasq_cloud::auth::password::check_policy(&args.password)
-        .map_err(|m| anyhow::anyhow!("password: {m}"))?;
-    let phone = args
-        .phone
-        .as_deref()
-        .map(Phone::parse)
-        .transpose()
-        .map_err(|e| anyhow::anyhow!("phone: {e}"))?;
-    if !args.stations.is_empty() && !matches!(args.role, Role::StationAdmin | Role::Technician) {
-        bail!("--station is for station_admin and technician users");
-    }
-    let state = gasq_cloud::build(settings).await?;
-    let mut stations = Vec::new();
-    for id in &args.stations {
-        let id = StationId::new(*id).map_err(|e| anyhow::anyhow!("--station: {e}"))?;
-        state
-            .store
-            .station(id)
-            .await?
-            .with_context(|| format!("station {id} does not exist"))?;
-        stations.push(id);
-    }
+    let stations = args
+        .stations
+        .iter()
+        .map(|id| StationId::new(*id).map_err(|e| anyhow::anyhow!("--station: {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let app = gasq_cloud::build(settings).await?;
     let name = args
         .name
-        .unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
-    let id = gasq_cloud::api::auth::create_account(
-        &state,
-        &name,
-        &email,
-        phone.as_ref(),
-        Secret::new(args.password),
-        args.role,
-        None,
-    )
-    .await?;
-    for station in stations {
-        let audit = AuditEntry {
-            action: "station.assign_staff".into(),
-            target: format!("station:{station}"),
-            detail: serde_json::json!({ "user_id": id, "via": "cli" }),
-            ..AuditEntry::default()
-        };
-        state.store.assign_station(id, station, audit).await?;
-    }
+        .unwrap_or_else(|| args.email.split('@').next().unwrap_or_default().to_owned());
+    let account = NewAccount {
+        name,
+        email: args.email,
+        phone: args.phone,
+        password: Secret::new(args.password),
+        role: args.role,
+        stations,
+    };
+    let email = account.email.trim().to_lowercase();
+    let id = accounts::create_account(&app, account)
+        .await
+        .map_err(|e| match e {
+            AccountError::NotFound(what) => {
+                anyhow::anyhow!("--station: that {what} does not exist")
+            }
+            AccountError::Invalid(i) if i.field == "stations" => {
+                anyhow::anyhow!("--station is for station_admin and technician users")
+            }
+            other => other.into(),
+        })?;
     println!("created {} {email} (id {id})", args.role);
     Ok(())
 }
 
 pub async fn rotate_keys(settings: Settings, lead_hours: i64) -> anyhow::Result<()> {
-    if !(0..=24 * 30).contains(&lead_hours) {
-        bail!("--lead-hours must be 0 to 720");
-    }
-    if lead_hours < 1 {
+    if lead_hours == 0 {
         eprintln!(
             "warning: a key that signs at once is refused by edges that have not synced it yet"
         );
     }
-    let state = gasq_cloud::build(settings).await?;
-    let audit = AuditEntry {
-        detail: serde_json::json!({ "via": "cli" }),
-        ..AuditEntry::default()
-    };
-    let kid = state
-        .signer
-        .rotate(Duration::hours(lead_hours), Some(audit))
-        .await?;
+    let app = gasq_cloud::build(settings).await?;
+    let kid = keys::rotate(&app, lead_hours).await?;
     println!(
         "published key {kid}; it starts signing in {lead_hours} h (older keys keep verifying)"
     );
@@ -114,8 +90,8 @@ pub async fn rotate_keys(settings: Settings, lead_hours: i64) -> anyhow::Result<
 }
 
 pub async fn list_keys(settings: Settings) -> anyhow::Result<()> {
-    let state = gasq_cloud::build(settings).await?;
-    for k in state.signer.published().await?.keys {
+    let app = gasq_cloud::build(settings).await?;
+    for k in keys::list(&app).await?.keys {
         let signing = if k.signing { "  (signing)" } else { "" };
         println!(
             "kid {:>3}  {:?}  {}{signing}",
@@ -126,46 +102,19 @@ pub async fn list_keys(settings: Settings) -> anyhow::Result<()> {
 }
 
 pub async fn verify_audit(settings: Settings) -> anyhow::Result<()> {
-    let url = settings.effective_database_url();
-    let store = SqlStore::connect(&url, 2).await?;
-    // Link whatever committed since the last seal, so the check covers every entry.
-    while AuditStore::seal_audit(&store, 1000).await? > 0 {}
-    let mut verifier = ChainVerifier::default();
-    let mut after = 0;
-    loop {
-        let page = AuditStore::audit_chain(&store, after, 1000).await?;
-        let Some(last) = page.last() else { break };
-        after = last.seq.unwrap_or(after);
-        for record in &page {
-            if let Err(broken) = verifier.check(record) {
-                bail!(
-                    "audit log is NOT intact: {broken} ({} entries before it verified)",
-                    verifier.verified()
-                );
-            }
-        }
-    }
-    println!("audit log intact: {} entries verified", verifier.verified());
+    let app = gasq_cloud::build(settings).await?;
+    let verified = audit::verify(&app).await?;
+    println!("audit log intact: {verified} entries verified");
     Ok(())
 }
 
 pub async fn enrollment_code(settings: Settings, station: &str) -> anyhow::Result<()> {
-    let state = gasq_cloud::build(settings).await?;
-    let found = match station.parse::<StationId>() {
-        Ok(id) => state.store.station(id).await?,
-        Err(_) => {
-            let code = gasq_shared::StationCode::parse(station)
-                .map_err(|e| anyhow::anyhow!("--station: {e}"))?;
-            state.store.station_by_code(&code).await?
-        }
-    };
-    let station = found.with_context(|| format!("station {station} does not exist"))?;
-    let audit = AuditEntry {
-        action: "edge.enrollment_code".into(),
-        target: format!("station:{}", station.id),
-        ..AuditEntry::default()
-    };
-    let code = gasq_cloud::api::edge::new_enrollment_code(&state, station.id, None, audit).await?;
+    let app = gasq_cloud::build(settings).await?;
+    let station = stations::find(&app, station).await.map_err(|e| match e {
+        StationError::NotFound(_) => anyhow::anyhow!("station {station} does not exist"),
+        other => anyhow::Error::from(other).context(format!("--station {station}")),
+    })?;
+    let code = enrollment::create_code_as_system(&app, station.id).await?;
     eprintln!(
         "one-time enrollment code for {} (valid until {}):",
         station.code, code.expires_at
@@ -179,9 +128,9 @@ pub async fn demo_traffic(
     count: usize,
     out: &std::path::Path,
 ) -> anyhow::Result<()> {
-    let state = gasq_cloud::build(settings).await?;
-    gasq_cloud::demo::seed(&state).await?;
-    let tokens = gasq_cloud::demo::traffic(&state, count).await?;
+    let app = gasq_cloud::build(settings).await?;
+    gasq_cloud::demo::seed(&app).await?;
+    let tokens = gasq_cloud::demo::traffic(&app, count).await?;
     std::fs::write(out, tokens.join("\n") + "\n")
         .with_context(|| format!("writing {}", out.display()))?;
     println!(

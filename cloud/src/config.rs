@@ -1,5 +1,7 @@
 //! Settings for `gasq-cloud`: built-in defaults → TOML file → `GASQ_*` environment →
-//! command-line flags, each layer overriding the one before.
+//! command-line flags, each layer overriding the one before. Every key has a TOML name
+//! and a `GASQ_*` variable; only the three settings one changes per run have flags:
+//! `--config`, `--database-url` and `serve --listen` (the README's table lists all).
 //!
 //! `gasq-cloud default-config` prints [`Settings::default`] as TOML.
 

@@ -1,13 +1,16 @@
 //! GasQ cloud: the booking API, token signing, audit log, background workers.
 //!
-//! [`build`] turns settings into a ready [`AppState`] (database migrated, keys loaded);
-//! [`serve`] runs the HTTP API and workers on a listener until shutdown. The binary
-//! and the tests both go through these, so tests exercise the real wiring.
+//! [`build`] turns settings into a ready [`App`] (database migrated, keys loaded) —
+//! what the use cases in [`app`] run on; [`serve`] runs the HTTP API and workers on a
+//! listener until shutdown. The binary and the tests both go through these, so tests
+//! exercise the real wiring. The layers, bottom up: `domain` (rules, no I/O) → `store`
+//! (persistence) → `app` (use cases) → `api`, `web`, `router` (HTTP); see
+//! `docs/architecture.md`.
 
 #![forbid(unsafe_code)]
 
 pub mod api;
-pub mod audit;
+pub mod app;
 pub mod auth;
 pub mod config;
 pub mod crypto;
@@ -31,6 +34,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+pub use crate::app::App;
 use crate::config::Settings;
 use crate::crypto::{Crypto, KeySource};
 use crate::payments::TestModePayments;
@@ -87,7 +91,7 @@ pub fn redact_url(url: &str) -> String {
 }
 
 /// Connects the store, loads the master key and signing keys.
-pub async fn build(settings: Settings) -> Result<AppState, LaunchError> {
+pub async fn build(settings: Settings) -> Result<App, LaunchError> {
     let url = settings.effective_database_url();
     let store = SqlStore::connect(&url, settings.database_max_connections)
         .await
@@ -105,25 +109,25 @@ pub async fn build(settings: Settings) -> Result<AppState, LaunchError> {
         KeySource::ExistingFile => tracing::info!("using the master key file in the data dir"),
         KeySource::Config => {}
     }
-    let state = AppState::new(
+    let app = App::new(
         settings,
         Arc::new(store),
         crypto,
         Arc::new(TestModePayments),
     );
-    state.signer.ensure_key().await?;
-    Ok(state)
+    app.signer.ensure_key().await?;
+    Ok(app)
 }
 
 /// Serves the API on `listener` and runs the workers, until `shutdown` fires.
 pub async fn serve(
-    state: AppState,
+    app: App,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> Result<(), LaunchError> {
-    let workers = tokio::spawn(workers::run_holds(state.clone(), shutdown.clone()));
-    let sealer = tokio::spawn(workers::run_sealer(state.clone(), shutdown.clone()));
-    let app = router::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let workers = tokio::spawn(workers::run_holds(app.clone(), shutdown.clone()));
+    let sealer = tokio::spawn(workers::run_sealer(app.clone(), shutdown.clone()));
+    let app = router::app(AppState::new(app)).into_make_service_with_connect_info::<SocketAddr>();
     let stop = shutdown.clone();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { stop.cancelled().await })
@@ -132,16 +136,6 @@ pub async fn serve(
     let _ = workers.await;
     let _ = sealer.await;
     Ok(())
-}
-
-/// [`build`] then [`serve`].
-pub async fn launch(
-    settings: Settings,
-    listener: TcpListener,
-    shutdown: CancellationToken,
-) -> Result<(), LaunchError> {
-    let state = build(settings).await?;
-    serve(state, listener, shutdown).await
 }
 
 #[cfg(test)]

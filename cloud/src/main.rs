@@ -214,13 +214,13 @@ async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     // With port 0 the system picks one: tell the caller the address actually bound.
     let listen = listener.local_addr().unwrap_or(listen);
     let db = gasq_cloud::redact_url(&settings.effective_database_url());
-    let state = gasq_cloud::build(settings).await?;
+    let app = gasq_cloud::build(settings).await?;
     tracing::info!(database = %db, "database ready");
     tracing::info!(
         "payments: test mode (local provider, nobody is charged) — Razorpay is not configured"
     );
     if args.demo {
-        for line in gasq_cloud::demo::seed(&state).await? {
+        for line in gasq_cloud::demo::seed(&app).await? {
             println!("{line}");
         }
     }
@@ -232,6 +232,6 @@ async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!("shutting down");
         stop.cancel();
     });
-    gasq_cloud::serve(state, listener, shutdown).await?;
+    gasq_cloud::serve(app, listener, shutdown).await?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Prometheus metrics: requests and latency by matched route, bookings by status.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -13,7 +14,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::state::AppState;
+use crate::domain::BookingStatus;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
@@ -73,9 +74,9 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Refreshes the booking gauges from the store and renders the text format.
-    pub async fn render(&self, state: &AppState) -> anyhow::Result<String> {
-        for (status, n) in state.store.count_bookings_by_status().await? {
+    /// Sets the booking gauges to `bookings` and renders the text format.
+    pub fn render(&self, bookings: &[(BookingStatus, i64)]) -> anyhow::Result<String> {
+        for &(status, n) in bookings {
             self.bookings
                 .get_or_create(&StatusLabels {
                     status: status.as_str().into(),
@@ -90,7 +91,7 @@ impl Metrics {
 
 /// Middleware: counts and times every request under its route template
 /// (`/api/v1/bookings/{id}`), never the raw path, so ids do not explode the labels.
-pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn track(State(m): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -102,7 +103,6 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     };
     let started = Instant::now();
     let res = next.run(req).await;
-    let m = &state.metrics;
     m.latency
         .get_or_create(&LatencyLabels {
             method: method.clone(),

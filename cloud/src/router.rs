@@ -1,5 +1,6 @@
-//! The API's table of contents: every resource router merged, OpenAPI and Swagger UI,
-//! the problem+json fallbacks, and the layers every request passes through.
+//! The API's table of contents: every route and the handler that answers it, the
+//! OpenAPI document and Swagger UI, the problem+json fallbacks, and the layers every
+//! request passes through.
 //!
 //! Routes are registered only through `utoipa_axum::routes!`, so every route the
 //! server answers is in `/api/openapi.json` — the role-matrix test relies on that.
@@ -18,11 +19,13 @@ use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::api;
-use crate::auth::ClientIp;
-use crate::error::ApiError;
+use crate::api::extract::ClientIp;
+use crate::api::{audit, auth, bookings, dashboard, edge, me, ops, stations, tokens};
+use crate::error::openapi::ProblemResponses;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -43,6 +46,78 @@ use crate::state::AppState;
 )]
 struct ApiDoc;
 
+/// Every API route, by resource, with its OpenAPI document.
+pub fn api(state: &AppState) -> (Router<AppState>, OpenApiDoc) {
+    // Password guessing and code guessing: limited per client address.
+    let limited = OpenApiRouter::new()
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(edge::enroll))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth_rate_limit,
+        ));
+    // Edges push batches of up to a thousand events.
+    let edge_sync = OpenApiRouter::new()
+        .routes(routes!(edge::changes))
+        .routes(routes!(edge::events))
+        .route_layer(DefaultBodyLimit::max(2 * 1024 * 1024));
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(limited)
+        .merge(edge_sync)
+        .routes(routes!(me::me))
+        .routes(routes!(me::add_vehicle, me::list_vehicles))
+        .routes(routes!(me::remove_vehicle))
+        .routes(routes!(stations::list_stations, stations::create_station))
+        .routes(routes!(stations::get_station, stations::update_station))
+        .routes(routes!(stations::assign_staff))
+        .routes(routes!(stations::list_slots))
+        .routes(routes!(dashboard::dashboard))
+        .routes(routes!(edge::create_code))
+        .routes(routes!(bookings::create_booking, bookings::list_bookings))
+        .routes(routes!(bookings::get_booking))
+        .routes(routes!(bookings::cancel_booking))
+        .routes(routes!(tokens::booking_token))
+        .routes(routes!(tokens::booking_qr_svg))
+        .routes(routes!(tokens::booking_qr_png))
+        .routes(routes!(tokens::token_keys))
+        .routes(routes!(audit::list_audit))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+        .split_for_parts();
+    // After the routes are in: it describes each route's error responses.
+    ProblemResponses.modify(&mut doc);
+    (router, doc)
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let (api, doc) = api(&state);
+    Router::new()
+        .merge(api)
+        .merge(SwaggerUi::new("/docs").url("/api/openapi.json", doc))
+        .merge(crate::web::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            crate::metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -61,61 +136,10 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Every API route with its OpenAPI document.
-pub fn api(state: &AppState) -> (Router<AppState>, OpenApiDoc) {
-    let auth = api::auth::router().route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        auth_rate_limit,
-    ));
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(auth)
-        .merge(
-            api::edge::enroll_router().route_layer(middleware::from_fn_with_state(
-                state.clone(),
-                auth_rate_limit,
-            )),
-        )
-        .merge(api::edge::router().route_layer(DefaultBodyLimit::max(2 * 1024 * 1024)))
-        .merge(api::dashboard::router())
-        .merge(api::me::router())
-        .merge(api::stations::router())
-        .merge(api::slots::router())
-        .merge(api::bookings::router())
-        .merge(api::tokens::router())
-        .merge(api::audit::router())
-        .merge(api::ops::router())
-        .split_for_parts()
-}
-
-/// The whole application.
-pub fn app(state: AppState) -> Router {
-    let (api, doc) = api(&state);
-    Router::new()
-        .merge(api)
-        .merge(SwaggerUi::new("/docs").url("/api/openapi.json", doc))
-        .merge(crate::web::router())
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::metrics::track,
-        ))
-        .layer(DefaultBodyLimit::max(64 * 1024))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(30),
-        ))
-        .layer(CatchPanicLayer::custom(|_| {
-            ApiError::internal(anyhow::anyhow!("handler panicked")).into_response()
-        }))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
-}
-
 async fn not_found() -> ApiError {
     ApiError::client(
         StatusCode::NOT_FOUND,
-        "not_found",
+        ErrorCode::NotFound,
         "no such route: see /docs for the API",
     )
 }
@@ -123,13 +147,14 @@ async fn not_found() -> ApiError {
 async fn method_not_allowed() -> ApiError {
     ApiError::client(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "this route does not take that method: see /docs",
     )
 }
 
-/// Limits requests to the auth routes per client IP (password guessing, credential stuffing).
-pub async fn auth_rate_limit(
+/// Limits requests to the auth routes per client IP (password guessing, credential
+/// stuffing).
+async fn auth_rate_limit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     req: Request,

@@ -1,64 +1,34 @@
-//! The shared state every handler and worker gets: settings, store, keys, limits.
+//! What every HTTP handler gets: the [`App`] (the use cases' services), plus what only
+//! the HTTP layer needs — the per-address limiter of the auth routes and the metrics.
 
 use std::sync::Arc;
 
-use crate::auth::jwt::AccessTokens;
+use crate::app::App;
 use crate::auth::ratelimit::IpLimiter;
-use crate::config::Settings;
-use crate::crypto::Crypto;
 use crate::metrics::Metrics;
-use crate::payments::PaymentProvider;
-use crate::signing::TokenSigner;
-use crate::store::Store;
 
-/// Cheap to clone: everything lives behind one `Arc`.
+/// Cheap to clone. Dereferences to the [`App`].
 #[derive(Clone, Debug)]
-pub struct AppState(Arc<Inner>);
-
-#[derive(Debug)]
-pub struct Inner {
-    pub settings: Settings,
-    pub store: Arc<dyn Store>,
-    pub crypto: Crypto,
-    pub access_tokens: AccessTokens,
-    pub signer: TokenSigner,
-    pub auth_limiter: IpLimiter,
-    pub metrics: Metrics,
-    pub payments: Arc<dyn PaymentProvider>,
+pub struct AppState {
+    pub app: App,
+    pub auth_limiter: Arc<IpLimiter>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl std::ops::Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
     }
 }
 
 impl AppState {
-    pub fn new(
-        settings: Settings,
-        store: Arc<dyn Store>,
-        crypto: Crypto,
-        payments: Arc<dyn PaymentProvider>,
-    ) -> Self {
-        let access_tokens = AccessTokens::new(&crypto, settings.auth.access_token_ttl_secs);
-        let signer = TokenSigner::new(store.clone(), crypto.clone());
-        let auth_limiter = IpLimiter::new(settings.rate_limits.auth_requests_per_ip_per_minute);
-        Self(Arc::new(Inner {
-            settings,
-            store,
-            crypto,
-            access_tokens,
-            signer,
-            auth_limiter,
-            metrics: Metrics::default(),
-            payments,
-        }))
-    }
-}
-
-impl std::fmt::Debug for dyn Store {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Store({:?})", self.backend())
+    pub fn new(app: App) -> Self {
+        let per_minute = app.settings.rate_limits.auth_requests_per_ip_per_minute;
+        Self {
+            auth_limiter: Arc::new(IpLimiter::new(per_minute)),
+            metrics: Arc::new(Metrics::default()),
+            app,
+        }
     }
 }

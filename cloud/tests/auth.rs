@@ -11,6 +11,11 @@ use gasq_cloud::domain::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+crate::on_both_backends!(
+    databases:
+    logins_logouts_and_reused_refresh_tokens_are_audited,
+);
+
 #[tokio::test]
 async fn a_driver_registers_logs_in_by_email_or_phone_and_sees_themselves() {
     let app = spawn_app().await;
@@ -35,7 +40,7 @@ async fn personal_data_is_not_stored_in_clear() {
     let app = common::app::spawn_app_on(db).await;
     app.post("/api/v1/auth/register", None, json!({"name": "Ravi", "email": "ravi@example.in", "phone": "9123456789", "password": "long-enough"})).await;
     let file = app
-        .state
+        .app
         .settings
         .effective_database_url()
         .replace("sqlite://", "");
@@ -276,16 +281,4 @@ async fn logins_logouts_and_reused_refresh_tokens_are_audited(db: TestDb) {
         actor(audit(format!("action=auth.login&since={since}")).await),
         [driver.clone(), driver.clone()]
     );
-}
-
-#[tokio::test]
-async fn logins_logouts_and_reused_refresh_tokens_are_audited_sqlite() {
-    logins_logouts_and_reused_refresh_tokens_are_audited(TestDb::sqlite()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn logins_logouts_and_reused_refresh_tokens_are_audited_postgres() {
-    if let Some(db) = TestDb::postgres().await {
-        logins_logouts_and_reused_refresh_tokens_are_audited(db).await;
-    }
 }

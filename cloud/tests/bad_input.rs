@@ -1,4 +1,4 @@
-//! Invariant 6 on the API: whatever arrives, the answer is a 4xx problem+json or a
+//! Invariant 6 (docs/architecture.md) on the API: whatever arrives, the answer is a 4xx problem+json or a
 //! success — never a 5xx, never a panic. Every route in the OpenAPI document gets
 //! hostile bodies, path parameters, query strings and headers, sent as a caller the
 //! route admits (its row in the role table; a valid device JWT for edge routes), so

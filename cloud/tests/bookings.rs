@@ -14,6 +14,12 @@ use gasq_shared::token;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+crate::on_both_backends!(
+    databases:
+    a_refused_booking_is_refused_again_on_retry_with_its_key,
+    fifty_five_drivers_racing_for_one_slot_over_http,
+);
+
 async fn setup(app: &TestApp, lanes: u16) -> (Session, u64, String) {
     let admin = app.user_with_role(Role::SuperAdmin, "root").await;
     let station = app.station(&admin, "MUM-0042", lanes).await;
@@ -227,18 +233,6 @@ async fn a_refused_booking_is_refused_again_on_retry_with_its_key(db: TestDb) {
 }
 
 #[tokio::test]
-async fn a_refused_booking_is_refused_again_on_retry_with_its_key_sqlite() {
-    a_refused_booking_is_refused_again_on_retry_with_its_key(TestDb::sqlite()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_booking_is_refused_again_on_retry_with_its_key_postgres() {
-    if let Some(db) = TestDb::postgres().await {
-        a_refused_booking_is_refused_again_on_retry_with_its_key(db).await;
-    }
-}
-
-#[tokio::test]
 async fn cancelling_frees_the_place_and_only_the_owner_sees_a_booking() {
     let app = spawn_app().await;
     let (driver, station, vehicle) = setup(&app, 1).await;
@@ -313,7 +307,7 @@ async fn a_slot_off_the_grid_or_in_the_past_is_refused_with_a_reason() {
     }
 }
 
-async fn concurrent_http_bookings(db: TestDb) {
+async fn fifty_five_drivers_racing_for_one_slot_over_http(db: TestDb) {
     let app = Arc::new(spawn_app_on(db).await);
     let admin = app.user_with_role(Role::SuperAdmin, "root").await;
     let station = app.station(&admin, "MUM-0099", 2).await["id"]
@@ -352,18 +346,6 @@ async fn concurrent_http_bookings(db: TestDb) {
         }
     }
     assert_eq!((won, full), (7, 48), "2 lanes × 15 min / 4 min = 7 places");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fifty_five_drivers_racing_for_one_slot_over_http_sqlite() {
-    concurrent_http_bookings(TestDb::sqlite()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fifty_five_drivers_racing_for_one_slot_over_http_postgres() {
-    if let Some(db) = TestDb::postgres().await {
-        concurrent_http_bookings(db).await;
-    }
 }
 
 #[tokio::test]
@@ -439,7 +421,7 @@ async fn a_driver_removes_a_vehicle_only_when_no_booking_of_it_is_live() {
 
     // Audited like vehicle.add: once, for the removal that happened.
     let removed = app
-        .state
+        .app
         .store
         .audit_entries(gasq_cloud::store::AuditFilter {
             action: Some("vehicle.remove".into()),

@@ -14,6 +14,12 @@ use gasq_cloud::domain::Role;
 use gasq_shared::keys::{KeyStatus, TokenKeys};
 use serde_json::json;
 
+crate::on_both_backends!(
+    databases:
+    a_rotation_is_published_at_once_and_signs_only_after_its_lead,
+    a_token_of_a_retired_key_still_verifies,
+);
+
 fn gasq(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gasq-cloud"));
     cmd.current_dir(dir)
@@ -146,7 +152,7 @@ fn keys_rotate_publishes_a_new_signer_and_retires_the_old_one() {
 /// test app's database, as an operator would beside the running server.
 async fn rotate_beside(app: &TestApp, lead_hours: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
-    let url = app.state.settings.effective_database_url();
+    let url = app.app.settings.effective_database_url();
     let mut cmd = gasq(dir.path());
     cmd.env("GASQ_MASTER_KEY", MASTER_KEY)
         .args(["--database-url", &url, "keys", "rotate"]);
@@ -228,30 +234,6 @@ async fn a_token_of_a_retired_key_still_verifies(db: TestDb) {
     );
     let claims = gasq_shared::token::verify(&old, &keys.key_set().unwrap()).unwrap();
     assert_eq!(claims.kid, 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rotation_is_published_at_once_and_signs_only_after_its_lead_sqlite() {
-    a_rotation_is_published_at_once_and_signs_only_after_its_lead(TestDb::sqlite()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rotation_is_published_at_once_and_signs_only_after_its_lead_postgres() {
-    if let Some(db) = TestDb::postgres().await {
-        a_rotation_is_published_at_once_and_signs_only_after_its_lead(db).await;
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_token_of_a_retired_key_still_verifies_sqlite() {
-    a_token_of_a_retired_key_still_verifies(TestDb::sqlite()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_token_of_a_retired_key_still_verifies_postgres() {
-    if let Some(db) = TestDb::postgres().await {
-        a_token_of_a_retired_key_still_verifies(db).await;
-    }
 }
 
 #[tokio::test]

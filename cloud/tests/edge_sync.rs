@@ -239,7 +239,7 @@ async fn events_count_once_however_often_they_are_sent() {
         assert_eq!(res["acked"].as_array().unwrap().len(), 3);
     }
     let station = gasq_shared::StationId::new(w.station as u32).unwrap();
-    assert_eq!(w.app.state.store.count_events(station).await.unwrap(), 3);
+    assert_eq!(w.app.app.store.count_events(station).await.unwrap(), 3);
     let (_, b) = w
         .app
         .get(
@@ -291,7 +291,7 @@ async fn a_redemption_of_a_no_show_booking_wins_and_raises_a_case() {
     // offline and reports the redemption late).
     let swept = w
         .app
-        .state
+        .app
         .store
         .mark_no_shows(Utc::now() + chrono::Duration::days(1), 100)
         .await

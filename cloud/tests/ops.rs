@@ -33,6 +33,46 @@ async fn health_readiness_and_docs_answer() {
     );
 }
 
+/// Clients switch on `code`: every code the API can answer is listed in the OpenAPI
+/// document, and every error response there is a problem+json body carrying one.
+#[tokio::test]
+async fn the_openapi_document_lists_every_error_code_and_describes_errors_as_problems() {
+    let app = spawn_app().await;
+    let (_, doc) = app.get("/api/openapi.json", None).await;
+    let codes: Vec<&str> = doc["components"]["schemas"]["ErrorCode"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    for code in [
+        "slot_full",
+        "validation_failed",
+        "invalid_device_token",
+        "rate_limited",
+    ] {
+        assert!(codes.contains(&code), "{code} in {codes:?}");
+    }
+    let problem = &doc["components"]["schemas"]["Problem"];
+    assert_eq!(
+        problem["properties"]["code"]["$ref"], "#/components/schemas/ErrorCode",
+        "{problem}"
+    );
+    let slot_full = &doc["paths"]["/api/v1/bookings"]["post"]["responses"]["409"];
+    assert_eq!(
+        slot_full["content"]["application/problem+json"]["schema"]["$ref"],
+        "#/components/schemas/Problem",
+        "{slot_full}"
+    );
+    // A real refusal carries a listed code.
+    let (status, problem) = app.get("/api/v1/me", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        codes.contains(&problem["code"].as_str().unwrap()),
+        "{problem}"
+    );
+}
+
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_bookings_by_status() {
     let app = spawn_app().await;

@@ -136,7 +136,12 @@ async fn build(
     let config = enrolled.station.clone();
     let recorder = Recorder::new(db.clone());
     let station = Arc::new(Station::new(config.clone(), keys));
-    let queue = QueueService::load(recorder.clone(), config.lanes, config.service_minutes).await?;
+    let queue = QueueService::load(
+        recorder.clone(),
+        config.policy.lanes,
+        config.policy.service_minutes,
+    )
+    .await?;
     let validator = Validator::new(
         station.clone(),
         recorder.clone(),

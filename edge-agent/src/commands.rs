@@ -20,7 +20,7 @@ pub async fn enroll(data: &DataDir, cloud: &str, code: &str, force: bool) -> Res
     let r = &done.response;
     println!(
         "Enrolled device {} for station {} \"{}\" (id {}, {} lane(s)).",
-        r.device_id, r.station.code, r.station.name, r.station.station_id, r.station.lanes
+        r.device_id, r.station.code, r.station.name, r.station.station_id, r.station.policy.lanes
     );
     println!("Attendant secret (shown only now; give it to the station's attendants):");
     println!("    {}", r.attendant_secret);
@@ -124,7 +124,8 @@ async fn from_data_dir(data: &DataDir, settings: &Settings) -> Result<StatusRepo
         .map_err(|e| e.to_string())?;
     let now = Utc::now();
     let station = enrolled.station;
-    let queue = queue.unwrap_or_else(|| Queue::new(station.lanes, station.service_minutes));
+    let queue =
+        queue.unwrap_or_else(|| Queue::new(station.policy.lanes, station.policy.service_minutes));
     Ok(StatusReport {
         station: station.code.to_string(),
         station_id: station.station_id,

@@ -1,6 +1,6 @@
 //! GasQ's contracts, shared by the cloud, the edge agent and the firmware bridge:
 //! validated ids ([`ids`]), token v1 ([`token`], [`base45`]), the published key set
-//! ([`keys`]), the station bus ([`topics`]), edge ↔ cloud sync ([`sync`]) and the
+//! ([`keys`]), a station's booking policy ([`policy`]), the station bus ([`topics`]), edge ↔ cloud sync ([`sync`]) and the
 //! problem+json error body ([`problem`]).
 
 #![forbid(unsafe_code)]
@@ -10,6 +10,7 @@ pub mod base45;
 pub mod frames;
 pub mod ids;
 pub mod keys;
+pub mod policy;
 pub mod problem;
 pub mod secret;
 pub mod sync;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{BookingId, DeviceId, EventId, StationCode, StationId};
 use crate::keys::TokenKeys;
+use crate::policy::StationPolicy;
 use crate::topics::Reason;
 
 /// The audience every device JWT names.
@@ -63,11 +64,8 @@ pub struct StationConfig {
     pub station_id: StationId,
     pub code: StationCode,
     pub name: String,
-    /// IANA time zone, e.g. `Asia/Kolkata`.
-    pub timezone: String,
-    pub lanes: u16,
-    pub slot_minutes: u16,
-    pub service_minutes: u16,
+    #[serde(flatten)]
+    pub policy: StationPolicy,
 }
 
 /// A booking the edge should know about (for offline display, revocation, quantity).

@@ -1,13 +1,13 @@
-//! The HTTP API, one router per resource. [`crate::router`] merges them.
+//! The HTTP API: handlers that extract a request, call one use case (`crate::app`) and
+//! shape its answer. Which handler answers which route is in `crate::router`.
 
 pub mod audit;
 pub mod auth;
 pub mod bookings;
 pub mod dashboard;
 pub mod edge;
-pub mod edge_sync;
+pub mod extract;
 pub mod me;
 pub mod ops;
-pub mod slots;
 pub mod stations;
 pub mod tokens;

@@ -5,18 +5,11 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Serialize;
 use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiJson, ApiResult};
+use super::extract::ApiJson;
+use crate::app::ops;
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(healthz))
-        .routes(routes!(readyz))
-        .routes(routes!(metrics))
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
@@ -26,7 +19,7 @@ pub struct Health {
 
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = Health)))]
-async fn healthz() -> ApiJson<Health> {
+pub(crate) async fn healthz() -> ApiJson<Health> {
     ApiJson(Health {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
@@ -35,12 +28,12 @@ async fn healthz() -> ApiJson<Health> {
 
 /// The process can serve: its database answers.
 #[utoipa::path(get, path = "/readyz", tag = "ops", responses((status = 200, body = Health), (status = 503)))]
-async fn readyz(State(state): State<AppState>) -> ApiResult<ApiJson<Health>> {
-    state.store.ping().await.map_err(|e| {
+pub(crate) async fn readyz(State(state): State<AppState>) -> ApiResult<ApiJson<Health>> {
+    ops::ready(&state).await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check: database unreachable");
         ApiError::client(
             StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
+            ErrorCode::DatabaseUnavailable,
             "the database does not answer",
         )
     })?;
@@ -52,11 +45,11 @@ async fn readyz(State(state): State<AppState>) -> ApiResult<ApiJson<Health>> {
 
 /// Prometheus text format.
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, content_type = "text/plain", body = String)))]
-async fn metrics(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
+pub(crate) async fn metrics(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
+    let bookings = ops::bookings_by_status(&state).await?;
     let text = state
         .metrics
-        .render(&state)
-        .await
+        .render(&bookings)
         .map_err(ApiError::internal)?;
     Ok((
         [(

@@ -1,13 +1,9 @@
-//! Authentication and authorisation: passwords, access and refresh tokens, the
-//! extractors that enforce roles, and rate limits.
+//! Authentication primitives, without HTTP: password hashing, access tokens (JWT),
+//! refresh tokens, edge devices' JWTs, and the per-address rate limiter. The HTTP
+//! extractors that use them are in `api::extract`.
 
 pub mod device;
-pub mod extract;
 pub mod jwt;
 pub mod password;
 pub mod ratelimit;
 pub mod refresh;
-
-pub use extract::{
-    Authorized, ClientIp, CurrentUser, Drivers, Provisioners, StationStaff, SuperAdmins,
-};

@@ -165,6 +165,30 @@ struct Counts {
     per_slot: std::sync::Mutex<std::collections::HashMap<DateTime<Utc>, u32>>,
 }
 
+/// When and what the clients book: one shared schedule.
+struct Plan {
+    station: u64,
+    drivers: Vec<Driver>,
+    /// The first slot booked; request `n` books slot `n % SLOTS` after it.
+    first: DateTime<Utc>,
+    /// The run's start; measuring starts after the warm-up, at `started`.
+    begun: Instant,
+    started: Instant,
+    until: Instant,
+    /// With `--rate`: the gap between requests of the open schedule.
+    spacing: Option<Duration>,
+}
+
+/// Six days of 15-minute slots.
+const SLOTS: u64 = 6 * 24 * 4;
+
+/// What the clients measured.
+struct Measured {
+    latency: Mutex<Histogram<u64>>,
+    counts: Counts,
+    next: AtomicU64,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -175,73 +199,92 @@ async fn main() -> anyhow::Result<()> {
         base: args.url.trim_end_matches('/').to_owned(),
     });
     let (station, drivers) = setup(&c, &args).await?;
-    let drivers = Arc::new(drivers);
-    let first: DateTime<Utc> =
-        Utc::now().duration_trunc(chrono::Duration::minutes(15))? + chrono::Duration::hours(1);
-    let slots = 6 * 24 * 4; // six days of 15-minute slots
-    let hist = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(
-        1, 60_000_000, 3,
-    )?));
-    let counts = Arc::new(Counts::default());
-    let next = Arc::new(AtomicU64::new(0));
     // A warm-up (connections, caches, first slot rows) that is not measured.
     let begun = Instant::now();
     let started = begun + Duration::from_secs(args.warmup);
-    let until = started + Duration::from_secs(args.duration);
-    // With --rate, requests follow one open schedule (request n is due at n / rate) that
-    // the clients share; latency counts from when a request was due, so a client stuck
-    // behind a slow answer shows up as latency instead of hiding it.
-    let spacing = (args.rate > 0.0).then(|| Duration::from_secs_f64(1.0 / args.rate));
-    let mut tasks = Vec::new();
-    for _ in 0..args.clients {
-        let (c, drivers, hist, counts, next) = (
-            c.clone(),
-            drivers.clone(),
-            hist.clone(),
-            counts.clone(),
-            next.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                let due = spacing.map(|gap| begun + gap.mul_f64(n as f64));
-                if let Some(due) = due {
-                    tokio::time::sleep_until(due.into()).await;
-                }
-                let t0 = due.unwrap_or_else(Instant::now);
-                if t0 >= until {
-                    break;
-                }
-                let d = &drivers[(n as usize) % drivers.len()];
-                let slot = first + chrono::Duration::minutes(15 * (n % slots) as i64);
-                let body = json!({"station_id": station, "vehicle_id": d.vehicle, "slot_start": slot, "payment_method": "at_station"});
-                let result = c.post("/api/v1/bookings", Some(&d.token), body).await;
-                let measured = t0 >= started;
-                if measured {
-                    let micros = u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX);
-                    hist.lock().await.saturating_record(micros);
-                }
-                // Every booking counts for the over-booking check; errors count always.
-                let counter = match result {
-                    Ok((201, _)) => {
-                        *counts.per_slot.lock().unwrap_or_else(|p| p.into_inner()).entry(slot).or_default() += 1;
-                        measured.then_some(&counts.created)
-                    }
-                    Ok((409, _)) => measured.then_some(&counts.full),
-                    _ => Some(&counts.errors),
-                };
-                if let Some(counter) = counter {
-                    counter.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        }));
-    }
+    let plan = Arc::new(Plan {
+        station,
+        drivers,
+        first: Utc::now().duration_trunc(chrono::Duration::minutes(15))?
+            + chrono::Duration::hours(1),
+        begun,
+        started,
+        until: started + Duration::from_secs(args.duration),
+        // With --rate, requests follow one open schedule (request n is due at n / rate)
+        // that the clients share; latency counts from when a request was due, so a
+        // client stuck behind a slow answer shows up as latency instead of hiding it.
+        spacing: (args.rate > 0.0).then(|| Duration::from_secs_f64(1.0 / args.rate)),
+    });
+    let measured = Arc::new(Measured {
+        latency: Mutex::new(Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?),
+        counts: Counts::default(),
+        next: AtomicU64::new(0),
+    });
+    let tasks: Vec<_> = (0..args.clients)
+        .map(|_| tokio::spawn(client(c.clone(), plan.clone(), measured.clone())))
+        .collect();
     for t in tasks {
         t.await?;
     }
-    let secs = until.saturating_duration_since(started).as_secs_f64();
-    let h = hist.lock().await;
-    let created = counts.created.load(Ordering::Relaxed);
+    report(&args, &plan, &measured).await;
+    let over = over_booked(&c, &plan, &measured.counts).await?;
+    println!("over-booked slots: {over}");
+    if measured.counts.errors.load(Ordering::Relaxed) > 0 || over > 0 {
+        bail!("errors or over-booking during the run");
+    }
+    Ok(())
+}
+
+/// One client: books the schedule's next request until the run ends.
+async fn client(c: Arc<Client>, plan: Arc<Plan>, m: Arc<Measured>) {
+    loop {
+        let n = m.next.fetch_add(1, Ordering::Relaxed);
+        let due = plan.spacing.map(|gap| plan.begun + gap.mul_f64(n as f64));
+        if let Some(due) = due {
+            tokio::time::sleep_until(due.into()).await;
+        }
+        let t0 = due.unwrap_or_else(Instant::now);
+        if t0 >= plan.until {
+            break;
+        }
+        let d = &plan.drivers[(n as usize) % plan.drivers.len()];
+        let slot = plan.first + chrono::Duration::minutes(15 * (n % SLOTS) as i64);
+        let body = json!({"station_id": plan.station, "vehicle_id": d.vehicle, "slot_start": slot, "payment_method": "at_station"});
+        let result = c.post("/api/v1/bookings", Some(&d.token), body).await;
+        let measured = t0 >= plan.started;
+        if measured {
+            let micros = u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX);
+            m.latency.lock().await.saturating_record(micros);
+        }
+        // Every booking counts for the over-booking check; errors count always.
+        let counts = &m.counts;
+        let counter = match result {
+            Ok((201, _)) => {
+                *counts
+                    .per_slot
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .entry(slot)
+                    .or_default() += 1;
+                measured.then_some(&counts.created)
+            }
+            Ok((409, _)) => measured.then_some(&counts.full),
+            _ => Some(&counts.errors),
+        };
+        if let Some(counter) = counter {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Prints throughput and latency percentiles of the measured part of the run.
+async fn report(args: &Args, plan: &Plan, m: &Measured) {
+    let secs = plan
+        .until
+        .saturating_duration_since(plan.started)
+        .as_secs_f64();
+    let h = m.latency.lock().await;
+    let created = m.counts.created.load(Ordering::Relaxed);
     println!(
         "clients {}  duration {secs:.1}s  requests {}",
         args.clients,
@@ -249,8 +292,8 @@ async fn main() -> anyhow::Result<()> {
     );
     println!(
         "created {created}  slot_full {}  errors {}  bookings/s {:.0}",
-        counts.full.load(Ordering::Relaxed),
-        counts.errors.load(Ordering::Relaxed),
+        m.counts.full.load(Ordering::Relaxed),
+        m.counts.errors.load(Ordering::Relaxed),
         created as f64 / secs
     );
     let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
@@ -261,19 +304,25 @@ async fn main() -> anyhow::Result<()> {
         ms(0.99),
         h.max() as f64 / 1000.0
     );
-    drop(h);
-    // Invariant 1, from the outside: no slot got more bookings than its capacity.
+}
+
+/// Invariant 1 (docs/architecture.md), from the outside: how many slots got more
+/// bookings this run than their capacity.
+async fn over_booked(c: &Client, plan: &Plan, counts: &Counts) -> anyhow::Result<u32> {
     let per_slot = std::mem::take(&mut *counts.per_slot.lock().unwrap_or_else(|p| p.into_inner()));
     let mut over = 0;
-    let mut day = first.with_timezone(&chrono_tz::Asia::Kolkata).date_naive();
+    let mut day = plan
+        .first
+        .with_timezone(&chrono_tz::Asia::Kolkata)
+        .date_naive();
     for _ in 0..7 {
-        for s in c
-            .get(&format!("/api/v1/stations/{station}/slots?date={day}"))
-            .await?
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
+        let slots = c
+            .get(&format!(
+                "/api/v1/stations/{}/slots?date={day}",
+                plan.station
+            ))
+            .await?;
+        for s in slots.as_array().into_iter().flatten() {
             let start: Option<DateTime<Utc>> = s["start"].as_str().and_then(|t| t.parse().ok());
             let capacity = s["capacity"].as_u64().unwrap_or(0);
             if start
@@ -285,9 +334,5 @@ async fn main() -> anyhow::Result<()> {
         }
         day = day.succ_opt().context("date")?;
     }
-    println!("over-booked slots: {over}");
-    if counts.errors.load(Ordering::Relaxed) > 0 || over > 0 {
-        bail!("errors or over-booking during the run");
-    }
-    Ok(())
+    Ok(over)
 }

@@ -1,9 +1,12 @@
-//! Booking rules without I/O: the model, slot capacity, validity windows, short codes.
+//! The cloud's rules without I/O: the model, slot capacity and validity windows, short
+//! codes, and the audit log's hash chain.
 
+pub mod actor;
+pub mod audit;
 pub mod codes;
 pub mod model;
 pub mod slots;
 
-pub use model::{
-    AuditEntry, Booking, BookingStatus, PaymentMethod, Role, Station, UserRecord, Vehicle,
-};
+pub use actor::{Actor, Role};
+pub use audit::{AuditEntry, AuditRecord};
+pub use model::{Booking, BookingStatus, PaymentMethod, Station, UserRecord, Vehicle};

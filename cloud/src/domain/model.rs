@@ -1,50 +1,12 @@
 //! The cloud's domain types, as the store returns them and the API speaks of them.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
+use gasq_shared::policy::StationPolicy;
 use gasq_shared::{BookingId, Quantity, StationCode, StationId, UserId, VehicleId, VehicleReg};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Who a user is to GasQ. Station admins and technicians act only on the stations
-/// assigned to them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Driver,
-    StationAdmin,
-    Technician,
-    SuperAdmin,
-}
-
-impl Role {
-    pub const ALL: [Role; 4] = [
-        Role::Driver,
-        Role::StationAdmin,
-        Role::Technician,
-        Role::SuperAdmin,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Driver => "driver",
-            Self::StationAdmin => "station_admin",
-            Self::Technician => "technician",
-            Self::SuperAdmin => "super_admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use super::actor::Role;
 
 /// A booking's life (contract).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -86,10 +48,8 @@ impl BookingStatus {
         Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
-    /// Live bookings hold capacity in their slot.
-    pub fn is_live(self) -> bool {
-        matches!(self, Self::PendingPayment | Self::Confirmed)
-    }
+    /// Live bookings hold capacity in their slot and can still be cancelled.
+    pub const LIVE: [BookingStatus; 2] = [Self::PendingPayment, Self::Confirmed];
 }
 
 /// How a driver pays.
@@ -117,7 +77,7 @@ impl PaymentMethod {
     }
 }
 
-/// A CNG station and its booking policy.
+/// A CNG station: who it is, its booking policy, and what is out of service now.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Station {
     pub id: StationId,
@@ -125,19 +85,9 @@ pub struct Station {
     pub name: String,
     pub lat: f64,
     pub lon: f64,
-    /// Dispensers (lanes) installed.
-    pub lanes: u16,
+    pub policy: StationPolicy,
     /// Lanes out of service right now (faults reported by the edge, or set by an admin).
     pub lanes_down: u16,
-    pub slot_minutes: u16,
-    /// Minutes a lane needs per vehicle, movement included.
-    pub service_minutes: u16,
-    pub timezone: chrono_tz::Tz,
-    /// Opening hours as minutes after local midnight; 0 and 1440 is open 24 hours.
-    pub open_minute: u16,
-    pub close_minute: u16,
-    pub early_grace_minutes: u16,
-    pub late_grace_minutes: u16,
     pub price_paise_per_kg: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -145,7 +95,7 @@ pub struct Station {
 
 impl Station {
     pub fn lanes_in_service(&self) -> u16 {
-        self.lanes.saturating_sub(self.lanes_down)
+        self.policy.lanes.saturating_sub(self.lanes_down)
     }
 }
 
@@ -194,15 +144,4 @@ pub struct UserRecord {
     pub password_hash: String,
     pub role: Role,
     pub created_at: DateTime<Utc>,
-}
-
-/// One entry for the audit log: who did what to what, from where.
-#[derive(Debug, Clone, Default)]
-pub struct AuditEntry {
-    pub actor_id: Option<UserId>,
-    pub actor_role: Option<Role>,
-    pub action: String,
-    pub target: String,
-    pub ip: Option<String>,
-    pub detail: serde_json::Value,
 }

@@ -4,7 +4,8 @@
 use std::net::SocketAddr;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use gasq_cloud::AppState;
+use gasq_cloud::App;
+use gasq_cloud::app::accounts::{self, NewAccount};
 use gasq_cloud::config::Settings;
 use gasq_cloud::domain::Role;
 use gasq_cloud::secret::Secret;
@@ -17,7 +18,8 @@ use super::db::TestDb;
 pub struct TestApp {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
-    pub state: AppState,
+    /// The app under test, for arranging what the API cannot (staff accounts).
+    pub app: App,
     shutdown: CancellationToken,
     _db: TestDb,
     _data: tempfile::TempDir,
@@ -62,13 +64,13 @@ pub async fn spawn_with(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestAp
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let state = gasq_cloud::build(settings).await.expect("build app");
+    let app = gasq_cloud::build(settings).await.expect("build app");
     let shutdown = CancellationToken::new();
-    tokio::spawn(gasq_cloud::serve(state.clone(), listener, shutdown.clone()));
+    tokio::spawn(gasq_cloud::serve(app.clone(), listener, shutdown.clone()));
     TestApp {
         addr,
         http: reqwest::Client::new(),
-        state,
+        app,
         shutdown,
         _db: db,
         _data: data,
@@ -142,17 +144,17 @@ impl TestApp {
     /// Creates a user of any role directly (as `gasq-cloud user add` does) and logs in.
     pub async fn user_with_role(&self, role: Role, tag: &str) -> Session {
         let email = format!("{tag}@example.in");
-        gasq_cloud::api::auth::create_account(
-            &self.state,
-            tag,
-            &email,
-            None,
-            Secret::new("staff-pass-1"),
+        let account = NewAccount {
+            name: tag.into(),
+            email: email.clone(),
+            phone: None,
+            password: Secret::new("staff-pass-1"),
             role,
-            None,
-        )
-        .await
-        .expect("create account");
+            stations: Vec::new(),
+        };
+        accounts::create_account(&self.app, account)
+            .await
+            .expect("create account");
         self.login(&email, "staff-pass-1").await
     }
 

@@ -30,9 +30,16 @@ impl TestDb {
         }
     }
 
-    /// `None` (and a note on stderr) when no PostgreSQL is configured.
+    /// `None` (and a note on stderr) when no PostgreSQL is configured — unless
+    /// `GASQ_REQUIRE_POSTGRES=1` (as in CI), where a PostgreSQL run that cannot happen
+    /// fails, so a green run means PostgreSQL ran.
     pub async fn postgres() -> Option<Self> {
         let Some(admin) = pg_admin_url() else {
+            assert!(
+                std::env::var("GASQ_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "GASQ_REQUIRE_POSTGRES=1 but GASQ_TEST_DATABASE_URL is not set: \
+                 the PostgreSQL run of this test cannot happen"
+            );
             eprintln!(
                 "GASQ_TEST_DATABASE_URL is not set: skipping the PostgreSQL run of this test"
             );
@@ -93,16 +100,25 @@ impl Drop for TestDb {
     }
 }
 
-/// Runs a store test against SQLite, and against PostgreSQL when configured.
+/// Runs each named test against SQLite, and against PostgreSQL when configured, as
+/// `sqlite::<name>` and `postgres::<name>`. A test takes the store (`async fn
+/// name(store: Arc<dyn Store>)`), or with `databases:` the database itself (`async fn
+/// name(db: TestDb)`, for tests that start the app or the CLI on it).
 #[macro_export]
 macro_rules! on_both_backends {
+    (databases: $($name:ident),* $(,)?) => {
+        $crate::on_both_backends!(@each db => db; $($name),*);
+    };
     ($($name:ident),* $(,)?) => {
+        $crate::on_both_backends!(@each db => db.store().await; $($name),*);
+    };
+    (@each $db:ident => $arg:expr; $($name:ident),*) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    let db = $crate::common::db::TestDb::sqlite();
-                    super::$name(db.store().await).await;
+                    let $db = $crate::common::db::TestDb::sqlite();
+                    super::$name($arg).await;
                 }
             )*
         }
@@ -110,8 +126,8 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    let Some(db) = $crate::common::db::TestDb::postgres().await else { return };
-                    super::$name(db.store().await).await;
+                    let Some($db) = $crate::common::db::TestDb::postgres().await else { return };
+                    super::$name($arg).await;
                 }
             )*
         }

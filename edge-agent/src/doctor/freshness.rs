@@ -145,10 +145,7 @@ mod tests {
                 station_id: StationId::new(1).unwrap(),
                 code: StationCode::parse("DOC-0001").unwrap(),
                 name: "test".into(),
-                timezone: "Asia/Kolkata".into(),
-                lanes: 1,
-                slot_minutes: 15,
-                service_minutes: 4,
+                policy: gasq_shared::policy::StationPolicy::with_lanes(1),
             },
             keys: TokenKeys {
                 keys: vec![TokenKey::new(1, &key, KeyStatus::Active, true)],

@@ -155,7 +155,8 @@ impl Syncer {
             if config.code != self.station.config().code {
                 tracing::warn!(new = %config.code, "the station code changed: restart gasq-edge to use the new bus topics");
             }
-            self.queue.resize(config.lanes, config.service_minutes);
+            self.queue
+                .resize(config.policy.lanes, config.policy.service_minutes);
             self.station.set_config(config);
         }
         self.push_outbox().await?;
@@ -252,10 +253,7 @@ mod tests {
             station_id: StationId::new(1).unwrap(),
             code: StationCode::parse("SYN-0001").unwrap(),
             name: "test".into(),
-            timezone: "Asia/Kolkata".into(),
-            lanes: 1,
-            slot_minutes: 15,
-            service_minutes: 4,
+            policy: gasq_shared::policy::StationPolicy::with_lanes(1),
         };
         let queue = QueueService::load(recorder.clone(), 1, 4).await.unwrap();
         let device = Device::new(DeviceId::new(), device::generate()).unwrap();

@@ -31,10 +31,7 @@ pub fn station(code: &str, lanes: u16) -> StationConfig {
         station_id: StationId::new(STATION_ID).unwrap(),
         code: StationCode::parse(code).unwrap(),
         name: "Test Station".into(),
-        timezone: "Asia/Kolkata".into(),
-        lanes,
-        slot_minutes: 15,
-        service_minutes: 4,
+        policy: gasq_shared::policy::StationPolicy::with_lanes(lanes),
     }
 }
 

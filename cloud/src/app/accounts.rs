@@ -1,0 +1,363 @@
+//! Accounts and sessions: registering drivers, creating staff (CLI, demo), logging in
+//! with e-mail or phone, refreshing and ending sessions, and the user's own profile.
+//! Logins, logouts and refresh tokens caught being reused are in the audit log;
+//! ordinary refreshes are not.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Duration, Utc};
+use gasq_shared::{Phone, StationId, UserId};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{App, Invalid};
+use crate::auth::{password, refresh};
+use crate::domain::{Actor, AuditEntry, Role};
+use crate::secret::Secret;
+use crate::store::{NewRefreshToken, NewUser, RefreshOutcome, StoreError};
+
+/// Why an account or session use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("{0}")]
+    Exists(String),
+    #[error("too many failed logins for this account")]
+    TooManyFailures { retry_after_secs: u64 },
+    #[error("wrong login or password")]
+    WrongCredentials,
+    #[error("the refresh token was already used")]
+    RefreshReused,
+    #[error("the refresh token is unknown, expired or revoked")]
+    RefreshInvalid,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+type Result<T> = std::result::Result<T, AccountError>;
+
+/// A driver signing up.
+#[derive(Debug)]
+pub struct Registration {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub password: Secret,
+}
+
+/// An account of any role, from the CLI or the demo.
+#[derive(Debug)]
+pub struct NewAccount {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub password: Secret,
+    pub role: Role,
+    /// Stations a station admin or technician works at.
+    pub stations: Vec<StationId>,
+}
+
+/// A fresh pair of tokens.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+/// The logged-in user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Profile {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub role: Role,
+    /// Stations this user manages (station admins and technicians).
+    pub stations: Vec<StationId>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Lower-cases and checks an e-mail address (enough to catch typos, not RFC 5322).
+pub fn normalize_email(raw: &str) -> std::result::Result<String, Invalid> {
+    let email = raw.trim().to_lowercase();
+    let ok = email.len() <= 254
+        && !email.contains(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+        });
+    if ok {
+        Ok(email)
+    } else {
+        Err(Invalid::new(
+            "email",
+            "not an e-mail address (like name@example.com)",
+        ))
+    }
+}
+
+fn check_name(raw: &str) -> std::result::Result<String, Invalid> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Invalid::new("name", "give a name of 1 to 100 characters"));
+    }
+    Ok(name.to_owned())
+}
+
+fn parse_phone(raw: &str) -> std::result::Result<Phone, Invalid> {
+    Phone::parse(raw).map_err(|e| Invalid::new("phone", e.to_string()))
+}
+
+/// Creates a driver account.
+pub async fn register(app: &App, r: Registration, ip: Option<IpAddr>) -> Result<UserId> {
+    let name = check_name(&r.name)?;
+    let email = normalize_email(&r.email)?;
+    let phone = parse_phone(&r.phone)?;
+    password::check_policy(r.password.expose()).map_err(|m| Invalid::new("password", m))?;
+    insert_user(
+        app,
+        name,
+        &email,
+        Some(&phone),
+        r.password,
+        Role::Driver,
+        ip,
+    )
+    .await
+}
+
+/// Creates an account of any role and assigns its stations (the first super admin,
+/// staff, demo accounts). Audited as done by the system.
+pub async fn create_account(app: &App, a: NewAccount) -> Result<UserId> {
+    let name = check_name(&a.name)?;
+    let email = normalize_email(&a.email)?;
+    let phone = a.phone.as_deref().map(parse_phone).transpose()?;
+    password::check_policy(a.password.expose()).map_err(|m| Invalid::new("password", m))?;
+    if !a.stations.is_empty() && !matches!(a.role, Role::StationAdmin | Role::Technician) {
+        return Err(Invalid::new(
+            "stations",
+            "only station admins and technicians are assigned to stations",
+        )
+        .into());
+    }
+    for station in &a.stations {
+        if app.store.station(*station).await?.is_none() {
+            return Err(AccountError::NotFound("station"));
+        }
+    }
+    let id = insert_user(app, name, &email, phone.as_ref(), a.password, a.role, None).await?;
+    for station in a.stations {
+        let entry = AuditEntry {
+            action: "station.assign_staff".into(),
+            target: format!("station:{station}"),
+            detail: serde_json::json!({ "user_id": id }),
+            ..AuditEntry::default()
+        };
+        app.store.assign_station(id, station, entry).await?;
+    }
+    Ok(id)
+}
+
+async fn insert_user(
+    app: &App,
+    name: String,
+    email: &str,
+    phone: Option<&Phone>,
+    password: Secret,
+    role: Role,
+    ip: Option<IpAddr>,
+) -> Result<UserId> {
+    let hash = password::hash(password).await?;
+    let c = &app.crypto;
+    let id = UserId::new();
+    let user = NewUser {
+        id,
+        name,
+        email_enc: c.encrypt_pii(email),
+        email_hash: c.lookup_hash(email),
+        phone_enc: phone.map(|p| c.encrypt_pii(p.as_str())),
+        phone_hash: phone.map(|p| c.lookup_hash(p.as_str())),
+        password_hash: hash,
+        role,
+        created_at: Utc::now(),
+    };
+    let entry = AuditEntry {
+        actor_id: Some(id),
+        actor_role: Some(role),
+        action: "user.create".into(),
+        target: format!("user:{id}"),
+        ip: ip.map(|i| i.to_string()),
+        detail: serde_json::json!({ "role": role }),
+    };
+    app.store
+        .create_user(user, entry)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(m) => AccountError::Exists(m),
+            other => other.into(),
+        })?;
+    Ok(id)
+}
+
+/// The keyed hash a login name is looked up (and throttled) by.
+fn login_key(app: &App, login: &str) -> Vec<u8> {
+    let login = login.trim();
+    if login.contains('@') {
+        app.crypto.lookup_hash(&login.to_lowercase())
+    } else if let Ok(phone) = Phone::parse(login) {
+        app.crypto.lookup_hash(phone.as_str())
+    } else {
+        app.crypto.lookup_hash(login)
+    }
+}
+
+/// Logs in with e-mail or phone and password.
+pub async fn login(app: &App, login: &str, pass: Secret, ip: Option<IpAddr>) -> Result<Tokens> {
+    let key = login_key(app, login);
+    let limits = &app.settings.rate_limits;
+    let window = Duration::minutes(limits.login_failure_window_minutes);
+    // The attempt counts as a failure until it succeeds, and is recorded before the
+    // password is checked: a burst of parallel guesses cannot slip past the limit.
+    let now = Utc::now();
+    app.store.record_login_failure(&key, now).await?;
+    let attempts = app.store.login_failures_since(&key, now - window).await?;
+    if attempts > limits.login_failures_per_account {
+        return Err(AccountError::TooManyFailures {
+            retry_after_secs: u64::try_from(window.num_seconds()).unwrap_or(900),
+        });
+    }
+    let user = app.store.user_by_lookup(&key).await?;
+    let ok = password::verify(pass, user.as_ref().map(|u| u.password_hash.clone())).await;
+    let Some(user) = user.filter(|_| ok) else {
+        return Err(AccountError::WrongCredentials);
+    };
+    app.store.clear_login_failures(&key).await?;
+    let session = uuid::Uuid::now_v7();
+    let entry = AuditEntry {
+        actor_id: Some(user.id),
+        actor_role: Some(user.role),
+        action: "auth.login".into(),
+        target: format!("user:{}", user.id),
+        ip: ip.map(|i| i.to_string()),
+        detail: serde_json::json!({ "session": session }),
+    };
+    let (token, hash) = refresh::generate();
+    app.store
+        .insert_refresh_token(refresh_token(app, hash, session, user.id), entry)
+        .await?;
+    tokens(app, user.id, user.role, token)
+}
+
+/// A refresh token to store, valid for the configured lifetime from now.
+fn refresh_token(app: &App, hash: Vec<u8>, family: uuid::Uuid, user: UserId) -> NewRefreshToken {
+    let now = Utc::now();
+    NewRefreshToken {
+        token_hash: hash,
+        family_id: family,
+        user_id: user,
+        issued_at: now,
+        expires_at: now + Duration::days(app.settings.auth.refresh_token_ttl_days),
+    }
+}
+
+fn tokens(app: &App, user: UserId, role: Role, refresh_token: String) -> Result<Tokens> {
+    Ok(Tokens {
+        access_token: app.access_tokens.issue(user, role)?,
+        refresh_token,
+        token_type: "Bearer",
+        expires_in: app.access_tokens.ttl_secs(),
+    })
+}
+
+/// An audit entry about a session, from `ip`; the store names the session's owner.
+fn session_audit(action: &str, ip: Option<IpAddr>) -> AuditEntry {
+    AuditEntry {
+        action: action.into(),
+        ip: ip.map(|i| i.to_string()),
+        ..AuditEntry::default()
+    }
+}
+
+/// Trades a refresh token for a new pair. Each refresh token works once; using one
+/// twice ends the session everywhere (it was probably stolen).
+pub async fn refresh(app: &App, token: &Secret, ip: Option<IpAddr>) -> Result<Tokens> {
+    let (new_token, new_hash) = refresh::generate();
+    // The family and owner are the old token's: the store keeps them.
+    let new = refresh_token(app, new_hash, uuid::Uuid::nil(), UserId(uuid::Uuid::nil()));
+    let old = refresh::hash(token.expose());
+    // Only a reuse (which ends the session) is audited, not every rotation.
+    let reuse = session_audit("auth.refresh_reused", ip);
+    match app
+        .store
+        .rotate_refresh_token(&old, new, Utc::now(), reuse)
+        .await?
+    {
+        RefreshOutcome::Rotated(user_id) => {
+            let user = app
+                .store
+                .user(user_id)
+                .await?
+                .ok_or(AccountError::RefreshInvalid)?;
+            tokens(app, user.id, user.role, new_token)
+        }
+        RefreshOutcome::Reused => Err(AccountError::RefreshReused),
+        RefreshOutcome::Invalid => Err(AccountError::RefreshInvalid),
+    }
+}
+
+/// Ends the session the refresh token belongs to.
+pub async fn logout(app: &App, token: &Secret, ip: Option<IpAddr>) -> Result<()> {
+    let hash = refresh::hash(token.expose());
+    let entry = session_audit("auth.logout", ip);
+    app.store
+        .revoke_refresh_family(&hash, Utc::now(), entry)
+        .await?;
+    Ok(())
+}
+
+/// The actor's own account, personal data decrypted.
+pub async fn profile(app: &App, actor: &Actor) -> Result<Profile> {
+    let record = app
+        .store
+        .user(actor.id)
+        .await?
+        .ok_or(AccountError::NotFound("user"))?;
+    let c = &app.crypto;
+    Ok(Profile {
+        id: record.id,
+        name: record.name,
+        email: c
+            .decrypt_pii(&record.email_enc)
+            .map_err(anyhow::Error::from)?,
+        phone: record
+            .phone_enc
+            .map(|p| c.decrypt_pii(&p))
+            .transpose()
+            .map_err(anyhow::Error::from)?,
+        role: record.role,
+        stations: app.store.user_stations(actor.id).await?,
+        created_at: record.created_at,
+    })
+}
+
+/// The account with this e-mail address, if there is one (the demo reuses its own).
+pub async fn find_by_email(app: &App, email: &str) -> Result<Option<UserId>> {
+    let email = normalize_email(email)?;
+    let user = app
+        .store
+        .user_by_lookup(&app.crypto.lookup_hash(&email))
+        .await?;
+    Ok(user.map(|u| u.id))
+}

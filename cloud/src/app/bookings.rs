@@ -1,0 +1,244 @@
+//! Booking a slot, reading and listing bookings, cancelling one. Every booking — from
+//! the API, the web pages or the demo traffic — passes [`book`], so every booking
+//! keeps the same rules.
+
+use chrono::{DateTime, Duration, Utc};
+use gasq_shared::{BookingId, Quantity, StationId, VehicleId};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::access;
+use super::{App, Invalid};
+use crate::domain::{Actor, Booking, BookingStatus, PaymentMethod, Station, slots};
+use crate::payments::PaymentOrder;
+use crate::store::{CreateBooking, IdempotencyKey, NewBooking, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BookingError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("booking not found")]
+    NotFound,
+    /// The slot is fully booked; `replayed` when this is the remembered answer to an
+    /// `Idempotency-Key` seen before.
+    #[error("that slot is fully booked")]
+    SlotFull { station: StationId, replayed: bool },
+    #[error("this Idempotency-Key was used with a different request")]
+    KeyReused,
+    #[error("a {} booking cannot be cancelled", .0.as_str())]
+    NotCancellable(BookingStatus),
+    #[error("the payment provider failed: {0}")]
+    Payment(anyhow::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+type Result<T> = std::result::Result<T, BookingError>;
+
+/// A booking request.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookingRequest {
+    pub station_id: StationId,
+    pub vehicle_id: VehicleId,
+    /// Start of a slot from `GET /api/v1/stations/{id}/slots`.
+    pub slot_start: DateTime<Utc>,
+    /// Kilograms of CNG; leave out to fill to full (pay at the station).
+    pub quantity_kg: Option<f64>,
+    pub payment_method: PaymentMethod,
+}
+
+/// A booking made, or the one an `Idempotency-Key` made before.
+#[derive(Debug, Clone)]
+pub struct Booked {
+    pub booking: Booking,
+    pub replayed: bool,
+}
+
+fn not_your_vehicle() -> Invalid {
+    Invalid::new(
+        "vehicle_id",
+        "not one of your vehicles: add it with POST /api/v1/vehicles",
+    )
+}
+
+/// Books a slot. `at_station` is confirmed at once; `online` holds the slot while the
+/// driver pays. With an `Idempotency-Key`, a retry gets the first answer again.
+pub async fn book(
+    app: &App,
+    driver: &Actor,
+    req: BookingRequest,
+    idem: Option<IdempotencyKey>,
+) -> Result<Booked> {
+    // A retry is answered from the first request's booking before anything else is
+    // checked or a second payment order is made (the claim in the store stays the
+    // decision when two attempts race).
+    if let Some(key) = &idem
+        && let Some(first) = app
+            .store
+            .idempotent_answer(driver.id, key, Utc::now())
+            .await?
+    {
+        return answer(first, req.station_id);
+    }
+    let new = new_booking(app, driver, &req).await?;
+    let entry = driver.audit(
+        "booking.create",
+        format!("booking:{}", new.id),
+        serde_json::json!({
+            "station_id": req.station_id, "slot_start": req.slot_start,
+            "payment_method": req.payment_method,
+        }),
+    );
+    match app.store.create_booking(new, idem, entry).await {
+        // Removed (DELETE /api/v1/vehicles/{id}) since it was read.
+        Err(StoreError::NotFound("vehicle")) => Err(not_your_vehicle().into()),
+        other => answer(other?, req.station_id),
+    }
+}
+
+fn answer(outcome: CreateBooking, station: StationId) -> Result<Booked> {
+    match outcome {
+        CreateBooking::Created(booking) => Ok(Booked {
+            booking,
+            replayed: false,
+        }),
+        CreateBooking::Replayed(booking) => Ok(Booked {
+            booking,
+            replayed: true,
+        }),
+        CreateBooking::SlotFull => Err(BookingError::SlotFull {
+            station,
+            replayed: false,
+        }),
+        CreateBooking::ReplayedSlotFull => Err(BookingError::SlotFull {
+            station,
+            replayed: true,
+        }),
+        CreateBooking::KeyReused => Err(BookingError::KeyReused),
+    }
+}
+
+/// Checks a request against the station, the driver's vehicles and the slot grid, and
+/// prices it (an online booking gets its payment order and a hold).
+async fn new_booking(app: &App, driver: &Actor, req: &BookingRequest) -> Result<NewBooking> {
+    let quantity = Quantity::from_kg(req.quantity_kg)
+        .map_err(|e| Invalid::new("quantity_kg", e.to_string()))?;
+    let station = app
+        .store
+        .station(req.station_id)
+        .await?
+        .ok_or_else(|| Invalid::new("station_id", "no such station"))?;
+    let vehicle = app
+        .store
+        .vehicle(req.vehicle_id)
+        .await?
+        .filter(|v| v.user_id == driver.id)
+        .ok_or_else(not_your_vehicle)?;
+    let now = Utc::now();
+    let horizon = app.settings.bookings.horizon_days;
+    slots::check_bookable(&station.policy, req.slot_start, now, horizon)
+        .map_err(|e| Invalid::new("slot_start", e.to_string()))?;
+    let id = BookingId::new();
+    let payment = payment(app, &station, id, quantity, req.payment_method, now).await?;
+    let (valid_from, valid_until) = slots::validity_window(&station.policy, req.slot_start);
+    Ok(NewBooking {
+        id,
+        user_id: driver.id,
+        vehicle_id: Some(vehicle.id),
+        registration: Some(vehicle.registration.to_string()),
+        station_id: station.id,
+        slot_start: req.slot_start,
+        slot_end: slots::slot_end(&station.policy, req.slot_start),
+        forecast_walkins: 0,
+        quantity,
+        payment_method: req.payment_method,
+        status: payment.status,
+        amount_paise: payment.amount,
+        payment_provider: payment.order.as_ref().map(|o| o.provider.clone()),
+        payment_order_id: payment.order.map(|o| o.order_id),
+        hold_expires_at: payment.hold,
+        valid_from,
+        valid_until,
+        now,
+    })
+}
+
+/// How a booking will be paid: at the station (confirmed now), or online (held while
+/// the driver pays the order).
+struct Payment {
+    status: BookingStatus,
+    amount: Option<i64>,
+    order: Option<PaymentOrder>,
+    hold: Option<DateTime<Utc>>,
+}
+
+async fn payment(
+    app: &App,
+    station: &Station,
+    id: BookingId,
+    quantity: Quantity,
+    method: PaymentMethod,
+    now: DateTime<Utc>,
+) -> Result<Payment> {
+    if method == PaymentMethod::AtStation {
+        return Ok(Payment {
+            status: BookingStatus::Confirmed,
+            amount: None,
+            order: None,
+            hold: None,
+        });
+    }
+    if quantity.is_fill_to_full() {
+        return Err(Invalid::new(
+            "quantity_kg",
+            "give a quantity to pay online, or choose payment_method at_station",
+        )
+        .into());
+    }
+    let amount = (i64::from(quantity.centikg()) * station.price_paise_per_kg + 50) / 100;
+    let order = app
+        .payments
+        .create_order(id, amount)
+        .await
+        .map_err(BookingError::Payment)?;
+    Ok(Payment {
+        status: BookingStatus::PendingPayment,
+        amount: Some(amount),
+        order: Some(order),
+        hold: Some(now + Duration::minutes(app.settings.bookings.payment_hold_minutes)),
+    })
+}
+
+/// The caller's own bookings, newest slot first.
+pub async fn mine(app: &App, user: &Actor) -> Result<Vec<Booking>> {
+    Ok(app.store.bookings_for_user(user.id, 100).await?)
+}
+
+/// A booking the caller may see: their own, or one at a station they administer.
+/// Others get `NotFound`, so booking ids cannot be probed.
+pub async fn visible(app: &App, user: &Actor, id: BookingId) -> Result<Booking> {
+    let booking = app.store.booking(id).await?.ok_or(BookingError::NotFound)?;
+    if booking.user_id == user.id || access::administers(app, user, booking.station_id).await? {
+        Ok(booking)
+    } else {
+        Err(BookingError::NotFound)
+    }
+}
+
+/// Cancels a pending or confirmed booking and frees its place.
+pub async fn cancel(app: &App, user: &Actor, id: BookingId) -> Result<Booking> {
+    let booking = visible(app, user, id).await?;
+    let entry = user.audit(
+        "booking.cancel",
+        format!("booking:{id}"),
+        serde_json::json!({ "was": booking.status }),
+    );
+    app.store
+        .cancel_booking(id, Utc::now(), entry)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => BookingError::NotCancellable(booking.status),
+            other => other.into(),
+        })
+}

@@ -1,0 +1,225 @@
+//! A station's dashboard: lanes, queue, today's numbers, the health of each edge box
+//! (how stale its data is), and open reconciliation cases.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use gasq_shared::{BookingId, DeviceId, StationCode, StationId};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::App;
+use super::access::{self, AccessError};
+use super::stations::{self, StationError};
+use crate::domain::{Actor, Station, slots};
+use crate::store::{Device, LaneState, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DashboardError {
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    #[error(transparent)]
+    Station(#[from] StationError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Dashboard {
+    pub station: StationSummary,
+    pub generated_at: DateTime<Utc>,
+    pub lanes: Vec<LaneView>,
+    /// The latest queue the edge reported; `null` if it never did.
+    pub queue: Option<QueueView>,
+    pub today: Today,
+    pub edges: Vec<EdgeHealth>,
+    pub reconciliation: Vec<CaseView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StationSummary {
+    pub id: StationId,
+    pub code: StationCode,
+    pub name: String,
+    pub lanes: u16,
+    pub lanes_in_service: u16,
+    /// Bookable places per slot right now.
+    pub slot_capacity: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LaneView {
+    pub lane: u16,
+    pub up: bool,
+    pub detail: Option<String>,
+    /// Since when the lane is in this state (`null`: never reported down).
+    pub since: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueView {
+    pub waiting: i64,
+    pub lanes_up: i64,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Today {
+    /// The station's local date.
+    pub date: NaiveDate,
+    /// Bookings with a slot today, by status.
+    pub bookings: BTreeMap<String, i64>,
+    pub fills: i64,
+    pub filled_kg: f64,
+    pub rejected_scans: i64,
+    pub walkins: i64,
+}
+
+/// How fresh an edge box's picture of the station is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EdgeHealth {
+    pub device_id: DeviceId,
+    pub hostname: Option<String>,
+    pub version: Option<String>,
+    pub enrolled_at: DateTime<Utc>,
+    /// `online` (synced recently), `stale` (not heard from lately), `never_synced`,
+    /// or `revoked`. Never `online` for an edge that is not syncing.
+    pub status: String,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub last_pull_at: Option<DateTime<Utc>>,
+    pub last_push_at: Option<DateTime<Utc>>,
+    pub seconds_since_seen: Option<i64>,
+    pub outbox_depth: Option<i64>,
+    pub oldest_unsent_at: Option<DateTime<Utc>>,
+    /// Events the edge set aside because the cloud kept refusing them: records of this
+    /// station the cloud does not have (`null`: the edge has not said).
+    pub quarantined: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseView {
+    pub id: uuid::Uuid,
+    pub booking_id: Option<BookingId>,
+    pub kind: String,
+    pub detail: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The dashboard of a station the caller works at.
+pub async fn dashboard(
+    app: &App,
+    user: &Actor,
+    id: StationId,
+) -> Result<Dashboard, DashboardError> {
+    access::require_station(app, user, id).await?;
+    let station = stations::get(app, id).await?;
+    let now = Utc::now();
+    let lanes = lane_views(&station, &app.store.lanes(id).await?);
+    let offline_after = app.settings.edge.offline_after_secs;
+    let edges = app
+        .store
+        .devices_for_station(id)
+        .await?
+        .into_iter()
+        .map(|d| edge_health(d, now, offline_after))
+        .collect();
+    let queue = app.store.latest_queue(id).await?.map(|q| QueueView {
+        waiting: q.waiting,
+        lanes_up: q.lanes_up,
+        at: q.at,
+    });
+    let reconciliation = app
+        .store
+        .open_cases(id)
+        .await?
+        .into_iter()
+        .map(|c| CaseView {
+            id: c.id,
+            booking_id: c.booking_id,
+            kind: c.kind,
+            detail: c.detail,
+            created_at: c.created_at,
+        })
+        .collect();
+    Ok(Dashboard {
+        today: today(app, &station, now).await?,
+        station: summary(&station),
+        generated_at: now,
+        lanes,
+        queue,
+        edges,
+        reconciliation,
+    })
+}
+
+fn summary(station: &Station) -> StationSummary {
+    StationSummary {
+        id: station.id,
+        code: station.code.clone(),
+        name: station.name.clone(),
+        lanes: station.policy.lanes,
+        lanes_in_service: station.lanes_in_service(),
+        slot_capacity: slots::capacity(station, 0),
+    }
+}
+
+/// Every lane of the station; one the edge never reported is up.
+fn lane_views(station: &Station, reported: &[LaneState]) -> Vec<LaneView> {
+    (1..=station.policy.lanes)
+        .map(|lane| match reported.iter().find(|l| l.lane == lane) {
+            Some(l) => LaneView {
+                lane,
+                up: l.up,
+                detail: l.detail.clone(),
+                since: Some(l.since),
+            },
+            None => LaneView {
+                lane,
+                up: true,
+                detail: None,
+                since: None,
+            },
+        })
+        .collect()
+}
+
+async fn today(app: &App, station: &Station, now: DateTime<Utc>) -> Result<Today, StoreError> {
+    let (date, from, to) = slots::local_day(&station.policy, now);
+    let counts = app.store.day_counts(station.id, from, to).await?;
+    Ok(Today {
+        date,
+        bookings: counts
+            .by_status
+            .iter()
+            .map(|(s, n)| (s.as_str().to_owned(), *n))
+            .collect(),
+        fills: counts.fills,
+        filled_kg: counts.filled_kg,
+        rejected_scans: counts.rejected_scans,
+        walkins: counts.walkins,
+    })
+}
+
+fn edge_health(d: Device, now: DateTime<Utc>, offline_after: i64) -> EdgeHealth {
+    let since_seen = d.last_seen_at.map(|t| (now - t).num_seconds().max(0));
+    let status = match (d.revoked_at, since_seen) {
+        (Some(_), _) => "revoked",
+        (None, None) => "never_synced",
+        (None, Some(s)) if s <= offline_after => "online",
+        (None, Some(_)) => "stale",
+    };
+    EdgeHealth {
+        device_id: d.id,
+        hostname: d.hostname,
+        version: d.version,
+        enrolled_at: d.enrolled_at,
+        status: status.into(),
+        last_seen_at: d.last_seen_at,
+        last_pull_at: d.last_pull_at,
+        last_push_at: d.last_push_at,
+        seconds_since_seen: since_seen,
+        outbox_depth: d.outbox_depth,
+        oldest_unsent_at: d.oldest_unsent_at,
+        quarantined: d.quarantined,
+    }
+}

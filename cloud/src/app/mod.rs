@@ -1,0 +1,97 @@
+//! The use cases: what GasQ's cloud does, whoever asks — the HTTP API, the web pages,
+//! the CLI, the demo seeding, the workers and the tests all call these functions.
+//!
+//! Each area is a module of plain async functions over [`App`] (the services every use
+//! case may need) with its own error type; the HTTP layer turns those errors into
+//! problem+json in one place (`crate::error::from_app`). Nothing here knows about HTTP.
+
+pub mod access;
+pub mod accounts;
+pub mod audit;
+pub mod bookings;
+pub mod dashboard;
+pub mod enrollment;
+pub mod ingest;
+pub mod keys;
+pub mod ops;
+pub mod slots;
+pub mod stations;
+pub mod sync;
+pub mod tokens;
+pub mod upkeep;
+pub mod vehicles;
+
+use std::sync::Arc;
+
+use gasq_shared::policy::PolicyError;
+
+use crate::auth::jwt::AccessTokens;
+use crate::config::Settings;
+use crate::crypto::Crypto;
+use crate::payments::PaymentProvider;
+use crate::signing::TokenSigner;
+use crate::store::Store;
+
+/// The services use cases run on. Cheap to clone: everything lives behind one `Arc`.
+#[derive(Clone, Debug)]
+pub struct App(Arc<Services>);
+
+#[derive(Debug)]
+pub struct Services {
+    pub settings: Settings,
+    pub store: Arc<dyn Store>,
+    pub crypto: Crypto,
+    pub access_tokens: AccessTokens,
+    pub signer: TokenSigner,
+    pub payments: Arc<dyn PaymentProvider>,
+}
+
+impl std::ops::Deref for App {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+impl App {
+    pub fn new(
+        settings: Settings,
+        store: Arc<dyn Store>,
+        crypto: Crypto,
+        payments: Arc<dyn PaymentProvider>,
+    ) -> Self {
+        let access_tokens = AccessTokens::new(&crypto, settings.auth.access_token_ttl_secs);
+        let signer = TokenSigner::new(store.clone(), crypto.clone());
+        Self(Arc::new(Services {
+            settings,
+            store,
+            crypto,
+            access_tokens,
+            signer,
+            payments,
+        }))
+    }
+}
+
+/// A field of a request that is not acceptable, and what to send instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct Invalid {
+    pub field: String,
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<PolicyError> for Invalid {
+    fn from(e: PolicyError) -> Self {
+        Self::new(e.field, e.message)
+    }
+}

@@ -1,0 +1,96 @@
+//! A station's slots for a day, with the places left in each.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use gasq_shared::StationId;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::stations::{self, StationError};
+use crate::domain::slots;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SlotsError {
+    #[error(transparent)]
+    Station(#[from] StationError),
+    /// The `date` asked for is not one we can answer.
+    #[error("{0}")]
+    BadDate(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// How busy a slot is expected to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RushLevel {
+    /// No forecast yet.
+    Unknown,
+    Low,
+    Medium,
+    High,
+}
+
+/// One slot of the day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlotView {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// Bookable places in this slot.
+    pub capacity: u32,
+    /// Places still free now (0 for a slot that has ended).
+    pub available: u32,
+    pub rush_level: RushLevel,
+}
+
+/// How far from today a date may be asked for.
+const MAX_DAYS_AWAY: i64 = 366;
+
+/// The slots of the station's local `date` (default today). `date` is `YYYY-MM-DD`.
+pub async fn day(
+    app: &super::App,
+    id: StationId,
+    date: Option<&str>,
+) -> Result<Vec<SlotView>, SlotsError> {
+    let station = stations::get(app, id).await?;
+    let now = Utc::now();
+    let today = slots::local_date(&station.policy, now);
+    let date = match date {
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| SlotsError::BadDate("date must be YYYY-MM-DD"))?,
+        None => today,
+    };
+    if (date - today).num_days().abs() > MAX_DAYS_AWAY {
+        return Err(SlotsError::BadDate("date must be within a year of today"));
+    }
+    let starts = slots::slot_starts(&station.policy, date);
+    let (Some(first), Some(last)) = (starts.first(), starts.last()) else {
+        return Ok(Vec::new());
+    };
+    let loads = app
+        .store
+        .slot_loads(id, *first, *last + Duration::seconds(1))
+        .await?;
+    let fresh_capacity = slots::capacity(&station, 0);
+    Ok(starts
+        .into_iter()
+        .map(|start| {
+            let load = loads.iter().find(|l| l.slot_start == start);
+            let capacity = load.map_or(fresh_capacity, |l| l.capacity);
+            let held = load.map_or(0, |l| l.held);
+            let end = slots::slot_end(&station.policy, start);
+            let available = if end <= now {
+                0
+            } else {
+                capacity.saturating_sub(held)
+            };
+            SlotView {
+                start,
+                end,
+                capacity,
+                available,
+                rush_level: RushLevel::Unknown,
+            }
+        })
+        .collect())
+}

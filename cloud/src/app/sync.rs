@@ -1,0 +1,165 @@
+//! An edge's pull: its station's changes since its cursor, rendered as their current
+//! state — or the full picture when the cursor is unknown or was pruned.
+
+use chrono::{DateTime, Utc};
+use gasq_shared::sync::{Change, ChangesResponse, StationConfig, SyncedBooking};
+use gasq_shared::{BookingId, StationId};
+
+use super::App;
+use super::stations::{self, StationError};
+use crate::domain::{Booking, BookingStatus, PaymentMethod, Station};
+use crate::signing::SigningError;
+use crate::store::{ChangeKind, ChangePage, Device, DeviceHealth, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Station(#[from] StationError),
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+type Result<T> = std::result::Result<T, SyncError>;
+
+/// The station as its edges need it.
+pub fn station_config(s: &Station) -> StationConfig {
+    StationConfig {
+        station_id: s.id,
+        code: s.code.clone(),
+        name: s.name.clone(),
+        policy: s.policy.clone(),
+    }
+}
+
+fn synced(b: &Booking) -> SyncedBooking {
+    SyncedBooking {
+        id: b.id,
+        code: b.code.clone(),
+        vehicle: b.registration.clone(),
+        slot_start: b.slot_start,
+        slot_end: b.slot_end,
+        valid_from: b.valid_from,
+        valid_until: b.valid_until,
+        quantity_centikg: b.quantity.centikg(),
+        prepaid: b.payment_method == PaymentMethod::Online,
+    }
+}
+
+/// What a booking's current state means to an edge.
+fn booking_change(b: &Booking) -> Option<Change> {
+    match b.status {
+        BookingStatus::Confirmed => Some(Change::Booking { booking: synced(b) }),
+        BookingStatus::Cancelled | BookingStatus::Expired => {
+            Some(Change::Revoked { booking_id: b.id })
+        }
+        // Redeemed, completed, no-show, pending: nothing for the lane to act on.
+        _ => None,
+    }
+}
+
+/// `device` pulls the changes after `since`, reporting its `health`.
+pub async fn pull(
+    app: &App,
+    device: &Device,
+    since: i64,
+    health: DeviceHealth,
+) -> Result<ChangesResponse> {
+    let answer = changes(app, device.station_id, since).await?;
+    app.store
+        .record_pull(device.id, Utc::now(), answer.cursor, health)
+        .await?;
+    Ok(answer)
+}
+
+/// The changes of `station` since `since`, or the full picture when the cursor is
+/// unknown or pruned.
+pub async fn changes(app: &App, station_id: StationId, since: i64) -> Result<ChangesResponse> {
+    let limit = app.settings.edge.change_page_size;
+    let page = app
+        .store
+        .changes_since(station_id, since.max(0), limit)
+        .await?;
+    // IMPORTANT: everything is read after the change log, so a change the page lists is
+    // never rendered from a state older than it.
+    let station = stations::get(app, station_id).await?;
+    let now = Utc::now();
+    if since <= 0 || since > page.head || since < page.floor {
+        return full_resync(app, &station, page.head, now).await;
+    }
+    let cursor = page.entries.last().map_or(since, |(seq, _)| *seq);
+    Ok(ChangesResponse {
+        full_resync: false,
+        changes: render(app, &station, &page).await?,
+        cursor,
+        more: cursor < page.head,
+        server_time: now,
+    })
+}
+
+/// The complete picture: station, keys, live bookings and revocations still inside
+/// their window. `head` was read before the snapshot: anything newer comes with the
+/// next pull.
+async fn full_resync(
+    app: &App,
+    station: &Station,
+    head: i64,
+    now: DateTime<Utc>,
+) -> Result<ChangesResponse> {
+    let (live, revoked) = app.store.sync_snapshot(station.id, now).await?;
+    let mut changes = vec![
+        Change::Station {
+            config: station_config(station),
+        },
+        Change::Keys {
+            keys: app.signer.published_now().await?,
+        },
+    ];
+    changes.extend(live.iter().filter_map(booking_change));
+    changes.extend(
+        revoked
+            .into_iter()
+            .map(|booking_id| Change::Revoked { booking_id }),
+    );
+    Ok(ChangesResponse {
+        full_resync: true,
+        changes,
+        cursor: head,
+        more: false,
+        server_time: now,
+    })
+}
+
+/// Each entry of a page as its current state; repeats within a page collapse.
+async fn render(app: &App, station: &Station, page: &ChangePage) -> Result<Vec<Change>> {
+    let mut ids: Vec<BookingId> = Vec::new();
+    let (mut station_changed, mut keys_changed) = (false, false);
+    for (_, kind) in &page.entries {
+        match kind {
+            ChangeKind::Booking(id) if !ids.contains(id) => ids.push(*id),
+            ChangeKind::Booking(_) => {}
+            ChangeKind::Station => station_changed = true,
+            ChangeKind::Keys => keys_changed = true,
+        }
+    }
+    let mut changes = Vec::new();
+    if station_changed {
+        changes.push(Change::Station {
+            config: station_config(station),
+        });
+    }
+    if keys_changed {
+        changes.push(Change::Keys {
+            keys: app.signer.published_now().await?,
+        });
+    }
+    let bookings = app.store.bookings_by_ids(&ids).await?;
+    changes.extend(
+        bookings
+            .iter()
+            .filter(|b| b.station_id == station.id)
+            .filter_map(booking_change),
+    );
+    Ok(changes)
+}

@@ -1,0 +1,38 @@
+//! Background upkeep the workers run: lapsed payment holds, no-shows, forgetting old
+//! failed logins and expired idempotency keys, and sealing the audit log and station
+//! change logs (see `store/seal.rs`). Each pass is a conditional update in the database
+//! (claimed with `SKIP LOCKED` on PostgreSQL), so any number of replicas can run it and
+//! every booking still changes state exactly once.
+
+use chrono::{Duration, Utc};
+
+use super::App;
+use crate::store::StoreError;
+
+const BATCH: i64 = 200;
+
+/// Expires lapsed holds and marks no-shows, in batches until none are left, then
+/// forgets what no longer counts.
+pub async fn bookings_pass(app: &App) -> Result<(), StoreError> {
+    loop {
+        let expired = app.store.expire_holds(Utc::now(), BATCH).await?;
+        for b in &expired {
+            tracing::info!(booking = %b.id, "payment hold lapsed; slot freed");
+        }
+        if (expired.len() as i64) < BATCH {
+            break;
+        }
+    }
+    while app.store.mark_no_shows(Utc::now(), BATCH).await?.len() as i64 == BATCH {}
+    let window = Duration::minutes(app.settings.rate_limits.login_failure_window_minutes);
+    app.store.prune_login_failures(Utc::now() - window).await?;
+    app.store.prune_idempotency_keys(Utc::now()).await?;
+    Ok(())
+}
+
+/// Seals committed audit entries and every station's committed changes.
+pub async fn seal_pass(app: &App) -> Result<(), StoreError> {
+    while app.store.seal_audit(1000).await? == 1000 {}
+    app.store.seal_changes().await?;
+    Ok(())
+}

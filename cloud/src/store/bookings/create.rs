@@ -1,0 +1,119 @@
+//! Creating a booking: claim its `Idempotency-Key`, take a place in its slot (sized
+//! from the station as it is inside this transaction), insert it, log it for the edge,
+//! audit it — all or nothing.
+
+use super::idempotency::{self, Claim};
+use super::row::BookingRow;
+use super::{CreateBooking, IdempotencyKey, NewBooking, places};
+use crate::domain::{AuditEntry, BookingStatus, codes, slots};
+use crate::store::changes::{self, ChangeKind};
+use crate::store::db::{Db, Tx, query};
+use crate::store::stations::station_in;
+use crate::store::{StoreError, StoreResult, audit};
+
+/// Attempts at a fresh booking code before giving up (40-bit codes: a second attempt is
+/// already a once-in-a-lifetime event).
+const CODE_ATTEMPTS: usize = 5;
+
+pub(super) async fn create(
+    db: &Db,
+    b: NewBooking,
+    idem: Option<IdempotencyKey>,
+    entry: AuditEntry,
+) -> StoreResult<CreateBooking> {
+    let mut tx = db.begin().await?;
+    if let Some(key) = &idem
+        && !idempotency::claim(&mut tx, b.user_id, key, b.id, b.now).await?
+    {
+        // Seen before: answer as the first time (nothing written; dropping `tx` rolls
+        // back).
+        return replay(&mut tx, &b, key).await;
+    }
+    // The slot's capacity from the station as it is now, inside this transaction: a
+    // lane change that committed since the caller read the station counts. A plain
+    // read, no lock — the station row comes after the slot rows in the lock order. (On
+    // PostgreSQL a lane change committing between this read and our commit can still
+    // miss the row this creates, until the station's next change; closing that needs a
+    // station lock before the slot row, against the lock order.)
+    let station = station_in(&mut tx, b.station_id)
+        .await?
+        .ok_or(StoreError::NotFound("station"))?;
+    let capacity = slots::capacity(&station, b.forecast_walkins);
+    if !places::take(&mut tx, b.station_id, b.slot_start, capacity).await? {
+        // Nothing was written but the key's claim. Without a key, roll back; with one,
+        // commit the claim as the answer a retry with it gets.
+        if let Some(key) = &idem {
+            idempotency::remember_slot_full(&mut tx, b.user_id, &key.key).await?;
+            tx.commit().await?;
+        }
+        return Ok(CreateBooking::SlotFull);
+    }
+    let row = insert(&mut tx, &b).await?;
+    if b.status == BookingStatus::Confirmed {
+        changes::log(&mut tx, b.station_id, ChangeKind::Booking(b.id)).await?;
+    }
+    audit::append(&mut tx, &entry).await?;
+    tx.commit().await?;
+    Ok(CreateBooking::Created(row.try_into()?))
+}
+
+/// The first answer to a key that was claimed before.
+async fn replay(tx: &mut Tx, b: &NewBooking, key: &IdempotencyKey) -> StoreResult<CreateBooking> {
+    let claim = idempotency::claimed(tx, b.user_id, &key.key).await?;
+    if claim.request_hash() != key.request_hash.as_slice() {
+        return Ok(CreateBooking::KeyReused);
+    }
+    match claim {
+        Claim::SlotFull { .. } => Ok(CreateBooking::ReplayedSlotFull),
+        Claim::Booked { booking, .. } => {
+            let row: BookingRow = tx
+                .fetch_one(query("SELECT * FROM bookings WHERE id = $1").bind(booking))
+                .await?;
+            Ok(CreateBooking::Replayed(row.try_into()?))
+        }
+    }
+}
+
+/// Inserts `b` under a fresh booking code; returns its row.
+async fn insert(tx: &mut Tx, b: &NewBooking) -> StoreResult<BookingRow> {
+    for _ in 0..CODE_ATTEMPTS {
+        let inserted: Option<BookingRow> = tx
+            .fetch_optional(
+                query(
+                    "INSERT INTO bookings (id, code, user_id, vehicle_id, registration, station_id, \
+                     slot_start, slot_end, quantity_centikg, payment_method, status, amount_paise, \
+                     payment_provider, payment_order_id, hold_expires_at, valid_from, valid_until, \
+                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+                     $12, $13, $14, $15, $16, $17, $18, $18) ON CONFLICT DO NOTHING RETURNING *",
+                )
+                .bind(b.id)
+                .bind(codes::booking_code())
+                .bind(b.user_id)
+                .bind(b.vehicle_id)
+                .bind(b.registration.clone())
+                .bind(b.station_id)
+                .bind(b.slot_start)
+                .bind(b.slot_end)
+                .bind(i32::from(b.quantity.centikg()))
+                .bind(b.payment_method.as_str())
+                .bind(b.status.as_str())
+                .bind(b.amount_paise)
+                .bind(b.payment_provider.clone())
+                .bind(b.payment_order_id.clone())
+                .bind(b.hold_expires_at)
+                .bind(b.valid_from)
+                .bind(b.valid_until)
+                .bind(b.now),
+            )
+            .await
+            // The vehicle was removed after the caller read it (the only reference a
+            // booking can lose: users and stations are not deleted).
+            .map_err(|e| e.not_found_if_missing("vehicle"))?;
+        if let Some(row) = inserted {
+            return Ok(row);
+        }
+    }
+    Err(StoreError::Conflict(
+        "could not allocate a booking code".into(),
+    ))
+}

@@ -1,0 +1,184 @@
+//! Bookings and their life cycle: creation under the capacity invariant (`create.rs`,
+//! with `Idempotency-Key`s in `idempotency.rs`), cancellation, lapsed holds and
+//! no-shows (`lifecycle.rs`).
+
+mod create;
+mod idempotency;
+mod lifecycle;
+mod places;
+mod row;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gasq_shared::{BookingId, Quantity, StationId, UserId, VehicleId};
+
+pub use idempotency::IDEMPOTENCY_KEY_TTL_HOURS;
+pub(crate) use row::{BookingRow, bookings};
+
+use super::db::query;
+use super::{SqlStore, StoreError, StoreResult};
+use crate::domain::{AuditEntry, Booking, BookingStatus, PaymentMethod};
+
+/// A booking to create. The slot's capacity is computed in the booking's transaction
+/// from the station as it is then, less the walk-in reserve for `forecast_walkins`.
+#[derive(Debug, Clone)]
+pub struct NewBooking {
+    pub id: BookingId,
+    pub user_id: UserId,
+    pub vehicle_id: Option<VehicleId>,
+    pub registration: Option<String>,
+    pub station_id: StationId,
+    pub slot_start: DateTime<Utc>,
+    pub slot_end: DateTime<Utc>,
+    /// Walk-ins the demand forecast expects in this slot (0 without a forecast).
+    pub forecast_walkins: u32,
+    pub quantity: Quantity,
+    pub payment_method: PaymentMethod,
+    pub status: BookingStatus,
+    pub amount_paise: Option<i64>,
+    pub payment_provider: Option<String>,
+    pub payment_order_id: Option<String>,
+    pub hold_expires_at: Option<DateTime<Utc>>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+}
+
+/// An `Idempotency-Key` and the hash of the request body it came with.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub request_hash: Vec<u8>,
+}
+
+/// What `create_booking` did.
+#[derive(Debug, Clone)]
+pub enum CreateBooking {
+    Created(Booking),
+    /// The same key and body were seen before: here is that booking.
+    Replayed(Booking),
+    /// The same key and body were seen before, and the slot was full then.
+    ReplayedSlotFull,
+    /// The key was used before with a different body.
+    KeyReused,
+    SlotFull,
+}
+
+/// Bookings and their life cycle.
+#[async_trait]
+pub trait BookingStore: Send + Sync {
+    /// `NotFound("vehicle")` when its vehicle was removed since the caller read it.
+    async fn create_booking(
+        &self,
+        booking: NewBooking,
+        idempotency: Option<IdempotencyKey>,
+        audit: AuditEntry,
+    ) -> StoreResult<CreateBooking>;
+    async fn booking(&self, id: BookingId) -> StoreResult<Option<Booking>>;
+    /// What a request with this `Idempotency-Key` of `user` was first answered, if the
+    /// key was used with `request_hash` and has not expired by `now`; `KeyReused` when
+    /// it was used with another request. `None`: a new key.
+    async fn idempotent_answer(
+        &self,
+        user: UserId,
+        key: &IdempotencyKey,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<CreateBooking>>;
+    /// Forgets `Idempotency-Key`s that expired by `now`; returns how many.
+    async fn prune_idempotency_keys(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+    async fn bookings_for_user(&self, user: UserId, limit: i64) -> StoreResult<Vec<Booking>>;
+    /// Cancels a live booking and frees its capacity; `Conflict` if it is not live.
+    async fn cancel_booking(
+        &self,
+        id: BookingId,
+        now: DateTime<Utc>,
+        audit: AuditEntry,
+    ) -> StoreResult<Booking>;
+    /// Expires payment holds that lapsed before `now`, freeing their capacity.
+    async fn expire_holds(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>>;
+    /// Marks confirmed bookings whose window ended before `now` as no-shows.
+    async fn mark_no_shows(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>>;
+    async fn count_bookings_by_status(&self) -> StoreResult<Vec<(BookingStatus, i64)>>;
+}
+
+#[async_trait]
+impl BookingStore for SqlStore {
+    async fn create_booking(
+        &self,
+        b: NewBooking,
+        idem: Option<IdempotencyKey>,
+        audit: AuditEntry,
+    ) -> StoreResult<CreateBooking> {
+        create::create(&self.db, b, idem, audit).await
+    }
+
+    async fn booking(&self, id: BookingId) -> StoreResult<Option<Booking>> {
+        let q = query("SELECT * FROM bookings WHERE id = $1").bind(id);
+        let row: Option<BookingRow> = self.db.fetch_optional(q).await?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn idempotent_answer(
+        &self,
+        user: UserId,
+        key: &IdempotencyKey,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<CreateBooking>> {
+        let Some(claim) = idempotency::live_claim(&self.db, user, &key.key, now).await? else {
+            return Ok(None);
+        };
+        if claim.request_hash() != key.request_hash.as_slice() {
+            return Ok(Some(CreateBooking::KeyReused));
+        }
+        Ok(Some(match claim {
+            idempotency::Claim::SlotFull { .. } => CreateBooking::ReplayedSlotFull,
+            idempotency::Claim::Booked { booking, .. } => CreateBooking::Replayed(
+                self.booking(booking)
+                    .await?
+                    .ok_or(StoreError::NotFound("booking"))?,
+            ),
+        }))
+    }
+
+    async fn prune_idempotency_keys(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        idempotency::prune(&self.db, now).await
+    }
+
+    async fn bookings_for_user(&self, user: UserId, limit: i64) -> StoreResult<Vec<Booking>> {
+        let q =
+            query("SELECT * FROM bookings WHERE user_id = $1 ORDER BY slot_start DESC LIMIT $2")
+                .bind(user)
+                .bind(limit);
+        bookings(self.db.fetch_all(q).await?)
+    }
+
+    async fn cancel_booking(
+        &self,
+        id: BookingId,
+        now: DateTime<Utc>,
+        audit: AuditEntry,
+    ) -> StoreResult<Booking> {
+        lifecycle::cancel(&self.db, id, now, audit).await
+    }
+
+    async fn expire_holds(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>> {
+        lifecycle::expire_holds(&self.db, now, limit).await
+    }
+
+    async fn mark_no_shows(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>> {
+        lifecycle::mark_no_shows(&self.db, now, limit).await
+    }
+
+    async fn count_bookings_by_status(&self) -> StoreResult<Vec<(BookingStatus, i64)>> {
+        let rows: Vec<(String, i64)> = self
+            .db
+            .fetch_all(query(
+                "SELECT status, COUNT(*) FROM bookings GROUP BY status",
+            ))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(s, n)| BookingStatus::parse(&s).map(|st| (st, n)))
+            .collect())
+    }
+}

@@ -1,0 +1,240 @@
+//! The database under the store: [`Db`] (a pool of whichever backend the URL names) and
+//! [`Tx`] (a transaction on it). Both run [`Query`]s written once for both backends.
+//!
+//! Why one implementation for both backends rather than one per backend (as atuin
+//! does): the store's SQL is the same on PostgreSQL and SQLite except for row locks,
+//! so each statement is written once and the few lock clauses come from [`Tx::lock`]
+//! (see `docs/architecture.md`, "The cloud's store").
+
+mod postgres;
+mod query;
+mod run;
+mod sqlite;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+pub use query::{Query, SqlParam, Value, query};
+pub use run::Record;
+
+use super::{StoreError, StoreResult};
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+#[derive(Debug, Clone)]
+enum Pool {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// How long to wait for a pooled connection before answering "busy".
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection pool to PostgreSQL or SQLite.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: Pool,
+    /// SQLite has one writer at a time, and writers waiting on its lock poll with
+    /// growing sleeps — unfair, with second-long tails under load. Writers of this
+    /// process queue here instead (first come, first served); other processes (the
+    /// CLI) still meet SQLite's own busy timeout.
+    sqlite_writer: Arc<Mutex<()>>,
+}
+
+impl Db {
+    /// Connects by URL scheme (`postgres://`, `postgresql://` or `sqlite:`) and runs
+    /// the backend's migrations.
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+        let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Pool::Postgres(postgres::connect(url, max_connections).await?)
+        } else if url.starts_with("sqlite:") {
+            Pool::Sqlite(sqlite::connect(url, max_connections).await?)
+        } else {
+            return Err(StoreError::Corrupt(format!(
+                "unsupported database URL scheme in {:?}: use postgres:// or sqlite:",
+                url.split(':').next().unwrap_or_default()
+            )));
+        };
+        let db = Self {
+            pool,
+            sqlite_writer: Arc::default(),
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Applies pending migrations (idempotent; safe with several replicas starting).
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match &self.pool {
+            Pool::Postgres(p) => postgres::MIGRATOR.run(p).await?,
+            Pool::Sqlite(p) => sqlite::MIGRATOR.run(p).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Postgres(_) => Backend::Postgres,
+            Pool::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Postgres(p) => p.close().await,
+            Pool::Sqlite(p) => p.close().await,
+        }
+    }
+
+    /// Starts a transaction. On SQLite it starts `IMMEDIATE` (taking the write lock up
+    /// front, so two writers never deadlock on a lock upgrade), after this process's
+    /// earlier writers.
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        Ok(match &self.pool {
+            Pool::Postgres(p) => Tx {
+                conn: TxConn::Postgres(p.begin().await?),
+                _writer: None,
+            },
+            Pool::Sqlite(p) => {
+                let writer = self.sqlite_writer.clone().lock_owned().await;
+                Tx {
+                    conn: TxConn::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+                    _writer: Some(writer),
+                }
+            }
+        })
+    }
+
+    /// Runs a statement outside any transaction; returns the rows it changed.
+    pub async fn execute(&self, q: Query) -> StoreResult<u64> {
+        match &self.pool {
+            Pool::Postgres(p) => run::execute(p, q).await,
+            Pool::Sqlite(p) => run::execute(p, q).await,
+        }
+    }
+
+    pub async fn fetch_optional<T: Record>(&self, q: Query) -> StoreResult<Option<T>> {
+        match &self.pool {
+            Pool::Postgres(p) => run::fetch_optional(p, q).await,
+            Pool::Sqlite(p) => run::fetch_optional(p, q).await,
+        }
+    }
+
+    /// The one row a statement returns (an error when it returns none).
+    pub async fn fetch_one<T: Record>(&self, q: Query) -> StoreResult<T> {
+        self.fetch_optional(q).await?.ok_or_else(no_row)
+    }
+
+    pub async fn fetch_all<T: Record>(&self, q: Query) -> StoreResult<Vec<T>> {
+        match &self.pool {
+            Pool::Postgres(p) => run::fetch_all(p, q).await,
+            Pool::Sqlite(p) => run::fetch_all(p, q).await,
+        }
+    }
+}
+
+fn no_row() -> StoreError {
+    StoreError::Database(sqlx::Error::RowNotFound)
+}
+
+enum TxConn {
+    Postgres(Transaction<'static, Postgres>),
+    Sqlite(Transaction<'static, Sqlite>),
+}
+
+/// A transaction on either backend. Dropped without [`Tx::commit`], it rolls back —
+/// so `?` or an early `return` in a store method undoes everything it wrote.
+pub struct Tx {
+    // IMPORTANT: declared before `_writer`, so the transaction ends before the next
+    // writer of this process may start.
+    conn: TxConn,
+    _writer: Option<OwnedMutexGuard<()>>,
+}
+
+impl std::fmt::Debug for Tx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tx({:?})", self.backend())
+    }
+}
+
+/// A row lock a statement takes on PostgreSQL. SQLite needs none: its transactions here
+/// hold the database's write lock from their first statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// `FOR UPDATE`: the row is ours until commit.
+    Update,
+    /// `FOR NO KEY UPDATE`: as `Update`, but rows whose foreign keys point here (a
+    /// booking's station) can still be written meanwhile.
+    NoKeyUpdate,
+    /// `FOR UPDATE SKIP LOCKED`: rows another transaction holds are left to it (workers
+    /// on several replicas take disjoint batches).
+    SkipLocked,
+}
+
+impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self.conn {
+            TxConn::Postgres(_) => Backend::Postgres,
+            TxConn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// The clause that takes `lock` in this transaction's dialect (with a leading space,
+    /// or empty), to end a `SELECT`: `format!("SELECT … WHERE id = $1{}", tx.lock(…))`.
+    pub fn lock(&self, lock: Lock) -> &'static str {
+        match (self.backend(), lock) {
+            (Backend::Sqlite, _) => "",
+            (Backend::Postgres, Lock::Update) => " FOR UPDATE",
+            (Backend::Postgres, Lock::NoKeyUpdate) => " FOR NO KEY UPDATE",
+            (Backend::Postgres, Lock::SkipLocked) => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    /// `sql` (a `SELECT`) ending with `lock` in this transaction's dialect.
+    pub fn locked(&self, sql: &'static str, lock: Lock) -> Query {
+        Query::assembled(format!("{sql}{}", self.lock(lock)))
+    }
+
+    pub async fn commit(self) -> StoreResult<()> {
+        match self.conn {
+            TxConn::Postgres(t) => t.commit().await?,
+            TxConn::Sqlite(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Runs a statement; returns the rows it changed.
+    pub async fn execute(&mut self, q: Query) -> StoreResult<u64> {
+        match &mut self.conn {
+            TxConn::Postgres(t) => run::execute(&mut **t, q).await,
+            TxConn::Sqlite(t) => run::execute(&mut **t, q).await,
+        }
+    }
+
+    pub async fn fetch_optional<T: Record>(&mut self, q: Query) -> StoreResult<Option<T>> {
+        match &mut self.conn {
+            TxConn::Postgres(t) => run::fetch_optional(&mut **t, q).await,
+            TxConn::Sqlite(t) => run::fetch_optional(&mut **t, q).await,
+        }
+    }
+
+    /// The one row a statement returns (an error when it returns none).
+    pub async fn fetch_one<T: Record>(&mut self, q: Query) -> StoreResult<T> {
+        self.fetch_optional(q).await?.ok_or_else(no_row)
+    }
+
+    pub async fn fetch_all<T: Record>(&mut self, q: Query) -> StoreResult<Vec<T>> {
+        match &mut self.conn {
+            TxConn::Postgres(t) => run::fetch_all(&mut **t, q).await,
+            TxConn::Sqlite(t) => run::fetch_all(&mut **t, q).await,
+        }
+    }
+}

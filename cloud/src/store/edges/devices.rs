@@ -1,0 +1,149 @@
+//! Enrolled edge boxes and the health they report with every pull and push.
+
+use chrono::{DateTime, Utc};
+use gasq_shared::{DeviceId, StationId};
+use uuid::Uuid;
+
+use crate::store::db::{Db, query};
+use crate::store::{StoreError, StoreResult};
+
+/// An edge box to enroll.
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    pub id: DeviceId,
+    pub public_key: [u8; 32],
+    pub hostname: Option<String>,
+    pub version: Option<String>,
+    pub attendant_secret_enc: Vec<u8>,
+}
+
+/// An enrolled edge box and what it last reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Device {
+    pub id: DeviceId,
+    pub station_id: StationId,
+    pub public_key: [u8; 32],
+    pub hostname: Option<String>,
+    pub version: Option<String>,
+    pub enrolled_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub last_pull_at: Option<DateTime<Utc>>,
+    pub last_push_at: Option<DateTime<Utc>>,
+    pub pulled_cursor: Option<i64>,
+    pub outbox_depth: Option<i64>,
+    pub oldest_unsent_at: Option<DateTime<Utc>>,
+    /// Events the edge set aside because they were refused (as last reported).
+    pub quarantined: Option<i64>,
+}
+
+/// Outbox health an edge reports with each request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeviceHealth {
+    pub outbox_depth: Option<i64>,
+    pub oldest_unsent_at: Option<DateTime<Utc>>,
+    pub quarantined: Option<i64>,
+}
+
+pub(super) async fn device(db: &Db, id: DeviceId) -> StoreResult<Option<Device>> {
+    let q = query("SELECT * FROM devices WHERE id = $1").bind(id);
+    let row: Option<DeviceRow> = db.fetch_optional(q).await?;
+    row.map(TryInto::try_into).transpose()
+}
+
+pub(super) async fn of_station(db: &Db, station: StationId) -> StoreResult<Vec<Device>> {
+    let q = query("SELECT * FROM devices WHERE station_id = $1 ORDER BY enrolled_at").bind(station);
+    let rows: Vec<DeviceRow> = db.fetch_all(q).await?;
+    rows.into_iter().map(TryInto::try_into).collect()
+}
+
+pub(super) async fn attendant_secret_enc(db: &Db, id: DeviceId) -> StoreResult<Option<Vec<u8>>> {
+    let q = query("SELECT attendant_secret_enc FROM devices WHERE id = $1").bind(id);
+    let row: Option<(Vec<u8>,)> = db.fetch_optional(q).await?;
+    Ok(row.map(|(secret,)| secret))
+}
+
+pub(super) async fn record_pull(
+    db: &Db,
+    device: DeviceId,
+    now: DateTime<Utc>,
+    cursor: i64,
+    h: DeviceHealth,
+) -> StoreResult<()> {
+    let q = query(
+        "UPDATE devices SET last_seen_at = $2, last_pull_at = $2, pulled_cursor = $3, \
+         outbox_depth = COALESCE($4, outbox_depth), oldest_unsent_at = $5, \
+         quarantined = COALESCE($6, quarantined) WHERE id = $1",
+    )
+    .bind(device)
+    .bind(now)
+    .bind(cursor)
+    .bind(h.outbox_depth)
+    .bind(h.oldest_unsent_at)
+    .bind(h.quarantined);
+    db.execute(q).await?;
+    Ok(())
+}
+
+pub(super) async fn record_push(
+    db: &Db,
+    device: DeviceId,
+    now: DateTime<Utc>,
+    h: DeviceHealth,
+) -> StoreResult<()> {
+    let q = query(
+        "UPDATE devices SET last_seen_at = $2, last_push_at = $2, \
+         outbox_depth = COALESCE($3, outbox_depth), oldest_unsent_at = $4, \
+         quarantined = COALESCE($5, quarantined) WHERE id = $1",
+    )
+    .bind(device)
+    .bind(now)
+    .bind(h.outbox_depth)
+    .bind(h.oldest_unsent_at)
+    .bind(h.quarantined);
+    db.execute(q).await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct DeviceRow {
+    id: Uuid,
+    station_id: i64,
+    public_key: Vec<u8>,
+    hostname: Option<String>,
+    version: Option<String>,
+    enrolled_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+    last_seen_at: Option<DateTime<Utc>>,
+    last_pull_at: Option<DateTime<Utc>>,
+    last_push_at: Option<DateTime<Utc>>,
+    pulled_cursor: Option<i64>,
+    outbox_depth: Option<i64>,
+    oldest_unsent_at: Option<DateTime<Utc>>,
+    quarantined: Option<i64>,
+}
+
+impl TryFrom<DeviceRow> for Device {
+    type Error = StoreError;
+    fn try_from(r: DeviceRow) -> Result<Self, StoreError> {
+        Ok(Device {
+            id: r.id.into(),
+            station_id: StationId::try_from(r.station_id).map_err(StoreError::corrupt)?,
+            public_key: r
+                .public_key
+                .try_into()
+                .map_err(|_| StoreError::corrupt("device key length"))?,
+            hostname: r.hostname,
+            version: r.version,
+            enrolled_at: r.enrolled_at,
+            revoked_at: r.revoked_at,
+            last_seen_at: r.last_seen_at,
+            last_pull_at: r.last_pull_at,
+            last_push_at: r.last_push_at,
+            pulled_cursor: r.pulled_cursor,
+            outbox_depth: r.outbox_depth,
+            oldest_unsent_at: r.oldest_unsent_at,
+            quarantined: r.quarantined,
+        })
+    }
+}
