@@ -10,7 +10,6 @@ use gasq_shared::BookingId;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{self, Config, Overrides, Span};
-use crate::mqtt::BusSettings;
 use crate::simulate::{self, Control, SimOptions, tokens};
 
 #[derive(Debug, Parser)]
@@ -209,9 +208,9 @@ async fn simulate(args: SimulateArgs) -> ExitCode {
         Err(msg) => return fail(msg),
     };
     let client_id = format!("gasq-sim-{}-{}", cfg.station, std::process::id());
-    let settings = match BusSettings::from_config(&cfg.mqtt, client_id) {
+    let settings = match crate::bus_settings(&cfg.mqtt, client_id) {
         Ok(s) => s,
-        Err(msg) => return fail(msg),
+        Err(e) => return fail(e.to_string()),
     };
     let stop = CancellationToken::new();
     let (control_tx, control_rx) = tokio::sync::mpsc::unbounded_channel();

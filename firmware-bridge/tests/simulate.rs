@@ -93,7 +93,6 @@ async fn simulated_lanes_scan_fill_and_fault_on_schedule() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_can_fault_and_clear_a_simulated_dispenser() {
     use gasq_bridge::config::MqttConfig;
-    use gasq_bridge::mqtt::BusSettings;
     use gasq_bridge::simulate::{self, Control, SimOptions};
     use std::time::Duration;
     use tokio_util::sync::CancellationToken;
@@ -111,7 +110,7 @@ async fn an_operator_can_fault_and_clear_a_simulated_dispenser() {
         url: edge.mqtt_url(),
         ..MqttConfig::default()
     };
-    let settings = BusSettings::from_config(&mqtt, "sim-test".into()).unwrap();
+    let settings = gasq_bridge::bus_settings(&mqtt, "sim-test".into()).unwrap();
     let options = SimOptions {
         lanes: 1,
         tokens: vec![edge.token_for(BookingId::new(), Some(5.0), "MH12AB1234")],
