@@ -17,7 +17,7 @@ async fn simulated_lanes_scan_fill_and_fault_on_schedule() {
     let station = StationCode::parse("MUM-0042").unwrap();
     let edge = StandInEdge::start(&station).await;
     let mut bus = Watcher::connect(
-        edge.mqtt_port(),
+        edge.mqtt_addr(),
         "observer",
         &["gasq/MUM-0042/lane/+/dispenser"],
     )
@@ -101,7 +101,7 @@ async fn an_operator_can_fault_and_clear_a_simulated_dispenser() {
     let station = StationCode::parse("MUM-0042").unwrap();
     let edge = StandInEdge::start(&station).await;
     let mut bus = Watcher::connect(
-        edge.mqtt_port(),
+        edge.mqtt_addr(),
         "observer",
         &["gasq/MUM-0042/lane/+/dispenser"],
     )
