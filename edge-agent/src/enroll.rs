@@ -7,7 +7,7 @@ use chrono::Utc;
 use ed25519_dalek::SigningKey;
 use gasq_shared::sync::{EnrollRequest, EnrollResponse};
 
-use crate::attendant::auth::hash_secret;
+use crate::attendant_secret::hash_secret;
 use crate::config::{self, check_http_url};
 use crate::datadir::DataDir;
 use crate::db::{Db, DbError, Mode};

@@ -278,6 +278,15 @@ async fn status_reads_the_running_agent_or_else_the_data_dir() {
 
     let running = Edge::start(data.path(), &[]).await;
     running.wait_synced().await;
+    // Asked for port 0, it reports the ports it got: printed (Edge::start read them from
+    // its stdout) and in /status.
+    let status = running.status().await;
+    assert_eq!(status["http"], running.http.to_string(), "{status}");
+    assert_eq!(
+        status["mqtt"],
+        format!("mqtt://{}", running.mqtt),
+        "{status}"
+    );
     let out = edge::bin()
         .args(["status", "--data-dir"])
         .arg(data.path())

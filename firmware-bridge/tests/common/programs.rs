@@ -296,16 +296,13 @@ impl RealEdge {
             .env("RUST_LOG", "info,rumqttd=warn")
             .env("GASQ_BACKOFF_MAX_SECS", "1");
         let mut program = Program::spawn(cmd, dir, "gasq-edge");
-        // "gasq-edge listening http=127.0.0.1:PORT mqtt=mqtt://127.0.0.1:PORT"
-        let line = program.wait_line("gasq-edge listening ").await;
-        let field = |name: &str| {
-            line.split_whitespace()
-                .find_map(|w| w.strip_prefix(name))
-                .unwrap_or_else(|| panic!("no {name} in {line:?}"))
-                .to_owned()
-        };
-        let http = format!("http://{}", field("http="));
-        let mqtt = field("mqtt=mqtt://").parse().unwrap();
+        // The ports it bound, as docs/edge.md documents the lines.
+        let bus = program.wait_line("station bus (MQTT) listening on ").await;
+        let http = program
+            .wait_line("attendant API (HTTP) listening on ")
+            .await;
+        let http = format!("http://{http}");
+        let mqtt = bus.parse().unwrap();
         let client = reqwest::Client::new();
         let health = format!("{http}/healthz");
         program
