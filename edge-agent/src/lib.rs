@@ -26,6 +26,7 @@ pub mod doctor;
 pub mod enroll;
 pub mod identity;
 pub mod lanes;
+pub mod logs;
 pub mod metrics;
 pub mod outbox;
 pub mod queue;

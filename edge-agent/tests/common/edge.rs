@@ -97,6 +97,11 @@ pub struct Edge {
 impl Edge {
     /// Starts `gasq-edge run` on `data` with extra `GASQ_*` settings; waits until ready.
     pub async fn start(data: &Path, env: &[(&str, &str)]) -> Edge {
+        Self::start_logging(data, env, Stdio::inherit()).await
+    }
+
+    /// Like `start`, with the agent's log (stderr) going to `log`.
+    pub async fn start_logging(data: &Path, env: &[(&str, &str)], log: Stdio) -> Edge {
         let mut cmd = bin();
         cmd.args([
             "run",
@@ -111,7 +116,7 @@ impl Edge {
         .env("GASQ_BACKOFF_MAX_SECS", "1")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(log)
         .kill_on_drop(true);
         let mut child = cmd.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
