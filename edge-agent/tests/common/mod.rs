@@ -1,11 +1,12 @@
 //! Test helpers: a fake cloud, the real `gasq-edge` binary as a child process, an MQTT
-//! client standing in for lane scanners, and signed test tokens.
+//! client standing in for lane scanners, a private Mosquitto, and signed test tokens.
 
 #![allow(clippy::unwrap_used, dead_code)] // a panic in a test is a failed assertion
 
 pub mod bus;
 pub mod edge;
 pub mod fake_cloud;
+pub mod mosquitto;
 pub mod tokens;
 
 use std::time::Duration;
