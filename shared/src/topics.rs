@@ -1,4 +1,4 @@
-//! The station bus (contract, see DESIGN.md "Station bus"): topic names and payloads.
+//! The station bus (contract, docs/architecture.md "Station bus"): topic names and payloads.
 //!
 //! Everything that arrives from devices is parsed here into types or a clear error,
 //! so the agent answers garbage with a `malformed` verdict instead of falling over.

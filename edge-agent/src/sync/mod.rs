@@ -186,8 +186,8 @@ impl Syncer {
     }
 
     /// Records a successful exchange with the cloud at `now`.
-    // IMPORTANT: only call this after the cloud answered (invariant: "online" and "last
-    // sync" are never claimed without contact).
+    // IMPORTANT: only call this after the cloud answered: "online" and the last sync are
+    // never claimed without contact (docs/sync-protocol.md, "Freshness").
     fn synced(&self, now: DateTime<Utc>, skew_ms: Option<i64>) {
         self.handle.update(|s| {
             s.ok = true;
