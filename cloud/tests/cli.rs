@@ -46,7 +46,9 @@ fn printed(child: &mut Child, prefix: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx.recv_timeout(left).expect("the server says where it listens");
+        let line = rx
+            .recv_timeout(left)
+            .expect("the server says where it listens");
         if let Some(rest) = line.strip_prefix(prefix) {
             return rest.to_owned();
         }
