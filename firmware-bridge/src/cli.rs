@@ -88,7 +88,13 @@ pub struct SimulateArgs {
     /// Start over when the tokens run out.
     #[arg(long = "loop")]
     repeat: bool,
-    /// Stop after this long (e.g. "10m").
+    /// Keep reading the --tokens file: when its tokens run out, scan the lines added
+    /// since, waiting while there are none (for a demo that keeps booking). The run
+    /// then ends only at --duration or Ctrl-C.
+    #[arg(long, requires = "tokens", conflicts_with = "repeat")]
+    follow: bool,
+    /// Stop scanning after this long (e.g. "10m"); drivers already sent to a lane are
+    /// still fuelled.
     #[arg(long)]
     duration: Option<String>,
     /// How long a lane waits for a verdict.
@@ -237,30 +243,7 @@ async fn simulate(args: SimulateArgs) -> ExitCode {
 }
 
 async fn sim_options(args: &SimulateArgs) -> Result<SimOptions, String> {
-    let tokens = if let Some(path) = &args.tokens {
-        tokens::from_file(path).map_err(|e| e.to_string())?
-    } else if let Some(cloud) = &args.cloud {
-        let mut bookings = args.bookings.clone();
-        if let Some(path) = &args.bookings_file {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            for line in tokens::parse_list(&text) {
-                bookings.push(
-                    line.parse()
-                        .map_err(|e| format!("{}: {e}", path.display()))?,
-                );
-            }
-        }
-        if bookings.is_empty() {
-            return Err("--cloud needs --booking ID or --bookings-file FILE".into());
-        }
-        let bearer = args.bearer.clone().unwrap_or_default();
-        tokens::from_cloud(cloud, &bearer, &bookings)
-            .await
-            .map_err(|e| e.to_string())?
-    } else {
-        return Err("give --tokens FILE, or --cloud URL --bearer TOKEN --booking ID".into());
-    };
+    let tokens = sim_tokens(args).await?;
     if !(args.speed.is_finite() && args.speed > 0.0) {
         return Err(format!("--speed {} must be above 0", args.speed));
     }
@@ -276,6 +259,7 @@ async fn sim_options(args: &SimulateArgs) -> Result<SimOptions, String> {
         lanes: args.lanes,
         tokens,
         repeat: args.repeat,
+        follow: args.tokens.clone().filter(|_| args.follow),
         speed: args.speed,
         fault_every: args.fault_every.filter(|n| *n > 0),
         fault_rate: args.fault_rate,
@@ -287,6 +271,40 @@ async fn sim_options(args: &SimulateArgs) -> Result<SimOptions, String> {
             .transpose()?,
         price_paise_per_kg: args.price * 100.0,
     })
+}
+
+/// The tokens to start with: from the file (which may be empty when followed), or
+/// fetched from the cloud for the bookings given.
+async fn sim_tokens(args: &SimulateArgs) -> Result<Vec<String>, String> {
+    if let Some(path) = &args.tokens {
+        let read = if args.follow {
+            tokens::from_file_maybe_empty(path)
+        } else {
+            tokens::from_file(path)
+        };
+        return read.map_err(|e| e.to_string());
+    }
+    let Some(cloud) = &args.cloud else {
+        return Err("give --tokens FILE, or --cloud URL --bearer TOKEN --booking ID".into());
+    };
+    let mut bookings = args.bookings.clone();
+    if let Some(path) = &args.bookings_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        for line in tokens::parse_list(&text) {
+            bookings.push(
+                line.parse()
+                    .map_err(|e| format!("{}: {e}", path.display()))?,
+            );
+        }
+    }
+    if bookings.is_empty() {
+        return Err("--cloud needs --booking ID or --bookings-file FILE".into());
+    }
+    let bearer = args.bearer.clone().unwrap_or_default();
+    tokens::from_cloud(cloud, &bearer, &bookings)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Operator commands on stdin: `fault <lane> [text]`, `ok <lane>`. Read on a plain
