@@ -22,7 +22,7 @@ async fn the_agent_works_on_an_external_broker_with_its_status_as_last_will() {
     let data = edge::enroll(&cloud, station, 1).await;
     let status_topic = format!("gasq/{station}/edge/status");
     let filters = [verdicts(station), status_topic.clone()];
-    let mut watcher = BusClient::connect(mosquitto.addr, &filters, None).await;
+    let mut watcher = BusClient::connect(mosquitto.addr(), &filters, None).await;
     let running = Edge::start(data.path(), &[("GASQ_MQTT_URL", &mosquitto.url())]).await;
     assert!(
         running.status().await["mqtt"]

@@ -7,6 +7,7 @@ pub mod bus;
 pub mod edge;
 pub mod fake_cloud;
 pub mod mosquitto;
+pub mod relay;
 pub mod tokens;
 
 use std::time::Duration;

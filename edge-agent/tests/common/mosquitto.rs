@@ -3,17 +3,17 @@
 //!
 //! Mosquitto 2.0 refuses port 0 ("A listener with port 0 must provide a Unix socket
 //! path"), and a port found free and then handed to it would race concurrent tests. So
-//! it listens on a Unix socket in its temporary dir, and a relay this test process binds
-//! on 127.0.0.1 port 0 (never released) carries TCP connections to it, byte for byte.
+//! it listens on a Unix socket in its temporary dir, and a [`Relay`] on 127.0.0.1 port 0
+//! carries TCP connections to it.
 
-use std::net::{Shutdown, SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::Instant;
 
 use super::DEADLINE;
+use super::relay::{Relay, Upstream};
 
 /// Where Mosquitto is installed on Debian and Ubuntu (and by hand).
 const BINARIES: [&str; 3] = [
@@ -24,8 +24,7 @@ const BINARIES: [&str; 3] = [
 
 #[derive(Debug)]
 pub struct Mosquitto {
-    /// Where clients connect.
-    pub addr: SocketAddr,
+    relay: Relay,
     child: Child,
     _dir: tempfile::TempDir,
 }
@@ -61,14 +60,19 @@ impl Mosquitto {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         Some(Self {
-            addr: relay(&socket),
+            relay: Relay::start(Upstream::Unix(socket)),
             child,
             _dir: dir,
         })
     }
 
+    /// Where clients connect.
+    pub fn addr(&self) -> SocketAddr {
+        self.relay.addr
+    }
+
     pub fn url(&self) -> String {
-        format!("mqtt://{}", self.addr)
+        format!("mqtt://{}", self.relay.addr)
     }
 }
 
@@ -77,32 +81,4 @@ impl Drop for Mosquitto {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// Listens on 127.0.0.1 port 0 and carries each connection to the Unix socket at
-/// `target`, both ways, each direction closing when its source ends (so a client that
-/// dies is, to the broker, a connection lost); returns where it listens.
-fn relay(target: &Path) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let target = target.to_owned();
-    std::thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            // With the broker gone, the client sees its connection close.
-            let Ok(server) = UnixStream::connect(&target) else {
-                continue;
-            };
-            let (client, server) = (Arc::new(client), Arc::new(server));
-            let (c, s) = (Arc::clone(&client), Arc::clone(&server));
-            std::thread::spawn(move || {
-                let _ = std::io::copy(&mut &*c, &mut &*s);
-                let _ = s.shutdown(Shutdown::Write);
-            });
-            std::thread::spawn(move || {
-                let _ = std::io::copy(&mut &*server, &mut &*client);
-                let _ = client.shutdown(Shutdown::Write);
-            });
-        }
-    });
-    addr
 }
