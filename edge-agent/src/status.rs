@@ -1,9 +1,11 @@
 //! How the station box is doing, in one report: `GET /status`, `gasq-edge status`, and
 //! (in short) the retained `edge/status` topic.
 //!
-//! Contract fields: `station`, `online_to_cloud`, `last_sync_at`, `outbox_depth`,
-//! `lanes`. Added: the age of the oldest unsent event, the quarantine count, the clock
-//! skew, the last sync error and counters, so a technician sees why, not only that.
+//! Contract fields (docs/architecture.md "Programs and configuration"): `station`,
+//! `online_to_cloud`, `last_sync_at`, `outbox_depth`, `quarantined`, `lanes`; the
+//! contract's `last_pull_at` and `last_push_at` are not reported yet. Added: the age of
+//! the oldest unsent event, the clock skew, the last sync error, counters and where the
+//! agent listens (`mqtt`, `http`), so a technician sees why, not only that.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
