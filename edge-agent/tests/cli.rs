@@ -74,8 +74,15 @@ async fn enroll_errors_are_one_line_with_the_clouds_words() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("unknown, used or expired"), "{err}");
 
+    let (_held, nobody) = common::refusing_address();
     let out = output(
-        &["enroll", "--cloud", "http://127.0.0.1:9", "--code", "X"],
+        &[
+            "enroll",
+            "--cloud",
+            &format!("http://{nobody}"),
+            "--code",
+            "X",
+        ],
         dir.path(),
     )
     .await;
