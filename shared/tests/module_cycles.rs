@@ -1,14 +1,11 @@
 //! Workspace check, kept in gasq-shared (the crate every other builds on): no crate's
-//! sibling modules import each other in a circle, so each crate reads bottom-up.
-//!
-//! It scans the `src/` trees of all four crates. For each module (crate roots included:
-//! `lib.rs`, `main.rs` and each `src/bin/*` are separate roots) its child modules are
-//! the nodes, and A → B when code anywhere under A names sibling B by a `crate::…`,
-//! `super::…` or `self::…` path — in `use` trees (grouped or not), types or expressions
-//! — or names an item the parent imports from B (`pub use b::Item` in the parent file).
-//! A child named `tests` is no node: tests may use anything. A small tokenizer skips
-//! comments and literals. Not followed: glob imports (`use super::*`, which only test
-//! modules use) and `#[path]` attributes (unused).
+//! sibling modules import each other in a circle. It scans the `src/` trees of all four
+//! crates (`lib.rs`, `main.rs` and each `src/bin/*` are separate roots). For each module,
+//! its children are the nodes, and A → B when code under A names sibling B by a
+//! `crate::…`, `super::…` or `self::…` path (in `use` trees, grouped or not, types or
+//! expressions) or names an item the parent imports from B (`pub use b::Item`). A child
+//! named `tests` is no node: tests may use anything. Comments and literals are skipped.
+//! Not followed: glob imports (only tests use them) and `#[path]` (unused).
 
 #![allow(clippy::unwrap_used)] // a panic in a test is a failed assertion
 
@@ -24,8 +21,11 @@ const PENDING: &[&str] = &["cloud"];
 type Tok = (String, usize);
 /// A module's path from its crate root.
 type Module = Vec<String>;
-/// Paths named by a use tree or an expression, each with the name it binds.
+/// Paths that a use tree or an expression names, each with the name it binds.
 type Leaves = Vec<(Module, Option<String>)>;
+type Read<'a> = &'a dyn Fn(&Path) -> Option<String>;
+/// Edges between a module's children, each with one place that makes it.
+type Graph = BTreeMap<(String, String), String>;
 
 /// Reads `src` into tokens, dropping comments, string and char literals and lifetimes.
 fn tokenize(src: &str) -> Vec<Tok> {
@@ -38,7 +38,7 @@ fn tokenize(src: &str) -> Vec<Tok> {
     let (mut i, mut line, mut out) = (0, 1, Vec::new());
     while i < c.len() {
         let end = (i..c.len()).find(|&j| !(c[j].is_alphanumeric() || c[j] == '_'));
-        let end = end.unwrap_or(c.len());
+        let end = end.unwrap_or(c.len()); // of the word at `i`, if one starts there
         let word: String = c[i..end].iter().collect();
         let hashes = (end..c.len()).take_while(|&j| c[j] == '#').count();
         let raw_end: Vec<char> = std::iter::once('"').chain(vec!['#'; hashes]).collect();
@@ -71,31 +71,29 @@ fn close_string(c: &[char], mut i: usize) -> usize {
 }
 
 /// Parses the path or use tree at `j` below `prefix` into `out`; returns the index after it.
-fn tree(t: &[Tok], mut j: usize, mut prefix: Module, out: &mut Leaves) -> usize {
+fn tree(t: &[Tok], j: usize, mut prefix: Module, out: &mut Leaves) -> usize {
     let tok = |j: usize| t.get(j).map_or("", |x| x.0.as_str());
-    loop {
-        match tok(j) {
-            "{" => {
-                j += 1;
-                while !matches!(tok(j), "}" | "") {
-                    j = tree(t, j, prefix.clone(), out).max(j + 1);
-                    j += usize::from(tok(j) == ",");
-                }
-                return j + 1;
+    match tok(j) {
+        "{" => {
+            let mut j = j + 1;
+            while !matches!(tok(j), "}" | "") {
+                j = tree(t, j, prefix.clone(), out).max(j + 1);
+                j += usize::from(tok(j) == ",");
             }
-            s if s.starts_with(|c: char| c.is_alphabetic() || c == '_') => prefix.push(s.into()),
-            _ => return j, // `*`, a turbofish `<`, or the end of the path
+            j + 1
         }
-        j += 1;
-        if tok(j) != "::" {
-            break;
+        s if s.starts_with(|c: char| c.is_alphabetic() || c == '_') => {
+            prefix.push(s.into());
+            if tok(j + 1) == "::" {
+                return tree(t, j + 2, prefix, out);
+            }
+            let alias = (tok(j + 1) == "as").then(|| tok(j + 2).to_owned());
+            let name = alias.clone().or(prefix.last().cloned());
+            out.push((prefix, name.filter(|n| n != "self")));
+            j + 1 + 2 * usize::from(alias.is_some())
         }
-        j += 1;
+        _ => j, // `*`, a turbofish `<`, or the end of the path
     }
-    let alias = (tok(j) == "as").then(|| tok(j + 1).to_owned());
-    let name = alias.clone().or(prefix.last().cloned());
-    out.push((prefix, name.filter(|n| n != "self")));
-    j + 2 * usize::from(alias.is_some())
 }
 
 /// The absolute module path that a `crate`/`super`/`self` path names from module `cur`.
@@ -123,10 +121,6 @@ struct Crate {
     imports: BTreeMap<Module, BTreeMap<String, String>>,
     refs: Vec<(Module, Module, String)>,
 }
-
-type Read<'a> = &'a dyn Fn(&Path) -> Option<String>;
-/// Edges between a module's children, each with one place that makes it.
-type Graph = BTreeMap<(String, String), String>;
 
 impl Crate {
     /// Reads module `cur` from `file` and, through its `mod x;` items (their files under
@@ -270,32 +264,25 @@ fn check(text: &str) -> String {
 const AB: &str = "== src/lib.rs\nmod a; mod b; mod c;\n== src/a.rs\nuse crate::b::Thing;\n";
 
 #[test]
-fn a_cycle_is_found_and_named() {
-    let bc = "== src/b.rs\nfn f(_: super::c::X) {}\n== src/c.rs\n\nfn g() { crate::a::f() }";
+fn a_cycle_is_found_and_named_and_comments_literals_and_tests_do_not_count() {
+    // Had they counted, b's decoys would close the shorter cycle a → b → a first.
+    let bc = r##"== src/b.rs
+fn f(_: super::c::X) { /* crate::a */ "\"crate::a"; } // crate::a
+const Q: (char, &str) = ('"', r#"crate::a"#); fn s() -> &'static str { "" }
+mod tests { use crate::a; }
+== src/c.rs
+
+fn g() { crate::a::f() }"##;
     let report = check(&[AB, bc].concat());
-    assert!(report.contains("in crate: a → b → c → a"), "{report}");
+    assert!(report.contains("in crate: a → b → c → a\n"), "{report}");
     assert!(report.contains("c → a: src/c.rs:2 crate::a::f"), "{report}");
 }
 
 #[test]
-fn comments_literals_and_tests_modules_do_not_count() {
-    let bc = r##"== src/b.rs
-fn f() -> super::c::X { /* crate::a */ "\"crate::a" } // crate::a
-const Q: (char, &str) = ('"', r#"crate::a"#); fn s() -> &'static str { "" }
-mod tests { use crate::a; }
-== src/c.rs
-mod tests { use crate::a; }
-"##;
-    assert_eq!(check(&[AB, bc].concat()), "");
-}
-
-#[test]
 fn a_grouped_import_is_resolved() {
-    let (mut leaves, t) = (
-        Vec::new(),
-        tokenize("crate::{a, b::{c, d as e}, f::{self}}"),
-    );
-    tree(&t, 0, vec![], &mut leaves);
+    let tokens = tokenize("crate::{a, b::{c, d as e}, f::{self}}");
+    let mut leaves = Vec::new();
+    tree(&tokens, 0, vec![], &mut leaves);
     let want = r#"[(["crate", "a"], Some("a")), (["crate", "b", "c"], Some("c")), "#.to_owned()
         + r#"(["crate", "b", "d"], Some("e")), (["crate", "f", "self"], None)]"#;
     assert_eq!(format!("{leaves:?}"), want);
