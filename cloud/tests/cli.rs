@@ -4,8 +4,9 @@
 
 mod common;
 
+use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::app::{MASTER_KEY, Session, TestApp, future_slot, spawn_app_on};
@@ -38,12 +39,26 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// The rest of the first line `child` prints that starts with `prefix`; panics when the
+/// child exits first or after a deadline. Its stdout keeps being drained afterwards.
+fn printed(child: &mut Child, prefix: &str) -> String {
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .expect("the server says where it listens");
+        if let Some(rest) = line.strip_prefix(prefix) {
+            return rest.to_owned();
+        }
+    }
 }
 
 #[test]
@@ -290,14 +305,15 @@ fn serve_answers_the_first_super_admin_and_stops_cleanly_on_sigterm() {
         "super_admin",
     ]));
     assert!(add.status.success(), "{}", text(&add.stderr));
-    let port = free_port();
     let mut child = gasq(dir.path())
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--demo"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--demo"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    // The port the system picked: "GasQ cloud listening on http://127.0.0.1:PORT  (…)".
+    let listening = printed(&mut child, "GasQ cloud listening on ");
+    let base = listening.split_whitespace().next().unwrap().to_owned();
     let deadline = Instant::now() + Duration::from_secs(30);
     let http = reqwest::blocking::Client::new();
     while http.get(format!("{base}/healthz")).send().is_err() {

@@ -29,6 +29,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::{Signer, SigningKey};
+use gasq_edge::broker::nodelay;
 use gasq_edge::validator::check::check_token;
 use gasq_shared::topics::Verdict;
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, NetworkOptions, Packet, QoS};
@@ -155,14 +156,19 @@ async fn start_edge(
         .kill_on_drop(true)
         .spawn()
         .unwrap();
+    // The port it bound (docs/edge.md, "What `run` prints").
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines.next_line().await.unwrap().unwrap();
-    let mqtt = line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("mqtt=mqtt://"))
-        .unwrap()
-        .parse()
-        .unwrap();
+    let mqtt = loop {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("gasq-edge is running");
+        if let Some(addr) = line.strip_prefix("station bus (MQTT) listening on ") {
+            break addr.parse().unwrap();
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     (child, mqtt)
 }
 
@@ -266,17 +272,15 @@ async fn over_the_bus() {
     pipelined_scans(&scanner, &mut answers, n).await;
 }
 
-/// A rumqttd 0.20 as it comes (no TCP_NODELAY on accepted sockets), on a free port.
+/// A rumqttd 0.20 as it comes (no TCP_NODELAY on accepted sockets), on a port the
+/// system picks: its listener is found among this process's sockets, as the agent finds
+/// its own broker's.
 fn bare_rumqttd() -> SocketAddr {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let before = nodelay::existing_sockets();
+    let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
     let server = rumqttd::ServerSettings {
         name: "bare".into(),
-        listen: addr,
+        listen: any_port,
         tls: None,
         next_connection_delay_ms: 1,
         connections: rumqttd::ConnectionSettings {
@@ -302,10 +306,14 @@ fn bare_rumqttd() -> SocketAddr {
     std::thread::spawn(move || {
         let _ = rumqttd::Broker::new(config).start();
     });
-    while std::net::TcpStream::connect(addr).is_err() {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(found) = nodelay::find_listener(any_port, &before).unwrap() {
+            return found.addr;
+        }
+        assert!(Instant::now() < deadline, "the bare rumqttd never listened");
         std::thread::sleep(Duration::from_millis(5));
     }
-    addr
 }
 
 /// A client hearing its own QoS 1 publish: the broker's share of any verdict's trip.

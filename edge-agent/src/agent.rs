@@ -11,9 +11,10 @@ use bytes::Bytes;
 use gasq_shared::DeviceId;
 use gasq_shared::topics::Topic;
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::attendant::auth::AttendantAuth;
+use crate::attendant_secret::AttendantAuth;
 use crate::bus::{self, BusIo};
 use crate::config::Settings;
 use crate::datadir::DataDir;
@@ -24,6 +25,7 @@ use crate::lanes::{self, LaneContext};
 use crate::metrics::Counters;
 use crate::queue::QueueService;
 use crate::recorder::Recorder;
+use crate::state::{AgentState, BusAddress, Listening};
 use crate::station::Station;
 use crate::sync::client::{CloudClient, http_client};
 use crate::sync::{self, SyncHandle, SyncOptions, Syncer};
@@ -56,29 +58,6 @@ pub enum AgentError {
     Db(#[from] DbError),
     #[error(transparent)]
     Key(#[from] KeyError),
-}
-
-/// What every component shares.
-#[derive(Debug)]
-pub struct AgentState {
-    pub station: Arc<Station>,
-    pub device_id: DeviceId,
-    pub recorder: Recorder,
-    pub queue: QueueService,
-    pub validator: Validator,
-    pub sync: SyncHandle,
-    pub counters: Arc<Counters>,
-    pub attendant: Arc<AttendantAuth>,
-    pub lanes: Arc<LaneContext>,
-    /// Where devices reach the station bus (for status).
-    pub mqtt: String,
-}
-
-/// Where a started agent listens (printed for operators and tests).
-#[derive(Debug, Clone)]
-pub struct Listening {
-    pub http: SocketAddr,
-    pub mqtt: String,
 }
 
 /// What `run` needs from the data dir before anything starts.
@@ -123,7 +102,7 @@ async fn build(
     settings: &Settings,
     loaded: Loaded,
     bus: &bus::Bus,
-    mqtt: String,
+    listening: Listening,
     counters: Arc<Counters>,
 ) -> Result<Built, AgentError> {
     let Loaded {
@@ -157,19 +136,6 @@ async fn build(
         counters: counters.clone(),
     });
     let sync = SyncHandle::new(sync::saved_state(&db).await?, settings.pull_interval());
-    let syncer = Syncer {
-        client: CloudClient::new(http_client(), &cloud_url, device.clone()),
-        recorder: recorder.clone(),
-        station: station.clone(),
-        queue: queue.clone(),
-        handle: sync.clone(),
-        options: SyncOptions {
-            pull_interval: settings.pull_interval(),
-            backoff_max: settings.backoff_max(),
-            batch: settings.push_batch,
-            poison_attempts: settings.poison_attempts,
-        },
-    };
     let state = Arc::new(AgentState {
         station,
         device_id: device.id,
@@ -180,12 +146,35 @@ async fn build(
         counters,
         attendant: Arc::new(AttendantAuth::new(enrolled.attendant_hash)),
         lanes,
-        mqtt,
+        listening,
     });
+    let syncer = syncer(
+        settings,
+        &state,
+        CloudClient::new(http_client(), &cloud_url, device),
+    );
     Ok(Built { state, syncer })
 }
 
-/// Runs the agent until `shutdown` resolves. `ready` is called once everything listens.
+/// The sync component, on the state's recorder, station, queue and sync handle.
+fn syncer(settings: &Settings, state: &AgentState, client: CloudClient) -> Syncer {
+    Syncer {
+        client,
+        recorder: state.recorder.clone(),
+        station: state.station.clone(),
+        queue: state.queue.clone(),
+        handle: state.sync.clone(),
+        options: SyncOptions {
+            pull_interval: settings.pull_interval(),
+            backoff_max: settings.backoff_max(),
+            batch: settings.push_batch,
+            poison_attempts: settings.poison_attempts,
+        },
+    }
+}
+
+/// Runs the agent until `shutdown` resolves. `ready` is called once everything listens,
+/// with the addresses actually bound.
 pub async fn run(
     settings: Settings,
     data: DataDir,
@@ -195,47 +184,26 @@ pub async fn run(
     let loaded = load(&settings, &data).await?;
     let code = loaded.enrolled.station.code.clone();
     let counters = Arc::new(Counters::default());
-    let (io, mqtt) = start_bus(&settings, &code, loaded.device.id, counters.clone())?;
+    let (io, bus_address) = start_bus(&settings, &code, loaded.device.id, counters.clone())?;
     let http = bind_http(settings.http_listen).await?;
-    let http_addr = http
-        .local_addr()
-        .map_err(|e| AgentError::HttpListen(settings.http_listen, e.to_string()))?;
+    let listening = Listening {
+        http: http
+            .local_addr()
+            .map_err(|e| AgentError::HttpListen(settings.http_listen, e.to_string()))?,
+        bus: bus_address,
+    };
     let BusIo {
         bus,
         incoming,
         publisher,
     } = io;
-    let Built { state, syncer } = build(&settings, loaded, &bus, mqtt.clone(), counters).await?;
+    let built = build(&settings, loaded, &bus, listening.clone(), counters).await?;
 
     let stop = CancellationToken::new();
-    let queue_topic = Topic::Queue {
-        station: code.clone(),
-    };
-    let status_topic = Topic::EdgeStatus {
-        station: code.clone(),
-    };
-    let tasks = vec![
-        tokio::spawn(lanes::dispatch(incoming, state.lanes.clone(), stop.clone())),
-        tokio::spawn(
-            state
-                .queue
-                .clone()
-                .run(bus.clone(), queue_topic, stop.clone()),
-        ),
-        tokio::spawn(status::publish_loop(
-            state.clone(),
-            bus.clone(),
-            status_topic,
-            stop.clone(),
-        )),
-        tokio::spawn(syncer.run(stop.clone())),
-        tokio::spawn(serve_http(http, state, stop.clone())),
-    ];
-    tracing::info!(station = %code, http = %http_addr, %mqtt, "gasq-edge running");
-    ready(&Listening {
-        http: http_addr,
-        mqtt,
-    });
+    let tasks = spawn_components(built, &bus, incoming, http, &stop);
+    let (http, mqtt) = (listening.http, &listening.bus);
+    tracing::info!(station = %code, %http, %mqtt, "gasq-edge running");
+    ready(&listening);
 
     shutdown.await;
     tracing::info!("shutting down");
@@ -250,13 +218,42 @@ pub async fn run(
     Ok(())
 }
 
+/// Starts the lane workers, the queue, the retained status, sync and the attendant API;
+/// each stops when `stop` is cancelled.
+fn spawn_components(
+    Built { state, syncer }: Built,
+    bus: &bus::Bus,
+    incoming: tokio::sync::mpsc::Receiver<bus::Message>,
+    http: TcpListener,
+    stop: &CancellationToken,
+) -> Vec<JoinHandle<()>> {
+    let station = state.station.config().code.clone();
+    let queue_topic = Topic::Queue {
+        station: station.clone(),
+    };
+    let status_topic = Topic::EdgeStatus { station };
+    let queue = state.queue.clone();
+    vec![
+        tokio::spawn(lanes::dispatch(incoming, state.lanes.clone(), stop.clone())),
+        tokio::spawn(queue.run(bus.clone(), queue_topic, stop.clone())),
+        tokio::spawn(status::publish_loop(
+            state.clone(),
+            bus.clone(),
+            status_topic,
+            stop.clone(),
+        )),
+        tokio::spawn(syncer.run(stop.clone())),
+        tokio::spawn(serve_http(http, state, stop.clone())),
+    ]
+}
+
 /// Starts the embedded broker, or connects to the external one.
 fn start_bus(
     settings: &Settings,
     station: &gasq_shared::StationCode,
     device: DeviceId,
     counters: Arc<Counters>,
-) -> Result<(BusIo, String), AgentError> {
+) -> Result<(BusIo, BusAddress), AgentError> {
     let filters = bus::subscriptions(station);
     let credentials = settings
         .mqtt_username
@@ -278,14 +275,17 @@ fn start_bus(
             ),
         };
         let io = bus::remote::connect(options, filters, counters);
-        return Ok((io, format!("mqtt://{}:{} (external)", url.host, url.port)));
+        return Ok((
+            io,
+            BusAddress::External(format!("{}:{}", url.host, url.port)),
+        ));
     }
     let (embedded, tx, rx) = broker::start(settings.mqtt_listen, credentials)?;
     if !embedded.nodelay {
         tracing::warn!("station bus runs with Nagle's algorithm on; see `gasq-edge doctor`");
     }
     let io = bus::local::connect(tx, rx, &filters, counters)?;
-    Ok((io, format!("mqtt://{}", embedded.addr)))
+    Ok((io, BusAddress::Embedded(embedded.addr)))
 }
 
 async fn bind_http(addr: SocketAddr) -> Result<TcpListener, AgentError> {

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
 
 use crate::config::{FlagOverrides, Settings};
 use crate::datadir::DataDir;
@@ -95,21 +94,21 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Enroll { cloud, code, force } => {
-                init_tracing("warn");
+                crate::logs::init("warn");
                 crate::commands::enroll(&data, &cloud, &code, force).await
             }
             Command::Run(args) => {
                 let settings =
                     Settings::load(data.root(), &args.overrides()).map_err(|e| e.to_string())?;
-                init_tracing(&settings.log);
+                crate::logs::init(&settings.log);
                 crate::commands::run(settings, data).await
             }
             Command::Doctor => {
-                init_tracing("error");
+                crate::logs::init("error");
                 crate::commands::doctor(&data).await
             }
             Command::Status { json } => {
-                init_tracing("error");
+                crate::logs::init("error");
                 crate::commands::status(&data, json).await
             }
             Command::Config => {
@@ -129,16 +128,4 @@ pub fn run(cli: Cli) -> ExitCode {
 fn fail(message: &str) -> ExitCode {
     eprintln!("gasq-edge: error: {}", message.replace('\n', " "));
     ExitCode::FAILURE
-}
-
-/// Logs to stderr; `RUST_LOG` overrides the configured filter.
-fn init_tracing(default: &str) {
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(default))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
 }

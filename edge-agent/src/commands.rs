@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::agent::{self, Listening};
+use crate::agent;
 use crate::config::{FlagOverrides, Settings};
 use crate::datadir::DataDir;
 use crate::db::{Db, Mode, kv};
 use crate::queue::Queue;
+use crate::state::{BusAddress, Listening};
 use crate::status::StatusReport;
 use crate::{doctor, enroll, identity, outbox};
 
@@ -33,8 +34,14 @@ pub async fn enroll(data: &DataDir, cloud: &str, code: &str, force: bool) -> Res
 
 pub async fn run(settings: Settings, data: DataDir) -> Result<(), String> {
     let ready = |l: &Listening| {
-        // One line for operators and for tests waiting on the agent.
-        println!("gasq-edge listening http={} mqtt={}", l.http, l.mqtt);
+        // IMPORTANT: operators, scripts and tests read these lines to learn the ports
+        // (with port 0 they are the ones the system picked): docs/edge.md "What `run`
+        // prints".
+        match &l.bus {
+            BusAddress::Embedded(addr) => println!("station bus (MQTT) listening on {addr}"),
+            BusAddress::External(at) => println!("station bus (MQTT) on the external broker {at}"),
+        }
+        println!("attendant API (HTTP) listening on {}", l.http);
     };
     agent::run(settings, data, shutdown_signal(), ready)
         .await
@@ -145,6 +152,7 @@ async fn from_data_dir(data: &DataDir, settings: &Settings) -> Result<StatusRepo
             .mqtt_url
             .clone()
             .unwrap_or_else(|| format!("mqtt://{}", settings.mqtt_listen)),
+        http: Some(settings.http_listen),
         counters: None,
     })
 }
@@ -195,5 +203,8 @@ fn render(r: &StatusReport, running: bool) -> String {
         );
     }
     out += &format!("bus       {}\n", r.mqtt);
+    if let Some(http) = r.http {
+        out += &format!("api       http://{http}\n");
+    }
     out
 }

@@ -7,7 +7,7 @@ use chrono::Utc;
 use ed25519_dalek::SigningKey;
 use gasq_shared::sync::{EnrollRequest, EnrollResponse};
 
-use crate::attendant::auth::hash_secret;
+use crate::attendant_secret::hash_secret;
 use crate::config::{self, check_http_url};
 use crate::datadir::DataDir;
 use crate::db::{Db, DbError, Mode};
@@ -53,7 +53,7 @@ pub struct Enrollment {
     pub response: EnrollResponse,
 }
 
-/// Runs the enrollment.
+/// Runs the enrollment: checks, the exchange with the cloud, then the data dir.
 pub async fn enroll(
     data: &DataDir,
     cloud_url: &str,
@@ -65,36 +65,10 @@ pub async fn enroll(
     if code.is_empty() {
         return Err(EnrollError::BadInput("the enrollment code is empty".into()));
     }
-    let root = data.root().display().to_string();
-    data.create()
-        .and_then(|()| data.check_writable())
-        .map_err(|e| EnrollError::DataDir(root.clone(), e.to_string()))?;
-    let db = Db::open(&data.db(), Mode::ReadWrite)?;
-    if let Some(existing) = identity::load(&db).await?
-        && !force
-    {
-        return Err(EnrollError::AlreadyEnrolled(
-            root,
-            existing.device_id.to_string(),
-        ));
-    }
-
+    let db = open_data_dir(data, force).await?;
     let key = device::generate();
     let response = client::enroll(&client::http_client(), cloud_url, &request(&key, code)).await?;
-    let keys_ok = response
-        .keys
-        .key_set()
-        .map_err(|e| EnrollError::BadAnswer(e.to_string()))?;
-    if keys_ok.is_empty() {
-        return Err(EnrollError::BadAnswer(
-            "it holds no token verification keys".into(),
-        ));
-    }
-    let secret = response.attendant_secret.clone();
-    let attendant_hash = tokio::task::spawn_blocking(move || hash_secret(&secret))
-        .await
-        .map_err(|e| EnrollError::BadAnswer(e.to_string()))?
-        .map_err(EnrollError::BadAnswer)?;
+    let attendant_hash = check_answer(&response).await?;
 
     // The key first: an enrollment stored without its key would be useless.
     device::save(&data.device_key(), &key)?;
@@ -108,8 +82,45 @@ pub async fn enroll(
     db.call(move |c| identity::store(c, &enrolled, Utc::now()))
         .await?;
     config::write_cloud_url(data.root(), cloud_url)
-        .map_err(|e| EnrollError::DataDir(root, e.to_string()))?;
+        .map_err(|e| EnrollError::DataDir(data.root().display().to_string(), e.to_string()))?;
     Ok(Enrollment { response })
+}
+
+/// The data dir's database, made if need be; an enrolled one only with `force`.
+async fn open_data_dir(data: &DataDir, force: bool) -> Result<Db, EnrollError> {
+    let root = data.root().display().to_string();
+    data.create()
+        .and_then(|()| data.check_writable())
+        .map_err(|e| EnrollError::DataDir(root.clone(), e.to_string()))?;
+    let db = Db::open(&data.db(), Mode::ReadWrite)?;
+    if let Some(existing) = identity::load(&db).await?
+        && !force
+    {
+        return Err(EnrollError::AlreadyEnrolled(
+            root,
+            existing.device_id.to_string(),
+        ));
+    }
+    Ok(db)
+}
+
+/// Checks the cloud's answer holds usable verification keys; returns the hash of the
+/// attendant secret it carries (the only form in which the box keeps it).
+async fn check_answer(response: &EnrollResponse) -> Result<String, EnrollError> {
+    let keys = response
+        .keys
+        .key_set()
+        .map_err(|e| EnrollError::BadAnswer(e.to_string()))?;
+    if keys.is_empty() {
+        return Err(EnrollError::BadAnswer(
+            "it holds no token verification keys".into(),
+        ));
+    }
+    let secret = response.attendant_secret.clone();
+    tokio::task::spawn_blocking(move || hash_secret(&secret))
+        .await
+        .map_err(|e| EnrollError::BadAnswer(e.to_string()))?
+        .map_err(EnrollError::BadAnswer)
 }
 
 fn request(key: &SigningKey, code: &str) -> EnrollRequest {

@@ -2,7 +2,7 @@
 //! lane's slow camera frame or flood of garbage never delays another lane's verdict,
 //! while each lane's scans are answered in the order they came.
 //!
-//! Garbage never crashes or stalls anything (invariant 6): a scan or frame that is not
+//! Garbage never crashes or stalls anything (docs/architecture.md, invariant 6): a scan or frame that is not
 //! understood gets a `malformed` verdict; a bad dispenser message or a stray topic is
 //! logged and counted (`bus_garbage` in `/status`).
 

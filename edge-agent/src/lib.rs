@@ -3,16 +3,17 @@
 //! offline and redeems each booking once in SQLite, runs the lane queue, records
 //! everything in an outbox and syncs it with the cloud, and serves the attendant API.
 //!
-//! Map: [`cli`] / [`commands`] (the programs) · [`agent`] (starts the components) ·
-//! [`broker`] + [`bus`] (station bus) · [`lanes`] (per-lane workers) · [`validator`] ·
-//! [`redemptions`] + [`outbox`] + [`recorder`] + [`db`] (durable state) · [`queue`] ·
-//! [`sync`] (cloud client, pull, push) · [`attendant`] (HTTP) · [`enroll`] ·
-//! [`doctor`] · [`status`].
+//! Map: [`cli`] / [`commands`] (the programs) · [`agent`] (starts the components around
+//! one [`state::AgentState`]) · [`broker`] + [`bus`] (station bus) · [`lanes`] (per-lane
+//! workers) · [`validator`] · [`redemptions`] + [`outbox`] + [`recorder`] + [`db`]
+//! (durable state) · [`queue`] · [`sync`] (cloud client, pull, push) · [`attendant`]
+//! (HTTP) with [`attendant_secret`] · [`enroll`] · [`doctor`] · [`status`].
 
 #![forbid(unsafe_code)]
 
 pub mod agent;
 pub mod attendant;
+pub mod attendant_secret;
 pub mod broker;
 pub mod bus;
 pub mod cli;
@@ -25,11 +26,13 @@ pub mod doctor;
 pub mod enroll;
 pub mod identity;
 pub mod lanes;
+pub mod logs;
 pub mod metrics;
 pub mod outbox;
 pub mod queue;
 pub mod recorder;
 pub mod redemptions;
+pub mod state;
 pub mod station;
 pub mod status;
 pub mod sync;

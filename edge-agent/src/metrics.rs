@@ -1,5 +1,5 @@
 //! Counters the agent keeps about itself, shown under `counters` in `GET /status`.
-//! Garbage on the bus is counted here rather than crashing anything (invariant 6).
+//! Garbage on the bus is counted here rather than crashing anything (docs/architecture.md, invariant 6).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -1,5 +1,5 @@
 //! The outbox: every event the edge records waits here until the cloud acks it
-//! (invariant 3). Events are appended inside the same transaction as the state change
+//! (docs/architecture.md, invariant 3). Events are appended inside the same transaction as the state change
 //! they describe, so an event exists exactly when its change does.
 //!
 //! `seq` (the edge's order, AUTOINCREMENT so never reused) and the event id (UUID v7,

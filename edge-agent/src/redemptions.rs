@@ -1,4 +1,4 @@
-//! The one-time redemption decision (invariant 2), in SQL.
+//! The one-time redemption decision (docs/architecture.md, invariant 2), in SQL.
 //!
 //! [`redeem`] runs in one `IMMEDIATE` transaction: revoked? → insert into
 //! `redemptions` (the primary key makes a second insert for the same booking conflict,

@@ -1,10 +1,13 @@
 //! How the station box is doing, in one report: `GET /status`, `gasq-edge status`, and
 //! (in short) the retained `edge/status` topic.
 //!
-//! Contract fields: `station`, `online_to_cloud`, `last_sync_at`, `outbox_depth`,
-//! `lanes`. Added: the age of the oldest unsent event, the quarantine count, the clock
-//! skew, the last sync error and counters, so a technician sees why, not only that.
+//! Contract fields (docs/architecture.md "Programs and configuration"): `station`,
+//! `online_to_cloud`, `last_sync_at`, `outbox_depth`, `quarantined`, `lanes`; the
+//! contract's `last_pull_at` and `last_push_at` are not reported yet. Added: the age of
+//! the oldest unsent event, the clock skew, the last sync error, counters and where the
+//! agent listens (`mqtt`, `http`), so a technician sees why, not only that.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,11 +17,11 @@ use gasq_shared::{DeviceId, StationId};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use crate::agent::AgentState;
 use crate::bus::Bus;
 use crate::db::DbError;
 use crate::metrics::CountersSnapshot;
 use crate::outbox;
+use crate::state::AgentState;
 
 /// How often the retained `edge/status` is refreshed even without a sync attempt.
 const REFRESH: Duration = Duration::from_secs(5);
@@ -43,8 +46,12 @@ pub struct StatusReport {
     /// Events the cloud refused for good (see doctor).
     pub quarantined: u64,
     pub lanes: Vec<LaneState>,
-    /// Where devices reach the station bus.
+    /// Where devices reach the station bus (`mqtt://HOST:PORT`, the port actually bound).
     pub mqtt: String,
+    /// Where the attendant API listens (the port actually bound; when the agent is not
+    /// running, the configured address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<SocketAddr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counters: Option<CountersSnapshot>,
 }
@@ -70,7 +77,8 @@ pub async fn report(state: &AgentState) -> Result<StatusReport, DbError> {
         oldest_unsent_age_secs: stats.oldest_unsent_at.map(|t| (now - t).num_seconds()),
         quarantined: stats.quarantined,
         lanes: state.queue.snapshot().lanes,
-        mqtt: state.mqtt.clone(),
+        mqtt: state.listening.bus.url(),
+        http: Some(state.listening.http),
         counters: Some(state.counters.snapshot()),
     })
 }

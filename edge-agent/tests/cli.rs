@@ -74,8 +74,15 @@ async fn enroll_errors_are_one_line_with_the_clouds_words() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("unknown, used or expired"), "{err}");
 
+    let (_held, nobody) = common::refusing_address();
     let out = output(
-        &["enroll", "--cloud", "http://127.0.0.1:9", "--code", "X"],
+        &[
+            "enroll",
+            "--cloud",
+            &format!("http://{nobody}"),
+            "--code",
+            "X",
+        ],
         dir.path(),
     )
     .await;
@@ -278,6 +285,15 @@ async fn status_reads_the_running_agent_or_else_the_data_dir() {
 
     let running = Edge::start(data.path(), &[]).await;
     running.wait_synced().await;
+    // Asked for port 0, it reports the ports it got: printed (Edge::start read them from
+    // its stdout) and in /status.
+    let status = running.status().await;
+    assert_eq!(status["http"], running.http.to_string(), "{status}");
+    assert_eq!(
+        status["mqtt"],
+        format!("mqtt://{}", running.mqtt),
+        "{status}"
+    );
     let out = edge::bin()
         .args(["status", "--data-dir"])
         .arg(data.path())

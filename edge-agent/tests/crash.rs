@@ -1,4 +1,4 @@
-//! Invariant 2 across crashes: kill -9 the agent in the middle of a burst of scans;
+//! Invariant 2 (docs/architecture.md) across crashes: kill -9 the agent in the middle of a burst of scans;
 //! every booking that got an `accepted` verdict is in the database after the restart,
 //! and scanning it again says `already_used`.
 

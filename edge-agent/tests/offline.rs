@@ -1,6 +1,7 @@
-//! Offline operation and store-and-forward (invariant 3): the station keeps validating
-//! while the cloud is away, records everything, and once the cloud is back every event
-//! arrives and counts once — even when acks get lost and the edge resends.
+//! Offline operation and store-and-forward (docs/architecture.md, invariant 3): the
+//! station keeps validating while the cloud is away, records everything, and once the
+//! cloud is back every event arrives and counts once — even when acks get lost and the
+//! edge resends.
 
 #![allow(clippy::unwrap_used)] // a panic in a test is a failed assertion
 

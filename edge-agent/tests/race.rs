@@ -1,4 +1,4 @@
-//! Invariant 2 across lanes: the same token scanned at two lanes at the same moment is
+//! Invariant 2 (docs/architecture.md) across lanes: the same token scanned at two lanes at the same moment is
 //! accepted exactly once.
 
 #![allow(clippy::unwrap_used)] // a panic in a test is a failed assertion

@@ -10,11 +10,13 @@
 
 mod common;
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use common::bus::{BusClient, lane_topic, verdicts};
 use common::edge::{self, Edge};
+use common::relay::{Relay, Upstream};
 use gasq_shared::topics::Reason;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -27,11 +29,12 @@ fn cloud_binary() -> Option<PathBuf> {
     path.exists().then_some(path)
 }
 
-/// `gasq-cloud serve --demo` on `port`, its data in `dir`; returns once it listens.
-async fn start_cloud(bin: &Path, dir: &Path, port: u16) -> Child {
+/// `gasq-cloud serve --demo` on a port it picks, its data in `dir`; returns once it
+/// listens, with the address it printed.
+async fn start_cloud(bin: &Path, dir: &Path) -> (Child, SocketAddr) {
     let mut child = Command::new(bin)
         .current_dir(dir)
-        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
         .arg("--database-url")
         .arg(format!("sqlite://{}/cloud.db", dir.display()))
         .env("RUST_LOG", "warn")
@@ -41,19 +44,20 @@ async fn start_cloud(bin: &Path, dir: &Path, port: u16) -> Child {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // "GasQ cloud listening on http://127.0.0.1:PORT  (API docs: …)"
     let listening = async {
         while let Some(line) = lines.next_line().await.unwrap() {
-            if line.contains("listening on") {
-                return;
+            if let Some(rest) = line.strip_prefix("GasQ cloud listening on http://") {
+                return rest.split_whitespace().next().unwrap().parse().unwrap();
             }
         }
         panic!("gasq-cloud exited before listening");
     };
-    tokio::time::timeout(common::DEADLINE, listening)
+    let addr = tokio::time::timeout(common::DEADLINE, listening)
         .await
         .unwrap();
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    child
+    (child, addr)
 }
 
 struct Api {
@@ -170,14 +174,11 @@ async fn a_station_enrolled_with_the_real_cloud_validates_online_and_offline() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut cloud = start_cloud(&bin, dir.path(), port).await;
+    let (mut cloud, at) = start_cloud(&bin, dir.path()).await;
+    // The box knows the cloud by one URL, which stays while the cloud restarts elsewhere.
+    let front = Relay::start(Upstream::Tcp(at));
     let api = Api {
-        base: format!("http://127.0.0.1:{port}"),
+        base: format!("http://{}", front.addr),
         http: reqwest::Client::new(),
     };
 
@@ -248,7 +249,8 @@ async fn a_station_enrolled_with_the_real_cloud_validates_online_and_offline() {
         .await;
 
     // Back: the outbox drains and the cloud counts the redemption.
-    let _cloud = start_cloud(&bin, dir.path(), port).await;
+    let (_cloud, at) = start_cloud(&bin, dir.path()).await;
+    front.redirect(Upstream::Tcp(at));
     station
         .wait_status("the outbox to drain", |s| {
             s["outbox_depth"] == 0 && s["online_to_cloud"] == true

@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gasq_shared::StationCode;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, DispenserProtocol};
-use crate::drivers::dispenser::{self, DispenserHandle, EventPublisher};
+use crate::config::{BrokerAddress, Config, ConfigError, DispenserProtocol, MqttConfig};
+use crate::drivers::dispenser::{self, Authorization, DispenserHandle, EventPublisher};
 use crate::drivers::{camera, display, scanner};
 use crate::mqtt::{self, Bus, BusSettings};
 use crate::router::{self, RouterStats, Routes};
@@ -73,8 +74,33 @@ impl Bridge {
     }
 }
 
-/// Starts the bus and the router with `routes` (plus an authorisation channel per
-/// entry of `dispensers`); shared by `run` and `simulate`.
+/// The bus settings for `[mqtt]` (already validated), connecting as `mqtt.client_id`
+/// or else `default_client_id`.
+pub fn bus_settings(
+    mqtt: &MqttConfig,
+    default_client_id: String,
+) -> Result<BusSettings, ConfigError> {
+    let address = BrokerAddress::parse(&mqtt.url).map_err(|e| ConfigError::new("mqtt.url", e))?;
+    Ok(BusSettings {
+        host: address.host,
+        port: address.port,
+        client_id: mqtt.client_id.clone().unwrap_or(default_client_id),
+        credentials: mqtt.username.clone().map(|user| {
+            let password = mqtt.password.as_ref().map(|p| p.expose().to_owned());
+            (user, password.unwrap_or_default())
+        }),
+        buffer: mqtt.buffer,
+        keep_alive: mqtt.keep_alive.get(),
+        reconnect_min: mqtt.reconnect_min.get(),
+        reconnect_max: mqtt.reconnect_max.get(),
+        scan_ttl: mqtt.scan_ttl.get(),
+        subscriptions: Vec::new(),
+    })
+}
+
+/// Starts the bus and the router, which hands verdicts to `routes` (displays, gates,
+/// dispensers and observers); shared by `run` and `simulate`. Returns the bus, the
+/// router's counters and both tasks (they end after `stop`).
 pub fn start_bus(
     station: &StationCode,
     settings: BusSettings,
@@ -94,86 +120,47 @@ pub fn start_bus(
     (bus, stats, vec![bus_task, router_task])
 }
 
+/// What [`launch`] gathers while it starts the devices.
+#[derive(Default)]
+struct Started {
+    devices: Vec<(String, Arc<DeviceStats>)>,
+    tasks: Vec<JoinHandle<()>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Started {
+    /// Fresh counters for the device called `name`.
+    fn stats_for(&mut self, name: String) -> Arc<DeviceStats> {
+        let stats = Arc::new(DeviceStats::default());
+        self.devices.push((name, Arc::clone(&stats)));
+        stats
+    }
+}
+
 /// Starts everything `config` lists. Must be called inside a tokio runtime.
 pub fn launch(config: &Config, stop: CancellationToken) -> Result<Bridge, LaunchError> {
     let station = &config.station;
-    let settings = BusSettings::from_config(&config.mqtt, format!("gasq-bridge-{station}"))
-        .map_err(LaunchError::Config)?;
-    let mut routes = Routes::default();
-    let mut devices = Vec::new();
-    let mut threads = Vec::new();
-    let mut tasks = Vec::new();
-    let mut stats_for = |name: String| {
-        let stats = Arc::new(DeviceStats::default());
-        devices.push((name, Arc::clone(&stats)));
-        stats
-    };
-
+    let settings = bus_settings(&config.mqtt, format!("gasq-bridge-{station}"))
+        .map_err(|e| LaunchError::Config(e.to_string()))?;
+    let mut started = Started::default();
     // Outputs first: the router needs their handles before it starts.
-    for (kind, list) in [("display", &config.display), ("gate", &config.gate)] {
-        for (i, d) in list.iter().enumerate() {
-            let stats = stats_for(format!("{kind} #{} (lane {})", i + 1, d.lane));
-            let (handle, thread) = display::spawn(kind, d.clone(), stats, stop.clone())?;
-            routes.displays.entry(d.lane).or_default().push(handle);
-            threads.push(thread);
-        }
-    }
-    let mut dispenser_rx = HashMap::new();
+    let mut routes = Routes::default();
+    start_displays(config, &mut routes, &mut started, &stop)?;
+    let mut authorisations = HashMap::new();
     for d in &config.dispenser {
         let (handle, rx) = DispenserHandle::channel();
         routes.dispensers.insert(d.lane, handle);
-        dispenser_rx.insert(d.lane, rx);
+        authorisations.insert(d.lane, rx);
     }
     let (bus, router, bus_tasks) = start_bus(station, settings, routes, &stop);
-    tasks.extend(bus_tasks);
-
-    for (i, d) in config.dispenser.iter().enumerate() {
-        let stats = stats_for(format!("dispenser #{} (lane {})", i + 1, d.lane));
-        let publisher = EventPublisher::new(station, d.lane, bus.clone());
-        let Some(rx) = dispenser_rx.remove(&d.lane) else {
-            continue;
-        };
-        match d.protocol {
-            DispenserProtocol::Line => {
-                threads.push(dispenser::line::spawn(
-                    d,
-                    publisher,
-                    rx,
-                    stats,
-                    stop.clone(),
-                )?);
-            }
-            DispenserProtocol::Modbus => {
-                tasks.push(dispenser::modbus::spawn(
-                    d.clone(),
-                    publisher,
-                    rx,
-                    stats,
-                    stop.clone(),
-                ));
-            }
-        }
-    }
-    for (i, s) in config.scanner.iter().enumerate() {
-        let stats = stats_for(format!("scanner #{} (lane {})", i + 1, s.lane));
-        threads.push(scanner::spawn(
-            s.clone(),
-            station,
-            bus.clone(),
-            stats,
-            stop.clone(),
-        )?);
-    }
-    for (i, c) in config.camera.iter().enumerate() {
-        let stats = stats_for(format!("camera #{} (lane {})", i + 1, c.lane));
-        tasks.push(camera::spawn(
-            c.clone(),
-            station,
-            bus.clone(),
-            stats,
-            stop.clone(),
-        )?);
-    }
+    started.tasks.extend(bus_tasks);
+    start_dispensers(config, &bus, authorisations, &mut started, &stop)?;
+    start_inputs(config, &bus, &mut started, &stop)?;
+    let Started {
+        devices,
+        mut tasks,
+        threads,
+    } = started;
     tasks.push(tokio::spawn(log_stats(bus.clone(), devices.clone(), stop)));
     Ok(Bridge {
         bus,
@@ -182,6 +169,79 @@ pub fn launch(config: &Config, stop: CancellationToken) -> Result<Bridge, Launch
         tasks,
         threads,
     })
+}
+
+/// Lane displays and gates: a thread each, and their handles in `routes`.
+fn start_displays(
+    config: &Config,
+    routes: &mut Routes,
+    started: &mut Started,
+    stop: &CancellationToken,
+) -> Result<(), LaunchError> {
+    for (kind, list) in [("display", &config.display), ("gate", &config.gate)] {
+        for (i, d) in list.iter().enumerate() {
+            let stats = started.stats_for(format!("{kind} #{} (lane {})", i + 1, d.lane));
+            let (handle, thread) = display::spawn(kind, d.clone(), stats, stop.clone())?;
+            routes.displays.entry(d.lane).or_default().push(handle);
+            started.threads.push(thread);
+        }
+    }
+    Ok(())
+}
+
+/// Dispensers, each taking the authorisations the router sends to its lane.
+fn start_dispensers(
+    config: &Config,
+    bus: &Bus,
+    mut authorisations: HashMap<u16, mpsc::UnboundedReceiver<Authorization>>,
+    started: &mut Started,
+    stop: &CancellationToken,
+) -> Result<(), LaunchError> {
+    for (i, d) in config.dispenser.iter().enumerate() {
+        let stats = started.stats_for(format!("dispenser #{} (lane {})", i + 1, d.lane));
+        let publisher = EventPublisher::new(&config.station, d.lane, bus.clone());
+        let Some(rx) = authorisations.remove(&d.lane) else {
+            continue;
+        };
+        match d.protocol {
+            DispenserProtocol::Line => started.threads.push(dispenser::line::spawn(
+                d,
+                publisher,
+                rx,
+                stats,
+                stop.clone(),
+            )?),
+            DispenserProtocol::Modbus => started.tasks.push(dispenser::modbus::spawn(
+                d.clone(),
+                publisher,
+                rx,
+                stats,
+                stop.clone(),
+            )),
+        }
+    }
+    Ok(())
+}
+
+/// Scanners (a thread each) and cameras (a task each), publishing scans and frames.
+fn start_inputs(
+    config: &Config,
+    bus: &Bus,
+    started: &mut Started,
+    stop: &CancellationToken,
+) -> Result<(), LaunchError> {
+    let station = &config.station;
+    for (i, s) in config.scanner.iter().enumerate() {
+        let stats = started.stats_for(format!("scanner #{} (lane {})", i + 1, s.lane));
+        let thread = scanner::spawn(s.clone(), station, bus.clone(), stats, stop.clone())?;
+        started.threads.push(thread);
+    }
+    for (i, c) in config.camera.iter().enumerate() {
+        let stats = started.stats_for(format!("camera #{} (lane {})", i + 1, c.lane));
+        let task = camera::spawn(c.clone(), station, bus.clone(), stats, stop.clone())?;
+        started.tasks.push(task);
+    }
+    Ok(())
 }
 
 async fn log_stats(bus: Bus, devices: Vec<(String, Arc<DeviceStats>)>, stop: CancellationToken) {

@@ -10,7 +10,6 @@ use gasq_shared::BookingId;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{self, Config, Overrides, Span};
-use crate::mqtt::BusSettings;
 use crate::simulate::{self, Control, SimOptions, tokens};
 
 #[derive(Debug, Parser)]
@@ -89,7 +88,13 @@ pub struct SimulateArgs {
     /// Start over when the tokens run out.
     #[arg(long = "loop")]
     repeat: bool,
-    /// Stop after this long (e.g. "10m").
+    /// Keep reading the --tokens file: when its tokens run out, scan the lines added
+    /// since, waiting while there are none (for a demo that keeps booking). The run
+    /// then ends only at --duration or Ctrl-C.
+    #[arg(long, requires = "tokens", conflicts_with = "repeat")]
+    follow: bool,
+    /// Stop scanning after this long (e.g. "10m"); drivers already sent to a lane are
+    /// still fuelled.
     #[arg(long)]
     duration: Option<String>,
     /// How long a lane waits for a verdict.
@@ -209,9 +214,9 @@ async fn simulate(args: SimulateArgs) -> ExitCode {
         Err(msg) => return fail(msg),
     };
     let client_id = format!("gasq-sim-{}-{}", cfg.station, std::process::id());
-    let settings = match BusSettings::from_config(&cfg.mqtt, client_id) {
+    let settings = match crate::bus_settings(&cfg.mqtt, client_id) {
         Ok(s) => s,
-        Err(msg) => return fail(msg),
+        Err(e) => return fail(e.to_string()),
     };
     let stop = CancellationToken::new();
     let (control_tx, control_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -238,30 +243,7 @@ async fn simulate(args: SimulateArgs) -> ExitCode {
 }
 
 async fn sim_options(args: &SimulateArgs) -> Result<SimOptions, String> {
-    let tokens = if let Some(path) = &args.tokens {
-        tokens::from_file(path).map_err(|e| e.to_string())?
-    } else if let Some(cloud) = &args.cloud {
-        let mut bookings = args.bookings.clone();
-        if let Some(path) = &args.bookings_file {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            for line in tokens::parse_list(&text) {
-                bookings.push(
-                    line.parse()
-                        .map_err(|e| format!("{}: {e}", path.display()))?,
-                );
-            }
-        }
-        if bookings.is_empty() {
-            return Err("--cloud needs --booking ID or --bookings-file FILE".into());
-        }
-        let bearer = args.bearer.clone().unwrap_or_default();
-        tokens::from_cloud(cloud, &bearer, &bookings)
-            .await
-            .map_err(|e| e.to_string())?
-    } else {
-        return Err("give --tokens FILE, or --cloud URL --bearer TOKEN --booking ID".into());
-    };
+    let tokens = sim_tokens(args).await?;
     if !(args.speed.is_finite() && args.speed > 0.0) {
         return Err(format!("--speed {} must be above 0", args.speed));
     }
@@ -277,6 +259,7 @@ async fn sim_options(args: &SimulateArgs) -> Result<SimOptions, String> {
         lanes: args.lanes,
         tokens,
         repeat: args.repeat,
+        follow: args.tokens.clone().filter(|_| args.follow),
         speed: args.speed,
         fault_every: args.fault_every.filter(|n| *n > 0),
         fault_rate: args.fault_rate,
@@ -288,6 +271,40 @@ async fn sim_options(args: &SimulateArgs) -> Result<SimOptions, String> {
             .transpose()?,
         price_paise_per_kg: args.price * 100.0,
     })
+}
+
+/// The tokens to start with: from the file (which may be empty when followed), or
+/// fetched from the cloud for the bookings given.
+async fn sim_tokens(args: &SimulateArgs) -> Result<Vec<String>, String> {
+    if let Some(path) = &args.tokens {
+        let read = if args.follow {
+            tokens::from_file_maybe_empty(path)
+        } else {
+            tokens::from_file(path)
+        };
+        return read.map_err(|e| e.to_string());
+    }
+    let Some(cloud) = &args.cloud else {
+        return Err("give --tokens FILE, or --cloud URL --bearer TOKEN --booking ID".into());
+    };
+    let mut bookings = args.bookings.clone();
+    if let Some(path) = &args.bookings_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        for line in tokens::parse_list(&text) {
+            bookings.push(
+                line.parse()
+                    .map_err(|e| format!("{}: {e}", path.display()))?,
+            );
+        }
+    }
+    if bookings.is_empty() {
+        return Err("--cloud needs --booking ID or --bookings-file FILE".into());
+    }
+    let bearer = args.bearer.clone().unwrap_or_default();
+    tokens::from_cloud(cloud, &bearer, &bookings)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Operator commands on stdin: `fault <lane> [text]`, `ok <lane>`. Read on a plain

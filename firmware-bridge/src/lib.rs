@@ -21,4 +21,4 @@ pub mod serial;
 pub mod simulate;
 pub mod stats;
 
-pub use bridge::{Bridge, LaunchError, launch, start_bus};
+pub use bridge::{Bridge, LaunchError, bus_settings, launch, start_bus};

@@ -88,33 +88,8 @@ pub fn route(
     stats: &RouterStats,
     recent: &mut Recent,
 ) {
-    let lane = match Topic::parse(&message.topic) {
-        Some(Topic::Lane {
-            station: s,
-            lane,
-            channel: LaneChannel::Verdict,
-        }) if &s == station => lane,
-        _ => {
-            tracing::debug!(topic = %message.topic, "ignoring message on an unexpected topic");
-            return;
-        }
-    };
-    if message.retain {
-        tracing::debug!(lane, "ignoring a retained (old) verdict");
+    let Some((lane, verdict)) = read_verdict(station, message, stats) else {
         return;
-    }
-    let verdict = if message.payload.len() > MAX_SCAN_BYTES {
-        Err("too large".to_owned())
-    } else {
-        serde_json::from_slice::<Verdict>(&message.payload).map_err(|e| e.to_string())
-    };
-    let verdict = match verdict {
-        Ok(v) => v,
-        Err(e) => {
-            let n = DeviceStats::bump(&stats.malformed);
-            tracing::warn!(lane, error = %e, malformed = n, "verdict is not contract JSON; ignored");
-            return;
-        }
     };
     DeviceStats::bump(&stats.verdicts);
     tracing::info!(lane, accepted = verdict.accepted, reason = %verdict.reason, scan_id = verdict.scan_id.as_deref().unwrap_or(""), "verdict");
@@ -129,25 +104,66 @@ pub fn route(
         DeviceStats::bump(&stats.duplicates);
         tracing::info!(lane, booking = ?verdict.booking_id, "duplicate accepted verdict; not authorised again");
     } else if verdict.accepted {
-        match verdict.lane {
-            Some(assigned) => match routes.dispensers.get(&assigned) {
-                Some(dispenser) => {
-                    DeviceStats::bump(&stats.authorisations);
-                    dispenser.authorize(Authorization::new(
-                        verdict.booking_id,
-                        verdict.quantity_kg.filter(|kg| kg.is_finite() && *kg > 0.0),
-                    ));
-                }
-                None => tracing::debug!(lane = assigned, "no dispenser configured on this lane"),
-            },
-            None => {
-                DeviceStats::bump(&stats.unassigned);
-                tracing::warn!(lane, booking = ?verdict.booking_id, "accepted, but no lane is up: no dispenser authorised; the attendant serves this driver");
-            }
-        }
+        authorise(routes, lane, &verdict, stats);
     }
     if let Some(observer) = routes.observers.get(&lane) {
         let _ = observer.send(verdict);
+    }
+}
+
+/// The scanned lane and the verdict, if `message` is a fresh verdict for this station
+/// in contract JSON; anything else is ignored (and counted when malformed).
+fn read_verdict(
+    station: &StationCode,
+    message: &Incoming,
+    stats: &RouterStats,
+) -> Option<(u16, Verdict)> {
+    let lane = match Topic::parse(&message.topic) {
+        Some(Topic::Lane {
+            station: s,
+            lane,
+            channel: LaneChannel::Verdict,
+        }) if &s == station => lane,
+        _ => {
+            tracing::debug!(topic = %message.topic, "ignoring message on an unexpected topic");
+            return None;
+        }
+    };
+    if message.retain {
+        tracing::debug!(lane, "ignoring a retained (old) verdict");
+        return None;
+    }
+    let verdict = if message.payload.len() > MAX_SCAN_BYTES {
+        Err("too large".to_owned())
+    } else {
+        serde_json::from_slice::<Verdict>(&message.payload).map_err(|e| e.to_string())
+    };
+    match verdict {
+        Ok(v) => Some((lane, v)),
+        Err(e) => {
+            let n = DeviceStats::bump(&stats.malformed);
+            tracing::warn!(lane, error = %e, malformed = n, "verdict is not contract JSON; ignored");
+            None
+        }
+    }
+}
+
+/// Authorises the dispenser of the lane the accepted verdict sends the driver to.
+fn authorise(routes: &Routes, scanned_at: u16, verdict: &Verdict, stats: &RouterStats) {
+    let Some(assigned) = verdict.lane else {
+        DeviceStats::bump(&stats.unassigned);
+        tracing::warn!(lane = scanned_at, booking = ?verdict.booking_id, "accepted, but no lane is up: no dispenser authorised; the attendant serves this driver");
+        return;
+    };
+    match routes.dispensers.get(&assigned) {
+        Some(dispenser) => {
+            DeviceStats::bump(&stats.authorisations);
+            dispenser.authorize(Authorization::new(
+                verdict.booking_id,
+                verdict.quantity_kg.filter(|kg| kg.is_finite() && *kg > 0.0),
+            ));
+        }
+        None => tracing::debug!(lane = assigned, "no dispenser configured on this lane"),
     }
 }
 

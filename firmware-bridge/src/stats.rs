@@ -1,5 +1,6 @@
 //! Per-device counters. Drivers bump them from their threads; the bridge logs them and
-//! tests read them to check that bad input was skipped and counted (invariant 6).
+//! tests read them to check that bad input was skipped and counted
+//! (docs/architecture.md, invariant 6).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

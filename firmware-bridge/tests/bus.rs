@@ -44,8 +44,8 @@ async fn codes(bus: &mut Watcher, n: usize) -> Vec<String> {
 async fn while_the_broker_is_away_the_newest_messages_wait_and_the_oldest_are_dropped() {
     init_logs();
     let broker = EmbeddedBroker::start();
-    let proxy = Proxy::start(broker.port, false).await;
-    let mut bus = Watcher::connect(broker.port, "edge", &["gasq/MUM-0042/lane/+/scan"]).await;
+    let proxy = Proxy::start(broker.addr, false).await;
+    let mut bus = Watcher::connect(broker.addr, "edge", &["gasq/MUM-0042/lane/+/scan"]).await;
     let (bridge, stop) = bridge_on(&proxy.url(), "");
 
     for n in 0..8 {
@@ -69,8 +69,8 @@ async fn while_the_broker_is_away_the_newest_messages_wait_and_the_oldest_are_dr
 async fn the_bridge_reconnects_by_itself_and_loses_nothing_it_buffered() {
     init_logs();
     let broker = EmbeddedBroker::start();
-    let proxy = Proxy::start(broker.port, true).await;
-    let mut bus = Watcher::connect(broker.port, "edge", &["gasq/MUM-0042/lane/+/scan"]).await;
+    let proxy = Proxy::start(broker.addr, true).await;
+    let mut bus = Watcher::connect(broker.addr, "edge", &["gasq/MUM-0042/lane/+/scan"]).await;
     let (bridge, stop) = bridge_on(&proxy.url(), "");
     eventually("connected", || bridge.bus().stats().connected.then_some(())).await;
     bridge.bus().publish("gasq/MUM-0042/lane/1/scan", scan(0));
@@ -107,7 +107,7 @@ async fn the_bridge_works_against_mosquitto() {
     let dir = tempfile::tempdir().unwrap();
     let mut scanner = FakeDevice::new(dir.path(), "scanner-1");
     let mut display = FakeDevice::new(dir.path(), "display-1");
-    let mut edge = Watcher::connect(mosquitto.port, "edge", &["gasq/MUM-0042/lane/+/scan"]).await;
+    let mut edge = Watcher::connect(mosquitto.addr, "edge", &["gasq/MUM-0042/lane/+/scan"]).await;
     let devices = format!(
         "[[scanner]]\nlane = 1\nport = \"{}\"\n[[display]]\nlane = 1\nport = \"{}\"\n",
         scanner.path().display(),

@@ -70,7 +70,7 @@ async fn codes_in_view_are_published_once() {
     ];
     let (url, served) = snapshot_server(frames).await;
     let broker = EmbeddedBroker::start();
-    let mut bus = Watcher::connect(broker.port, "edge", &["gasq/MUM-0042/lane/+/scan"]).await;
+    let mut bus = Watcher::connect(broker.addr, "edge", &["gasq/MUM-0042/lane/+/scan"]).await;
     let config = parse_str(&format!(
         "station = \"MUM-0042\"\n[mqtt]\nurl = \"{}\"\n[[camera]]\nlane = 2\nsnapshot_url = \"{url}\"\ninterval = \"50ms\"\nrepeat_after = \"1m\"\n",
         broker.url()

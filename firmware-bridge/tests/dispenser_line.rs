@@ -33,7 +33,7 @@ async fn lane_with_line_dispenser(settings: &str) -> Lane {
     let broker = EmbeddedBroker::start();
     let dir = tempfile::tempdir().unwrap();
     let dispenser = FakeDevice::new(dir.path(), "dispenser-1");
-    let bus = Watcher::connect(broker.port, "edge", &["gasq/MUM-0042/lane/+/dispenser"]).await;
+    let bus = Watcher::connect(broker.addr, "edge", &["gasq/MUM-0042/lane/+/dispenser"]).await;
     let config = parse_str(&format!(
         "station = \"MUM-0042\"\n[mqtt]\nurl = \"{}\"\n[[dispenser]]\nlane = 1\nport = \"{}\"\nprotocol = \"line\"\n{settings}\n",
         broker.url(),

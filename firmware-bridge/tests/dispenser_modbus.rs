@@ -141,7 +141,7 @@ async fn a_modbus_dispenser_is_authorised_and_its_fill_reported() {
         ..Slave::default()
     };
     let port = spawn_slave(slave.clone(), 5, dir.path());
-    let mut bus = Watcher::connect(broker.port, "edge", &["gasq/MUM-0042/lane/+/dispenser"]).await;
+    let mut bus = Watcher::connect(broker.addr, "edge", &["gasq/MUM-0042/lane/+/dispenser"]).await;
     let config = parse_str(&format!(
         "station = \"MUM-0042\"\n[mqtt]\nurl = \"{}\"\n[[dispenser]]\nlane = 2\nport = \"{}\"\nprotocol = \"modbus\"\nbaud = 19200\nparity = \"even\"\nunit = 5\npoll_interval = \"20ms\"\ntimeout = \"200ms\"\nprogress_interval = \"20ms\"\n[dispenser.registers]\nstatus = 10\ndelivered = 12\namount = 14\nfault_code = 11\nauth_quantity = 20\nauth_command = 22\n",
         broker.url(),
@@ -226,7 +226,7 @@ async fn an_unplugged_modbus_dispenser_is_a_fault_until_it_is_back_and_input_reg
         ..Slave::default()
     };
     let port = spawn_slave(slave.clone(), 1, dir.path());
-    let mut bus = Watcher::connect(broker.port, "edge", &["gasq/MUM-0042/lane/+/dispenser"]).await;
+    let mut bus = Watcher::connect(broker.addr, "edge", &["gasq/MUM-0042/lane/+/dispenser"]).await;
     let config = parse_str(&format!(
         "station = \"MUM-0042\"\n[mqtt]\nurl = \"{}\"\n[[dispenser]]\nlane = 2\nport = \"{}\"\nprotocol = \"modbus\"\npoll_interval = \"20ms\"\ntimeout = \"100ms\"\n[dispenser.registers]\nread = \"input\"\n",
         broker.url(),

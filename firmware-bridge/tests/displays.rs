@@ -42,7 +42,7 @@ async fn each_verdict_of_the_lane_reaches_its_display_and_gate_as_one_line() {
     .unwrap();
     let stop = CancellationToken::new();
     let bridge = launch(&config, stop.clone()).unwrap();
-    let edge = Watcher::connect(broker.port, "edge", &[]).await;
+    let edge = Watcher::connect(broker.addr, "edge", &[]).await;
     eventually("verdicts subscribed", || {
         bridge.bus().stats().subscribed.then_some(())
     })

@@ -31,7 +31,7 @@ async fn a_scanned_token_reaches_the_display_and_authorises_the_dispenser() {
 async fn scan_to_fill(edge: &impl EdgeUnderTest) {
     let dir = tempfile::tempdir().unwrap();
     let mut bus = Watcher::connect(
-        edge.mqtt_port(),
+        edge.mqtt_addr(),
         "observer",
         &["gasq/MUM-0042/lane/+/dispenser"],
     )

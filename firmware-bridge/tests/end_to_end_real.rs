@@ -50,7 +50,7 @@ async fn a_demo_booking_scanned_at_the_lane_is_fuelled_and_completed_in_the_clou
         panic!("two demo tokens, got {tokens:?}")
     };
     let (booked, next_booked) = (claims(token), claims(next));
-    let mut bus = Watcher::connect(edge.mqtt_port, "observer", &[VERDICTS, EVENTS]).await;
+    let mut bus = Watcher::connect(edge.mqtt, "observer", &[VERDICTS, EVENTS]).await;
     let mut lane = Lane::wire(dir.path(), &edge.mqtt_url());
     let mut bridge = BridgeProcess::spawn(dir.path(), &lane.run_args());
     let logs = |bridge: &BridgeProcess| {

@@ -23,7 +23,7 @@ async fn scans_are_published_and_bad_lines_are_dropped_and_counted() {
     let broker = EmbeddedBroker::start();
     let dir = tempfile::tempdir().unwrap();
     let mut scanner = FakeDevice::new(dir.path(), "scanner-3");
-    let mut bus = Watcher::connect(broker.port, "watcher", &["gasq/MUM-0042/lane/+/scan"]).await;
+    let mut bus = Watcher::connect(broker.addr, "watcher", &["gasq/MUM-0042/lane/+/scan"]).await;
     let config = parse_str(&format!(
         "station = \"MUM-0042\"\n[mqtt]\nurl = \"{}\"\n[[scanner]]\nlane = 3\nport = \"{}\"\nterminator = \"CRLF\"\nprefix = \"]Q1\"\nmax_line = 64\n",
         broker.url(),
@@ -66,7 +66,7 @@ async fn an_unplugged_scanner_is_reopened_when_it_comes_back() {
     let broker = EmbeddedBroker::start();
     let dir = tempfile::tempdir().unwrap();
     let mut scanner = FakeDevice::new(dir.path(), "scanner-1");
-    let mut bus = Watcher::connect(broker.port, "watcher", &["gasq/MUM-0042/lane/+/scan"]).await;
+    let mut bus = Watcher::connect(broker.addr, "watcher", &["gasq/MUM-0042/lane/+/scan"]).await;
     let config = parse_str(&format!(
         "station = \"MUM-0042\"\n[mqtt]\nurl = \"{}\"\n[[scanner]]\nlane = 1\nport = \"{}\"\n",
         broker.url(),

@@ -17,7 +17,7 @@ async fn simulated_lanes_scan_fill_and_fault_on_schedule() {
     let station = StationCode::parse("MUM-0042").unwrap();
     let edge = StandInEdge::start(&station).await;
     let mut bus = Watcher::connect(
-        edge.mqtt_port(),
+        edge.mqtt_addr(),
         "observer",
         &["gasq/MUM-0042/lane/+/dispenser"],
     )
@@ -90,10 +90,16 @@ async fn simulated_lanes_scan_fill_and_fault_on_schedule() {
     assert!(seen.get("progress").is_some_and(|n| *n > 0), "{seen:?}");
 }
 
+/// The next dispenser event other than `progress`.
+async fn next_event(bus: &mut Watcher) -> serde_json::Value {
+    bus.next_where(|r| r.topic.ends_with("/dispenser") && r.json()["event"] != "progress")
+        .await
+        .json()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_can_fault_and_clear_a_simulated_dispenser() {
     use gasq_bridge::config::MqttConfig;
-    use gasq_bridge::mqtt::BusSettings;
     use gasq_bridge::simulate::{self, Control, SimOptions};
     use std::time::Duration;
     use tokio_util::sync::CancellationToken;
@@ -102,20 +108,28 @@ async fn an_operator_can_fault_and_clear_a_simulated_dispenser() {
     let station = StationCode::parse("MUM-0042").unwrap();
     let edge = StandInEdge::start(&station).await;
     let mut bus = Watcher::connect(
-        edge.mqtt_port(),
+        edge.mqtt_addr(),
         "observer",
-        &["gasq/MUM-0042/lane/+/dispenser"],
+        &[
+            "gasq/MUM-0042/lane/+/dispenser",
+            "gasq/MUM-0042/lane/+/verdict",
+        ],
     )
     .await;
     let mqtt = MqttConfig {
         url: edge.mqtt_url(),
         ..MqttConfig::default()
     };
-    let settings = BusSettings::from_config(&mqtt, "sim-test".into()).unwrap();
+    let settings = gasq_bridge::bus_settings(&mqtt, "sim-test".into()).unwrap();
+    let (first, second) = (BookingId::new(), BookingId::new());
     let options = SimOptions {
         lanes: 1,
-        tokens: vec![edge.token_for(BookingId::new(), Some(5.0), "MH12AB1234")],
+        tokens: vec![
+            edge.token_for(first, Some(5.0), "MH12AB1234"),
+            edge.token_for(second, Some(5.0), "MH12AB5678"),
+        ],
         repeat: false,
+        follow: None,
         speed: 10.0, // a fill takes 12-18 s: long enough to interrupt
         fault_every: None,
         fault_rate: 0.0,
@@ -130,29 +144,40 @@ async fn an_operator_can_fault_and_clear_a_simulated_dispenser() {
         async move { simulate::run(&station, settings, options, control_rx, stop).await }
     });
 
-    assert_eq!(bus.next_on("/dispenser").await.json()["event"], "ok");
-    assert_eq!(bus.next_on("/dispenser").await.json()["event"], "start");
+    assert_eq!(next_event(&mut bus).await["event"], "ok");
+    let start = next_event(&mut bus).await;
+    assert_eq!(start["event"], "start");
+    assert_eq!(start["booking_id"], first.to_string());
     control
         .send(Control::parse("fault 1 nozzle stuck").unwrap())
         .unwrap();
-    let fault = bus
-        .next_where(|r| r.json()["event"] != "progress")
-        .await
-        .json();
+    // The fill ends with what was delivered, then the pump reports its fault: the edge
+    // never sees a car left at a failed pump.
+    let end = next_event(&mut bus).await;
+    assert_eq!(end["event"], "end");
+    assert_eq!(end["booking_id"], first.to_string());
+    assert!(end["kg"].as_f64().unwrap() < 5.0, "a partial fill: {end}");
+    let fault = next_event(&mut bus).await;
     assert_eq!(
         (fault["event"].as_str(), fault["detail"].as_str()),
         (Some("fault"), Some("nozzle stuck"))
     );
-    let end = bus
-        .next_where(|r| r.json()["event"] != "progress")
-        .await
-        .json();
-    assert_eq!(end["event"], "end");
-    assert!(end["kg"].as_f64().unwrap() < 5.0, "a partial fill: {end}");
-    control.send(Control::Clear { lane: 1 }).unwrap();
-    assert_eq!(bus.next_on("/dispenser").await.json()["event"], "ok");
 
+    // The next driver is sent to this pump while it is faulted: they wait for it, and
+    // are fuelled once the operator clears the fault.
+    let verdict = bus.next_on("/verdict").await.json();
+    assert_eq!(verdict["booking_id"], second.to_string(), "{verdict}");
+    control.send(Control::Clear { lane: 1 }).unwrap();
+    assert_eq!(next_event(&mut bus).await["event"], "ok");
+    let start = next_event(&mut bus).await;
+    assert_eq!(start["event"], "start");
+    assert_eq!(start["booking_id"], second.to_string());
+
+    // Stopped mid-fill: the fill ends with what it delivered.
     stop.cancel();
+    let end = next_event(&mut bus).await;
+    assert_eq!(end["event"], "end");
+    assert_eq!(end["booking_id"], second.to_string());
     let summary = run.await.unwrap();
     assert_eq!(
         (
@@ -161,7 +186,7 @@ async fn an_operator_can_fault_and_clear_a_simulated_dispenser() {
             summary.faults,
             summary.fills
         ),
-        (1, 1, 1, 0)
+        (2, 2, 1, 0)
     );
 }
 

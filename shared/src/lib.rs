@@ -1,7 +1,9 @@
 //! GasQ's contracts, shared by the cloud, the edge agent and the firmware bridge:
 //! validated ids ([`ids`]), token v1 ([`token`], [`base45`]), the published key set
-//! ([`keys`]), a station's booking policy ([`policy`]), the station bus ([`topics`]), edge ↔ cloud sync ([`sync`]) and the
-//! problem+json error body ([`problem`]).
+//! ([`keys`]), a station's booking policy ([`policy`]), the station bus ([`topics`]),
+//! edge ↔ cloud sync ([`sync`]) and the problem+json error body ([`problem`]). Also:
+//! [`secret`] (a value logs never show) and, with the `frames` feature, `frames` (QR
+//! codes read from camera frames).
 
 #![forbid(unsafe_code)]
 

@@ -1,4 +1,5 @@
-//! Token v1 — the QR e-token (contract, see DESIGN.md "Token v1").
+//! Token v1 — the QR e-token (contract, docs/architecture.md "Token v1"; worked examples
+//! in docs/token-v1.md).
 //!
 //! `GQ1:` + Base45 of: version (1) · kid · booking id (16) · station (u32) · valid from
 //! (u32) · valid until (u32) · quantity in 0.01 kg (u16) · flags · n · registration (n)

@@ -25,9 +25,9 @@ use gasq_shared::topics::{LaneState, QueueSnapshot, Verdict};
 use gasq_shared::{VehicleReg, token};
 use serde::{Deserialize, Serialize};
 
-use crate::agent::AgentState;
 use crate::queue::LaneError;
 use crate::redemptions::Via;
+use crate::state::AgentState;
 use crate::status::StatusReport;
 use crate::validator::CodeError;
 use auth::Attendant;

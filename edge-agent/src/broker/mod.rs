@@ -5,7 +5,7 @@
 //! own link needs no credentials. Payloads are capped a little above the largest frame
 //! the contract allows, so a huge publish is refused by the broker before it reaches us.
 
-mod nodelay;
+pub mod nodelay;
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};

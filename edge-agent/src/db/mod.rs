@@ -5,7 +5,7 @@
 //! every transaction runs alone, which keeps the redemption decision simple (the
 //! `INSERT` into `redemptions` either lands or conflicts).
 //!
-//! Durability (invariant 2): WAL with `synchronous=FULL`, so a committed transaction is
+//! Durability (docs/architecture.md, invariant 2): WAL with `synchronous=FULL`, so a committed transaction is
 //! on disk before [`Db::call`] returns — only then may an `accepted` verdict go out.
 
 pub mod kv;

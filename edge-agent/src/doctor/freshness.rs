@@ -68,6 +68,10 @@ impl Saved {
     }
 }
 
+/// What to do about a stale sync or a waiting outbox.
+const RETRY_FIX: &str =
+    "see the cloud check above; the agent retries by itself once the cloud answers";
+
 /// The last sync, the outbox, its head if the cloud keeps refusing it, and quarantine.
 pub fn sync_and_outbox(
     saved: &Saved,
@@ -75,57 +79,66 @@ pub fn sync_and_outbox(
     now: DateTime<Utc>,
     out: &mut Vec<Check>,
 ) {
+    out.push(last_sync(saved, now));
+    out.push(outbox(&saved.stats, now));
+    out.extend(saved.stuck.as_ref().map(|s| stuck_head(s, poison_attempts)));
+    if saved.stats.quarantined > 0 {
+        out.push(quarantine(saved.stats.quarantined));
+    }
+}
+
+/// Warn after an hour without a sync, fail after a day.
+fn last_sync(saved: &Saved, now: DateTime<Utc>) -> Check {
     let why = saved
         .error
         .as_ref()
         .map(|e| format!(" (last error: {e})"))
         .unwrap_or_default();
-    let fix = "see the cloud check above; the agent retries by itself once the cloud answers";
     match saved.last_sync.map(|t| (now - t).num_minutes()) {
-        None => out.push(Check::warn("last sync", format!("never{why}"), fix)),
-        Some(m) if m > 24 * 60 => out.push(Check::fail(
-            "last sync",
-            format!("{} h ago{why}", m / 60),
-            fix,
-        )),
-        Some(m) if m > 60 => out.push(Check::warn("last sync", format!("{m} min ago{why}"), fix)),
-        Some(m) => out.push(Check::ok("last sync", format!("{m} min ago"))),
+        None => Check::warn("last sync", format!("never{why}"), RETRY_FIX),
+        Some(m) if m > 24 * 60 => {
+            Check::fail("last sync", format!("{} h ago{why}", m / 60), RETRY_FIX)
+        }
+        Some(m) if m > 60 => Check::warn("last sync", format!("{m} min ago{why}"), RETRY_FIX),
+        Some(m) => Check::ok("last sync", format!("{m} min ago")),
     }
-    let stats = &saved.stats;
+}
+
+/// Warn when the oldest unsent event is an hour old, fail at a day.
+fn outbox(stats: &OutboxStats, now: DateTime<Utc>) -> Check {
     let age_h = stats
         .oldest_unsent_at
         .map(|t| (now - t).num_hours())
         .unwrap_or(0);
     let detail = format!("{} event(s) waiting, oldest {age_h} h", stats.depth);
     match age_h {
-        h if h >= 24 => out.push(Check::fail("outbox", detail, fix)),
-        h if h >= 1 => out.push(Check::warn("outbox", detail, fix)),
-        _ => out.push(Check::ok("outbox", detail)),
+        h if h >= 24 => Check::fail("outbox", detail, RETRY_FIX),
+        h if h >= 1 => Check::warn("outbox", detail, RETRY_FIX),
+        _ => Check::ok("outbox", detail),
     }
-    if let Some(stuck) = &saved.stuck {
-        // Everything behind this event waits for it.
-        let last = stuck.last_error.as_deref().unwrap_or("no reason given");
-        out.push(Check::warn(
-            "outbox head",
-            format!(
-                "event #{} refused {} time(s) of {poison_attempts} before quarantine (last: {last})",
-                stuck.seq, stuck.attempts
-            ),
-            "if the refusal names something this box can fix, fix it; otherwise the agent quarantines the event and the rest flows on",
-        ));
-    }
-    if stats.quarantined > 0 {
-        // Quarantined events never reach the cloud: its bookings, fills and reports
-        // miss them until someone acts, so this fails the report.
-        out.push(Check::fail(
-            "quarantine",
-            format!(
-                "{} event(s) the cloud refused for good: it never got them",
-                stats.quarantined
-            ),
-            "list them with: sqlite3 edge.db 'SELECT seq, reason, body FROM quarantine' and send them to GasQ support",
-        ));
-    }
+}
+
+/// The event at the head the cloud has refused before: everything behind it waits.
+fn stuck_head(stuck: &StuckHead, poison_attempts: u32) -> Check {
+    let last = stuck.last_error.as_deref().unwrap_or("no reason given");
+    Check::warn(
+        "outbox head",
+        format!(
+            "event #{} refused {} time(s) of {poison_attempts} before quarantine (last: {last})",
+            stuck.seq, stuck.attempts
+        ),
+        "if the refusal names something this box can fix, fix it; otherwise the agent quarantines the event and the rest flows on",
+    )
+}
+
+/// Quarantined events never reach the cloud: its bookings, fills and reports miss them
+/// until someone acts, so this fails the report.
+fn quarantine(count: u64) -> Check {
+    Check::fail(
+        "quarantine",
+        format!("{count} event(s) the cloud refused for good: it never got them"),
+        "list them with: sqlite3 edge.db 'SELECT seq, reason, body FROM quarantine' and send them to GasQ support",
+    )
 }
 
 #[cfg(test)]

@@ -60,8 +60,8 @@ pub async fn enroll(
 }
 
 /// The outbox's state, sent with every pull and push as query parameters
-/// (`outbox_depth`, `oldest_unsent_at`) so the cloud's dashboard shows how fresh the
-/// station's data is.
+/// (`outbox_depth`, `oldest_unsent_at`, `quarantined`) so the cloud's dashboard shows how
+/// fresh the station's data is.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Health {
     pub outbox_depth: u64,
@@ -96,10 +96,6 @@ impl CloudClient {
             base: base.trim_end_matches('/').to_owned(),
             device,
         }
-    }
-
-    pub fn base_url(&self) -> &str {
-        &self.base
     }
 
     /// `GET /api/v1/edge/changes?since=`.

@@ -187,8 +187,8 @@ impl Syncer {
     }
 
     /// Records a successful exchange with the cloud at `now`.
-    // IMPORTANT: only call this after the cloud answered (invariant: "online" and "last
-    // sync" are never claimed without contact).
+    // IMPORTANT: only call this after the cloud answered: "online" and the last sync are
+    // never claimed without contact (docs/sync-protocol.md, "Freshness").
     fn synced(&self, now: DateTime<Utc>, skew_ms: Option<i64>) {
         self.handle.update(|s| {
             s.ok = true;
@@ -245,7 +245,8 @@ mod tests {
     use gasq_shared::sync::StationConfig;
     use gasq_shared::{DeviceId, StationCode, StationId};
 
-    /// A syncer whose cloud is a port nobody listens on.
+    /// A syncer whose cloud cannot exist (`.invalid` never resolves, RFC 6761): the
+    /// tests using it must not need an answer.
     async fn syncer_without_a_cloud(dir: &std::path::Path) -> Syncer {
         let db = Db::open(&dir.join("edge.db"), Mode::ReadWrite).unwrap();
         let recorder = Recorder::new(db);
@@ -257,11 +258,9 @@ mod tests {
         };
         let queue = QueueService::load(recorder.clone(), 1, 4).await.unwrap();
         let device = Device::new(DeviceId::new(), device::generate()).unwrap();
-        let unreachable = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", unreachable.local_addr().unwrap());
-        drop(unreachable);
+        let url = "http://gasq-cloud.invalid";
         Syncer {
-            client: CloudClient::new(client::http_client(), &url, device),
+            client: CloudClient::new(client::http_client(), url, device),
             recorder,
             station: Arc::new(Station::new(config, Default::default())),
             queue,

@@ -6,7 +6,8 @@
 //! refused `poison_attempts` times, is quarantined — the outbox never blocks forever.
 //! Network errors and 5xx return to the caller, which backs off and retries.
 
-use gasq_shared::sync::{EdgeEvent, EventBatch};
+use gasq_shared::EventId;
+use gasq_shared::sync::{EdgeEvent, EventBatch, EventsResponse};
 
 use super::client::{CloudClient, Health, SyncError};
 use crate::db::Db;
@@ -29,68 +30,99 @@ pub async fn push(
     batch_size: usize,
     poison_attempts: u32,
 ) -> Result<Pushed, SyncError> {
-    let mut pushed = Pushed::default();
-    let mut limit = batch_size.max(1);
+    let full = batch_size.max(1);
+    let (mut pushed, mut limit) = (Pushed::default(), full);
     loop {
-        let (events, health): (Vec<EdgeEvent>, Health) = db
-            .call(move |c| {
-                let events = outbox::peek(c, limit)?;
-                let (outbox_depth, oldest_unsent_at) = outbox::remaining_after(c, events.len())?;
-                let health = Health {
-                    outbox_depth,
-                    oldest_unsent_at,
-                    quarantined: outbox::quarantined(c)?,
-                };
-                Ok((events, health))
-            })
-            .await?;
+        let (events, health) = next_batch(db, limit).await?;
         let Some(head) = events.first().map(|e| e.id) else {
             return Ok(pushed);
         };
         let count = events.len();
         match client.push(&EventBatch { events }, &health).await {
             Ok(answer) => {
-                let rejected: Vec<_> = answer
-                    .rejected
-                    .iter()
-                    .map(|r| (r.id, r.reason.clone()))
-                    .collect();
-                for r in &rejected {
-                    tracing::warn!(id = %r.0, reason = %r.1, "the cloud rejected an event; quarantined");
-                }
-                let acked = answer.acked;
-                let (n_acked, n_rejected) = (acked.len(), rejected.len());
-                let gone = db
-                    .call(move |c| outbox::settle(c, &acked, &rejected))
-                    .await?;
-                pushed.sent += count;
-                pushed.acked += n_acked;
-                pushed.quarantined += n_rejected;
-                if gone == 0 {
-                    return Err(SyncError::Protocol(
-                        "the cloud acknowledged none of the events it was sent".into(),
-                    ));
-                }
-                limit = batch_size.max(1);
+                settle(db, answer, count, &mut pushed).await?;
+                limit = full;
             }
             Err(SyncError::Refused { status, detail }) if count > 1 => {
                 tracing::warn!(status, %detail, batch = count, "the cloud refused a batch; narrowing it down");
                 limit = count / 2;
             }
             Err(SyncError::Refused { status, detail }) => {
-                let why = format!("HTTP {status}: {detail}");
-                let gone = db
-                    .call(move |c| outbox::fail_head(c, head, &why, poison_attempts))
-                    .await?;
-                if gone {
-                    tracing::error!(id = %head, %detail, "quarantined an event the cloud keeps refusing");
-                    pushed.quarantined += 1;
-                    limit = batch_size.max(1);
-                } else {
-                    return Err(SyncError::Refused { status, detail });
-                }
+                refused_alone(db, head, (status, detail), poison_attempts).await?;
+                pushed.quarantined += 1;
+                limit = full;
             }
             Err(other) => return Err(other),
         }
     }
+}
+
+/// The oldest `limit` events, and the outbox's health as it will be once they are acked.
+async fn next_batch(db: &Db, limit: usize) -> Result<(Vec<EdgeEvent>, Health), SyncError> {
+    let batch = db
+        .call(move |c| {
+            let events = outbox::peek(c, limit)?;
+            let (outbox_depth, oldest_unsent_at) = outbox::remaining_after(c, events.len())?;
+            let health = Health {
+                outbox_depth,
+                oldest_unsent_at,
+                quarantined: outbox::quarantined(c)?,
+            };
+            Ok((events, health))
+        })
+        .await?;
+    Ok(batch)
+}
+
+/// Settles a batch of `count` events the cloud answered: the acked leave the outbox, the
+/// rejected are quarantined. An answer that settles none of them is a protocol error
+/// (pushing on would send the same batch forever).
+async fn settle(
+    db: &Db,
+    answer: EventsResponse,
+    count: usize,
+    pushed: &mut Pushed,
+) -> Result<(), SyncError> {
+    let rejected: Vec<_> = answer
+        .rejected
+        .iter()
+        .map(|r| (r.id, r.reason.clone()))
+        .collect();
+    for r in &rejected {
+        tracing::warn!(id = %r.0, reason = %r.1, "the cloud rejected an event; quarantined");
+    }
+    let acked = answer.acked;
+    let (n_acked, n_rejected) = (acked.len(), rejected.len());
+    let gone = db
+        .call(move |c| outbox::settle(c, &acked, &rejected))
+        .await?;
+    pushed.sent += count;
+    pushed.acked += n_acked;
+    pushed.quarantined += n_rejected;
+    if gone == 0 {
+        return Err(SyncError::Protocol(
+            "the cloud acknowledged none of the events it was sent".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The cloud refused the event at the head of the outbox on its own: counted, and once
+/// refused `poison_attempts` times, quarantined (`Ok`). Until then the refusal goes back
+/// to the caller, which backs off and tries again.
+async fn refused_alone(
+    db: &Db,
+    head: EventId,
+    (status, detail): (u16, String),
+    poison_attempts: u32,
+) -> Result<(), SyncError> {
+    let why = format!("HTTP {status}: {detail}");
+    let gone = db
+        .call(move |c| outbox::fail_head(c, head, &why, poison_attempts))
+        .await?;
+    if !gone {
+        return Err(SyncError::Refused { status, detail });
+    }
+    tracing::error!(id = %head, %detail, "quarantined an event the cloud keeps refusing");
+    Ok(())
 }

@@ -140,7 +140,8 @@ impl Validator {
         via: Via,
     ) -> Result<Verdict, DbError> {
         let booking: BookingId = claims.booking_id;
-        // IMPORTANT: this await returns only after the commit is on disk (invariant 2).
+        // IMPORTANT: this await returns only after the commit is on disk
+        // (docs/architecture.md, invariant 2).
         let outcome = self.recorder.redeem(booking, lane, via).await?;
         let (reason, lane) = match outcome {
             Outcome::Redeemed { .. } => {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use gasq_shared::topics::{LaneChannel, Topic, Verdict};
-use rumqttc::{AsyncClient, Event, MqttOptions, NetworkOptions, Packet, QoS};
+use rumqttc::{AsyncClient, Event, MqttOptions, NetworkOptions, Outgoing, Packet, QoS};
 use tokio::sync::{mpsc, oneshot};
 
 use super::DEADLINE;
@@ -58,7 +58,7 @@ impl BusClient {
         let (ready_tx, ready_rx) = oneshot::channel::<bool>();
         let mut pending_subacks = filters.len();
         let task = tokio::spawn(async move {
-            let mut ready = Some(ready_tx);
+            let (mut ready, mut leaving) = (Some(ready_tx), false);
             loop {
                 match events.poll().await {
                     Ok(Event::Incoming(Packet::ConnAck(_))) if pending_subacks == 0 => {
@@ -77,7 +77,10 @@ impl BusClient {
                     Ok(Event::Incoming(Packet::Publish(p))) => {
                         let _ = tx.send((p.topic, p.payload));
                     }
+                    Ok(Event::Outgoing(Outgoing::Disconnect)) => leaving = true,
                     Ok(_) => {}
+                    // The broker closes the connection after a DISCONNECT: done.
+                    Err(_) if leaving => return,
                     Err(_) => {
                         if let Some(r) = ready.take() {
                             let _ = r.send(false);
@@ -96,6 +99,15 @@ impl BusClient {
         self.client
             .publish(topic, QoS::AtLeastOnce, false, payload.into())
             .await
+            .unwrap();
+    }
+
+    /// Leaves the bus cleanly (MQTT DISCONNECT), as a device that stops does.
+    pub async fn disconnect(&mut self) {
+        self.client.disconnect().await.unwrap();
+        tokio::time::timeout(DEADLINE, &mut self.task)
+            .await
+            .expect("the broker closes the connection")
             .unwrap();
     }
 

@@ -97,6 +97,11 @@ pub struct Edge {
 impl Edge {
     /// Starts `gasq-edge run` on `data` with extra `GASQ_*` settings; waits until ready.
     pub async fn start(data: &Path, env: &[(&str, &str)]) -> Edge {
+        Self::start_logging(data, env, Stdio::inherit()).await
+    }
+
+    /// Like `start`, with the agent's log (stderr) going to `log`.
+    pub async fn start_logging(data: &Path, env: &[(&str, &str)], log: Stdio) -> Edge {
         let mut cmd = bin();
         cmd.args([
             "run",
@@ -111,19 +116,24 @@ impl Edge {
         .env("GASQ_BACKOFF_MAX_SECS", "1")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(log)
         .kill_on_drop(true);
         let mut child = cmd.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(DEADLINE, lines.next_line())
-            .await
-            .expect("gasq-edge says where it listens")
-            .unwrap()
-            .expect("gasq-edge exited before it was ready");
+        let (mut http, mut mqtt) = (None, None);
+        while http.is_none() || mqtt.is_none() {
+            let line = tokio::time::timeout(DEADLINE, lines.next_line())
+                .await
+                .expect("gasq-edge says where it listens")
+                .unwrap()
+                .expect("gasq-edge exited before it was ready");
+            http = http.or(listening_on(&line, "attendant API (HTTP) "));
+            mqtt = mqtt.or(listening_on(&line, "station bus (MQTT) "));
+        }
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let (http, mqtt) = parse_ready(&line);
+        let (http, mqtt) = (http.unwrap(), mqtt.unwrap());
         let edge = Edge {
             child,
             http,
@@ -220,17 +230,10 @@ impl Edge {
     }
 }
 
-fn parse_ready(line: &str) -> (SocketAddr, SocketAddr) {
-    // "gasq-edge listening http=127.0.0.1:PORT mqtt=mqtt://127.0.0.1:PORT"
-    let field = |name: &str| {
-        line.split_whitespace()
-            .find_map(|w| w.strip_prefix(name))
-            .unwrap_or_else(|| panic!("no {name} in {line:?}"))
-    };
-    let http = field("http=").parse().unwrap();
-    let mqtt = field("mqtt=")
-        .trim_start_matches("mqtt://")
-        .parse()
-        .unwrap();
-    (http, mqtt)
+/// The address at the end of a line `gasq-edge run` prints about `what` (docs/edge.md):
+/// "attendant API (HTTP) listening on 127.0.0.1:PORT", "station bus (MQTT) listening on
+/// 127.0.0.1:PORT" or "station bus (MQTT) on the external broker 127.0.0.1:PORT".
+fn listening_on(line: &str, what: &str) -> Option<SocketAddr> {
+    let rest = line.strip_prefix(what)?;
+    Some(rest.rsplit(' ').next()?.parse().expect("an address"))
 }

@@ -4,13 +4,13 @@
 //! Only the variables listed in [`ENV_KEYS`] are read, so other programs' `GASQ_*`
 //! settings on the same box never trip the unknown-key check.
 
-use std::fmt;
 use std::path::Path;
 
 use figment::providers::Format as _;
 use figment::value::{Dict, Map, Value};
 use figment::{Figment, Metadata, Profile, Provider};
 
+use super::error::ConfigError;
 use super::{Config, validate};
 
 /// Environment variables the bridge reads, and the key each sets.
@@ -28,46 +28,6 @@ pub struct Overrides {
     pub station: Option<String>,
     pub mqtt_url: Option<String>,
     pub client_id: Option<String>,
-}
-
-/// A configuration that cannot be used: where it came from, which key, and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ConfigError {
-    /// The file, variable or flag that supplied the bad value (empty when unknown).
-    pub origin: String,
-    /// The key, e.g. `scanner #2 baud` (blocks are counted from 1).
-    pub key: String,
-    pub message: String,
-}
-
-impl ConfigError {
-    pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            origin: String::new(),
-            key: key.into(),
-            message: message.into(),
-        }
-    }
-
-    fn from(mut self, origin: &str) -> Self {
-        if self.origin.is_empty() {
-            self.origin = origin.to_owned();
-        }
-        self
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("bad config")?;
-        if !self.origin.is_empty() {
-            write!(f, " ({})", self.origin)?;
-        }
-        if !self.key.is_empty() {
-            write!(f, ": {}", self.key)?;
-        }
-        write!(f, ": {}", self.message)
-    }
 }
 
 /// Loads the config file (if any), the `GASQ_*` environment and the flags.

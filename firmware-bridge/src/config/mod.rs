@@ -1,13 +1,19 @@
-//! The bridge's configuration (contract keys in DESIGN.md "Programs and configuration"):
-//! `station`, `[mqtt]`, and one table array per device kind — `[[scanner]]`,
-//! `[[dispenser]]`, `[[camera]]`, `[[display]]`, `[[gate]]`.
+//! The bridge's configuration (the contract keys are in docs/architecture.md "Programs
+//! and configuration"): `station`, `[mqtt]`, and one table array per device kind —
+//! `[[scanner]]`, `[[dispenser]]`, `[[camera]]`, `[[display]]`, `[[gate]]`.
 //!
 //! Unknown keys are refused (a typo such as `baudrate` must not silently fall back to
 //! 9600). [`load`] layers defaults → TOML → `GASQ_*` environment → flags; [`validate`]
 //! then checks what serde cannot (unique ports, one dispenser per lane, URLs).
+//!
+//! This module depends on no other module of the bridge: the value types
+//! ([`BrokerAddress`], [`ConfigError`], the device sections) sit at the bottom, and the
+//! bus, the drivers and the simulator read them.
 
+mod address;
 mod devices;
 mod duration;
+mod error;
 mod load;
 mod serial;
 #[cfg(test)]
@@ -17,12 +23,14 @@ mod validate;
 use gasq_shared::StationCode;
 use serde::Deserialize;
 
+pub use address::BrokerAddress;
 pub use devices::{
     CameraConfig, DispenserConfig, DispenserProtocol, DisplayConfig, ReadFunction, RegisterMap,
     ScannerConfig, StatusCodes,
 };
 pub use duration::Span;
-pub use load::{ConfigError, Overrides, load, parse_str};
+pub use error::ConfigError;
+pub use load::{Overrides, load, parse_str};
 pub use serial::{FlowControl, Parity, SerialSettings, Terminator};
 pub use validate::validate;
 

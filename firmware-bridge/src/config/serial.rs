@@ -1,6 +1,6 @@
 //! Serial line settings shared by scanners, dispensers, displays and gates, and the line
-//! terminator a device uses. Kept apart from the device sections so each driver opens a
-//! port the same way ([`crate::serial::port`]).
+//! terminator a device uses. Kept apart from the device sections so every driver opens
+//! its port from the same settings.
 
 use std::fmt;
 use std::path::PathBuf;

@@ -10,18 +10,36 @@ use gasq_shared::topics::MAX_SCAN_BYTES;
 /// scan JSON (id, escaping) a line of this length still fits the edge's limit.
 pub const MAX_SCANNER_LINE: usize = MAX_SCAN_BYTES / 4;
 
-use super::load::ConfigError;
-use super::{Config, RegisterMap, SerialSettings};
-use crate::mqtt::BrokerAddress;
+use super::address::BrokerAddress;
+use super::error::ConfigError;
+use super::{Config, DispenserConfig, RegisterMap, SerialSettings, Span};
 
 /// Checks a deserialised config; the first problem found is returned.
 pub fn validate(config: &Config) -> Result<(), ConfigError> {
     check_mqtt(config)?;
+    // Every serial port, with the device that claimed it first.
     let mut ports: HashMap<PathBuf, String> = HashMap::new();
+    check_scanners(config, &mut ports)?;
+    check_dispensers(config, &mut ports)?;
+    check_cameras(config)?;
+    for (kind, list) in [("display", &config.display), ("gate", &config.gate)] {
+        for (i, d) in list.iter().enumerate() {
+            let key = format!("{kind} #{}", i + 1);
+            check_lane(&key, d.lane)?;
+            check_serial(&key, &d.serial(), &mut ports)?;
+        }
+    }
+    Ok(())
+}
+
+fn check_scanners(
+    config: &Config,
+    ports: &mut HashMap<PathBuf, String>,
+) -> Result<(), ConfigError> {
     for (i, s) in config.scanner.iter().enumerate() {
         let key = format!("scanner #{}", i + 1);
         check_lane(&key, s.lane)?;
-        check_serial(&key, &s.serial(), &mut ports)?;
+        check_serial(&key, &s.serial(), ports)?;
         if s.max_line == 0 || s.max_line > MAX_SCANNER_LINE {
             return Err(at(
                 &key,
@@ -30,11 +48,18 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
             ));
         }
     }
+    Ok(())
+}
+
+fn check_dispensers(
+    config: &Config,
+    ports: &mut HashMap<PathBuf, String>,
+) -> Result<(), ConfigError> {
     let mut dispenser_lanes: HashMap<u16, usize> = HashMap::new();
     for (i, d) in config.dispenser.iter().enumerate() {
         let key = format!("dispenser #{}", i + 1);
         check_lane(&key, d.lane)?;
-        check_serial(&key, &d.serial(), &mut ports)?;
+        check_serial(&key, &d.serial(), ports)?;
         if let Some(first) = dispenser_lanes.insert(d.lane, i + 1) {
             return Err(at(
                 &key,
@@ -45,29 +70,39 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
                 ),
             ));
         }
-        if !(1..=247).contains(&d.unit) {
-            return Err(at(&key, "unit", "a Modbus unit id is 1 to 247".into()));
-        }
-        if d.poll_interval.get().as_millis() < 20 {
-            return Err(at(&key, "poll_interval", "must be at least 20ms".into()));
-        }
-        if d.timeout.get().as_millis() < 10 {
-            return Err(at(&key, "timeout", "must be at least 10ms".into()));
-        }
-        if d.ping_interval.get().as_millis() < 100 {
-            return Err(at(&key, "ping_interval", "must be at least 100ms".into()));
-        }
-        if d.registers.kg_scale == 0 {
-            return Err(at(&key, "registers.kg_scale", "must be at least 1".into()));
-        }
-        if d.auth_timeout.get().is_zero() {
-            return Err(at(&key, "auth_timeout", "must be above zero".into()));
-        }
-        if d.progress_interval.get().is_zero() {
-            return Err(at(&key, "progress_interval", "must be above zero".into()));
-        }
+        check_dispenser_timing(&key, d)?;
         check_registers(&key, &d.registers)?;
     }
+    Ok(())
+}
+
+/// The Modbus unit, the intervals and timeouts of one dispenser.
+fn check_dispenser_timing(key: &str, d: &DispenserConfig) -> Result<(), ConfigError> {
+    let millis = |span: Span| span.get().as_millis();
+    let problem = if !(1..=247).contains(&d.unit) {
+        Some(("unit", "a Modbus unit id is 1 to 247"))
+    } else if millis(d.poll_interval) < 20 {
+        Some(("poll_interval", "must be at least 20ms"))
+    } else if millis(d.timeout) < 10 {
+        Some(("timeout", "must be at least 10ms"))
+    } else if millis(d.ping_interval) < 100 {
+        Some(("ping_interval", "must be at least 100ms"))
+    } else if d.registers.kg_scale == 0 {
+        Some(("registers.kg_scale", "must be at least 1"))
+    } else if d.auth_timeout.get().is_zero() {
+        Some(("auth_timeout", "must be above zero"))
+    } else if d.progress_interval.get().is_zero() {
+        Some(("progress_interval", "must be above zero"))
+    } else {
+        None
+    };
+    match problem {
+        Some((field, message)) => Err(at(key, field, message.into())),
+        None => Ok(()),
+    }
+}
+
+fn check_cameras(config: &Config) -> Result<(), ConfigError> {
     for (i, c) in config.camera.iter().enumerate() {
         let key = format!("camera #{}", i + 1);
         check_lane(&key, c.lane)?;
@@ -87,13 +122,6 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         }
         if c.repeat_after.get().is_zero() {
             return Err(at(&key, "repeat_after", "must be above zero".into()));
-        }
-    }
-    for (kind, list) in [("display", &config.display), ("gate", &config.gate)] {
-        for (i, d) in list.iter().enumerate() {
-            let key = format!("{kind} #{}", i + 1);
-            check_lane(&key, d.lane)?;
-            check_serial(&key, &d.serial(), &mut ports)?;
         }
     }
     Ok(())

@@ -5,7 +5,6 @@
 //! policy. Publishing is a plain function call ([`Bus::publish`]) so the serial threads
 //! can publish without touching the async runtime.
 
-mod address;
 mod outbox;
 mod session;
 
@@ -18,10 +17,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-pub use address::BrokerAddress;
 pub use outbox::{Message, Outbox, OutboxStats, Sink};
-
-use crate::config::MqttConfig;
 
 /// Unacknowledged publishes at a time (also rumqttc's inflight limit).
 const WINDOW: usize = 32;
@@ -30,12 +26,16 @@ const INCOMING_CAPACITY: usize = 256;
 /// The largest packet accepted or sent (scans are at most 4 KiB, verdicts smaller).
 const MAX_PACKET: usize = 64 * 1024;
 
-/// How to reach the bus and what to subscribe to.
+/// How to reach the bus and what to subscribe to. Built from the `[mqtt]` section by
+/// [`crate::bus_settings`]; this module knows nothing of the config file.
 #[derive(Debug, Clone)]
 pub struct BusSettings {
-    pub address: BrokerAddress,
+    /// The broker's host name or IP address.
+    pub host: String,
+    pub port: u16,
     pub client_id: String,
     pub credentials: Option<(String, String)>,
+    /// Messages kept while the broker is away; beyond this the oldest are dropped.
     pub buffer: usize,
     pub keep_alive: Duration,
     pub reconnect_min: Duration,
@@ -47,22 +47,13 @@ pub struct BusSettings {
 }
 
 impl BusSettings {
-    /// From the `[mqtt]` section (already validated).
-    pub fn from_config(mqtt: &MqttConfig, default_client_id: String) -> Result<Self, String> {
-        Ok(Self {
-            address: BrokerAddress::parse(&mqtt.url)?,
-            client_id: mqtt.client_id.clone().unwrap_or(default_client_id),
-            credentials: mqtt.username.clone().map(|user| {
-                let password = mqtt.password.as_ref().map(|p| p.expose().to_owned());
-                (user, password.unwrap_or_default())
-            }),
-            buffer: mqtt.buffer,
-            keep_alive: mqtt.keep_alive.get(),
-            reconnect_min: mqtt.reconnect_min.get(),
-            reconnect_max: mqtt.reconnect_max.get(),
-            scan_ttl: mqtt.scan_ttl.get(),
-            subscriptions: Vec::new(),
-        })
+    /// `HOST:PORT` for logs (an IPv6 address in brackets).
+    pub fn broker(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
     }
 }
 
@@ -176,8 +167,8 @@ pub fn start(
 ) -> (Bus, mpsc::Receiver<Incoming>, JoinHandle<()>) {
     let mut options = MqttOptions::new(
         settings.client_id.clone(),
-        settings.address.host.clone(),
-        settings.address.port,
+        settings.host.clone(),
+        settings.port,
     );
     options
         .set_keep_alive(settings.keep_alive)

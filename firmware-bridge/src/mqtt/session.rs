@@ -16,6 +16,8 @@ use crate::backoff::Backoff;
 
 /// How long a shutdown waits for unacknowledged messages.
 const DRAIN_FOR: Duration = Duration::from_secs(2);
+/// How long a shutdown waits for its DISCONNECT to be written.
+const GOODBYE_FOR: Duration = Duration::from_millis(500);
 
 pub(super) async fn own_event_loop(
     mut eventloop: EventLoop,
@@ -75,7 +77,7 @@ fn on_connected(eventloop: &mut EventLoop, shared: &Shared, settings: &BusSettin
     outbox.connected(&shared.client);
     let stats = outbox.stats();
     tracing::info!(
-        broker = %settings.address,
+        broker = %settings.broker(),
         reconnect = n > 0,
         queued = stats.queued + stats.in_flight,
         dropped = stats.dropped,
@@ -102,7 +104,7 @@ fn on_disconnected(
     drop(outbox);
     if was_connected || failures == 0 || failures.is_multiple_of(30) {
         tracing::warn!(
-            broker = %settings.address,
+            broker = %settings.broker(),
             %error,
             queued = stats.queued,
             dropped = stats.dropped,
@@ -143,10 +145,13 @@ fn handle(event: Event, shared: &Shared, incoming: &mpsc::Sender<Incoming>) {
 /// After shutdown: give unacknowledged messages a moment, then say goodbye.
 async fn drain(eventloop: &mut EventLoop, shared: &Shared, incoming: &mpsc::Sender<Incoming>) {
     let deadline = Instant::now() + DRAIN_FOR;
-    while shared.outbox().is_connected() && !shared.outbox().is_idle() {
+    let mut connected = shared.outbox().is_connected();
+    while connected && !shared.outbox().is_idle() {
         match tokio::time::timeout_at(deadline, eventloop.poll()).await {
             Ok(Ok(event)) => handle(event, shared, incoming),
-            Ok(Err(_)) | Err(_) => break,
+            // Polling again would reconnect: there is nobody left to say goodbye to.
+            Ok(Err(_)) => connected = false,
+            Err(_) => break,
         }
     }
     let stats = shared.outbox().stats();
@@ -156,14 +161,28 @@ async fn drain(eventloop: &mut EventLoop, shared: &Shared, incoming: &mpsc::Send
             "shutting down with unsent messages"
         );
     }
-    if shared.client.0.try_disconnect().is_ok() {
-        // Poll until the DISCONNECT is written (or the deadline), so the broker sees a
-        // clean goodbye rather than a dropped connection.
-        while let Ok(Ok(event)) = tokio::time::timeout_at(deadline, eventloop.poll()).await {
-            if matches!(event, Event::Outgoing(Outgoing::Disconnect)) {
-                break;
-            }
-            handle(event, shared, incoming);
-        }
+    if connected {
+        say_goodbye(eventloop, shared, incoming).await;
     }
+}
+
+/// Sends DISCONNECT and polls until it is written, so the broker sees a clean goodbye
+/// (and drops our session) rather than a connection that died.
+async fn say_goodbye(
+    eventloop: &mut EventLoop,
+    shared: &Shared,
+    incoming: &mpsc::Sender<Incoming>,
+) {
+    if shared.client.0.try_disconnect().is_err() {
+        return;
+    }
+    let deadline = Instant::now() + GOODBYE_FOR;
+    while let Ok(Ok(event)) = tokio::time::timeout_at(deadline, eventloop.poll()).await {
+        if matches!(event, Event::Outgoing(Outgoing::Disconnect)) {
+            tracing::debug!("disconnected from the station bus");
+            return;
+        }
+        handle(event, shared, incoming);
+    }
+    tracing::warn!("could not say goodbye to the station bus; it will see the connection drop");
 }

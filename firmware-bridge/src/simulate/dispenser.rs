@@ -1,12 +1,20 @@
-//! A virtual dispenser: takes the router's authorisations like a real driver and
-//! publishes a realistic fill — `start`, `progress` every 10 simulated seconds, `end` —
-//! lasting 2 to 3 minutes divided by the speed factor. Faults happen on demand (a
-//! [`Control`] command), every Nth fill, or at random.
+//! A virtual dispenser: takes the router's authorisations like a real driver — one for
+//! each driver the edge sent to its lane, whichever lane they scanned at — and fuels
+//! them in turn: `start`, `progress` every 10 simulated seconds, `end`, all naming the
+//! booking, lasting 2 to 3 minutes divided by the speed factor. Faults happen on demand
+//! (a [`Control`] command), every Nth fill, or at random.
+//!
+//! A fault during a fill ends it first (`end` with what was delivered: the driver
+//! leaves with a partial fill, recorded like any other), then reports the `fault`, so
+//! the edge never sees a car left at a failed pump. Drivers waiting for a faulted pump
+//! keep their place: an automatic fault clears after 20 simulated seconds (`ok`), one
+//! on demand when the operator clears it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use gasq_shared::BookingId;
 use gasq_shared::topics::{DispenserEvent, DispenserEventKind};
 use rand::Rng;
 use tokio::sync::mpsc;
@@ -20,12 +28,28 @@ const PROGRESS_EVERY: f64 = 10.0;
 /// Simulated seconds an automatic fault lasts before `ok`.
 const FAULT_LASTS: f64 = 20.0;
 
-/// How a fill ended, for the lane that waits on it.
+/// How a fill ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FillOutcome {
     Completed,
+    /// Cut short by a fault.
     Faulted,
-    Refused,
+    /// Cut short because the simulation stopped.
+    Stopped,
+}
+
+/// A fill's outcome, for the lane that waits on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct FillReport {
+    pub booking: Option<BookingId>,
+    pub outcome: FillOutcome,
+}
+
+/// When the dispenser stops: `drain` once the lanes stopped scanning (it fuels the
+/// drivers already sent to it, then ends), `stop` at once.
+pub(super) struct Ending {
+    pub drain: CancellationToken,
+    pub stop: CancellationToken,
 }
 
 pub(super) struct VirtualDispenser {
@@ -33,7 +57,7 @@ pub(super) struct VirtualDispenser {
     pub publisher: EventPublisher,
     pub auths: mpsc::UnboundedReceiver<Authorization>,
     pub control: mpsc::UnboundedReceiver<Control>,
-    pub done: mpsc::UnboundedSender<FillOutcome>,
+    pub done: mpsc::UnboundedSender<FillReport>,
     pub clock: SimClock,
     pub faults: FaultPlan,
     pub fills: Arc<AtomicU64>,
@@ -41,13 +65,32 @@ pub(super) struct VirtualDispenser {
     pub price_paise_per_kg: f64,
 }
 
+/// What interrupted a fill.
+enum Interruption {
+    Stop,
+    Fault(String),
+}
+
 impl VirtualDispenser {
-    pub async fn run(mut self, stop: CancellationToken) {
+    pub async fn run(mut self, ending: Ending) {
         let mut faulted = false;
         self.emit(event(DispenserEventKind::Ok));
         loop {
+            if ending.drain.is_cancelled() && (faulted || self.auths.is_empty()) {
+                let left = self.auths.len();
+                if left > 0 {
+                    tracing::warn!(
+                        lane = self.lane,
+                        left,
+                        "dispenser faulted at the end: drivers left unserved"
+                    );
+                }
+                return;
+            }
             tokio::select! {
-                () = stop.cancelled() => return,
+                () = ending.stop.cancelled() => return,
+                // Woken so the check above runs.
+                () = ending.drain.cancelled(), if !ending.drain.is_cancelled() => {}
                 control = self.control.recv() => match control {
                     Some(Control::Fault { detail, .. }) if !faulted => {
                         faulted = true;
@@ -60,34 +103,25 @@ impl VirtualDispenser {
                     Some(_) => {}
                     None => std::future::pending::<()>().await,
                 },
-                auth = self.auths.recv() => {
-                    let Some(auth) = auth else { return };
-                    let outcome = if faulted {
-                        tracing::warn!(lane = self.lane, "virtual dispenser is faulted; authorisation refused");
-                        FillOutcome::Refused
-                    } else {
-                        let (outcome, stays_faulted) = self.fill(auth, &stop).await;
-                        faulted = stays_faulted;
-                        outcome
-                    };
-                    let _ = self.done.send(outcome);
+                Some(auth) = self.auths.recv(), if !faulted => {
+                    let (outcome, stays_faulted) = self.fill(&auth, &ending.stop).await;
+                    faulted = stays_faulted;
+                    let _ = self.done.send(FillReport { booking: auth.booking_id, outcome });
+                    if outcome == FillOutcome::Stopped {
+                        return;
+                    }
                 }
             }
         }
     }
 
     /// Runs one fill; returns its outcome and whether the dispenser stays faulted.
-    async fn fill(&mut self, auth: Authorization, stop: &CancellationToken) -> (FillOutcome, bool) {
-        let (total_secs, kg_target, fault_at) = {
-            let mut rng = rand::thread_rng();
-            let n = self.fills.fetch_add(1, Ordering::Relaxed) + 1;
-            let fault_at = self
-                .faults
-                .fault_this_fill(n, &mut rng)
-                .then(|| rng.gen_range(0.2..0.8));
-            let kg = auth.quantity_kg.unwrap_or_else(|| rng.gen_range(6.0..12.0));
-            (rng.gen_range(120.0..180.0), round_kg(kg), fault_at)
-        };
+    async fn fill(
+        &mut self,
+        auth: &Authorization,
+        stop: &CancellationToken,
+    ) -> (FillOutcome, bool) {
+        let (total_secs, kg_target, fault_at) = self.plan(auth);
         let booking = auth.booking_id;
         self.emit(DispenserEvent {
             booking_id: booking,
@@ -96,25 +130,33 @@ impl VirtualDispenser {
         let mut elapsed = 0.0;
         while elapsed < total_secs {
             let step = PROGRESS_EVERY.min(total_secs - elapsed);
-            tokio::select! {
-                () = stop.cancelled() => return (FillOutcome::Faulted, false),
-                () = self.clock.sleep(step) => {}
-                Some(control) = self.control.recv() => {
-                    if let Control::Fault { detail, .. } = control {
-                        self.fault(detail);
-                        self.end(booking, kg_target * elapsed / total_secs);
-                        return (FillOutcome::Faulted, true);
-                    }
+            let interrupted = tokio::select! {
+                () = stop.cancelled() => Some(Interruption::Stop),
+                () = self.clock.sleep(step) => None,
+                Some(control) = self.control.recv() => match control {
+                    Control::Fault { detail, .. } => Some(Interruption::Fault(detail)),
+                    Control::Clear { .. } => None,
+                },
+            };
+            let delivered = kg_target * elapsed / total_secs;
+            match interrupted {
+                Some(Interruption::Stop) => {
+                    self.end(booking, delivered);
+                    return (FillOutcome::Stopped, false);
                 }
+                Some(Interruption::Fault(detail)) => {
+                    self.end(booking, delivered);
+                    self.fault(detail);
+                    return (FillOutcome::Faulted, true);
+                }
+                None => {}
             }
             elapsed += step;
             let fraction = elapsed / total_secs;
             if fault_at.is_some_and(|at| fraction >= at) {
-                self.fault("simulated fault: nozzle pressure low".into());
                 self.end(booking, kg_target * fraction);
-                self.clock.sleep(FAULT_LASTS).await;
-                self.emit(event(DispenserEventKind::Ok));
-                return (FillOutcome::Faulted, false);
+                self.fault("simulated fault: nozzle pressure low".into());
+                return self.recover(stop).await;
             }
             if elapsed < total_secs {
                 self.emit(DispenserEvent {
@@ -127,12 +169,36 @@ impl VirtualDispenser {
         self.end(booking, kg_target);
         // Counted here, at the pump: the driver may have scanned at another lane.
         self.tally.fill();
-        self.tally.add_kg(kg_target);
         (FillOutcome::Completed, false)
     }
 
-    fn end(&self, booking: Option<gasq_shared::BookingId>, kg: f64) {
+    /// How long the fill lasts (simulated seconds), how much it delivers, and when
+    /// (as a fraction of it) a scheduled fault cuts it short.
+    fn plan(&self, auth: &Authorization) -> (f64, f64, Option<f64>) {
+        let mut rng = rand::thread_rng();
+        let n = self.fills.fetch_add(1, Ordering::Relaxed) + 1;
+        let fault_at = self
+            .faults
+            .fault_this_fill(n, &mut rng)
+            .then(|| rng.gen_range(0.2..0.8));
+        let kg = auth.quantity_kg.unwrap_or_else(|| rng.gen_range(6.0..12.0));
+        (rng.gen_range(120.0..180.0), round_kg(kg), fault_at)
+    }
+
+    /// An automatic fault clears by itself after a while.
+    async fn recover(&self, stop: &CancellationToken) -> (FillOutcome, bool) {
+        tokio::select! {
+            () = stop.cancelled() => return (FillOutcome::Faulted, true),
+            () = self.clock.sleep(FAULT_LASTS) => {}
+        }
+        self.emit(event(DispenserEventKind::Ok));
+        (FillOutcome::Faulted, false)
+    }
+
+    /// Ends the fill of `booking` after `kg` were delivered.
+    fn end(&self, booking: Option<BookingId>, kg: f64) {
         let kg = round_kg(kg);
+        self.tally.add_kg(kg);
         self.emit(DispenserEvent {
             booking_id: booking,
             kg: Some(kg),

@@ -1,6 +1,7 @@
 //! The simulated lanes as a whole: starts a virtual dispenser and a virtual lane per
-//! lane number, passes operator commands to the right dispenser, and waits for the end
-//! (tokens used up, time up, or stop).
+//! lane number, passes operator commands to the right dispenser, and ends the run in
+//! order — lanes stop scanning (tokens used up, or time up), then the dispensers fuel
+//! the drivers already sent to them — or at once on stop.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::dispenser::VirtualDispenser;
+use super::dispenser::{Ending, VirtualDispenser};
 use super::lane::VirtualLane;
 use super::{Common, Control};
 use crate::drivers::dispenser::{Authorization, EventPublisher};
@@ -26,8 +27,10 @@ pub(super) type Wiring = (
 );
 
 pub(super) struct Fleet {
-    /// Stops the lanes and dispensers (a child of the caller's stop).
-    stop: CancellationToken,
+    /// Lanes stop scanning (a child of `stop`).
+    finish: CancellationToken,
+    /// Dispensers fuel who is left, then end (a child of `stop`).
+    drain: CancellationToken,
     controls: HashMap<u16, mpsc::UnboundedSender<Control>>,
     lanes: Vec<JoinHandle<()>>,
     dispensers: Vec<JoinHandle<()>>,
@@ -41,9 +44,9 @@ impl Fleet {
         common: &Common,
         stop: &CancellationToken,
     ) -> Self {
-        let stop = stop.child_token();
         let mut fleet = Self {
-            stop: stop.clone(),
+            finish: stop.child_token(),
+            drain: stop.child_token(),
             controls: HashMap::new(),
             lanes: Vec::new(),
             dispensers: Vec::new(),
@@ -64,9 +67,11 @@ impl Fleet {
                 tally: Arc::clone(&common.tally),
                 price_paise_per_kg: common.price_paise_per_kg,
             };
-            fleet
-                .dispensers
-                .push(tokio::spawn(dispenser.run(stop.clone())));
+            let ending = Ending {
+                drain: fleet.drain.clone(),
+                stop: stop.clone(),
+            };
+            fleet.dispensers.push(tokio::spawn(dispenser.run(ending)));
             let virtual_lane = VirtualLane {
                 lane,
                 scan_topic: Topic::lane(station, lane, LaneChannel::Scan).to_string(),
@@ -78,35 +83,41 @@ impl Fleet {
                 verdict_timeout: common.verdict_timeout,
                 tally: Arc::clone(&common.tally),
             };
-            fleet
-                .lanes
-                .push(tokio::spawn(virtual_lane.run(stop.clone())));
+            let finish = fleet.finish.clone();
+            fleet.lanes.push(tokio::spawn(virtual_lane.run(finish)));
         }
         fleet
     }
 
-    /// Forwards operator commands until every lane is done, `duration` passes, or the
-    /// caller's stop; then stops the dispensers and waits for them.
+    /// Forwards operator commands until the run is over: every lane done (or
+    /// `duration` passed, which makes them finish), then every dispenser done.
     pub async fn run(
         self,
         mut commands: mpsc::UnboundedReceiver<Control>,
         duration: Option<Duration>,
     ) {
         let Self {
-            stop,
+            finish,
+            drain,
             controls,
             lanes,
             dispensers,
         } = self;
-        let all_lanes = async {
+        let time_up = async {
+            if let Some(d) = duration {
+                tokio::time::sleep(d).await;
+                finish.cancel();
+            }
+            std::future::pending::<()>().await;
+        };
+        let ends = async {
             for task in lanes {
                 let _ = task.await;
             }
-        };
-        let time_up = async {
-            match duration {
-                Some(d) => tokio::time::sleep(d).await,
-                None => std::future::pending().await,
+            finish.cancel();
+            drain.cancel();
+            for task in dispensers {
+                let _ = task.await;
             }
         };
         let forward = async {
@@ -121,14 +132,9 @@ impl Fleet {
             std::future::pending::<()>().await;
         };
         tokio::select! {
-            () = all_lanes => {}
-            () = time_up => {}
-            () = stop.cancelled() => {}
+            () = ends => {}
             () = forward => {}
-        }
-        stop.cancel();
-        for task in dispensers {
-            let _ = task.await;
+            () = time_up => {}
         }
     }
 }

@@ -2,25 +2,37 @@
 //! on a real broker — for demos and load tests. Scans go out and verdicts come back
 //! through the same bus client and router as `gasq-bridge run`, so a simulation
 //! exercises the production path up to the serial port.
+//!
+//! A simulated driver does what the edge says: the verdict names the lane the edge's
+//! queue sends them to, the router authorises that lane's dispenser (as for real
+//! devices), and that dispenser fuels them in turn — `start`, `progress`, `end`, each
+//! naming the booking — so the edge's queue and the cloud see every fill where the
+//! edge expected it. A driver sent to their own lane keeps that lane busy until their
+//! fill is done; one sent elsewhere frees it for the next car.
+//!
+//! A run ends when the tokens run out (or `duration` passes): the lanes stop scanning,
+//! and the dispensers first fuel every driver already sent to them. A stop (Ctrl-C)
+//! ends at once: a fill in progress ends with what it delivered.
 
 mod dispenser;
 mod fleet;
 mod lane;
+mod summary;
 pub mod tokens;
 
-use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use gasq_shared::StationCode;
-use gasq_shared::topics::Verdict;
 use rand::Rng;
-use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub use dispenser::{FillOutcome, SimClock};
+use summary::Tally;
+pub use summary::{Percentiles, Summary};
 
 use crate::drivers::dispenser::DispenserHandle;
 use crate::mqtt::BusSettings;
@@ -33,6 +45,10 @@ pub struct SimOptions {
     pub tokens: Vec<String>,
     /// Start over when the tokens run out (load tests).
     pub repeat: bool,
+    /// When the tokens run out, read this file again for tokens not seen yet, and wait
+    /// for some while there are none (a demo that keeps booking); the run then ends
+    /// only at `duration` or a stop.
+    pub follow: Option<PathBuf>,
     /// 1.0 is real time (fills of 2–3 minutes); 60 makes a fill take 2–3 seconds.
     pub speed: f64,
     /// Every Nth fill (counted over all lanes) has a fault.
@@ -41,7 +57,8 @@ pub struct SimOptions {
     pub fault_rate: f64,
     /// How long a lane waits for a verdict (real time).
     pub verdict_timeout: Duration,
-    /// Stop after this long (real time), tokens left or not.
+    /// Stop scanning after this long (real time), tokens left or not; the dispensers
+    /// still fuel the drivers already sent to them.
     pub duration: Option<Duration>,
     /// Price used for `amount_paise` (paise per kg).
     pub price_paise_per_kg: f64,
@@ -102,117 +119,7 @@ impl FaultPlan {
     }
 }
 
-/// What happened, printed as one JSON line at the end.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Summary {
-    pub scans: u64,
-    pub accepted: u64,
-    pub rejected: u64,
-    pub no_verdict: u64,
-    pub fills: u64,
-    pub faults: u64,
-    pub kg: f64,
-    pub reasons: BTreeMap<String, u64>,
-    /// Bus messages dropped because the broker was away too long: pushed out of the
-    /// full buffer, or scans that waited past their time to live.
-    pub dropped: u64,
-    /// Wall-clock seconds the run took.
-    pub elapsed_secs: f64,
-    /// Scan published → its verdict received, over the bus (the load-test figure).
-    pub verdict_ms: Option<Percentiles>,
-}
-
-/// Latency percentiles in milliseconds (nearest rank).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Percentiles {
-    pub p50: f64,
-    pub p99: f64,
-    pub max: f64,
-}
-
-impl Percentiles {
-    /// `None` for no samples.
-    pub fn of(mut samples: Vec<Duration>) -> Option<Self> {
-        samples.sort_unstable();
-        let at = |q: f64| {
-            let rank = ((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
-            (samples[rank - 1].as_secs_f64() * 1e6).round() / 1e3
-        };
-        (!samples.is_empty()).then(|| Self {
-            p50: at(0.50),
-            p99: at(0.99),
-            max: at(1.0),
-        })
-    }
-}
-
-impl Summary {
-    /// Scans were made but not one got a verdict: the edge or the broker never
-    /// answered, and the run proved nothing.
-    pub fn nothing_answered(&self) -> bool {
-        self.scans > 0 && self.no_verdict == self.scans
-    }
-}
-
-/// Shared counters behind the summary.
-#[derive(Debug, Default)]
-pub(crate) struct Tally {
-    summary: Mutex<Summary>,
-    latencies: Mutex<Vec<Duration>>,
-}
-
-impl Tally {
-    fn with(&self, f: impl FnOnce(&mut Summary)) {
-        f(&mut self.summary.lock().unwrap_or_else(|e| e.into_inner()));
-    }
-    fn latency(&self, d: Duration) {
-        self.latencies
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(d);
-    }
-    fn scan(&self) {
-        self.with(|s| s.scans += 1);
-    }
-    fn no_verdict(&self) {
-        self.with(|s| s.no_verdict += 1);
-    }
-    fn verdict(&self, v: &Verdict) {
-        self.with(|s| {
-            if v.accepted {
-                s.accepted += 1
-            } else {
-                s.rejected += 1
-            }
-            *s.reasons.entry(v.reason.to_string()).or_default() += 1;
-        });
-    }
-    fn fill(&self) {
-        self.with(|s| s.fills += 1);
-    }
-    fn fault(&self) {
-        self.with(|s| s.faults += 1);
-    }
-    fn add_kg(&self, kg: f64) {
-        self.with(|s| s.kg = crate::drivers::dispenser::round_kg(s.kg + kg));
-    }
-    fn summary(&self) -> Summary {
-        let mut summary = self
-            .summary
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let latencies = self
-            .latencies
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        summary.verdict_ms = Percentiles::of(latencies);
-        summary
-    }
-}
-
-/// What every lane shares.
+/// What every lane and dispenser shares.
 #[derive(Debug, Clone)]
 pub(crate) struct Common {
     tally: Arc<Tally>,
@@ -224,7 +131,31 @@ pub(crate) struct Common {
     price_paise_per_kg: f64,
 }
 
-/// Runs the simulation until the tokens run out, `duration` passes, or `stop`.
+impl Common {
+    fn new(options: &SimOptions) -> Self {
+        Self {
+            tally: Arc::new(Tally::default()),
+            tokens: Arc::new(tokens::TokenQueue::new(
+                options.tokens.clone(),
+                options.repeat,
+                options.follow.clone(),
+            )),
+            clock: SimClock {
+                speed: options.speed.max(0.001),
+            },
+            faults: FaultPlan {
+                every: options.fault_every,
+                rate: options.fault_rate,
+            },
+            fills: Arc::new(AtomicU64::new(0)),
+            verdict_timeout: options.verdict_timeout,
+            price_paise_per_kg: options.price_paise_per_kg,
+        }
+    }
+}
+
+/// Runs the simulation until the tokens run out, `duration` passes, or `stop` (see
+/// the module docs for how each ends).
 pub async fn run(
     station: &StationCode,
     settings: BusSettings,
@@ -232,23 +163,7 @@ pub async fn run(
     control: mpsc::UnboundedReceiver<Control>,
     stop: CancellationToken,
 ) -> Summary {
-    let common = Common {
-        tally: Arc::new(Tally::default()),
-        tokens: Arc::new(tokens::TokenQueue::new(
-            options.tokens.clone(),
-            options.repeat,
-        )),
-        clock: SimClock {
-            speed: options.speed.max(0.001),
-        },
-        faults: FaultPlan {
-            every: options.fault_every,
-            rate: options.fault_rate,
-        },
-        fills: Arc::new(AtomicU64::new(0)),
-        verdict_timeout: options.verdict_timeout,
-        price_paise_per_kg: options.price_paise_per_kg,
-    };
+    let common = Common::new(&options);
     let mut routes = Routes::default();
     let mut wiring = Vec::new();
     for lane in 1..=options.lanes {
@@ -264,6 +179,7 @@ pub async fn run(
     tracing::info!(
         lanes = options.lanes,
         tokens = options.tokens.len(),
+        follow = ?options.follow,
         speed = options.speed,
         "simulation started"
     );
@@ -298,16 +214,6 @@ mod tests {
         assert_eq!(Control::parse("OK 3").unwrap(), Control::Clear { lane: 3 });
         assert!(Control::parse("fault").unwrap_err().contains("lane"));
         assert!(Control::parse("explode 1").unwrap_err().contains("unknown"));
-    }
-
-    #[test]
-    fn percentiles_are_nearest_rank() {
-        let ms = |n: u64| Duration::from_millis(n);
-        let p = Percentiles::of((1..=100).rev().map(ms).collect()).unwrap();
-        assert_eq!((p.p50, p.p99, p.max), (50.0, 99.0, 100.0));
-        let one = Percentiles::of(vec![ms(7)]).unwrap();
-        assert_eq!((one.p50, one.p99), (7.0, 7.0));
-        assert!(Percentiles::of(Vec::new()).is_none());
     }
 
     #[test]

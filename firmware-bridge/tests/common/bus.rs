@@ -2,6 +2,7 @@
 //! arrives; publishes like the edge does. Ready (subscriptions acknowledged) when
 //! `connect` returns, so nothing published afterwards is missed.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
@@ -30,8 +31,8 @@ pub struct Watcher {
 }
 
 impl Watcher {
-    pub async fn connect(port: u16, id: &str, filters: &[&str]) -> Self {
-        let mut options = MqttOptions::new(id, "127.0.0.1", port);
+    pub async fn connect(broker: SocketAddr, id: &str, filters: &[&str]) -> Self {
+        let mut options = MqttOptions::new(id, broker.ip().to_string(), broker.port());
         options.set_keep_alive(Duration::from_secs(30));
         let (client, mut eventloop) = AsyncClient::new(options, 100);
         let mut network = rumqttc::NetworkOptions::new();

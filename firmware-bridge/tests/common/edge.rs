@@ -8,6 +8,7 @@
 //! sign the tokens) is in [`super::programs`], used by `end_to_end_real.rs`.
 
 use std::collections::HashSet;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use gasq_shared::StationCode;
@@ -22,8 +23,8 @@ use super::tokens;
 pub trait EdgeUnderTest {
     /// The station bus URL to put in the bridge's config.
     fn mqtt_url(&self) -> String;
-    /// The station bus port, for test watchers.
-    fn mqtt_port(&self) -> u16;
+    /// The station bus address, for test watchers.
+    fn mqtt_addr(&self) -> SocketAddr;
     /// A token this edge accepts once (`kg` `None` = full fill).
     fn token_for(&self, booking: gasq_shared::BookingId, kg: Option<f64>, vehicle: &str) -> String {
         tokens::token(booking, kg, vehicle)
@@ -42,8 +43,8 @@ impl EdgeUnderTest for StandInEdge {
     fn mqtt_url(&self) -> String {
         self.broker.url()
     }
-    fn mqtt_port(&self) -> u16 {
-        self.broker.port
+    fn mqtt_addr(&self) -> SocketAddr {
+        self.broker.addr
     }
 }
 
@@ -51,7 +52,7 @@ impl StandInEdge {
     pub async fn start(station: &StationCode) -> Self {
         let broker = EmbeddedBroker::start();
         let filter = Topic::all_lanes(station, LaneChannel::Scan);
-        let mut watcher = Watcher::connect(broker.port, "stand-in-edge", &[&filter]).await;
+        let mut watcher = Watcher::connect(broker.addr, "stand-in-edge", &[&filter]).await;
         let scans = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&scans);
         let keys = tokens::key_set();

@@ -1,4 +1,4 @@
-//! Test helpers: brokers on free ports, fake serial devices on pseudo-terminals, a bus
+//! Test helpers: brokers on ports the system picks, fake serial devices on pseudo-terminals, a bus
 //! watcher, test tokens, a stand-in for the edge agent, and the real edge and cloud.
 //!
 //! Each integration test file is its own crate and uses a subset of these.
@@ -30,14 +30,6 @@ pub async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> 
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-}
-
-/// A port nobody listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 /// Logs from the code under test, shown for failing tests (`RUST_LOG` sets the level).

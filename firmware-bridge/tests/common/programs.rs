@@ -12,6 +12,7 @@
 //! a file in the test's temporary dir (shown when a wait fails), and is killed when its
 //! handle is dropped. Readiness is polled against [`STARTUP`], never slept for.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -86,6 +87,18 @@ impl Program {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Waits until the program has printed a line starting with `prefix`; the rest of it.
+    async fn wait_line(&mut self, prefix: &str) -> String {
+        let out = self.out.clone();
+        let what = format!("{} to print {prefix:?}", self.name);
+        self.wait_for(&what, || {
+            let text = std::fs::read_to_string(&out).unwrap_or_default();
+            let line = text.lines().find_map(|l| l.strip_prefix(prefix));
+            std::future::ready(line.map(str::to_owned))
+        })
+        .await
+    }
+
     /// Polls `check` until it returns `Some`; panics (with the log) when the program
     /// exits or `STARTUP` passes.
     async fn wait_for<T, F: Future<Output = Option<T>>>(
@@ -125,7 +138,8 @@ async fn answers(http: &reqwest::Client, url: &str) -> Option<()> {
     response.status().is_success().then_some(())
 }
 
-/// `gasq-cloud serve --demo` on a free port, with its SQLite data in its own dir.
+/// `gasq-cloud serve --demo` on a port it picks itself, with its SQLite data in its own
+/// dir.
 #[derive(Debug)]
 pub struct RealCloud {
     pub program: Program,
@@ -140,16 +154,19 @@ impl RealCloud {
     pub async fn start(bin: &Path, dir: &Path) -> Self {
         let data = dir.join("cloud");
         std::fs::create_dir_all(&data).unwrap();
-        let port = super::free_port();
         let mut cmd = clean(bin);
-        cmd.args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+        cmd.args(["serve", "--demo", "--listen", "127.0.0.1:0"])
             .env("GASQ_DATA_DIR", &data)
             .env("RUST_LOG", "info,sqlx=warn");
+        let mut program = Program::spawn(cmd, dir, "gasq-cloud");
+        // "GasQ cloud listening on http://127.0.0.1:PORT  (API docs: …)"
+        let rest = program.wait_line("GasQ cloud listening on ").await;
+        let base = rest.split_whitespace().next().unwrap().to_owned();
         let mut cloud = Self {
-            program: Program::spawn(cmd, dir, "gasq-cloud"),
+            program,
             bin: bin.to_owned(),
             data,
-            base: format!("http://127.0.0.1:{port}"),
+            base,
             http: reqwest::Client::new(),
         };
         let (http, ready) = (cloud.http.clone(), format!("{}/readyz", cloud.base));
@@ -243,7 +260,7 @@ impl RealCloud {
 pub struct RealEdge {
     pub program: Program,
     /// The embedded broker (the station bus).
-    pub mqtt_port: u16,
+    pub mqtt: SocketAddr,
     /// The attendant HTTP API, `http://127.0.0.1:PORT`.
     pub http: String,
 }
@@ -279,26 +296,13 @@ impl RealEdge {
             .env("RUST_LOG", "info,rumqttd=warn")
             .env("GASQ_BACKOFF_MAX_SECS", "1");
         let mut program = Program::spawn(cmd, dir, "gasq-edge");
-        let out = program.out.clone();
-        // "gasq-edge listening http=127.0.0.1:PORT mqtt=mqtt://127.0.0.1:PORT"
-        let line = program
-            .wait_for("gasq-edge to say where it listens", || {
-                let text = std::fs::read_to_string(&out).unwrap_or_default();
-                let line = text
-                    .lines()
-                    .find(|l| l.starts_with("gasq-edge listening"))
-                    .map(str::to_owned);
-                std::future::ready(line)
-            })
+        // The ports it bound, as docs/edge.md documents the lines.
+        let bus = program.wait_line("station bus (MQTT) listening on ").await;
+        let http = program
+            .wait_line("attendant API (HTTP) listening on ")
             .await;
-        let field = |name: &str| {
-            line.split_whitespace()
-                .find_map(|w| w.strip_prefix(name))
-                .unwrap_or_else(|| panic!("no {name} in {line:?}"))
-                .to_owned()
-        };
-        let http = format!("http://{}", field("http="));
-        let mqtt_port = field("mqtt=").rsplit(':').next().unwrap().parse().unwrap();
+        let http = format!("http://{http}");
+        let mqtt = bus.parse().unwrap();
         let client = reqwest::Client::new();
         let health = format!("{http}/healthz");
         program
@@ -306,12 +310,12 @@ impl RealEdge {
             .await;
         Self {
             program,
-            mqtt_port,
+            mqtt,
             http,
         }
     }
 
     pub fn mqtt_url(&self) -> String {
-        format!("mqtt://127.0.0.1:{}", self.mqtt_port)
+        format!("mqtt://{}", self.mqtt)
     }
 }

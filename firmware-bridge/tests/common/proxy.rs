@@ -1,6 +1,7 @@
 //! A TCP proxy in front of a broker that a test can cut and restore, to make the broker
 //! "go away" and come back on the same address without restarting it.
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use tokio::net::{TcpListener, TcpStream};
@@ -20,7 +21,7 @@ pub struct Proxy {
 
 impl Proxy {
     /// Listens on a free port and forwards to `upstream` while open.
-    pub async fn start(upstream: u16, open: bool) -> Self {
+    pub async fn start(upstream: SocketAddr, open: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let state = Arc::new(Mutex::new(State {
@@ -35,7 +36,7 @@ impl Proxy {
                     continue; // dropped: the client sees the connection close at once
                 }
                 let task = tokio::spawn(async move {
-                    if let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)).await {
+                    if let Ok(mut server) = TcpStream::connect(upstream).await {
                         let _ = client.set_nodelay(true);
                         let _ = server.set_nodelay(true);
                         let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;

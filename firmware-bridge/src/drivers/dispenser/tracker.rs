@@ -106,69 +106,85 @@ impl ModbusTracker {
     /// Events implied by a new reading.
     pub fn reading(&mut self, r: Reading, now: Instant) -> Vec<DispenserEvent> {
         let mut out = Vec::new();
-        if r.status == self.codes.fault {
-            if self.fault_code != Some(r.fault_code) {
-                self.fault_code = Some(r.fault_code);
-                out.push(
-                    self.health
-                        .device_fault(format!("fault code {}", r.fault_code)),
-                );
-            }
-        } else {
-            self.fault_code = None;
-            out.extend(self.health.ok());
-        }
+        out.extend(self.health_of(r));
         let kg = round_kg(f64::from(r.delivered) / self.kg_scale);
         if r.status == self.codes.fuelling {
-            match &mut self.fill {
-                None => {
-                    let booking = self.authorised.take();
-                    self.fill = Some(Fill {
-                        booking,
-                        progress_at: now,
-                        progress_value: r.delivered,
-                    });
-                    out.push(DispenserEvent {
-                        booking_id: booking,
-                        ..event(DispenserEventKind::Start)
-                    });
-                }
-                Some(fill) => {
-                    if now.duration_since(fill.progress_at) >= self.progress_every
-                        && fill.progress_value != r.delivered
-                    {
-                        fill.progress_at = now;
-                        fill.progress_value = r.delivered;
-                        out.push(DispenserEvent {
-                            booking_id: fill.booking,
-                            kg: Some(kg),
-                            ..event(DispenserEventKind::Progress)
-                        });
-                    }
-                }
-            }
+            out.extend(self.fuelling(r.delivered, kg, now));
         } else if r.status == self.codes.done || r.status == self.codes.idle {
-            let finished = self.fill.take().map(|f| f.booking);
-            // A fill too short to be seen fuelling still ends once.
-            let unseen = r.status == self.codes.done
-                && self.last_status.is_some_and(|s| s != self.codes.done)
-                && self.authorised.is_some();
-            let booking = match finished {
-                Some(b) => Some(b),
-                None if unseen => Some(self.authorised.take()),
-                None => None,
-            };
-            if let Some(booking_id) = booking {
-                out.push(DispenserEvent {
-                    booking_id,
-                    kg: Some(kg),
-                    amount_paise: Some(i64::from(r.amount_paise)),
-                    ..event(DispenserEventKind::End)
-                });
-            }
+            out.extend(self.finished(r, kg));
         }
         self.last_status = Some(r.status);
         out
+    }
+
+    /// A `fault` when the fault code is new, an `ok` when the dispenser is fine again.
+    fn health_of(&mut self, r: Reading) -> Option<DispenserEvent> {
+        if r.status == self.codes.fault {
+            if self.fault_code == Some(r.fault_code) {
+                return None;
+            }
+            self.fault_code = Some(r.fault_code);
+            Some(
+                self.health
+                    .device_fault(format!("fault code {}", r.fault_code)),
+            )
+        } else {
+            self.fault_code = None;
+            self.health.ok()
+        }
+    }
+
+    /// The dispenser is fuelling: `start` for a new fill, `progress` every
+    /// `progress_every` while the delivered quantity moves.
+    fn fuelling(&mut self, delivered: u32, kg: f64, now: Instant) -> Option<DispenserEvent> {
+        match &mut self.fill {
+            None => {
+                let booking = self.authorised.take();
+                self.fill = Some(Fill {
+                    booking,
+                    progress_at: now,
+                    progress_value: delivered,
+                });
+                Some(DispenserEvent {
+                    booking_id: booking,
+                    ..event(DispenserEventKind::Start)
+                })
+            }
+            Some(fill) => {
+                let due = now.duration_since(fill.progress_at) >= self.progress_every
+                    && fill.progress_value != delivered;
+                if !due {
+                    return None;
+                }
+                fill.progress_at = now;
+                fill.progress_value = delivered;
+                Some(DispenserEvent {
+                    booking_id: fill.booking,
+                    kg: Some(kg),
+                    ..event(DispenserEventKind::Progress)
+                })
+            }
+        }
+    }
+
+    /// The dispenser is done or idle: `end` for the fill that was running — or for an
+    /// authorised fill too short to be seen fuelling.
+    fn finished(&mut self, r: Reading, kg: f64) -> Option<DispenserEvent> {
+        let finished = self.fill.take().map(|f| f.booking);
+        let unseen = r.status == self.codes.done
+            && self.last_status.is_some_and(|s| s != self.codes.done)
+            && self.authorised.is_some();
+        let booking_id = match finished {
+            Some(b) => b,
+            None if unseen => self.authorised.take(),
+            None => return None,
+        };
+        Some(DispenserEvent {
+            booking_id,
+            kg: Some(kg),
+            amount_paise: Some(i64::from(r.amount_paise)),
+            ..event(DispenserEventKind::End)
+        })
     }
 }
 
