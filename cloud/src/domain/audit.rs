@@ -99,7 +99,8 @@ pub fn entry_hash(prev: &[u8], f: &ChainFields<'_>) -> [u8; 32] {
 }
 
 impl AuditRecord {
-    fn fields(&self, seq: i64) -> ChainFields<'_> {
+    /// The fields this entry's hash covers, at chain position `seq`.
+    pub fn fields(&self, seq: i64) -> ChainFields<'_> {
         ChainFields {
             seq,
             at_micros: self.at_micros,

@@ -33,10 +33,6 @@ pub trait AuditStore: Send + Sync {
     async fn audit_entries(&self, filter: AuditFilter) -> StoreResult<Vec<AuditRecord>>;
     /// Sealed entries in chain order after `after_seq`, for verification.
     async fn audit_chain(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditRecord>>;
-    /// Links up to `limit` committed, unsealed entries into the chain; returns how many.
-    async fn seal_audit(&self, limit: i64) -> StoreResult<usize>;
-    /// Entries not sealed yet.
-    async fn unsealed_audit(&self) -> StoreResult<i64>;
 }
 
 /// Appends `entry` to the log inside `tx`, unsealed.
@@ -100,22 +96,10 @@ impl AuditStore for SqlStore {
             .await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
-
-    async fn seal_audit(&self, limit: i64) -> StoreResult<usize> {
-        super::seal::seal_audit(&self.db, limit).await
-    }
-
-    async fn unsealed_audit(&self) -> StoreResult<i64> {
-        let (n,): (i64,) = self
-            .db
-            .fetch_one(query("SELECT COUNT(*) FROM audit_log WHERE seq IS NULL"))
-            .await?;
-        Ok(n)
-    }
 }
 
 #[derive(sqlx::FromRow)]
-struct AuditRow {
+pub(super) struct AuditRow {
     id: i64,
     seq: Option<i64>,
     at_micros: i64,

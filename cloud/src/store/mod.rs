@@ -36,6 +36,7 @@ pub use edges::{
 pub use error::{StoreError, StoreResult};
 pub use ingest::IngestResult;
 pub use keys::{KeyStore, SigningKeyRecord};
+pub use seal::SealStore;
 pub use stations::{NewStation, SlotLoad, StationStore};
 pub use users::{NewRefreshToken, NewUser, RefreshOutcome, UserStore};
 pub use vehicles::VehicleStore;
@@ -43,7 +44,14 @@ pub use vehicles::VehicleStore;
 /// Everything the cloud persists.
 #[async_trait]
 pub trait Store:
-    UserStore + VehicleStore + StationStore + BookingStore + KeyStore + AuditStore + EdgeStore
+    UserStore
+    + VehicleStore
+    + StationStore
+    + BookingStore
+    + KeyStore
+    + AuditStore
+    + EdgeStore
+    + SealStore
 {
     fn backend(&self) -> Backend;
     /// A cheap round trip, for `/readyz`.

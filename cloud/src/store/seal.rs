@@ -7,23 +7,47 @@
 //! that commits late is simply numbered in a later pass, after everything sealed
 //! before it: numbers never go back, and readers only ever see sealed entries.
 
+use async_trait::async_trait;
 use gasq_shared::StationId;
-use uuid::Uuid;
 
+use super::audit::AuditRow;
 use super::db::{Db, Lock, Tx, query};
-use super::{StoreError, StoreResult};
-use crate::domain::audit::{ChainFields, entry_hash};
+use super::{SqlStore, StoreError, StoreResult};
+use crate::domain::audit::{AuditRecord, entry_hash};
 
-#[derive(sqlx::FromRow)]
-struct UnsealedAudit {
-    id: i64,
-    at_micros: i64,
-    actor_id: Option<Uuid>,
-    actor_role: Option<String>,
-    action: String,
-    target: String,
-    ip: Option<String>,
-    detail: String,
+/// The sealer's work, on every replica.
+#[async_trait]
+pub trait SealStore: Send + Sync {
+    /// Links up to `limit` committed, unsealed audit entries into the chain; returns how
+    /// many.
+    async fn seal_audit(&self, limit: i64) -> StoreResult<usize>;
+    /// Audit entries not sealed yet.
+    async fn unsealed_audit(&self) -> StoreResult<i64>;
+    /// Numbers every station's pending changes; returns how many stations had some.
+    async fn seal_changes(&self) -> StoreResult<usize>;
+}
+
+#[async_trait]
+impl SealStore for SqlStore {
+    async fn seal_audit(&self, limit: i64) -> StoreResult<usize> {
+        seal_audit(&self.db, limit).await
+    }
+
+    async fn unsealed_audit(&self) -> StoreResult<i64> {
+        let (n,): (i64,) = self
+            .db
+            .fetch_one(query("SELECT COUNT(*) FROM audit_log WHERE seq IS NULL"))
+            .await?;
+        Ok(n)
+    }
+
+    async fn seal_changes(&self) -> StoreResult<usize> {
+        let stations = stations_to_seal(&self.db).await?;
+        for station in &stations {
+            seal_station(&self.db, *station).await?;
+        }
+        Ok(stations.len())
+    }
 }
 
 /// Seals up to `limit` audit entries; returns how many.
@@ -34,18 +58,15 @@ pub(super) async fn seal_audit(db: &Db, limit: i64) -> StoreResult<usize> {
         Lock::Update,
     );
     let (mut seq, mut hash): (i64, Vec<u8>) = tx.fetch_one(head).await?;
-    let rows: Vec<UnsealedAudit> = tx
+    let rows: Vec<AuditRow> = tx
         .fetch_all(
-            query(
-                "SELECT id, at_micros, actor_id, actor_role, action, target, ip, detail \
-                 FROM audit_log WHERE seq IS NULL ORDER BY id LIMIT $1",
-            )
-            .bind(limit),
+            query("SELECT * FROM audit_log WHERE seq IS NULL ORDER BY id LIMIT $1").bind(limit),
         )
         .await?;
-    for row in &rows {
+    let sealed = rows.len();
+    for row in rows.into_iter().map(AuditRecord::from) {
         seq += 1;
-        let next = entry_hash(&hash, &chain_fields(seq, row)).to_vec();
+        let next = entry_hash(&hash, &row.fields(seq)).to_vec();
         tx.execute(
             query("UPDATE audit_log SET seq = $2, prev_hash = $3, hash = $4 WHERE id = $1")
                 .bind(row.id)
@@ -56,7 +77,7 @@ pub(super) async fn seal_audit(db: &Db, limit: i64) -> StoreResult<usize> {
         .await?;
         hash = next;
     }
-    if !rows.is_empty() {
+    if sealed > 0 {
         tx.execute(
             query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
                 .bind(seq)
@@ -65,24 +86,11 @@ pub(super) async fn seal_audit(db: &Db, limit: i64) -> StoreResult<usize> {
         .await?;
     }
     tx.commit().await?;
-    Ok(rows.len())
-}
-
-fn chain_fields(seq: i64, row: &UnsealedAudit) -> ChainFields<'_> {
-    ChainFields {
-        seq,
-        at_micros: row.at_micros,
-        actor_id: row.actor_id,
-        actor_role: row.actor_role.as_deref(),
-        action: &row.action,
-        target: &row.target,
-        ip: row.ip.as_deref(),
-        detail: &row.detail,
-    }
+    Ok(sealed)
 }
 
 /// Numbers a station's committed, unnumbered changes; returns the station's head.
-pub(super) async fn seal_station_changes(db: &Db, station: StationId) -> StoreResult<i64> {
+pub(super) async fn seal_station(db: &Db, station: StationId) -> StoreResult<i64> {
     let mut tx = db.begin().await?;
     let mut head = lock_change_head(&mut tx, station).await?;
     let ids: Vec<(i64,)> = tx
@@ -127,7 +135,7 @@ async fn lock_change_head(tx: &mut Tx, station: StationId) -> StoreResult<i64> {
 }
 
 /// Stations with changes waiting for a number.
-pub(super) async fn stations_with_unsealed_changes(db: &Db) -> StoreResult<Vec<StationId>> {
+async fn stations_to_seal(db: &Db) -> StoreResult<Vec<StationId>> {
     let ids: Vec<(i64,)> = db
         .fetch_all(query(
             "SELECT DISTINCT station_id FROM station_changes WHERE seq IS NULL",

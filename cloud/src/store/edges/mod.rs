@@ -62,8 +62,6 @@ pub trait EdgeStore: Send + Sync {
         since: i64,
         limit: i64,
     ) -> StoreResult<ChangePage>;
-    /// Numbers every station's pending changes; returns how many stations had some.
-    async fn seal_changes(&self) -> StoreResult<usize>;
     /// Confirmed bookings whose window has not ended, and cancelled ones whose token
     /// would still be inside its window: the picture a full resync sends.
     async fn sync_snapshot(
@@ -152,16 +150,8 @@ impl EdgeStore for SqlStore {
         limit: i64,
     ) -> StoreResult<ChangePage> {
         // Seal first, so an edge sees a change as soon as it committed.
-        seal::seal_station_changes(&self.db, station).await?;
+        seal::seal_station(&self.db, station).await?;
         sync::changes_since(&self.db, station, since, limit).await
-    }
-
-    async fn seal_changes(&self) -> StoreResult<usize> {
-        let stations = seal::stations_with_unsealed_changes(&self.db).await?;
-        for station in &stations {
-            seal::seal_station_changes(&self.db, *station).await?;
-        }
-        Ok(stations.len())
     }
 
     async fn sync_snapshot(
