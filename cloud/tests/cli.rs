@@ -113,18 +113,28 @@ fn a_bad_config_is_one_line_naming_the_key_and_a_failure_exit() {
     assert!(err.contains("access_token_ttl_secs"), "{err}");
 }
 
+/// An address nobody answers at: a port this test holds, bound but not listening (a
+/// fixed "closed" port could be another test's, or a real server's).
+fn refusing_address() -> (tokio::net::TcpSocket, std::net::SocketAddr) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    (socket, addr)
+}
+
 #[test]
 fn an_unreachable_database_is_a_clear_failure() {
     let dir = tempfile::tempdir().unwrap();
+    let (_held, nobody) = refusing_address();
     let out = run(gasq(dir.path()).args([
         "--database-url",
-        "postgres://gasq:secret@127.0.0.1:1/gasq",
+        &format!("postgres://gasq:secret@{nobody}/gasq"),
         "migrate",
     ]));
     assert!(!out.status.success());
     let err = text(&out.stderr);
     assert!(
-        err.contains("cannot migrate") && err.contains("127.0.0.1:1"),
+        err.contains("cannot migrate") && err.contains(&nobody.to_string()),
         "{err}"
     );
     assert!(!err.contains("secret"), "the password leaked: {err}");
@@ -373,12 +383,16 @@ fn demo_traffic_writes_tokens_and_an_enrollment_code_is_printed_for_scripts() {
 #[test]
 fn settings_come_from_the_environment() {
     let dir = tempfile::tempdir().unwrap();
+    let (_held, nobody) = refusing_address();
     let out = run(gasq(dir.path())
-        .env("GASQ_DATABASE_URL", "postgres://gasq@127.0.0.1:1/gasq")
+        .env(
+            "GASQ_DATABASE_URL",
+            format!("postgres://gasq@{nobody}/gasq"),
+        )
         .arg("migrate"));
     assert!(!out.status.success(), "GASQ_DATABASE_URL was ignored");
     assert!(
-        text(&out.stderr).contains("127.0.0.1:1"),
+        text(&out.stderr).contains(&nobody.to_string()),
         "{}",
         text(&out.stderr)
     );
