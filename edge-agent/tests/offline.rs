@@ -13,7 +13,8 @@ use common::bus::{BusClient, lane_topic, verdicts};
 use common::edge::{self, Edge};
 use common::fake_cloud::FakeCloud;
 use common::tokens;
-use gasq_shared::sync::{Change, EdgeEventKind};
+use gasq_shared::BookingId;
+use gasq_shared::sync::{Change, EdgeEvent, EdgeEventKind};
 use gasq_shared::topics::Reason;
 
 const STATION: &str = "OFF-0001";
@@ -21,6 +22,26 @@ const STATION: &str = "OFF-0001";
 async fn scan(scanner: &mut BusClient, text: &str) -> gasq_shared::topics::Verdict {
     scanner.publish(&lane_topic(STATION, 1, "scan"), text).await;
     scanner.next_verdict().await.1
+}
+
+/// The redemptions among `events`: booking, and whether the edge knew it by sync.
+fn redemptions(events: &[EdgeEvent]) -> Vec<(BookingId, bool)> {
+    let redeemed = events.iter().filter_map(|e| match &e.kind {
+        EdgeEventKind::Redeemed {
+            booking_id, known, ..
+        } => Some((*booking_id, *known)),
+        _ => None,
+    });
+    redeemed.collect()
+}
+
+/// The reasons of the refusals among `events`.
+fn refusals(events: &[EdgeEvent]) -> Vec<Reason> {
+    let refused = events.iter().filter_map(|e| match &e.kind {
+        EdgeEventKind::Rejected { reason, .. } => Some(*reason),
+        _ => None,
+    });
+    refused.collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -43,18 +64,8 @@ async fn a_token_the_edge_never_synced_is_accepted_offline() {
     cloud.set_down(false);
     edge.wait_status("the outbox to drain", |s| s["outbox_depth"] == 0)
         .await;
-    let redeemed: Vec<_> = cloud
-        .events()
-        .into_iter()
-        .filter_map(|e| match e.kind {
-            EdgeEventKind::Redeemed {
-                booking_id, known, ..
-            } => Some((booking_id, known)),
-            _ => None,
-        })
-        .collect();
     assert_eq!(
-        redeemed,
+        redemptions(&cloud.events()),
         vec![(tok.booking, false)],
         "an offline accept says known: false"
     );
@@ -115,15 +126,7 @@ async fn with_the_cloud_down_scans_go_on_and_every_event_arrives_once_when_it_is
         events.windows(2).all(|w| w[0].seq < w[1].seq),
         "seq grows strictly"
     );
-    let redeemed: Vec<_> = events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EdgeEventKind::Redeemed {
-                booking_id, known, ..
-            } => Some((*booking_id, *known)),
-            _ => None,
-        })
-        .collect();
+    let redeemed = redemptions(&events);
     assert_eq!(
         redeemed.len(),
         accepted.len(),
@@ -135,13 +138,7 @@ async fn with_the_cloud_down_scans_go_on_and_every_event_arrives_once_when_it_is
         "a synced booking is known"
     );
     assert!(redeemed[1..].iter().all(|(_, known)| !known));
-    let refused: Vec<_> = events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EdgeEventKind::Rejected { reason, .. } => Some(*reason),
-            _ => None,
-        })
-        .collect();
+    let refused = refusals(&events);
     assert!(refused.contains(&Reason::AlreadyUsed) && refused.contains(&Reason::Malformed));
     assert!(
         cloud.arrivals().iter().any(|n| *n > 1),

@@ -155,6 +155,22 @@ impl Api {
         board["today"].clone()
     }
 
+    /// The station admin's dashboard, once it shows the edge online and caught up.
+    async fn dashboard_caught_up(&self, admin: &str) -> Value {
+        let deadline = std::time::Instant::now() + common::DEADLINE;
+        loop {
+            let board = self
+                .call("GET", "/api/v1/stations/1/dashboard", Some(admin), None)
+                .await;
+            let edge = &board["edges"][0];
+            if edge["status"] == "online" && edge["outbox_depth"] == 0 {
+                return board;
+            }
+            assert!(std::time::Instant::now() < deadline, "{board:#}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     async fn wait_status(&self, driver: &str, booking: &str, want: &str) {
         let deadline = std::time::Instant::now() + common::DEADLINE;
         while self.status_of(driver, booking).await != want {
@@ -165,6 +181,31 @@ impl Api {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
     }
+}
+
+/// The technician: a code from the cloud, then enroll the box and run it until synced.
+async fn enroll_and_run(api: &Api) -> (tempfile::TempDir, Edge) {
+    let admin = api.login("admin@demo.gasq.in", "demo-admin-pass").await;
+    let code = api
+        .call(
+            "POST",
+            "/api/v1/stations/1/enrollment-codes",
+            Some(&admin),
+            None,
+        )
+        .await;
+    let data = tempfile::tempdir().unwrap();
+    let code = code["code"].as_str().unwrap();
+    let args = ["enroll", "--cloud", &api.base, "--code", code];
+    let out = edge::output(&args, data.path()).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let station = Edge::start(data.path(), &[]).await;
+    station.wait_synced().await;
+    (data, station)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,30 +223,7 @@ async fn a_station_enrolled_with_the_real_cloud_validates_online_and_offline() {
         http: reqwest::Client::new(),
     };
 
-    // The technician: a code from the cloud, then enroll and run the box.
-    let admin = api.login("admin@demo.gasq.in", "demo-admin-pass").await;
-    let code = api
-        .call(
-            "POST",
-            "/api/v1/stations/1/enrollment-codes",
-            Some(&admin),
-            None,
-        )
-        .await;
-    let data = tempfile::tempdir().unwrap();
-    let code = code["code"].as_str().unwrap();
-    let out = edge::output(
-        &["enroll", "--cloud", &api.base, "--code", code],
-        data.path(),
-    )
-    .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let station = Edge::start(data.path(), &[]).await;
-    station.wait_synced().await;
+    let (_data, station) = enroll_and_run(&api).await;
     let mut scanner = BusClient::connect(station.mqtt, &[verdicts(STATION)], None).await;
 
     // Online: a driver's token is accepted once, and the cloud learns it was redeemed.
@@ -257,19 +275,7 @@ async fn a_station_enrolled_with_the_real_cloud_validates_online_and_offline() {
         })
         .await;
     api.wait_status(&driver, &second, "redeemed").await;
-    // The station admin's dashboard shows the edge caught up.
-    let deadline = std::time::Instant::now() + common::DEADLINE;
-    let board = loop {
-        let board = api
-            .call("GET", "/api/v1/stations/1/dashboard", Some(&admin), None)
-            .await;
-        let edge = &board["edges"][0];
-        if edge["status"] == "online" && edge["outbox_depth"] == 0 {
-            break board;
-        }
-        assert!(std::time::Instant::now() < deadline, "{board:#}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    let board = api.dashboard_caught_up(&admin).await;
     // Each event counted once, however often the edge tried while the cloud was gone:
     // the two refused scans made offline are two more, and the redemptions raised no
     // "redeemed twice" case.
