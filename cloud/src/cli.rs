@@ -125,19 +125,26 @@ pub async fn enrollment_code(settings: Settings, station: &str) -> anyhow::Resul
 
 pub async fn demo_traffic(
     settings: Settings,
-    count: usize,
+    request: gasq_cloud::demo::TrafficRequest,
     out: &std::path::Path,
 ) -> anyhow::Result<()> {
     let app = gasq_cloud::build(settings).await?;
     gasq_cloud::demo::seed(&app).await?;
-    let tokens = gasq_cloud::demo::traffic(&app, count).await?;
-    std::fs::write(out, tokens.join("\n") + "\n")
-        .with_context(|| format!("writing {}", out.display()))?;
-    println!(
-        "booked {} demo slots; e-tokens in {}",
-        tokens.len(),
-        out.display()
-    );
+    let traffic = gasq_cloud::demo::traffic(&app, request).await?;
+    let tokens = traffic.earlier.iter().chain(&traffic.tokens);
+    let lines: String = tokens.map(|t| format!("{t}\n")).collect();
+    std::fs::write(out, lines).with_context(|| format!("writing {}", out.display()))?;
+    let booked = traffic.tokens.len();
+    let mut said = match traffic.short {
+        None => format!("booked {booked} demo slots"),
+        // Not an error: a full demo station books again once places open.
+        Some(why) => format!("booked {booked} of {} demo slots ({why})", request.count),
+    };
+    if request.resume {
+        let earlier = traffic.earlier.len();
+        said.push_str(&format!(", and {earlier} booked earlier are not used yet"));
+    }
+    println!("{said}; e-tokens in {}", out.display());
     Ok(())
 }
 

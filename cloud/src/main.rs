@@ -51,10 +51,22 @@ enum Command {
         station: String,
     },
     /// Book demo traffic at the demo station (seeding the demo if needed) and write the
-    /// e-tokens, one per line (for `gasq-bridge simulate --tokens FILE`).
+    /// e-tokens, one per line (for `gasq-bridge simulate --tokens FILE`). Books only
+    /// slots whose e-tokens are valid now, for demo vehicles with no live booking, and
+    /// says how many it booked (fewer, even none, when the station is full).
     DemoTraffic {
+        /// How many bookings to make, at most.
         #[arg(long, default_value_t = 12)]
         count: usize,
+        /// Also book later slots (tokens not valid yet) and reuse vehicles: many tokens
+        /// for load tests.
+        #[arg(long)]
+        later_slots: bool,
+        /// Also write the e-tokens of earlier demo bookings that are valid now and not
+        /// used yet (a demo starting again on its old data).
+        #[arg(long)]
+        resume: bool,
+        /// The file to write the e-tokens to.
         #[arg(long)]
         out: PathBuf,
     },
@@ -195,7 +207,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(KeysCommand::List) => cli::list_keys(settings).await,
         Command::Audit(AuditCommand::Verify) => cli::verify_audit(settings).await,
         Command::EnrollmentCode { station } => cli::enrollment_code(settings, &station).await,
-        Command::DemoTraffic { count, out } => cli::demo_traffic(settings, count, &out).await,
+        Command::DemoTraffic {
+            count,
+            later_slots,
+            resume,
+            out,
+        } => {
+            let request = gasq_cloud::demo::TrafficRequest {
+                count,
+                later_slots,
+                resume,
+            };
+            cli::demo_traffic(settings, request, &out).await
+        }
         Command::DefaultConfig => {
             print!("{}", Settings::default_toml());
             Ok(())

@@ -218,15 +218,20 @@ async fn simulate(args: SimulateArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(e.to_string()),
     };
-    let stop = CancellationToken::new();
+    let stop = simulate::Stop::new();
     let (control_tx, control_rx) = tokio::sync::mpsc::unbounded_channel();
     let _ = std::thread::Builder::new()
         .name("stdin".into())
         .spawn(move || read_controls(control_tx));
-    let signal_stop = stop.clone();
+    let signals = stop.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
-        signal_stop.cancel();
+        tracing::info!(
+            "finishing: no more scans; the drivers already sent to a pump are fuelled (fast-forwarded). Ctrl-C again to stop now"
+        );
+        signals.finish.cancel();
+        shutdown_signal().await;
+        signals.now.cancel();
     });
     let summary = simulate::run(&cfg.station, settings, options, control_rx, stop).await;
     match serde_json::to_string(&summary) {

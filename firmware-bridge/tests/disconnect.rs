@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used)] // a panic in a test is a failed assertion
-//! A normal exit says goodbye: on SIGTERM (`run`) and at the end of a simulation the
-//! bridge sends MQTT DISCONNECT before closing the connection, so the broker sees a
-//! clean leave rather than a dropped client.
+//! A normal exit says goodbye: on SIGTERM (`run`, `simulate`) and at the end of a
+//! simulation the bridge sends MQTT DISCONNECT before closing the connection, so the
+//! broker sees a clean leave rather than a dropped client.
 //!
 //! The broker here is a recording fake on a port the system picks: it answers CONNECT,
 //! SUBSCRIBE, QoS 1 PUBLISH and PINGREQ, and remembers the type of every packet it got
@@ -154,4 +154,38 @@ async fn a_simulation_that_ends_disconnects_cleanly() {
     let packets = packets_until_closed(&seen).await;
     assert_eq!(packets.last(), Some(&DISCONNECT), "{packets:?}");
     assert!(packets.contains(&3), "the scan was published: {packets:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_followed_simulation_stopped_by_sigterm_disconnects_cleanly() {
+    let (url, seen) = recording_broker().await;
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens.txt");
+    std::fs::write(&tokens, "").unwrap();
+    let mut sim = BridgeProcess::spawn(
+        dir.path(),
+        &[
+            "simulate",
+            "--station",
+            "MUM-0042",
+            "--mqtt-url",
+            &url,
+            "--tokens",
+            tokens.to_str().unwrap(),
+            "--follow",
+        ],
+    );
+    eventually("the simulation to subscribe", || {
+        seen.lock()
+            .unwrap()
+            .packets
+            .contains(&SUBSCRIBE)
+            .then_some(())
+    })
+    .await;
+
+    // Waiting for tokens that never come: only a signal ends it, and it says goodbye.
+    assert!(sim.stop().success(), "{}", sim.logs());
+    let packets = packets_until_closed(&seen).await;
+    assert_eq!(packets.last(), Some(&DISCONNECT), "{packets:?}");
 }

@@ -102,7 +102,6 @@ async fn an_operator_can_fault_and_clear_a_simulated_dispenser() {
     use gasq_bridge::config::MqttConfig;
     use gasq_bridge::simulate::{self, Control, SimOptions};
     use std::time::Duration;
-    use tokio_util::sync::CancellationToken;
 
     init_logs();
     let station = StationCode::parse("MUM-0042").unwrap();
@@ -138,7 +137,7 @@ async fn an_operator_can_fault_and_clear_a_simulated_dispenser() {
         price_paise_per_kg: 8800.0,
     };
     let (control, control_rx) = tokio::sync::mpsc::unbounded_channel();
-    let stop = CancellationToken::new();
+    let stop = simulate::Stop::new();
     let run = tokio::spawn({
         let stop = stop.clone();
         async move { simulate::run(&station, settings, options, control_rx, stop).await }
@@ -173,8 +172,8 @@ async fn an_operator_can_fault_and_clear_a_simulated_dispenser() {
     assert_eq!(start["event"], "start");
     assert_eq!(start["booking_id"], second.to_string());
 
-    // Stopped mid-fill: the fill ends with what it delivered.
-    stop.cancel();
+    // Stopped now, mid-fill: the fill ends with what it delivered.
+    stop.now.cancel();
     let end = next_event(&mut bus).await;
     assert_eq!(end["event"], "end");
     assert_eq!(end["booking_id"], second.to_string());
@@ -188,6 +187,64 @@ async fn an_operator_can_fault_and_clear_a_simulated_dispenser() {
         ),
         (2, 2, 1, 0)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finishing_fuels_the_driver_at_the_pump_in_fast_forward() {
+    use gasq_bridge::config::MqttConfig;
+    use gasq_bridge::simulate::{self, SimOptions};
+    use std::time::Duration;
+
+    init_logs();
+    let station = StationCode::parse("MUM-0042").unwrap();
+    let edge = StandInEdge::start(&station).await;
+    let mut bus = Watcher::connect(
+        edge.mqtt_addr(),
+        "observer",
+        &["gasq/MUM-0042/lane/+/dispenser"],
+    )
+    .await;
+    let mqtt = MqttConfig {
+        url: edge.mqtt_url(),
+        ..MqttConfig::default()
+    };
+    let settings = gasq_bridge::bus_settings(&mqtt, "sim-test".into()).unwrap();
+    let booking = BookingId::new();
+    let options = SimOptions {
+        lanes: 1,
+        tokens: vec![edge.token_for(booking, Some(7.5), "MH12AB1234")],
+        repeat: false,
+        follow: None,
+        speed: 1.0, // real time: a fill takes 2-3 minutes
+        fault_every: None,
+        fault_rate: 0.0,
+        verdict_timeout: Duration::from_secs(10),
+        duration: None,
+        price_paise_per_kg: 8800.0,
+    };
+    let (_control, control_rx) = tokio::sync::mpsc::unbounded_channel();
+    let stop = simulate::Stop::new();
+    let run = tokio::spawn({
+        let stop = stop.clone();
+        async move { simulate::run(&station, settings, options, control_rx, stop).await }
+    });
+    assert_eq!(next_event(&mut bus).await["event"], "ok");
+    assert_eq!(
+        next_event(&mut bus).await["booking_id"],
+        booking.to_string()
+    );
+
+    // Ctrl-C: no more scans, and the driver at the pump gets the whole fill — in
+    // moments (this test waits 10 s at most), not minutes.
+    stop.finish.cancel();
+    let end = next_event(&mut bus).await;
+    assert_eq!(
+        (end["event"].as_str(), end["kg"].as_f64()),
+        (Some("end"), Some(7.5)),
+        "{end}"
+    );
+    let summary = run.await.unwrap();
+    assert_eq!((summary.scans, summary.fills), (1, 1), "{summary:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,7 +22,6 @@ use gasq_bridge::simulate::{self, Control, SimOptions};
 use gasq_shared::StationCode;
 use gasq_shared::token;
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
 const STATION: &str = "MUM-0042";
 
@@ -70,7 +69,7 @@ fn simulate(
     lanes: u16,
     fault_every: Option<u64>,
     tokens: &Path,
-    stop: &CancellationToken,
+    stop: &simulate::Stop,
 ) -> (
     tokio::sync::mpsc::UnboundedSender<Control>,
     tokio::task::JoinHandle<simulate::Summary>,
@@ -122,7 +121,7 @@ async fn drivers_sent_to_another_lane_are_fuelled_there() {
     .await;
     let followed = dir.path().join("tokens.txt");
     std::fs::write(&followed, "").unwrap();
-    let stop = CancellationToken::new();
+    let stop = simulate::Stop::new();
     let (control, run) = simulate(&edge, 4, None, &followed, &stop);
 
     // Only lane 2's pump works, so the edge sends every driver there, wherever they
@@ -188,7 +187,7 @@ async fn drivers_sent_to_another_lane_are_fuelled_there() {
     for booking in fuelled.keys() {
         cloud.wait_booking(&driver, booking, "completed").await;
     }
-    stop.cancel();
+    stop.finish.cancel();
     let summary = run.await.unwrap();
     assert_eq!((summary.accepted, summary.fills), (6, 6), "{summary:?}");
 }
@@ -207,7 +206,7 @@ async fn faults_during_fills_leave_nobody_stranded_at_the_edge() {
     let tokens = cloud.demo_tokens(8, dir.path()).await;
     let followed = dir.path().join("tokens.txt");
     std::fs::write(&followed, tokens.join("\n") + "\n").unwrap();
-    let stop = CancellationToken::new();
+    let stop = simulate::Stop::new();
     let (_control, run) = simulate(&edge, 4, Some(2), &followed, &stop);
 
     // Every other fill is cut short by a fault: it ends with what was delivered, then
@@ -239,7 +238,7 @@ async fn faults_during_fills_leave_nobody_stranded_at_the_edge() {
     for booking in &ended {
         cloud.wait_booking(&driver, booking, "completed").await;
     }
-    stop.cancel();
+    stop.finish.cancel();
     let summary = run.await.unwrap();
     assert_eq!(summary.accepted, 8, "{summary:?}");
 }

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::access::{self, AccessError};
 use super::{App, Invalid};
-use crate::domain::{Actor, Role, Station, slots};
+use crate::domain::{Actor, AuditEntry, Role, Station, slots};
 use crate::store::{NewStation, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -104,14 +104,7 @@ pub async fn create(app: &App, by: Option<&Actor>, req: StationRequest) -> Resul
         .map_err(Invalid::from)?;
     let price = check_price(s.price_paise_per_kg.unwrap_or(DEFAULT_PRICE_PAISE_PER_KG))?;
     let detail = serde_json::json!({ "code": code });
-    let entry = match by {
-        Some(actor) => actor.audit("station.create", String::new(), detail),
-        None => crate::domain::AuditEntry {
-            action: "station.create".into(),
-            detail,
-            ..Default::default()
-        },
-    };
+    let entry = audit_entry(by, "station.create", String::new(), detail);
     let new = NewStation {
         code,
         name,
@@ -127,6 +120,24 @@ pub async fn create(app: &App, by: Option<&Actor>, req: StationRequest) -> Resul
             StoreError::Conflict(m) => StationError::Exists(m),
             other => other.into(),
         })
+}
+
+/// An audit entry by `by`, or by the system when there is nobody.
+fn audit_entry(
+    by: Option<&Actor>,
+    action: &str,
+    target: String,
+    detail: serde_json::Value,
+) -> AuditEntry {
+    match by {
+        Some(actor) => actor.audit(action, target, detail),
+        None => AuditEntry {
+            action: action.into(),
+            target,
+            detail,
+            ..AuditEntry::default()
+        },
+    }
 }
 
 fn refuse_unknown(changes: &StationChanges) -> Result<()> {
@@ -180,6 +191,24 @@ pub async fn update(
     changes: StationChanges,
 ) -> Result<Station> {
     access::require_station(app, staff, id).await?;
+    change(app, Some(staff), id, changes).await
+}
+
+/// Changes a station's settings as the system (the demo seeding), audited as such.
+pub async fn update_as_system(
+    app: &App,
+    id: StationId,
+    changes: StationChanges,
+) -> Result<Station> {
+    change(app, None, id, changes).await
+}
+
+async fn change(
+    app: &App,
+    by: Option<&Actor>,
+    id: StationId,
+    changes: StationChanges,
+) -> Result<Station> {
     refuse_unknown(&changes)?;
     // Optimistic: re-read and re-apply if the edge (a lane fault) or another admin
     // changed the station between our read and our write.
@@ -191,7 +220,8 @@ pub async fn update(
         {
             return Err(StationError::BookingsAhead);
         }
-        let entry = staff.audit(
+        let entry = audit_entry(
+            by,
             "station.update",
             format!("station:{id}"),
             serde_json::json!({ "policy": s.policy, "lanes_down": s.lanes_down }),

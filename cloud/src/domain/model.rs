@@ -50,6 +50,10 @@ impl BookingStatus {
 
     /// Live bookings hold capacity in their slot and can still be cancelled.
     pub const LIVE: [BookingStatus; 2] = [Self::PendingPayment, Self::Confirmed];
+
+    pub fn is_live(self) -> bool {
+        Self::LIVE.contains(&self)
+    }
 }
 
 /// How a driver pays.

@@ -221,18 +221,53 @@ impl VirtualDispenser {
     }
 }
 
+/// How much faster the clock runs once a run is finishing: the drivers already at a
+/// pump are fuelled in moments rather than minutes.
+const FAST_FORWARD: f64 = 100.0;
+
 /// Simulated time: real time divided by the speed factor (never below 1 ms a step).
-#[derive(Debug, Clone, Copy)]
+/// Clones share the fast-forward switch.
+#[derive(Debug, Clone)]
 pub struct SimClock {
-    pub speed: f64,
+    speed: f64,
+    /// Cancelled once the clock runs fast.
+    fast: CancellationToken,
 }
 
 impl SimClock {
+    pub fn new(speed: f64) -> Self {
+        Self {
+            speed: speed.max(0.001),
+            fast: CancellationToken::new(),
+        }
+    }
+
+    /// From now on, time runs [`FAST_FORWARD`] times faster (sleeps under way too).
+    pub fn fast_forward(&self) {
+        self.fast.cancel();
+    }
+
+    fn speed(&self) -> f64 {
+        if self.fast.is_cancelled() {
+            self.speed * FAST_FORWARD
+        } else {
+            self.speed
+        }
+    }
+
     pub fn real(&self, sim_secs: f64) -> Duration {
-        Duration::from_secs_f64((sim_secs / self.speed).max(0.001))
+        Duration::from_secs_f64((sim_secs / self.speed()).max(0.001))
     }
 
     pub async fn sleep(&self, sim_secs: f64) {
-        tokio::time::sleep(self.real(sim_secs)).await;
+        let started = tokio::time::Instant::now();
+        tokio::select! {
+            () = tokio::time::sleep(self.real(sim_secs)) => {}
+            () = self.fast.cancelled(), if !self.fast.is_cancelled() => {
+                // What is left of this sleep passes at the fast rate.
+                let slept = started.elapsed().as_secs_f64() * self.speed;
+                tokio::time::sleep(self.real((sim_secs - slept).max(0.0))).await;
+            }
+        }
     }
 }

@@ -13,9 +13,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::dispenser::{Ending, VirtualDispenser};
+use super::dispenser::{Ending, SimClock, VirtualDispenser};
 use super::lane::VirtualLane;
-use super::{Common, Control};
+use super::{Common, Control, Stop};
 use crate::drivers::dispenser::{Authorization, EventPublisher};
 use crate::mqtt::Bus;
 
@@ -27,9 +27,13 @@ pub(super) type Wiring = (
 );
 
 pub(super) struct Fleet {
-    /// Lanes stop scanning (a child of `stop`).
+    /// The caller's finish: the clock fast-forwards.
+    finishing: CancellationToken,
+    clock: SimClock,
+    /// Lanes stop scanning (the caller's finish, or time up).
     finish: CancellationToken,
-    /// Dispensers fuel who is left, then end (a child of `stop`).
+    /// Dispensers fuel who is left, then end (once the lanes are done, or the caller's
+    /// stop now).
     drain: CancellationToken,
     controls: HashMap<u16, mpsc::UnboundedSender<Control>>,
     lanes: Vec<JoinHandle<()>>,
@@ -42,11 +46,13 @@ impl Fleet {
         bus: &Bus,
         wiring: Vec<Wiring>,
         common: &Common,
-        stop: &CancellationToken,
+        stop: &Stop,
     ) -> Self {
         let mut fleet = Self {
-            finish: stop.child_token(),
-            drain: stop.child_token(),
+            finishing: stop.finish.clone(),
+            clock: common.clock.clone(),
+            finish: stop.finish.child_token(),
+            drain: stop.now.child_token(),
             controls: HashMap::new(),
             lanes: Vec::new(),
             dispensers: Vec::new(),
@@ -61,7 +67,7 @@ impl Fleet {
                 auths,
                 control,
                 done,
-                clock: common.clock,
+                clock: common.clock.clone(),
                 faults: common.faults,
                 fills: Arc::clone(&common.fills),
                 tally: Arc::clone(&common.tally),
@@ -69,7 +75,7 @@ impl Fleet {
             };
             let ending = Ending {
                 drain: fleet.drain.clone(),
-                stop: stop.clone(),
+                stop: stop.now.clone(),
             };
             fleet.dispensers.push(tokio::spawn(dispenser.run(ending)));
             let virtual_lane = VirtualLane {
@@ -79,7 +85,7 @@ impl Fleet {
                 tokens: Arc::clone(&common.tokens),
                 verdicts,
                 fills,
-                clock: common.clock,
+                clock: common.clock.clone(),
                 verdict_timeout: common.verdict_timeout,
                 tally: Arc::clone(&common.tally),
             };
@@ -97,12 +103,19 @@ impl Fleet {
         duration: Option<Duration>,
     ) {
         let Self {
+            finishing,
+            clock,
             finish,
             drain,
             controls,
             lanes,
             dispensers,
         } = self;
+        let fast_forward = async {
+            finishing.cancelled().await;
+            clock.fast_forward();
+            std::future::pending::<()>().await;
+        };
         let time_up = async {
             if let Some(d) = duration {
                 tokio::time::sleep(d).await;
@@ -135,6 +148,7 @@ impl Fleet {
             () = ends => {}
             () = forward => {}
             () = time_up => {}
+            () = fast_forward => {}
         }
     }
 }

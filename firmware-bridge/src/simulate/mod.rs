@@ -11,8 +11,10 @@
 //! fill is done; one sent elsewhere frees it for the next car.
 //!
 //! A run ends when the tokens run out (or `duration` passes): the lanes stop scanning,
-//! and the dispensers first fuel every driver already sent to them. A stop (Ctrl-C)
-//! ends at once: a fill in progress ends with what it delivered.
+//! and the dispensers first fuel every driver already sent to them. [`Stop::finish`]
+//! (Ctrl-C) ends it the same way, fast-forwarded, so the edge and the cloud are left
+//! with no driver waiting forever; [`Stop::now`] (a second Ctrl-C) ends at once, a fill
+//! in progress ending with what it delivered.
 
 mod dispenser;
 mod fleet;
@@ -140,9 +142,7 @@ impl Common {
                 options.repeat,
                 options.follow.clone(),
             )),
-            clock: SimClock {
-                speed: options.speed.max(0.001),
-            },
+            clock: SimClock::new(options.speed),
             faults: FaultPlan {
                 every: options.fault_every,
                 rate: options.fault_rate,
@@ -154,6 +154,33 @@ impl Common {
     }
 }
 
+/// How a run is ended from outside. The CLI finishes on the first Ctrl-C (or
+/// SIGTERM) and stops on a second.
+#[derive(Debug, Clone)]
+pub struct Stop {
+    /// Stop scanning; the dispensers fuel the drivers already sent to them, with the
+    /// simulated clock fast-forwarded, and the run ends.
+    pub finish: CancellationToken,
+    /// End at once: fills in progress end with what they delivered (implies `finish`).
+    pub now: CancellationToken,
+}
+
+impl Stop {
+    pub fn new() -> Self {
+        let now = CancellationToken::new();
+        Self {
+            finish: now.child_token(),
+            now,
+        }
+    }
+}
+
+impl Default for Stop {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Runs the simulation until the tokens run out, `duration` passes, or `stop` (see
 /// the module docs for how each ends).
 pub async fn run(
@@ -161,7 +188,7 @@ pub async fn run(
     settings: BusSettings,
     options: SimOptions,
     control: mpsc::UnboundedReceiver<Control>,
-    stop: CancellationToken,
+    stop: Stop,
 ) -> Summary {
     let common = Common::new(&options);
     let mut routes = Routes::default();
