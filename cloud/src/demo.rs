@@ -42,14 +42,14 @@ pub const ACCOUNTS: [(Role, &str, &str, &str); 3] = [
 pub const STATION_CODE: &str = "MUM-0042";
 
 /// The demo station's policy, tuned to the lanes `scripts/demo` simulates
-/// (`gasq-bridge simulate --speed 4`), so that what it books is what its lanes fuel.
-/// A simulated fill takes 2–3 minutes and the next car 30–60 s to move up: at 4×
-/// speed, about 50 real seconds a car per lane, so a vehicle takes a lane about a
+/// (`gasq-bridge simulate --speed 3.5`), so that what it books is what its lanes fuel.
+/// A simulated fill takes 2–3 minutes and the next car 30–60 s to move up: at 3.5×
+/// speed, about 56 real seconds a car per lane, so a vehicle takes a lane about a
 /// minute (service 1 minute, not the default 4) and a slot's capacity — lanes × slot
 /// minutes / service minutes = 4 × 15 / 1 = 60 — is what the four lanes get through.
 /// `demo-traffic` books only slots whose e-tokens are valid now; an early grace of 60
 /// minutes (default 15) makes the next four slots valid now as well, a reserve of
-/// places for the lanes when they run a little ahead of the clock.
+/// places for when the lanes run a little ahead of the clock.
 const DEMO_SERVICE_MINUTES: u16 = 1;
 const DEMO_EARLY_GRACE_MINUTES: u16 = 60;
 
