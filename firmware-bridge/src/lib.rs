@@ -5,8 +5,9 @@
 //! authorisations; dispensers (ASCII line protocol or Modbus RTU) report fills. The
 //! [`simulate`] module runs virtual lanes for demos and load tests.
 //!
-//! `main.rs` only parses the command line; everything runs through [`launch`] (and
-//! [`simulate::run`]) so tests drive the same code in-process.
+//! `main.rs` only parses the command line and sets up logging; [`cli::execute`] runs
+//! the command through [`launch`] (or [`simulate::run`]), so tests drive the same code
+//! in-process.
 
 #![forbid(unsafe_code)]
 

@@ -160,7 +160,7 @@ impl Bus {
 }
 
 /// Starts the event-loop task. It runs until `shutdown`, then flushes what it can for
-/// up to two seconds and disconnects.
+/// up to two seconds and, still connected, sends MQTT DISCONNECT before closing.
 pub fn start(
     settings: BusSettings,
     shutdown: CancellationToken,

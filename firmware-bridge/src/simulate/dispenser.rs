@@ -20,6 +20,7 @@ use rand::Rng;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::forecourt::Forecourt;
 use super::{Control, FaultPlan, Tally};
 use crate::drivers::dispenser::{Authorization, EventPublisher, event, round_kg};
 
@@ -62,6 +63,7 @@ pub(super) struct VirtualDispenser {
     pub faults: FaultPlan,
     pub fills: Arc<AtomicU64>,
     pub tally: Arc<Tally>,
+    pub forecourt: Arc<Forecourt>,
     pub price_paise_per_kg: f64,
 }
 
@@ -104,6 +106,7 @@ impl VirtualDispenser {
                     None => std::future::pending::<()>().await,
                 },
                 Some(auth) = self.auths.recv(), if !faulted => {
+                    self.forecourt.leaves(self.lane);
                     let (outcome, stays_faulted) = self.fill(&auth, &ending.stop).await;
                     faulted = stays_faulted;
                     let _ = self.done.send(FillReport { booking: auth.booking_id, outcome });

@@ -71,6 +71,7 @@ impl Fleet {
                 faults: common.faults,
                 fills: Arc::clone(&common.fills),
                 tally: Arc::clone(&common.tally),
+                forecourt: Arc::clone(&common.forecourt),
                 price_paise_per_kg: common.price_paise_per_kg,
             };
             let ending = Ending {
@@ -88,6 +89,7 @@ impl Fleet {
                 clock: common.clock.clone(),
                 verdict_timeout: common.verdict_timeout,
                 tally: Arc::clone(&common.tally),
+                forecourt: Arc::clone(&common.forecourt),
             };
             let finish = fleet.finish.clone();
             fleet.lanes.push(tokio::spawn(virtual_lane.run(finish)));

@@ -1,5 +1,6 @@
 //! A virtual lane: the next vehicle moves up (30–60 simulated seconds, except for the
-//! lane's first), scans its token and waits for the edge's verdict. An accepted driver
+//! lane's first; and not while a driver waits for this lane's pump), scans its token
+//! and waits for the edge's verdict. An accepted driver
 //! goes where the verdict sends them: sent to this lane's pump, they stay in the lane
 //! until their fill is done; sent to another lane, they drive over (that lane's
 //! dispenser was authorised by the router and fuels them) and this lane takes the
@@ -16,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Tally;
 use super::dispenser::{FillOutcome, FillReport, SimClock};
+use super::forecourt::Forecourt;
 use super::tokens::TokenQueue;
 use crate::mqtt::Bus;
 
@@ -34,6 +36,7 @@ pub(super) struct VirtualLane {
     pub clock: SimClock,
     pub verdict_timeout: Duration,
     pub tally: Arc<Tally>,
+    pub forecourt: Arc<Forecourt>,
 }
 
 impl VirtualLane {
@@ -53,9 +56,17 @@ impl VirtualLane {
                     () = self.clock.sleep(gap) => {}
                 }
             }
+            // A driver waiting for this lane's pump stands in front of its scanner.
+            tokio::select! {
+                () = finish.cancelled() => return,
+                () = self.forecourt.clear(self.lane) => {}
+            }
             let Some(verdict) = self.scan(token).await else {
                 continue;
             };
+            if let (true, Some(lane)) = (verdict.accepted, verdict.lane) {
+                self.forecourt.joins(lane);
+            }
             match (verdict.accepted, verdict.lane) {
                 (false, _) => {}
                 (true, Some(lane)) if lane == self.lane => {

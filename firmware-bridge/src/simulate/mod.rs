@@ -8,7 +8,8 @@
 //! devices), and that dispenser fuels them in turn — `start`, `progress`, `end`, each
 //! naming the booking — so the edge's queue and the cloud see every fill where the
 //! edge expected it. A driver sent to their own lane keeps that lane busy until their
-//! fill is done; one sent elsewhere frees it for the next car.
+//! fill is done; one sent elsewhere frees it for the next car — unless someone is
+//! waiting for this lane's own pump, in front of its scanner ([`forecourt`]).
 //!
 //! A run ends when the tokens run out (or `duration` passes): the lanes stop scanning,
 //! and the dispensers first fuel every driver already sent to them. [`Stop::finish`]
@@ -18,6 +19,7 @@
 
 mod dispenser;
 mod fleet;
+mod forecourt;
 mod lane;
 mod summary;
 pub mod tokens;
@@ -125,6 +127,7 @@ impl FaultPlan {
 #[derive(Debug, Clone)]
 pub(crate) struct Common {
     tally: Arc<Tally>,
+    forecourt: Arc<forecourt::Forecourt>,
     tokens: Arc<tokens::TokenQueue>,
     clock: SimClock,
     faults: FaultPlan,
@@ -137,6 +140,7 @@ impl Common {
     fn new(options: &SimOptions) -> Self {
         Self {
             tally: Arc::new(Tally::default()),
+            forecourt: Arc::new(forecourt::Forecourt::new(options.lanes)),
             tokens: Arc::new(tokens::TokenQueue::new(
                 options.tokens.clone(),
                 options.repeat,
