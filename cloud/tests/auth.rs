@@ -187,7 +187,11 @@ async fn a_tampered_or_missing_access_token_is_401_with_what_to_do() {
     // Change the signature's first character: all of its bits count (the last one's
     // low bits may be padding a lenient decoder ignores).
     let at = s.token.rfind('.').unwrap() + 1;
-    let other = if s.token[at..].starts_with('A') { "B" } else { "A" };
+    let other = if s.token[at..].starts_with('A') {
+        "B"
+    } else {
+        "A"
+    };
     let forged = format!("{}{other}{}", &s.token[..at], &s.token[at + 1..]);
     let (status, p) = app.get("/api/v1/me", Some(&forged)).await;
     assert_eq!(

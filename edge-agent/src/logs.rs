@@ -5,8 +5,12 @@
 //! IMPORTANT: rumqttd 0.20 logs every *clean* client exit — the client sends MQTT
 //! DISCONNECT, as a bridge does when it stops — as `ERROR … router-drop
 //! error=Recv(Disconnected)`: its router drops the connection first, and the
-//! connection's task then finds its channel closed. [`NormalDisconnects`] drops exactly
-//! that event, so an operator is not alarmed by every bridge restart. Every other
+//! connection's task then finds its channel closed. Its router, seeing the DISCONNECT and
+//! then the socket close, handles the exit twice and says `ERROR no-connection id N is
+//! already gone` for the second (rumqttd's own comment there: "some clients can choose
+//! to send Disconnect packet before network disconnection"). [`NormalDisconnects`]
+//! drops exactly these two events, so an operator is not alarmed by every bridge
+//! restart. Every other
 //! broker error (a refused login, an oversized publish, a connection that broke) still
 //! shows, and the router's own `Disconnecting connection` (INFO, `RUST_LOG=rumqttd=info`)
 //! still records each exit.
@@ -34,20 +38,37 @@ pub fn init(default: &str) {
         .try_init();
 }
 
-/// Filters out rumqttd's `router-drop` error for a client that disconnected cleanly.
+/// Filters out rumqttd's errors about a client that disconnected cleanly.
 #[derive(Debug, Clone, Copy)]
 pub struct NormalDisconnects;
 
 impl<S: Subscriber> Layer<S> for NormalDisconnects {
     fn event_enabled(&self, event: &Event<'_>, _: Context<'_, S>) -> bool {
         let meta = event.metadata();
-        if *meta.level() != Level::ERROR || meta.target() != "rumqttd::server::broker" {
+        if *meta.level() != Level::ERROR {
             return true;
         }
         let mut fields = Fields::default();
-        event.record(&mut fields);
-        !(fields.message == "router-drop" && fields.error == "Recv(Disconnected)")
+        match meta.target() {
+            "rumqttd::server::broker" => {
+                event.record(&mut fields);
+                !(fields.message == "router-drop" && fields.error == "Recv(Disconnected)")
+            }
+            "rumqttd::router::routing" => {
+                event.record(&mut fields);
+                !is_already_gone(&fields.message)
+            }
+            _ => true,
+        }
     }
+}
+
+/// `no-connection id <n> is already gone`: the router's second look at an exit.
+fn is_already_gone(message: &str) -> bool {
+    message
+        .strip_prefix("no-connection id ")
+        .and_then(|rest| rest.strip_suffix(" is already gone"))
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The `message` and `error` of an event, as rumqttd's `Debug` prints them.
@@ -118,7 +139,11 @@ mod tests {
             tracing::error!(target: "rumqttd::server::broker", error = "InvalidAuth", "Error while handling MQTT connect packet");
             tracing::error!(target: "rumqttd::server::broker", error = "Io(ConnectionReset)", "disconnected");
             tracing::error!(target: "gasq_edge::agent", error = ?clean, "router-drop");
+            tracing::error!(target: "rumqttd::router::routing", "no-connection id {} is already gone", 7);
+            tracing::error!(target: "rumqttd::router::routing", "Failed to append to commitlog");
         });
+        assert!(!log.contains("already gone"), "{log}");
+        assert!(log.contains("commitlog"), "{log}");
         assert!(
             !log.contains("rumqttd::server::broker: router-drop"),
             "{log}"
