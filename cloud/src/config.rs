@@ -232,7 +232,8 @@ impl Settings {
         let body = toml::to_string_pretty(&Settings::default()).unwrap_or_default();
         format!(
             "# gasq-cloud configuration. Every key can also be set as GASQ_<KEY> in the\n\
-             # environment (nested: GASQ_AUTH__ACCESS_TOKEN_TTL_SECS) or by a flag.\n\
+             # environment (nested: GASQ_AUTH__ACCESS_TOKEN_TTL_SECS); database_url and\n\
+             # listen also by a flag (--database-url, serve --listen).\n\
              # database_url = \"postgres://user@host/gasq\"   # default: SQLite under data_dir\n\
              # master_key = \"<base64 of 32 random bytes>\"    # default: generated in data_dir\n\
              # public_url = \"https://gasq.example.com\"\n\n{body}"

@@ -169,38 +169,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(settings, args).await,
         Command::Migrate => cli::migrate(settings).await,
-        Command::User(UserCommand::Add {
-            email,
-            password,
-            password_stdin,
-            role,
-            name,
-            phone,
-            stations,
-        }) => {
-            let role = Role::parse(&role).with_context(|| {
-                format!(
-                    "unknown role {role:?}: use driver, station_admin, technician or super_admin"
-                )
-            })?;
-            let password = match (password, password_stdin) {
-                (_, true) => cli::read_password_stdin()?,
-                (Some(p), false) => p,
-                (None, false) => bail!("give --password or --password-stdin"),
-            };
-            cli::add_user(
-                settings,
-                cli::NewUserArgs {
-                    email,
-                    password,
-                    role,
-                    name,
-                    phone,
-                    stations,
-                },
-            )
-            .await
-        }
+        Command::User(add) => user(settings, add).await,
         Command::Keys(KeysCommand::Rotate { lead_hours }) => {
             cli::rotate_keys(settings, lead_hours).await
         }
@@ -225,6 +194,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `gasq-cloud user add …`
+async fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
+    let UserCommand::Add {
+        email,
+        password,
+        password_stdin,
+        role,
+        name,
+        phone,
+        stations,
+    } = command;
+    let role = Role::parse(&role).with_context(|| {
+        format!("unknown role {role:?}: use driver, station_admin, technician or super_admin")
+    })?;
+    let password = match (password, password_stdin) {
+        (_, true) => cli::read_password_stdin()?,
+        (Some(p), false) => p,
+        (None, false) => bail!("give --password or --password-stdin"),
+    };
+    let args = cli::NewUserArgs {
+        email,
+        password,
+        role,
+        name,
+        phone,
+        stations,
+    };
+    cli::add_user(settings, args).await
 }
 
 async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {

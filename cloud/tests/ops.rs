@@ -64,6 +64,26 @@ async fn the_openapi_document_lists_every_error_code_and_describes_errors_as_pro
         "#/components/schemas/Problem",
         "{slot_full}"
     );
+    let required: Vec<&str> = problem["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.as_str())
+        .collect();
+    assert!(
+        !required.contains(&"errors") && !required.contains(&"detail"),
+        "{problem}"
+    );
+    // Every reference in the document names a schema it holds.
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    for r in refs {
+        let name = r.trim_start_matches("#/components/schemas/");
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{r} points nowhere"
+        );
+    }
     // A real refusal carries a listed code.
     let (status, problem) = app.get("/api/v1/me", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -71,6 +91,21 @@ async fn the_openapi_document_lists_every_error_code_and_describes_errors_as_pro
         codes.contains(&problem["code"].as_str().unwrap()),
         "{problem}"
     );
+}
+
+fn collect_refs<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v.as_str()) {
+                    ("$ref", Some(r)) => out.push(r),
+                    _ => collect_refs(v, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
 }
 
 #[tokio::test]

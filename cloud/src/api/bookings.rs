@@ -6,13 +6,12 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use gasq_shared::{BookingId, StationId, VehicleId};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::extract::{ApiJson, ApiPath, Authorized, Drivers};
 use crate::app::bookings::{self, BookingError, BookingRequest};
 use crate::domain::{Actor, Booking, BookingStatus, PaymentMethod};
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult};
 use crate::payments::PaymentOrder;
 use crate::state::AppState;
 use crate::store::IdempotencyKey;
@@ -80,27 +79,14 @@ impl From<Booking> for BookingView {
     }
 }
 
-/// Reads an `Idempotency-Key` header: 1 to 255 visible ASCII characters.
+/// The `Idempotency-Key` header, if sent, bound to the request.
 fn idempotency_key(headers: &HeaderMap, req: &BookingRequest) -> ApiResult<Option<IdempotencyKey>> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let key = value
-        .to_str()
-        .ok()
-        .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                ErrorCode::InvalidIdempotencyKey,
-                "Idempotency-Key must be 1-255 visible ASCII characters",
-            )
-        })?;
-    // The parsed request, re-serialised, so formatting differences are not "another body".
-    let canonical = serde_json::to_vec(req).map_err(ApiError::internal)?;
-    Ok(Some(IdempotencyKey {
-        key: key.to_owned(),
-        request_hash: Sha256::digest(&canonical).to_vec(),
-    }))
+    // Not text at all is as bad as text that breaks the rules.
+    let key = value.to_str().unwrap_or("\u{0}");
+    Ok(Some(bookings::idempotency_key(key, req)?))
 }
 
 /// Marks an answer as the replay of an earlier request with the same key.

@@ -1,14 +1,14 @@
 //! Operations endpoints: liveness, readiness (database reachable), Prometheus metrics.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::extract::ApiJson;
 use crate::app::ops;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -29,14 +29,7 @@ pub(crate) async fn healthz() -> ApiJson<Health> {
 /// The process can serve: its database answers.
 #[utoipa::path(get, path = "/readyz", tag = "ops", responses((status = 200, body = Health), (status = 503)))]
 pub(crate) async fn readyz(State(state): State<AppState>) -> ApiResult<ApiJson<Health>> {
-    ops::ready(&state).await.map_err(|e| {
-        tracing::warn!(error = %e, "readiness check: database unreachable");
-        ApiError::client(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::DatabaseUnavailable,
-            "the database does not answer",
-        )
-    })?;
+    ops::ready(&state).await?;
     Ok(ApiJson(Health {
         status: "ready",
         version: env!("CARGO_PKG_VERSION"),

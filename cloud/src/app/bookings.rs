@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use gasq_shared::{BookingId, Quantity, StationId, VehicleId};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::access;
@@ -25,6 +26,8 @@ pub enum BookingError {
     SlotFull { station: StationId, replayed: bool },
     #[error("this Idempotency-Key was used with a different request")]
     KeyReused,
+    #[error("an Idempotency-Key is 1 to 255 visible ASCII characters")]
+    BadIdempotencyKey,
     #[error("a {} booking cannot be cancelled", .0.as_str())]
     NotCancellable(BookingStatus),
     #[error("the payment provider failed: {0}")]
@@ -46,6 +49,20 @@ pub struct BookingRequest {
     /// Kilograms of CNG; leave out to fill to full (pay at the station).
     pub quantity_kg: Option<f64>,
     pub payment_method: PaymentMethod,
+}
+
+/// An `Idempotency-Key` as sent (1 to 255 visible ASCII characters), bound to the
+/// request it came with: the parsed request, re-serialised, so formatting differences
+/// are not "another body".
+pub fn idempotency_key(key: &str, req: &BookingRequest) -> Result<IdempotencyKey> {
+    if !(1..=255).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(BookingError::BadIdempotencyKey);
+    }
+    let canonical = serde_json::to_vec(req).unwrap_or_default();
+    Ok(IdempotencyKey {
+        key: key.to_owned(),
+        request_hash: Sha256::digest(&canonical).to_vec(),
+    })
 }
 
 /// A booking made, or the one an `Idempotency-Key` made before.

@@ -12,6 +12,7 @@ use crate::app::bookings::BookingError;
 use crate::app::dashboard::DashboardError;
 use crate::app::enrollment::EnrollError;
 use crate::app::ingest::IngestError;
+use crate::app::ops::NotReady;
 use crate::app::slots::SlotsError;
 use crate::app::stations::StationError;
 use crate::app::sync::SyncError;
@@ -138,6 +139,10 @@ impl From<BookingError> for ApiError {
                      (with a new Idempotency-Key if you send one)"
                 ),
             ),
+            BadIdempotencyKey => Self::bad_request(
+                ErrorCode::InvalidIdempotencyKey,
+                "Idempotency-Key must be 1-255 visible ASCII characters",
+            ),
             KeyReused => Self::unprocessable(
                 ErrorCode::IdempotencyKeyReused,
                 "this Idempotency-Key was used with a different request: use a new key for a new booking",
@@ -229,6 +234,19 @@ impl From<AuditError> for ApiError {
             AuditError::Invalid(e) => Self::bad_request(ErrorCode::InvalidQuery, e.to_string()),
             AuditError::Broken { .. } => Self::internal(e),
             AuditError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<NotReady> for ApiError {
+    fn from(e: NotReady) -> Self {
+        tracing::warn!(error = %e, "readiness check failed");
+        match e {
+            NotReady::Database(_) => Self::client(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::DatabaseUnavailable,
+                "the database does not answer",
+            ),
         }
     }
 }

@@ -5,6 +5,8 @@ use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::{OpenApi, RefOr, Response};
 use utoipa::{Modify, PartialSchema, ToSchema};
 
+use gasq_shared::problem::FieldError;
+
 use super::ErrorCode;
 
 /// An error answer (RFC 9457 problem+json).
@@ -20,8 +22,8 @@ pub struct ProblemBody {
     code: ErrorCode,
     /// What happened and what to do next, for a person.
     detail: Option<String>,
-    /// Per-field messages of a `validation_failed`.
-    errors: Vec<gasq_shared::problem::FieldError>,
+    /// Per-field messages of a `validation_failed` (left out otherwise).
+    errors: Option<Vec<FieldError>>,
 }
 
 /// Adds the problem schemas and describes every error response with them.
@@ -37,6 +39,9 @@ impl Modify for ProblemResponses {
         components
             .schemas
             .insert(ProblemBody::name().into_owned(), ProblemBody::schema());
+        components
+            .schemas
+            .insert(FieldError::name().into_owned(), FieldError::schema());
         let problem = ContentBuilder::new()
             .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
                 ProblemBody::name(),

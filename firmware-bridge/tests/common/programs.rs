@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 /// How long a program may take to come up (debug builds on a busy CI box).
 pub const STARTUP: Duration = Duration::from_secs(30);
 
-/// The demo accounts `gasq-cloud serve --demo` seeds (cloud/src/demo.rs).
+/// The demo accounts `gasq-cloud serve --demo` seeds (cloud/src/demo/mod.rs).
 pub const DEMO_DRIVER: (&str, &str) = ("driver@demo.gasq.in", "demo-driver-pass");
 
 /// `name` built next to `gasq-bridge`, if it is there.
