@@ -127,10 +127,15 @@ pub async fn serve(
 ) -> Result<(), LaunchError> {
     let workers = tokio::spawn(workers::run_holds(app.clone(), shutdown.clone()));
     let sealer = tokio::spawn(workers::run_sealer(app.clone(), shutdown.clone()));
+    let stopping = app.stopping.clone();
     let app = router::app(AppState::new(app)).into_make_service_with_connect_info::<SocketAddr>();
     let stop = shutdown.clone();
     axum::serve(listener, app)
-        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .with_graceful_shutdown(async move {
+            stop.cancelled().await;
+            // Held pulls answer now, so the graceful shutdown need not wait them out.
+            stopping.cancel();
+        })
         .await?;
     shutdown.cancel();
     let _ = workers.await;

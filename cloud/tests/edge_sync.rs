@@ -6,56 +6,12 @@
 mod common;
 
 use chrono::Utc;
-use common::app::{Session, TestApp, future_slot, spawn_app};
+use common::app::future_slot;
 use common::device::TestDevice;
-use gasq_cloud::domain::Role;
+use common::world::{World, world};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-struct World {
-    app: TestApp,
-    admin: Session,
-    driver: Session,
-    vehicle: String,
-    station: u64,
-}
-
-async fn world() -> World {
-    let app = spawn_app().await;
-    let root = app.user_with_role(Role::SuperAdmin, "root").await;
-    let station = app.station(&root, "MUM-0042", 2).await["id"]
-        .as_u64()
-        .unwrap();
-    let admin = app.user_with_role(Role::StationAdmin, "admin").await;
-    app.post(
-        &format!("/api/v1/stations/{station}/staff"),
-        Some(&root.token),
-        json!({"user_id": admin.user_id}),
-    )
-    .await;
-    let driver = app.driver(1).await;
-    let vehicle = app.vehicle(&driver, "MH12AB1234").await;
-    World {
-        app,
-        admin,
-        driver,
-        vehicle,
-        station,
-    }
-}
-
-impl World {
-    async fn book(&self, hours: i64) -> String {
-        let body = json!({"station_id": self.station, "vehicle_id": self.vehicle, "slot_start": future_slot(hours), "payment_method": "at_station"});
-        let (status, b) = self
-            .app
-            .post("/api/v1/bookings", Some(&self.driver.token), body)
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{b}");
-        b["id"].as_str().unwrap().to_owned()
-    }
-}
 
 fn event(seq: i64, kind: Value) -> Value {
     let mut e = json!({"id": Uuid::now_v7(), "seq": seq, "at": Utc::now()});
@@ -258,6 +214,17 @@ async fn events_count_once_however_often_they_are_sent() {
     assert_eq!(dash["today"]["fills"], 1);
     assert_eq!(dash["today"]["filled_kg"], 7.85);
     assert_eq!(dash["queue"]["waiting"], 4);
+    // Pushes alone do not make an edge current: staleness runs from its last pull.
+    assert_ne!(dash["edges"][0]["status"], "online", "{dash}");
+    let (status, _) = w.app.get("/api/v1/edge/changes", Some(&device.jwt())).await;
+    assert_eq!(status, 200);
+    let (_, dash) = w
+        .app
+        .get(
+            &format!("/api/v1/stations/{}/dashboard", w.station),
+            Some(&w.admin.token),
+        )
+        .await;
     assert_eq!(dash["edges"][0]["status"], "online");
     assert_eq!(
         dash["edges"][0]["outbox_depth"],

@@ -135,7 +135,8 @@ async fn build(
         bus: bus.clone(),
         counters: counters.clone(),
     });
-    let sync = SyncHandle::new(sync::saved_state(&db).await?, settings.pull_interval());
+    let pull_every = settings.pull_interval().max(settings.pull_wait());
+    let sync = SyncHandle::new(sync::saved_state(&db).await?, pull_every);
     let state = Arc::new(AgentState {
         station,
         device_id: device.id,
@@ -151,7 +152,8 @@ async fn build(
     let syncer = syncer(
         settings,
         &state,
-        CloudClient::new(http_client(), &cloud_url, device),
+        CloudClient::new(http_client(), &cloud_url, device)
+            .with_timeout(settings.request_timeout()),
     );
     Ok(Built { state, syncer })
 }
@@ -166,6 +168,7 @@ fn syncer(settings: &Settings, state: &AgentState, client: CloudClient) -> Synce
         handle: state.sync.clone(),
         options: SyncOptions {
             pull_interval: settings.pull_interval(),
+            pull_wait: settings.pull_wait(),
             backoff_max: settings.backoff_max(),
             batch: settings.push_batch,
             poison_attempts: settings.poison_attempts,

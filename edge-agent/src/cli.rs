@@ -1,4 +1,4 @@
-//! The command line: `gasq-edge enroll | run | doctor | status | config`. Each command
+//! The command line: `gasq-edge enroll | run | doctor | status | config | outbox`. Each command
 //! prints a clear one-line error and exits non-zero when it fails.
 
 use std::net::SocketAddr;
@@ -54,6 +54,16 @@ pub enum Command {
     },
     /// Print the effective settings (secrets masked).
     Config,
+    /// Manage the outbox of events waiting for the cloud.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Send the quarantined events again (after fixing why the cloud refused them);
+    /// they go back in their original order. A running agent picks them up by itself.
+    Retry,
 }
 
 /// Flags of `run` (each also settable in edge.toml or as GASQ_<NAME>).
@@ -110,6 +120,10 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Status { json } => {
                 crate::logs::init("error");
                 crate::commands::status(&data, json).await
+            }
+            Command::Outbox(OutboxCommand::Retry) => {
+                crate::logs::init("error");
+                crate::commands::outbox_retry(&data).await
             }
             Command::Config => {
                 let settings = Settings::load(data.root(), &FlagOverrides::default())

@@ -73,6 +73,22 @@ pub async fn doctor(data: &DataDir) -> Result<(), String> {
     Ok(())
 }
 
+pub async fn outbox_retry(data: &DataDir) -> Result<(), String> {
+    let db = Db::open(&data.db(), Mode::ReadWrite)
+        .map_err(|e| format!("{}: {e} (is this box enrolled?)", data.db().display()))?;
+    let moved = db
+        .call(outbox::requeue_quarantined)
+        .await
+        .map_err(|e| e.to_string())?;
+    let within = Settings::load(data.root(), &FlagOverrides::default())
+        .unwrap_or_default()
+        .pull_interval_secs;
+    println!(
+        "{moved} quarantined event(s) back in the outbox; a running agent sends them within {within} s (gasq-edge status shows the outbox)"
+    );
+    Ok(())
+}
+
 pub async fn status(data: &DataDir, json: bool) -> Result<(), String> {
     let settings =
         Settings::load(data.root(), &FlagOverrides::default()).map_err(|e| e.to_string())?;
@@ -123,6 +139,7 @@ async fn from_data_dir(data: &DataDir, settings: &Settings) -> Result<StatusRepo
                     kv::get(c, kv::keys::LAST_SYNC_AT)?,
                     kv::get(c, kv::keys::LAST_SYNC_ERROR)?,
                     kv::get(c, kv::keys::CLOCK_SKEW_MS)?,
+                    kv::get(c, kv::keys::LAST_PUSH_AT)?,
                 ),
                 queue,
             ))
@@ -140,6 +157,8 @@ async fn from_data_dir(data: &DataDir, settings: &Settings) -> Result<StatusRepo
         device_id: enrolled.device_id,
         version: env!("CARGO_PKG_VERSION").into(),
         online_to_cloud: false,
+        last_pull_at: sync.0,
+        last_push_at: sync.3,
         last_sync_at: sync.0,
         last_sync_error: sync.1,
         clock_skew_ms: sync.2,
@@ -176,13 +195,14 @@ fn render(r: &StatusReport, running: bool) -> String {
         if running { "running" } else { "not running" }
     );
     out += &format!(
-        "cloud     {}; last sync {}\n",
+        "cloud     {}; last pull {}; last push {}\n",
         if r.online_to_cloud {
             "online"
         } else {
             "offline"
         },
-        ago(r.last_sync_at)
+        ago(r.last_pull_at),
+        ago(r.last_push_at)
     );
     if let Some(e) = &r.last_sync_error {
         out += &format!("          last error: {e}\n");

@@ -26,6 +26,8 @@ pub const KEYS: &[&str] = &[
     "mqtt_username",
     "mqtt_password",
     "pull_interval_secs",
+    "pull_wait_secs",
+    "request_timeout_secs",
     "push_batch",
     "backoff_max_secs",
     "clock_skew_tolerance_secs",
@@ -51,8 +53,15 @@ pub struct Settings {
     /// External broker: the credentials the agent connects with.
     pub mqtt_username: Option<String>,
     pub mqtt_password: Option<Secret>,
-    /// How often to pull changes from the cloud when idle.
+    /// The least time between two pulls that brought nothing, when the cloud answers at
+    /// once instead of holding the request (an older cloud, or `pull_wait_secs = 0`).
     pub pull_interval_secs: u64,
+    /// How long the cloud may hold a pull until a change comes (the long poll that
+    /// brings a cancellation to the lanes within 2 s; the cloud holds at most 25 s).
+    pub pull_wait_secs: u64,
+    /// How long an answer from the cloud may take (a held pull gets its wait on top)
+    /// before it is given up and retried.
+    pub request_timeout_secs: u64,
     /// Most events in one push.
     pub push_batch: usize,
     /// Ceiling of the retry backoff after sync failures.
@@ -75,6 +84,8 @@ impl Default for Settings {
             mqtt_username: None,
             mqtt_password: None,
             pull_interval_secs: 15,
+            pull_wait_secs: 25,
+            request_timeout_secs: 30,
             push_batch: 200,
             backoff_max_secs: 60,
             clock_skew_tolerance_secs: 120,
@@ -133,9 +144,13 @@ impl Settings {
         if let Some(url) = &self.mqtt_url {
             crate::bus::remote::BrokerUrl::parse(url).map_err(ConfigError)?;
         }
-        if self.pull_interval_secs == 0 || self.backoff_max_secs == 0 {
+        if self.pull_interval_secs == 0
+            || self.backoff_max_secs == 0
+            || self.request_timeout_secs == 0
+        {
             return Err(ConfigError(
-                "pull_interval_secs and backoff_max_secs must be at least 1".into(),
+                "pull_interval_secs, backoff_max_secs and request_timeout_secs must be at least 1"
+                    .into(),
             ));
         }
         if self.push_batch == 0 || self.poison_attempts == 0 {
@@ -148,6 +163,14 @@ impl Settings {
 
     pub fn pull_interval(&self) -> Duration {
         Duration::from_secs(self.pull_interval_secs)
+    }
+
+    pub fn pull_wait(&self) -> Duration {
+        Duration::from_secs(self.pull_wait_secs)
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
     }
 
     pub fn backoff_max(&self) -> Duration {

@@ -39,9 +39,9 @@ pub enum EnrollError {
 impl From<SyncError> for EnrollError {
     fn from(e: SyncError) -> Self {
         match e {
-            SyncError::Refused { detail, .. } | SyncError::Auth { detail, .. } => {
-                Self::Cloud(detail)
-            }
+            SyncError::Refused { detail, .. }
+            | SyncError::Auth { detail, .. }
+            | SyncError::Declined { detail, .. } => Self::Cloud(detail),
             other => Self::Sync(other),
         }
     }

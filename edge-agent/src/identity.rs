@@ -56,6 +56,7 @@ pub fn store(c: &mut Connection, e: &Enrolled, now: DateTime<Utc>) -> Result<(),
     kv::set(&tx, kv::keys::ATTENDANT_HASH, &e.attendant_hash, now)?;
     kv::set(&tx, kv::keys::CURSOR, &0_i64, now)?;
     kv::delete(&tx, kv::keys::LAST_SYNC_AT)?;
+    kv::delete(&tx, kv::keys::LAST_PUSH_AT)?;
     kv::delete(&tx, kv::keys::LAST_SYNC_ERROR)?;
     tx.execute("DELETE FROM bookings", [])?;
     tx.execute("DELETE FROM revocations", [])?;

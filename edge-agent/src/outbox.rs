@@ -124,6 +124,21 @@ fn quarantine(conn: &Connection, id: &str, reason: &str) -> Result<usize, DbErro
     Ok(moved)
 }
 
+/// Puts every quarantined event back into the outbox, in its original place (its
+/// `seq`), with a fresh count of attempts: `gasq-edge outbox retry`, once whatever made
+/// the cloud refuse them is fixed. Returns how many went back.
+pub fn requeue_quarantined(conn: &mut Connection) -> Result<usize, DbError> {
+    let tx = conn.transaction()?;
+    let moved = tx.execute(
+        "INSERT OR IGNORE INTO outbox (seq, id, at, body, attempts, last_error)
+         SELECT seq, id, at, body, 0, 'quarantined before: ' || reason FROM quarantine",
+        [],
+    )?;
+    tx.execute("DELETE FROM quarantine", [])?;
+    tx.commit()?;
+    Ok(moved)
+}
+
 /// How the outbox is doing, for status, `edge/status` and doctor.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct OutboxStats {
@@ -280,6 +295,20 @@ mod tests {
         assert!(fail_head(&mut conn, id, "422", 3).unwrap());
         let s = stats(&conn).unwrap();
         assert_eq!((s.depth, s.quarantined), (0, 1));
+    }
+
+    #[test]
+    fn requeued_events_go_back_in_their_place_ahead_of_newer_ones() {
+        let mut conn = crate::db::memory();
+        let a = append(&conn, &fill(1), Utc::now()).unwrap();
+        let b = append(&conn, &fill(2), Utc::now()).unwrap();
+        settle(&mut conn, &[], &[(a, "refused".into())]).unwrap();
+        assert_eq!(stats(&conn).unwrap().quarantined, 1);
+        assert_eq!(requeue_quarantined(&mut conn).unwrap(), 1);
+        let s = stats(&conn).unwrap();
+        assert_eq!((s.depth, s.quarantined), (2, 0));
+        let ids: Vec<_> = peek(&mut conn, 10).unwrap().iter().map(|e| e.id).collect();
+        assert_eq!(ids, [a, b]);
     }
 
     #[test]

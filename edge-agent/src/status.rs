@@ -2,8 +2,8 @@
 //! (in short) the retained `edge/status` topic.
 //!
 //! Contract fields (docs/architecture.md "Programs and configuration"): `station`,
-//! `online_to_cloud`, `last_sync_at`, `outbox_depth`, `quarantined`, `lanes`; the
-//! contract's `last_pull_at` and `last_push_at` are not reported yet. Added: the age of
+//! `online_to_cloud`, `last_pull_at` (with `last_sync_at`, its older name),
+//! `last_push_at`, `outbox_depth`, `quarantined`, `lanes`. Added: the age of
 //! the oldest unsent event, the clock skew, the last sync error, counters and where the
 //! agent listens (`mqtt`, `http`), so a technician sees why, not only that.
 
@@ -36,6 +36,13 @@ pub struct StatusReport {
     pub device_id: DeviceId,
     pub version: String,
     pub online_to_cloud: bool,
+    /// The last successful pull: staleness is measured from it.
+    #[serde(default)]
+    pub last_pull_at: Option<DateTime<Utc>>,
+    /// The last batch the cloud acknowledged.
+    #[serde(default)]
+    pub last_push_at: Option<DateTime<Utc>>,
+    /// The same as `last_pull_at` (its name before pushes and pulls were told apart).
     pub last_sync_at: Option<DateTime<Utc>>,
     pub last_sync_error: Option<String>,
     /// Cloud clock minus this box's, at the last pull.
@@ -69,7 +76,9 @@ pub async fn report(state: &AgentState) -> Result<StatusReport, DbError> {
         device_id: state.device_id,
         version: env!("CARGO_PKG_VERSION").into(),
         online_to_cloud: state.sync.online(),
-        last_sync_at: sync.last_sync_at,
+        last_pull_at: sync.last_pull_at,
+        last_push_at: sync.last_push_at,
+        last_sync_at: sync.last_pull_at,
         last_sync_error: sync.last_error,
         clock_skew_ms: sync.clock_skew_ms,
         outbox_depth: stats.depth,
@@ -87,7 +96,9 @@ pub async fn report(state: &AgentState) -> Result<StatusReport, DbError> {
 pub fn edge_status(report: &StatusReport) -> EdgeStatus {
     EdgeStatus {
         online_to_cloud: report.online_to_cloud,
-        last_sync_at: report.last_sync_at,
+        last_sync_at: report.last_pull_at,
+        last_pull_at: report.last_pull_at,
+        last_push_at: report.last_push_at,
         outbox_depth: Some(report.outbox_depth),
         version: report.version.clone(),
         agent_online: true,
@@ -104,7 +115,9 @@ pub fn edge_status(report: &StatusReport) -> EdgeStatus {
 pub fn offline_status(last: Option<&StatusReport>) -> EdgeStatus {
     EdgeStatus {
         online_to_cloud: false,
-        last_sync_at: last.and_then(|r| r.last_sync_at),
+        last_sync_at: last.and_then(|r| r.last_pull_at),
+        last_pull_at: last.and_then(|r| r.last_pull_at),
+        last_push_at: last.and_then(|r| r.last_push_at),
         outbox_depth: last.map(|r| r.outbox_depth),
         version: env!("CARGO_PKG_VERSION").into(),
         agent_online: false,

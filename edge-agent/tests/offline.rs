@@ -79,7 +79,9 @@ async fn with_the_cloud_down_scans_go_on_and_every_event_arrives_once_when_it_is
         booking: tokens::synced(&synced, "K7Q2"),
     });
     let data = edge::enroll(&cloud, STATION, 2).await;
-    let edge = Edge::start(data.path(), &[]).await;
+    // Batches of 5: whichever reaches the cloud first when it is back, a pull or the
+    // first push, reports an outbox that is not empty yet.
+    let edge = Edge::start(data.path(), &[("GASQ_PUSH_BATCH", "5")]).await;
     edge.wait_synced().await;
     let mut scanner = BusClient::connect(edge.mqtt, &[verdicts(STATION)], None).await;
 
@@ -116,7 +118,7 @@ async fn with_the_cloud_down_scans_go_on_and_every_event_arrives_once_when_it_is
     .await;
     // The edge told the cloud how far behind it was (the dashboard's freshness).
     let first_back = cloud.state().health[reports_before].clone();
-    assert!(first_back.outbox_depth >= Some(12), "{first_back:?}");
+    assert!(first_back.outbox_depth >= Some(7), "{first_back:?}");
     assert!(first_back.oldest_unsent_at.is_some());
 
     let events = cloud.events();

@@ -155,7 +155,9 @@ async fn pull_follows_the_pages_and_an_unknown_cursor_means_a_full_resync() {
             booking: tokens::synced(t, &format!("C{i}")),
         });
     }
-    let pulled = pull::pull(&edge.client, &edge.db).await.unwrap();
+    let pulled = pull::pull(&edge.client, &edge.db, std::time::Duration::ZERO)
+        .await
+        .unwrap();
     assert_eq!((pulled.pages, pulled.changes), (3, 5));
     assert_eq!(bookings(&edge.db).await, 5);
     assert!(pulled.skew_ms.abs() < 5_000);
@@ -175,7 +177,9 @@ async fn pull_follows_the_pages_and_an_unknown_cursor_means_a_full_resync() {
         })
         .await
         .unwrap();
-    pull::pull(&edge.client, &edge.db).await.unwrap();
+    pull::pull(&edge.client, &edge.db, std::time::Duration::ZERO)
+        .await
+        .unwrap();
     assert_eq!(bookings(&edge.db).await, 5, "replaced, not duplicated");
     let kept = edge
         .db

@@ -328,7 +328,14 @@ pub struct QueueSnapshot {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EdgeStatus {
     pub online_to_cloud: bool,
+    /// The same as `last_pull_at` (kept for displays that read the older name).
     pub last_sync_at: Option<DateTime<Utc>>,
+    /// The edge's last successful pull: its knowledge of the cloud was current then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_pull_at: Option<DateTime<Utc>>,
+    /// The last batch of events the cloud acknowledged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_push_at: Option<DateTime<Utc>>,
     /// Events waiting to be sent; `null` when unknown (the last will).
     pub outbox_depth: Option<u64>,
     pub version: String,

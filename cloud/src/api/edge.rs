@@ -2,6 +2,8 @@
 //! (`changes` pulled by cursor, `events` pushed from the edge's outbox). The JSON
 //! shapes live in `gasq_shared::sync`; `docs/sync-protocol.md` describes them.
 
+use std::time::Duration;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -66,6 +68,9 @@ impl From<&HealthParams> for DeviceHealth {
 pub struct Cursor {
     /// The cursor from the last answer; absent or 0 asks for a full resync.
     since: Option<i64>,
+    /// Seconds to hold the request while the station has no change after `since`
+    /// (a long poll; at most 25, longer waits are cut to 25). Absent or 0: answer now.
+    wait: Option<u64>,
 }
 
 /// Changes for the device's station since a cursor (or the full picture).
@@ -78,8 +83,9 @@ pub(crate) async fn changes(
     ApiQuery(health): ApiQuery<HealthParams>,
 ) -> ApiResult<ApiJson<ChangesResponse>> {
     let since = cursor.since.unwrap_or(0);
+    let wait = Duration::from_secs(cursor.wait.unwrap_or(0));
     Ok(ApiJson(
-        sync::pull(&state, &device, since, (&health).into()).await?,
+        sync::pull(&state, &device, since, wait, (&health).into()).await?,
     ))
 }
 

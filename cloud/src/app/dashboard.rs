@@ -82,13 +82,16 @@ pub struct EdgeHealth {
     pub hostname: Option<String>,
     pub version: Option<String>,
     pub enrolled_at: DateTime<Utc>,
-    /// `online` (synced recently), `stale` (not heard from lately), `never_synced`,
-    /// or `revoked`. Never `online` for an edge that is not syncing.
+    /// `online` (pulled recently), `stale` (no pull lately: its lanes may not know of
+    /// recent cancellations), `never_synced`, or `revoked`. Measured from the last
+    /// pull, never from a push: an edge that pushes but cannot pull is not current.
     pub status: String,
     pub last_seen_at: Option<DateTime<Utc>>,
     pub last_pull_at: Option<DateTime<Utc>>,
     pub last_push_at: Option<DateTime<Utc>>,
     pub seconds_since_seen: Option<i64>,
+    /// Seconds since the last pull: how stale the edge's knowledge of the cloud is.
+    pub seconds_since_pull: Option<i64>,
     pub outbox_depth: Option<i64>,
     pub oldest_unsent_at: Option<DateTime<Utc>>,
     /// Events the edge set aside because the cloud kept refusing them: records of this
@@ -202,7 +205,8 @@ async fn today(app: &App, station: &Station, now: DateTime<Utc>) -> Result<Today
 
 fn edge_health(d: Device, now: DateTime<Utc>, offline_after: i64) -> EdgeHealth {
     let since_seen = d.last_seen_at.map(|t| (now - t).num_seconds().max(0));
-    let status = match (d.revoked_at, since_seen) {
+    let since_pull = d.last_pull_at.map(|t| (now - t).num_seconds().max(0));
+    let status = match (d.revoked_at, since_pull) {
         (Some(_), _) => "revoked",
         (None, None) => "never_synced",
         (None, Some(s)) if s <= offline_after => "online",
@@ -218,6 +222,7 @@ fn edge_health(d: Device, now: DateTime<Utc>, offline_after: i64) -> EdgeHealth 
         last_pull_at: d.last_pull_at,
         last_push_at: d.last_push_at,
         seconds_since_seen: since_seen,
+        seconds_since_pull: since_pull,
         outbox_depth: d.outbox_depth,
         oldest_unsent_at: d.oldest_unsent_at,
         quarantined: d.quarantined,

@@ -24,6 +24,7 @@ pub mod vehicles;
 use std::sync::Arc;
 
 use gasq_shared::policy::PolicyError;
+use tokio_util::sync::CancellationToken;
 
 use crate::auth::jwt::AccessTokens;
 use crate::config::Settings;
@@ -44,6 +45,9 @@ pub struct Services {
     pub access_tokens: AccessTokens,
     pub signer: TokenSigner,
     pub payments: Arc<dyn PaymentProvider>,
+    /// Fires when the server begins to shut down: held requests (long polls) answer
+    /// at once instead of keeping the shutdown waiting.
+    pub stopping: CancellationToken,
 }
 
 impl std::ops::Deref for App {
@@ -69,6 +73,7 @@ impl App {
             access_tokens,
             signer,
             payments,
+            stopping: CancellationToken::new(),
         }))
     }
 }

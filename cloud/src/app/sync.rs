@@ -1,5 +1,9 @@
 //! An edge's pull: its station's changes since its cursor, rendered as their current
-//! state — or the full picture when the cursor is unknown or was pruned.
+//! state — or the full picture when the cursor is unknown or was pruned. With nothing
+//! new, a pull may wait in the cloud until something is (a long poll: invariant 10 in
+//! docs/architecture.md).
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use gasq_shared::sync::{Change, ChangesResponse, StationConfig, SyncedBooking};
@@ -59,14 +63,51 @@ fn booking_change(b: &Booking) -> Option<Change> {
     }
 }
 
-/// `device` pulls the changes after `since`, reporting its `health`.
+/// The longest a pull is held: under the usual 30 s idle timeouts of proxies and load
+/// balancers, so a held pull is never cut by the road to the cloud.
+pub const MAX_WAIT: Duration = Duration::from_secs(25);
+
+/// `device` pulls the changes after `since`, reporting its `health`. When there are
+/// none, the answer waits up to `wait` (at most [`MAX_WAIT`]) for the first one.
 pub async fn pull(
     app: &App,
     device: &Device,
     since: i64,
+    wait: Duration,
     health: DeviceHealth,
 ) -> Result<ChangesResponse> {
-    let answer = changes(app, device.station_id, since).await?;
+    let station = device.station_id;
+    let deadline = tokio::time::Instant::now() + wait.min(MAX_WAIT);
+    let mut held = false;
+    let answer = loop {
+        // Taken before reading, so a change committed meanwhile still wakes us.
+        let mut signal = app.store.change_signal(station);
+        let answer = changes(app, station, since).await?;
+        let news = answer.full_resync || answer.cursor != since || !answer.changes.is_empty();
+        if news || tokio::time::Instant::now() >= deadline {
+            break answer;
+        }
+        if !held {
+            // While held, the edge is current (any change answers it at once): the
+            // dashboard sees the pull and the health it reported from now, not only
+            // when the hold ends.
+            app.store
+                .record_pull(device.id, Utc::now(), answer.cursor, health)
+                .await?;
+            held = true;
+        }
+        // Woken or out of time, the log is read once more: the answer is never older
+        // than the moment it is sent.
+        tokio::select! {
+            woken = signal.changed() => {
+                if woken.is_err() {
+                    break answer;
+                }
+            }
+            () = tokio::time::sleep_until(deadline) => {}
+            () = app.stopping.cancelled() => break answer,
+        }
+    };
     app.store
         .record_pull(device.id, Utc::now(), answer.cursor, health)
         .await?;

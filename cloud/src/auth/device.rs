@@ -53,9 +53,6 @@ pub async fn authenticate(store: &dyn Store, token: &str) -> Result<Device, Devi
         .device(id)
         .await?
         .ok_or(DeviceTokenError::NotEnrolled)?;
-    if device.revoked_at.is_some() {
-        return Err(DeviceTokenError::Revoked);
-    }
     let key = DecodingKey::from_ed_components(&URL_SAFE_NO_PAD.encode(device.public_key))
         .map_err(|_| DeviceTokenError::StoredKey(id))?;
     let mut validation = Validation::new(Algorithm::EdDSA);
@@ -69,6 +66,10 @@ pub async fn authenticate(store: &dyn Store, token: &str) -> Result<Device, Devi
     let leeway = DEVICE_JWT_LEEWAY_SECS;
     if claims.iat > now + leeway || claims.exp - claims.iat > DEVICE_JWT_TTL_SECS + leeway {
         return Err(DeviceTokenError::TooLong);
+    }
+    // Only after the signature verified: nobody but the box itself learns it was revoked.
+    if device.revoked_at.is_some() {
+        return Err(DeviceTokenError::Revoked);
     }
     Ok(device)
 }

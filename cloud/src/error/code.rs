@@ -32,6 +32,8 @@ pub enum ErrorCode {
     /// The access token is invalid or expired.
     InvalidToken,
     InvalidDeviceToken,
+    /// The edge device was revoked (replaced or switched off): enroll the box again.
+    DeviceRevoked,
     /// The caller's role or station does not allow this.
     Forbidden,
     /// Too many requests: wait `Retry-After` seconds.
@@ -88,6 +90,7 @@ impl ErrorCode {
             Unauthenticated => "unauthenticated",
             InvalidToken => "invalid_token",
             InvalidDeviceToken => "invalid_device_token",
+            DeviceRevoked => "device_revoked",
             Forbidden => "forbidden",
             RateLimited => "rate_limited",
             InvalidCredentials => "invalid_credentials",

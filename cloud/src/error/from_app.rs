@@ -256,6 +256,9 @@ impl From<DeviceTokenError> for ApiError {
         match e {
             DeviceTokenError::Store(e) => e.into(),
             DeviceTokenError::StoredKey(_) => Self::internal(e),
+            DeviceTokenError::Revoked => {
+                Self::unauthorized(ErrorCode::DeviceRevoked, e.to_string())
+            }
             other => Self::unauthorized(ErrorCode::InvalidDeviceToken, other.to_string()),
         }
     }

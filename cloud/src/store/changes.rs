@@ -48,7 +48,8 @@ pub struct ChangePage {
     pub floor: i64,
 }
 
-/// Appends `change` to `station`'s change log inside `tx`.
+/// Appends `change` to `station`'s change log inside `tx`; the station's held pulls
+/// wake when `tx` commits.
 pub async fn log(tx: &mut Tx, station: StationId, change: ChangeKind) -> StoreResult<()> {
     let (kind, booking) = change.columns();
     tx.execute(
@@ -61,7 +62,7 @@ pub async fn log(tx: &mut Tx, station: StationId, change: ChangeKind) -> StoreRe
         .bind(Utc::now()),
     )
     .await?;
-    Ok(())
+    tx.station_changed(station).await
 }
 
 /// Decodes a page's rows.

@@ -67,6 +67,16 @@ impl TestDb {
         })
     }
 
+    /// The same database again, for a second replica of the cloud; the first value
+    /// still owns it (drops it when it goes).
+    pub fn same_database(&self) -> Self {
+        Self {
+            url: self.url.clone(),
+            _dir: None,
+            drop_pg: None,
+        }
+    }
+
     pub async fn store(&self) -> Arc<dyn Store> {
         Arc::new(
             SqlStore::connect(&self.url, 16)

@@ -80,6 +80,18 @@ impl TestDevice {
         body
     }
 
+    /// A pull the cloud may hold up to `wait` seconds for a change.
+    pub async fn pull_waiting(&self, app: &TestApp, since: i64, wait: u64) -> Value {
+        let (status, body) = app
+            .get(
+                &format!("/api/v1/edge/changes?since={since}&wait={wait}"),
+                Some(&self.jwt()),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
     pub async fn push(&self, app: &TestApp, events: Value) -> (u16, Value) {
         let (status, body) = app
             .post(

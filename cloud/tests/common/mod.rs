@@ -5,3 +5,4 @@ pub mod app;
 pub mod db;
 pub mod device;
 pub mod roles;
+pub mod world;

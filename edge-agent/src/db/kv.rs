@@ -20,8 +20,11 @@ pub mod keys {
     pub const ATTENDANT_HASH: &str = "attendant_secret_hash";
     /// The change-log cursor to pull from next.
     pub const CURSOR: &str = "cursor";
-    /// When the last full sync round (pull and push) succeeded.
+    /// When the last pull succeeded: the edge's knowledge of the cloud was current then
+    /// (the key keeps its old name; `last_sync_at` means `last_pull_at`).
     pub const LAST_SYNC_AT: &str = "last_sync_at";
+    /// When the cloud last acknowledged a pushed batch.
+    pub const LAST_PUSH_AT: &str = "last_push_at";
     /// Cloud clock minus ours, in milliseconds, measured at the last pull.
     pub const CLOCK_SKEW_MS: &str = "clock_skew_ms";
     /// The last walk-in ticket number handed out.

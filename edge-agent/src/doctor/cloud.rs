@@ -6,6 +6,8 @@
 //! by more than the cloud's leeway gets 401 for all of them. Judged from that 401
 //! alone, doctor would send the technician to re-enroll a box that only needs NTP.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use gasq_shared::sync::DEVICE_JWT_LEEWAY_SECS;
 use reqwest::header::DATE;
@@ -17,7 +19,7 @@ use crate::db::{Db, kv};
 use crate::device::{self, Device};
 use crate::identity::Enrolled;
 use crate::outbox;
-use crate::sync::client::{CloudClient, Health, SyncError, http_client};
+use crate::sync::client::{CloudClient, DEVICE_REVOKED, Health, SyncError, http_client};
 
 const NTP_FIX: &str = "turn on time sync: timedatectl set-ntp true (check with timedatectl status)";
 
@@ -55,7 +57,7 @@ pub async fn cloud(
     }
     let client = CloudClient::new(http, url, device);
     let sent = Utc::now();
-    match client.changes(since, &health).await {
+    match client.changes(since, Duration::ZERO, &health).await {
         Ok(page) => {
             out.push(Check::ok(
                 "cloud",
@@ -119,7 +121,9 @@ fn cloud_failure(url: &str, err: &SyncError, data: &DataDir, skew: Option<i64>) 
             "check the uplink (ping, DNS) and cloud_url in {}",
             data.config_file().display()
         ),
+        SyncError::Auth { code, .. } if code == DEVICE_REVOKED => "this device was revoked in the cloud (replaced or switched off by staff): get a new enrollment code from the station's admin and run gasq-edge enroll --force --cloud URL --code CODE".into(),
         SyncError::Auth { .. } => "this device is not (or no longer) accepted: get a new code and run gasq-edge enroll --force".into(),
+        SyncError::NotTheCloud { .. } => format!("something between this box and the cloud answered instead of it: check cloud_url in {} and the proxy in front of the cloud", data.config_file().display()),
         SyncError::Server { .. } => "the cloud is failing: retry later, tell GasQ operations if it lasts".into(),
         _ => format!("check that {url} is the GasQ cloud and versions match"),
     };
@@ -149,6 +153,7 @@ mod tests {
     fn refused() -> SyncError {
         SyncError::Auth {
             status: 401,
+            code: "unauthorized".into(),
             detail: "the device token does not verify".into(),
         }
     }

@@ -1,8 +1,16 @@
 //! The HTTP client for the cloud's edge API. Every call after enrollment carries a
-//! fresh device JWT. Errors are sorted by what the caller should do about them: retry
-//! later (network, 5xx, 429), fix the device's credentials (401/403), or give up on
-//! this request's content (any other 4xx — the push loop then hunts the poison event).
-//! The cloud's problem+json `detail` is kept, so the technician reads its words.
+//! fresh device JWT. Errors are sorted by what the caller should do about them
+//! (docs/architecture.md, invariant 9):
+//! - the GasQ cloud refused the request's content — a 400, 413 or 422 carrying the
+//!   cloud's own problem+json `code` ([`SyncError::Refused`]): only then may the push
+//!   loop hunt a poison event;
+//! - the cloud does not accept this device (401/403 from the cloud): fix the enrollment;
+//! - anything else is a transport fault and is retried for as long as it takes: the
+//!   network, timeouts, 5xx, 429, and every answer that is not the cloud's — an HTML
+//!   page, a 404/405/502 from a proxy, a 2xx that is not the expected JSON.
+//!
+//! The far end's words are kept (the problem's `detail`, else the start of the body), so
+//! the technician reads what answered.
 
 use std::time::Duration;
 
@@ -21,12 +29,37 @@ use crate::device::{Device, KeyError};
 pub enum SyncError {
     #[error("cannot reach the cloud at {url}: {detail}")]
     Network { url: String, detail: String },
-    #[error("the cloud does not accept this device (HTTP {status}): {detail}")]
-    Auth { status: u16, detail: String },
-    #[error("the cloud refused the request (HTTP {status}): {detail}")]
-    Refused { status: u16, detail: String },
+    #[error("the cloud does not accept this device (HTTP {status}, {code}): {detail}")]
+    Auth {
+        status: u16,
+        code: String,
+        detail: String,
+    },
+    #[error("the cloud refused the request (HTTP {status}, {code}): {detail}")]
+    Refused {
+        status: u16,
+        code: String,
+        detail: String,
+    },
+    /// The cloud's own answer about the route or the moment (404, 409, 410, 429, …),
+    /// never about an event: retried by sync.
+    #[error("the cloud declined the request (HTTP {status}, {code}): {detail}")]
+    Declined {
+        status: u16,
+        code: String,
+        detail: String,
+    },
     #[error("the cloud is failing (HTTP {status}): {detail}")]
     Server { status: u16, detail: String },
+    /// Something that is not the GasQ cloud answered (a proxy, a captive portal).
+    #[error(
+        "{url} answered HTTP {status} without the GasQ cloud's error format (a proxy or gateway in between?): {detail}"
+    )]
+    NotTheCloud {
+        url: String,
+        status: u16,
+        detail: String,
+    },
     #[error("the cloud's answer is not what this gasq-edge expects: {0}")]
     Protocol(String),
     #[error(transparent)]
@@ -34,6 +67,19 @@ pub enum SyncError {
     #[error(transparent)]
     Key(#[from] KeyError),
 }
+
+impl SyncError {
+    /// The cloud's problem code when it refused this device (`device_revoked`, …).
+    pub fn auth_code(&self) -> Option<&str> {
+        match self {
+            Self::Auth { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// The problem code the cloud answers a revoked device with.
+pub const DEVICE_REVOKED: &str = "device_revoked";
 
 /// An HTTP client with the timeouts an edge box on a flaky uplink wants.
 pub fn http_client() -> reqwest::Client {
@@ -87,7 +133,12 @@ pub struct CloudClient {
     http: reqwest::Client,
     base: String,
     device: Device,
+    /// How long an answer may take (a held pull gets its wait on top).
+    timeout: Duration,
 }
+
+/// How long the cloud may take to answer, unless configured otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl CloudClient {
     pub fn new(http: reqwest::Client, base: &str, device: Device) -> Self {
@@ -95,17 +146,32 @@ impl CloudClient {
             http,
             base: base.trim_end_matches('/').to_owned(),
             device,
+            timeout: DEFAULT_TIMEOUT,
         }
     }
 
-    /// `GET /api/v1/edge/changes?since=`.
-    pub async fn changes(&self, since: i64, health: &Health) -> Result<ChangesResponse, SyncError> {
+    /// Answers slower than `timeout` are given up on (and retried).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// `GET /api/v1/edge/changes?since=&wait=`: the cloud holds the request up to `wait`
+    /// while the station has no change after `since` (a long poll).
+    pub async fn changes(
+        &self,
+        since: i64,
+        wait: Duration,
+        health: &Health,
+    ) -> Result<ChangesResponse, SyncError> {
         let url = endpoint(&self.base, "/api/v1/edge/changes");
         let request = self
             .http
             .get(&url)
             .query(&[("since", since)])
+            .query(&[("wait", wait.as_secs())])
             .query(health)
+            .timeout(self.timeout + wait)
             .bearer_auth(self.device.jwt()?);
         send(request, &url).await
     }
@@ -122,6 +188,7 @@ impl CloudClient {
             .post(&url)
             .query(health)
             .json(batch)
+            .timeout(self.timeout)
             .bearer_auth(self.device.jwt()?);
         send(request, &url).await
     }
@@ -142,29 +209,51 @@ async fn decode<T: DeserializeOwned>(response: Response, url: &str) -> Result<T,
         detail: error_chain(&e),
     })?;
     if status.is_success() {
-        return serde_json::from_slice(&body)
-            .map_err(|e| SyncError::Protocol(format!("{url}: {e}")));
+        return serde_json::from_slice(&body).map_err(|e| {
+            let start = problem_detail(&body, status);
+            SyncError::Protocol(format!("{url} answered HTTP {status} with {start:?}: {e}"))
+        });
     }
-    let detail = problem_detail(&body, status);
     let code = status.as_u16();
+    let Some(problem) = cloud_problem(&body, code) else {
+        return Err(SyncError::NotTheCloud {
+            url: url.to_owned(),
+            status: code,
+            detail: problem_detail(&body, status),
+        });
+    };
+    let detail = problem.detail.unwrap_or(problem.title);
     Err(match status {
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => SyncError::Auth {
             status: code,
+            code: problem.code,
             detail,
         },
-        StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => SyncError::Server {
+        StatusCode::BAD_REQUEST
+        | StatusCode::PAYLOAD_TOO_LARGE
+        | StatusCode::UNPROCESSABLE_ENTITY => SyncError::Refused {
+            status: code,
+            code: problem.code,
+            detail,
+        },
+        s if s.is_server_error() => SyncError::Server {
             status: code,
             detail,
         },
-        s if s.is_client_error() => SyncError::Refused {
+        _ => SyncError::Declined {
             status: code,
-            detail,
-        },
-        _ => SyncError::Server {
-            status: code,
+            code: problem.code,
             detail,
         },
     })
+}
+
+/// The body as the GasQ cloud's problem+json: a problem with a code, and the status it
+/// was sent with. A proxy's JSON error (`{"message": …}`) is not one.
+fn cloud_problem(body: &[u8], status: u16) -> Option<Problem> {
+    serde_json::from_slice::<Problem>(body)
+        .ok()
+        .filter(|p| !p.code.is_empty() && p.status == status)
 }
 
 /// The problem's `detail` (or `title`), else the start of the body, on one line.

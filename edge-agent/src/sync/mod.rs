@@ -1,15 +1,18 @@
 //! Store-and-forward sync with the cloud (client side of `docs/sync-protocol.md`).
 //!
-//! One task runs [`Syncer::run`]: a loop that pulls changes every `pull_interval`,
-//! pushes the outbox whenever something is recorded, and after a failure waits a
-//! jittered exponential backoff before trying again. [`SyncHandle`] lets status and
-//! the bus see how fresh the edge is; "online" is never claimed without a recent
-//! successful exchange.
+//! Two loops run side by side ([`Syncer::run`], in `run.rs`): the pull loop long-polls
+//! the station's change log, so a cancellation reaches the lanes as soon as the cloud
+//! has it (invariant 10, docs/architecture.md); the push loop sends the outbox whenever
+//! something is recorded. Each backs off on its own after a failure. [`SyncHandle`] lets
+//! status and the bus see how fresh the edge is: "online" means the last pull was
+//! recent and neither direction is failing — a push that works proves nothing about
+//! revocations, so it never makes the edge look fresh.
 
 pub mod backoff;
 pub mod client;
 pub mod pull;
 pub mod push;
+mod run;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,28 +20,37 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::Notify;
-use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 use crate::db::kv;
 use crate::queue::QueueService;
 use crate::recorder::Recorder;
 use crate::station::Station;
-use client::{CloudClient, SyncError};
-
-/// How long after an event is recorded the push starts.
-const PUSH_GATHER: Duration = Duration::from_millis(100);
+use client::CloudClient;
 
 /// How the edge's link to the cloud is doing.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SyncState {
-    /// The last attempt succeeded.
+    /// Neither the pull nor the push is failing.
     pub ok: bool,
-    pub last_sync_at: Option<DateTime<Utc>>,
+    /// The last successful pull: the edge knew every change of the cloud then.
+    pub last_pull_at: Option<DateTime<Utc>>,
+    /// The last batch the cloud acknowledged.
+    pub last_push_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     /// Cloud clock minus ours, from the last pull.
     pub clock_skew_ms: Option<i64>,
     pub consecutive_failures: u32,
+    #[serde(skip)]
+    pub pull_failing: bool,
+    #[serde(skip)]
+    pub push_failing: bool,
+}
+
+/// Which way a sync exchange went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Pull,
+    Push,
 }
 
 /// Shared view of the sync state. Cheap to clone.
@@ -51,11 +63,13 @@ pub struct SyncHandle {
 }
 
 impl SyncHandle {
-    pub fn new(initial: SyncState, pull_interval: Duration) -> Self {
+    /// `pull_every`: the longest a healthy edge goes between two pulls (the long poll's
+    /// wait, or the pull interval if longer).
+    pub fn new(initial: SyncState, pull_every: Duration) -> Self {
         Self {
             state: Arc::new(Mutex::new(initial)),
             attempted: Arc::new(Notify::new()),
-            stale_after: pull_interval * 3 + Duration::from_secs(30),
+            stale_after: pull_every * 2 + Duration::from_secs(30),
         }
     }
 
@@ -63,25 +77,70 @@ impl SyncHandle {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Online means: the last attempt worked and it was recent.
+    /// Online means: nothing is failing and the last pull was recent.
     pub fn online(&self) -> bool {
         let s = self.state();
         let fresh = s
-            .last_sync_at
+            .last_pull_at
             .is_some_and(|t| (Utc::now() - t).to_std().unwrap_or_default() <= self.stale_after);
         s.ok && fresh
     }
 
     fn update(&self, f: impl FnOnce(&mut SyncState)) {
-        f(&mut self.state.lock().unwrap_or_else(|p| p.into_inner()));
+        {
+            let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut s);
+            s.ok = !s.pull_failing && !s.push_failing;
+        }
         self.attempted.notify_waiters();
+    }
+
+    /// Records an exchange the cloud answered.
+    // IMPORTANT: only after the cloud answered: "online" and the last pull are never
+    // claimed without contact (docs/sync-protocol.md, "Freshness").
+    pub(crate) fn succeeded(&self, way: Direction, now: DateTime<Utc>, skew_ms: Option<i64>) {
+        self.update(|s| {
+            match way {
+                Direction::Pull => {
+                    s.pull_failing = false;
+                    s.last_pull_at = Some(now);
+                }
+                Direction::Push => {
+                    s.push_failing = false;
+                    s.last_push_at = Some(now);
+                }
+            }
+            if !s.pull_failing && !s.push_failing {
+                s.last_error = None;
+                s.consecutive_failures = 0;
+            }
+            if skew_ms.is_some() {
+                s.clock_skew_ms = skew_ms;
+            }
+        });
+    }
+
+    /// Records a failed exchange (`failures` in a row in that direction).
+    pub(crate) fn failed(&self, way: Direction, error: String, failures: u32) {
+        self.update(|s| {
+            match way {
+                Direction::Pull => s.pull_failing = true,
+                Direction::Push => s.push_failing = true,
+            }
+            s.last_error = Some(error);
+            s.consecutive_failures = s.consecutive_failures.max(failures);
+        });
     }
 }
 
-/// Tuning of the loop (from `Settings`).
+/// Tuning of the loops (from `Settings`).
 #[derive(Debug, Clone)]
 pub struct SyncOptions {
+    /// The least time between two pulls that brought nothing (a cloud that answers at
+    /// once instead of holding the request).
     pub pull_interval: Duration,
+    /// How long the cloud may hold a pull waiting for a change (the long poll).
+    pub pull_wait: Duration,
     pub backoff_max: Duration,
     pub batch: usize,
     pub poison_attempts: u32,
@@ -98,140 +157,18 @@ pub struct Syncer {
     pub options: SyncOptions,
 }
 
-impl Syncer {
-    /// Runs until `stop`.
-    pub async fn run(self, stop: CancellationToken) {
-        let outbox_changed = self.recorder.outbox_changed();
-        let mut next_pull = Instant::now();
-        let mut failures: u32 = 0;
-        loop {
-            let pull_due = Instant::now() >= next_pull;
-            let result = if pull_due {
-                self.round().await
-            } else {
-                self.push().await
-            };
-            let wait_until = match result {
-                Ok(()) => {
-                    failures = 0;
-                    if pull_due {
-                        next_pull = Instant::now() + self.options.pull_interval;
-                    }
-                    next_pull
-                }
-                Err(e) => {
-                    failures = failures.saturating_add(1);
-                    let wait = backoff::delay(failures, self.options.backoff_max);
-                    tracing::warn!(error = %e, retry_in = ?wait, "sync with the cloud failed");
-                    self.failed(&e, failures).await;
-                    next_pull = Instant::now() + wait;
-                    next_pull
-                }
-            };
-            tokio::select! {
-                _ = tokio::time::sleep_until(wait_until) => {}
-                _ = outbox_changed.notified(), if failures == 0 => {
-                    // Let a burst of events gather into one push (and one commit of
-                    // acks on the database thread the lanes also need).
-                    tokio::select! {
-                        _ = tokio::time::sleep(PUSH_GATHER) => {}
-                        _ = stop.cancelled() => return,
-                    }
-                }
-                _ = stop.cancelled() => return,
-            }
-        }
-    }
-
-    /// Pull everything, then push everything.
-    async fn round(&self) -> Result<(), SyncError> {
-        let db = self.recorder.db();
-        let pulled = pull::pull(&self.client, db).await?;
-        if let Some(keys) = pulled.keys {
-            tracing::info!(keys = keys.len(), "token key set updated");
-            self.station.set_keys(keys);
-        }
-        if let Some(config) = pulled.station {
-            if config.code != self.station.config().code {
-                tracing::warn!(new = %config.code, "the station code changed: restart gasq-edge to use the new bus topics");
-            }
-            self.queue
-                .resize(config.policy.lanes, config.policy.service_minutes);
-            self.station.set_config(config);
-        }
-        self.push_outbox().await?;
-        let now = Utc::now();
-        db.call(move |c| {
-            pull::prune(c, now)?;
-            kv::set(c, kv::keys::LAST_SYNC_AT, &now, now)?;
-            kv::delete(c, kv::keys::LAST_SYNC_ERROR)
-        })
-        .await?;
-        self.synced(now, Some(pulled.skew_ms));
-        Ok(())
-    }
-
-    /// Pushes the outbox. It counts as a sync only if the cloud answered a batch: with
-    /// nothing to send no request is made, and that proves nothing about the link.
-    async fn push(&self) -> Result<(), SyncError> {
-        let pushed = self.push_outbox().await?;
-        if pushed.sent > 0 {
-            self.synced(Utc::now(), None);
-        }
-        Ok(())
-    }
-
-    async fn push_outbox(&self) -> Result<push::Pushed, SyncError> {
-        let (batch, attempts) = (self.options.batch, self.options.poison_attempts);
-        push::push(&self.client, self.recorder.db(), batch, attempts).await
-    }
-
-    /// Records a successful exchange with the cloud at `now`.
-    // IMPORTANT: only call this after the cloud answered: "online" and the last sync are
-    // never claimed without contact (docs/sync-protocol.md, "Freshness").
-    fn synced(&self, now: DateTime<Utc>, skew_ms: Option<i64>) {
-        self.handle.update(|s| {
-            s.ok = true;
-            s.last_sync_at = Some(now);
-            s.last_error = None;
-            s.consecutive_failures = 0;
-            if skew_ms.is_some() {
-                s.clock_skew_ms = skew_ms;
-            }
-        });
-    }
-
-    async fn failed(&self, e: &SyncError, failures: u32) {
-        let text = e.to_string();
-        let first = failures == 1;
-        self.handle.update(|s| {
-            s.ok = false;
-            s.last_error = Some(text.clone());
-            s.consecutive_failures = failures;
-        });
-        if first {
-            let now = Utc::now();
-            let saved = self
-                .recorder
-                .db()
-                .call(move |c| kv::set(c, kv::keys::LAST_SYNC_ERROR, &text, now))
-                .await;
-            if let Err(e) = saved {
-                tracing::error!(error = %e, "cannot save the sync error");
-            }
-        }
-    }
-}
-
 /// The sync state as saved in the database (for a fresh start, `status` and doctor).
 pub async fn saved_state(db: &crate::db::Db) -> Result<SyncState, crate::db::DbError> {
     db.call(|c| {
         Ok(SyncState {
             ok: false,
-            last_sync_at: kv::get(c, kv::keys::LAST_SYNC_AT)?,
+            last_pull_at: kv::get(c, kv::keys::LAST_SYNC_AT)?,
+            last_push_at: kv::get(c, kv::keys::LAST_PUSH_AT)?,
             last_error: kv::get(c, kv::keys::LAST_SYNC_ERROR)?,
             clock_skew_ms: kv::get(c, kv::keys::CLOCK_SKEW_MS)?,
             consecutive_failures: 0,
+            pull_failing: false,
+            push_failing: false,
         })
     })
     .await
@@ -267,6 +204,7 @@ mod tests {
             handle: SyncHandle::new(SyncState::default(), Duration::from_secs(60)),
             options: SyncOptions {
                 pull_interval: Duration::from_secs(60),
+                pull_wait: Duration::from_secs(25),
                 backoff_max: Duration::from_secs(1),
                 batch: 10,
                 poison_attempts: 3,
@@ -281,7 +219,11 @@ mod tests {
         // Nothing to send: no request is made, so nothing is learnt about the link.
         syncer.push().await.unwrap();
         let state = syncer.handle.state();
-        assert_eq!(state.last_sync_at, None, "{state:?}");
+        assert_eq!(
+            (state.last_pull_at, state.last_push_at),
+            (None, None),
+            "{state:?}"
+        );
         assert!(!state.ok && !syncer.handle.online(), "{state:?}");
     }
 }

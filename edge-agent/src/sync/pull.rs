@@ -111,8 +111,30 @@ pub struct Pulled {
     pub station: Option<StationConfig>,
 }
 
-/// Pulls every page since the stored cursor.
-pub async fn pull(client: &CloudClient, db: &Db) -> Result<Pulled, SyncError> {
+/// A request held longer than this was waiting in the cloud: its answer left the cloud
+/// at the end of the round trip, not in its middle.
+const HELD: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Cloud clock minus ours, from an answer stamped `server_time` to a request sent at
+/// `sent` and answered at `received`.
+fn skew_ms(server_time: DateTime<Utc>, sent: DateTime<Utc>, received: DateTime<Utc>) -> i64 {
+    let round_trip = received - sent;
+    let answered = if round_trip.to_std().unwrap_or_default() > HELD {
+        received
+    } else {
+        // The server read its clock somewhere in the round trip: assume the middle.
+        sent + round_trip / 2
+    };
+    (server_time - answered).num_milliseconds()
+}
+
+/// Pulls every page since the stored cursor; the first waits up to `wait` in the cloud
+/// for a change (a long poll).
+pub async fn pull(
+    client: &CloudClient,
+    db: &Db,
+    wait: std::time::Duration,
+) -> Result<Pulled, SyncError> {
     let mut pulled = Pulled::default();
     loop {
         let (since, health): (i64, Health) = db
@@ -122,11 +144,9 @@ pub async fn pull(client: &CloudClient, db: &Db) -> Result<Pulled, SyncError> {
             })
             .await?;
         let sent = Utc::now();
-        let page = client.changes(since, &health).await?;
+        let page = client.changes(since, wait, &health).await?;
         let received = Utc::now();
-        // The server read its clock somewhere in the round trip: assume the middle.
-        let midpoint = sent + (received - sent) / 2;
-        let skew_ms = (page.server_time - midpoint).num_milliseconds();
+        let skew_ms = skew_ms(page.server_time, sent, received);
         let more = page.more;
         if more && page.changes.is_empty() && page.cursor == since {
             return Err(SyncError::Protocol(

@@ -1,10 +1,13 @@
 //! Push: send the outbox to the cloud in order, in batches, until it is empty.
 //!
 //! Acked events leave the outbox; events the cloud names as rejected are quarantined.
-//! A 4xx for a whole batch (other than 401/403) means some event in it is poison: the
-//! batch is halved until the refused prefix is a single event, and that event, once
-//! refused `poison_attempts` times, is quarantined — the outbox never blocks forever.
-//! Network errors and 5xx return to the caller, which backs off and retries.
+//! When the GasQ cloud refuses a whole batch with its own problem code
+//! ([`SyncError::Refused`]), some event in it is poison: the batch is halved until the
+//! refused prefix is a single event, and that event, once refused `poison_attempts`
+//! times, is quarantined — the outbox never blocks forever. Every other failure (the
+//! network, 5xx, a proxy's page, an answer of the wrong shape) returns to the caller,
+//! which backs off and retries: it says nothing about the events (invariant 9,
+//! docs/architecture.md).
 
 use gasq_shared::EventId;
 use gasq_shared::sync::{EdgeEvent, EventBatch, EventsResponse};
@@ -43,12 +46,16 @@ pub async fn push(
                 settle(db, answer, count, &mut pushed).await?;
                 limit = full;
             }
-            Err(SyncError::Refused { status, detail }) if count > 1 => {
+            Err(SyncError::Refused { status, detail, .. }) if count > 1 => {
                 tracing::warn!(status, %detail, batch = count, "the cloud refused a batch; narrowing it down");
                 limit = count / 2;
             }
-            Err(SyncError::Refused { status, detail }) => {
-                refused_alone(db, head, (status, detail), poison_attempts).await?;
+            Err(SyncError::Refused {
+                status,
+                code,
+                detail,
+            }) => {
+                refused_alone(db, head, (status, code, detail), poison_attempts).await?;
                 pushed.quarantined += 1;
                 limit = full;
             }
@@ -113,15 +120,19 @@ async fn settle(
 async fn refused_alone(
     db: &Db,
     head: EventId,
-    (status, detail): (u16, String),
+    (status, code, detail): (u16, String, String),
     poison_attempts: u32,
 ) -> Result<(), SyncError> {
-    let why = format!("HTTP {status}: {detail}");
+    let why = format!("HTTP {status} {code}: {detail}");
     let gone = db
         .call(move |c| outbox::fail_head(c, head, &why, poison_attempts))
         .await?;
     if !gone {
-        return Err(SyncError::Refused { status, detail });
+        return Err(SyncError::Refused {
+            status,
+            code,
+            detail,
+        });
     }
     tracing::error!(id = %head, %detail, "quarantined an event the cloud keeps refusing");
     Ok(())

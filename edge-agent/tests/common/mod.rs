@@ -4,9 +4,11 @@
 #![allow(clippy::unwrap_used, dead_code)] // a panic in a test is a failed assertion
 
 pub mod bus;
+pub mod cloud;
 pub mod edge;
 pub mod fake_cloud;
 pub mod mosquitto;
+pub mod proxy;
 pub mod relay;
 pub mod tokens;
 

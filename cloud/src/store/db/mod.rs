@@ -10,15 +10,19 @@ mod postgres;
 mod query;
 mod run;
 mod sqlite;
+mod wakeups;
 
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 use std::time::Duration;
+
+use gasq_shared::StationId;
 
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use query::{Query, SqlParam, Value, query};
 pub use run::Record;
+pub use wakeups::{ChangeSignal, Wakeups};
 
 use super::{StoreError, StoreResult};
 
@@ -47,6 +51,10 @@ pub struct Db {
     /// process queue here instead (first come, first served); other processes (the
     /// CLI) still meet SQLite's own busy timeout.
     sqlite_writer: Arc<Mutex<()>>,
+    /// Held pulls waiting for their station's change log to grow.
+    wakeups: Arc<Wakeups>,
+    /// Starts the PostgreSQL listener for other replicas' changes, on the first wait.
+    listening: Arc<Once>,
 }
 
 impl Db {
@@ -66,6 +74,8 @@ impl Db {
         let db = Self {
             pool,
             sqlite_writer: Arc::default(),
+            wakeups: Arc::default(),
+            listening: Arc::new(Once::new()),
         };
         db.migrate().await?;
         Ok(db)
@@ -94,6 +104,17 @@ impl Db {
         }
     }
 
+    /// A signal that fires when `station`'s change log next grows, on this replica or
+    /// (PostgreSQL) any other. Take it before reading the log (see `wakeups.rs`).
+    pub fn change_signal(&self, station: StationId) -> ChangeSignal {
+        if let Pool::Postgres(pool) = &self.pool {
+            self.listening.call_once(|| {
+                tokio::spawn(wakeups::listen(pool.clone(), self.wakeups.clone()));
+            });
+        }
+        self.wakeups.subscribe(station)
+    }
+
     /// Starts a transaction. On SQLite it starts `IMMEDIATE` (taking the write lock up
     /// front, so two writers never deadlock on a lock upgrade), after this process's
     /// earlier writers.
@@ -102,12 +123,16 @@ impl Db {
             Pool::Postgres(p) => Tx {
                 conn: TxConn::Postgres(p.begin().await?),
                 _writer: None,
+                wakeups: self.wakeups.clone(),
+                changed: Vec::new(),
             },
             Pool::Sqlite(p) => {
                 let writer = self.sqlite_writer.clone().lock_owned().await;
                 Tx {
                     conn: TxConn::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
                     _writer: Some(writer),
+                    wakeups: self.wakeups.clone(),
+                    changed: Vec::new(),
                 }
             }
         })
@@ -157,6 +182,9 @@ pub struct Tx {
     // writer of this process may start.
     conn: TxConn,
     _writer: Option<OwnedMutexGuard<()>>,
+    wakeups: Arc<Wakeups>,
+    /// Stations whose change log this transaction grew: woken after the commit.
+    changed: Vec<StationId>,
 }
 
 impl std::fmt::Debug for Tx {
@@ -203,10 +231,30 @@ impl Tx {
         Query::assembled(format!("{sql}{}", self.lock(lock)))
     }
 
+    /// Notes that `station`'s change log grew in this transaction: its held pulls are
+    /// woken once it commits — here, and on PostgreSQL on every replica (`NOTIFY` is
+    /// delivered at commit, and not at all on a rollback).
+    pub async fn station_changed(&mut self, station: StationId) -> StoreResult<()> {
+        if self.changed.contains(&station) {
+            return Ok(());
+        }
+        if self.backend() == Backend::Postgres {
+            let notify = query("SELECT pg_notify($1, $2)")
+                .bind(wakeups::CHANNEL)
+                .bind(station.get().to_string());
+            self.execute(notify).await?;
+        }
+        self.changed.push(station);
+        Ok(())
+    }
+
     pub async fn commit(self) -> StoreResult<()> {
         match self.conn {
             TxConn::Postgres(t) => t.commit().await?,
             TxConn::Sqlite(t) => t.commit().await?,
+        }
+        for station in self.changed {
+            self.wakeups.wake(station);
         }
         Ok(())
     }

@@ -17,6 +17,7 @@ pub use enrollment::{EnrollOutcome, NewEnrollmentCode};
 pub use station::{DayCounts, LaneState, QueueSample, ReconciliationCase};
 
 use super::changes::ChangePage;
+use super::db::ChangeSignal;
 use super::ingest::{self, IngestResult};
 use super::{SqlStore, StoreResult, seal};
 use crate::domain::{AuditEntry, Booking};
@@ -55,6 +56,9 @@ pub trait EdgeStore: Send + Sync {
         now: DateTime<Utc>,
         health: DeviceHealth,
     ) -> StoreResult<()>;
+    /// Fires when the station's change log next grows (on any replica). Take it before
+    /// reading the log, then wait on it.
+    fn change_signal(&self, station: StationId) -> ChangeSignal;
     /// Seals the station's pending changes, then reads the numbered ones after `since`.
     async fn changes_since(
         &self,
@@ -141,6 +145,10 @@ impl EdgeStore for SqlStore {
         health: DeviceHealth,
     ) -> StoreResult<()> {
         devices::record_push(&self.db, device, now, health).await
+    }
+
+    fn change_signal(&self, station: StationId) -> ChangeSignal {
+        self.db.change_signal(station)
     }
 
     async fn changes_since(
