@@ -1,14 +1,14 @@
-//! The one-shot commands: migrate, user add, keys, audit verify, enrollment codes and
-//! demo traffic. Each builds the app and calls one use case (`gasq_cloud::app`).
+//! The one-shot commands: migrate, user add, keys, audit verify, edge devices,
+//! enrollment codes and demo traffic. Each builds the app and calls one use case (`gasq_cloud::app`).
 
 use std::io::BufRead as _;
 
 use anyhow::Context;
 use gasq_cloud::app::accounts::{self, AccountError, NewAccount};
 use gasq_cloud::app::stations::{self, StationError};
-use gasq_cloud::app::{audit, enrollment, keys};
+use gasq_cloud::app::{audit, devices, enrollment, keys};
 use gasq_cloud::config::Settings;
-use gasq_cloud::domain::Role;
+use gasq_cloud::domain::{Role, Station};
 use gasq_cloud::secret::Secret;
 use gasq_cloud::store::SqlStore;
 use gasq_shared::StationId;
@@ -108,12 +108,61 @@ pub async fn verify_audit(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn enrollment_code(settings: Settings, station: &str) -> anyhow::Result<()> {
-    let app = gasq_cloud::build(settings).await?;
-    let station = stations::find(&app, station).await.map_err(|e| match e {
+/// The station named by id or code, or a one-line error naming what was given.
+async fn station_named(app: &gasq_cloud::App, station: &str) -> anyhow::Result<Station> {
+    stations::find(app, station).await.map_err(|e| match e {
         StationError::NotFound(_) => anyhow::anyhow!("station {station} does not exist"),
         other => anyhow::Error::from(other).context(format!("--station {station}")),
+    })
+}
+
+pub async fn list_devices(settings: Settings, station: &str) -> anyhow::Result<()> {
+    let app = gasq_cloud::build(settings).await?;
+    let station = station_named(&app, station).await?;
+    let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or_else(
+            || "never".to_owned(),
+            |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        )
+    };
+    println!("edge boxes of {} (times in UTC):", station.code);
+    for d in devices::list_as_system(&app, station.id).await? {
+        let state = d.revoked_at.map_or_else(
+            || "active".to_owned(),
+            |t| format!("REVOKED {}", when(Some(t))),
+        );
+        println!(
+            "{}  {:<16} {:<9} enrolled {}  last pull {}  last push {}  {state}",
+            d.id,
+            d.name.as_deref().unwrap_or("-"),
+            d.version.as_deref().unwrap_or("-"),
+            when(Some(d.enrolled_at)),
+            when(d.last_pull_at),
+            when(d.last_push_at),
+        );
+    }
+    Ok(())
+}
+
+pub async fn revoke_device(settings: Settings, device: &str) -> anyhow::Result<()> {
+    let id: gasq_shared::DeviceId = device.parse().map_err(|_| {
+        anyhow::anyhow!("{device:?} is not a device id (see gasq-cloud device list)")
     })?;
+    let app = gasq_cloud::build(settings).await?;
+    let revoked = devices::revoke_as_system(&app, id, "revoked with gasq-cloud device revoke")
+        .await
+        .map_err(|e| match e {
+            devices::DeviceError::NotFound(_) => anyhow::anyhow!("no edge device {device}"),
+            other => other.into(),
+        })?;
+    let at = revoked.revoked_at.unwrap_or_default();
+    println!("device {id} revoked ({at}); the box needs a new enrollment code to sync again");
+    Ok(())
+}
+
+pub async fn enrollment_code(settings: Settings, station: &str) -> anyhow::Result<()> {
+    let app = gasq_cloud::build(settings).await?;
+    let station = station_named(&app, station).await?;
     let code = enrollment::create_code_as_system(&app, station.id).await?;
     eprintln!(
         "one-time enrollment code for {} (valid until {}):",

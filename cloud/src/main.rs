@@ -44,6 +44,9 @@ enum Command {
     /// Check the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// List or revoke a station's edge boxes.
+    #[command(subcommand)]
+    Device(DeviceCommand),
     /// Make a one-time code that enrolls an edge box for a station.
     EnrollmentCode {
         /// The station's id or code (e.g. 1 or MUM-0042).
@@ -121,6 +124,22 @@ enum KeysCommand {
 }
 
 #[derive(Subcommand, Debug)]
+enum DeviceCommand {
+    /// The station's edge boxes: enrolled, last pull and push, revoked.
+    List {
+        /// The station's id or code (e.g. 1 or MUM-0042).
+        #[arg(long)]
+        station: String,
+    },
+    /// Revoke an edge box (lost, replaced, switched off): every edge route refuses it
+    /// from now on. Re-enrolling the box needs a new code.
+    Revoke {
+        /// The device id (from `device list`).
+        device: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum AuditCommand {
     /// Recompute the hash chain and report the first broken entry, if any.
     Verify,
@@ -175,6 +194,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Keys(KeysCommand::List) => cli::list_keys(settings).await,
         Command::Audit(AuditCommand::Verify) => cli::verify_audit(settings).await,
+        Command::Device(DeviceCommand::List { station }) => {
+            cli::list_devices(settings, &station).await
+        }
+        Command::Device(DeviceCommand::Revoke { device }) => {
+            cli::revoke_device(settings, &device).await
+        }
         Command::EnrollmentCode { station } => cli::enrollment_code(settings, &station).await,
         Command::DemoTraffic {
             count,

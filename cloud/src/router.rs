@@ -23,7 +23,7 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api::extract::ClientIp;
-use crate::api::{audit, auth, bookings, dashboard, edge, me, ops, stations, tokens};
+use crate::api::{audit, auth, bookings, dashboard, devices, edge, me, ops, stations, tokens};
 use crate::error::openapi::ProblemResponses;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
@@ -76,6 +76,8 @@ pub fn api(state: &AppState) -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(stations::list_slots))
         .routes(routes!(dashboard::dashboard))
         .routes(routes!(edge::create_code))
+        .routes(routes!(devices::list_devices))
+        .routes(routes!(devices::revoke_device))
         .routes(routes!(bookings::create_booking, bookings::list_bookings))
         .routes(routes!(bookings::get_booking))
         .routes(routes!(bookings::cancel_booking))

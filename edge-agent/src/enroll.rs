@@ -5,6 +5,7 @@
 
 use chrono::Utc;
 use ed25519_dalek::SigningKey;
+use gasq_shared::DeviceId;
 use gasq_shared::sync::{EnrollRequest, EnrollResponse};
 
 use crate::attendant_secret::hash_secret;
@@ -65,9 +66,10 @@ pub async fn enroll(
     if code.is_empty() {
         return Err(EnrollError::BadInput("the enrollment code is empty".into()));
     }
-    let db = open_data_dir(data, force).await?;
+    let (db, previous) = open_data_dir(data, force).await?;
     let key = device::generate();
-    let response = client::enroll(&client::http_client(), cloud_url, &request(&key, code)).await?;
+    let request = request(&key, code, previous);
+    let response = client::enroll(&client::http_client(), cloud_url, &request).await?;
     let attendant_hash = check_answer(&response).await?;
 
     // The key first: an enrollment stored without its key would be useless.
@@ -86,22 +88,21 @@ pub async fn enroll(
     Ok(Enrollment { response })
 }
 
-/// The data dir's database, made if need be; an enrolled one only with `force`.
-async fn open_data_dir(data: &DataDir, force: bool) -> Result<Db, EnrollError> {
+/// The data dir's database, made if need be; an enrolled one only with `force`, and
+/// then with the device it was enrolled as (which the cloud revokes once replaced).
+async fn open_data_dir(data: &DataDir, force: bool) -> Result<(Db, Option<DeviceId>), EnrollError> {
     let root = data.root().display().to_string();
     data.create()
         .and_then(|()| data.check_writable())
         .map_err(|e| EnrollError::DataDir(root.clone(), e.to_string()))?;
     let db = Db::open(&data.db(), Mode::ReadWrite)?;
-    if let Some(existing) = identity::load(&db).await?
+    let previous = identity::load(&db).await?.map(|e| e.device_id);
+    if let Some(existing) = previous
         && !force
     {
-        return Err(EnrollError::AlreadyEnrolled(
-            root,
-            existing.device_id.to_string(),
-        ));
+        return Err(EnrollError::AlreadyEnrolled(root, existing.to_string()));
     }
-    Ok(db)
+    Ok((db, previous))
 }
 
 /// Checks the cloud's answer holds usable verification keys; returns the hash of the
@@ -123,7 +124,7 @@ async fn check_answer(response: &EnrollResponse) -> Result<String, EnrollError> 
         .map_err(EnrollError::BadAnswer)
 }
 
-fn request(key: &SigningKey, code: &str) -> EnrollRequest {
+fn request(key: &SigningKey, code: &str, replaces: Option<DeviceId>) -> EnrollRequest {
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|h| h.trim().to_owned())
@@ -133,5 +134,6 @@ fn request(key: &SigningKey, code: &str) -> EnrollRequest {
         public_key: device::public_key_b64(key),
         hostname,
         version: Some(env!("CARGO_PKG_VERSION").into()),
+        replaces,
     }
 }

@@ -4,7 +4,9 @@
 //!   costs an event: nothing is quarantined, the edge says it is offline and what
 //!   answered, and once the proxy heals everything arrives;
 //! - a booking cancelled in the cloud is refused at the lane as soon as the held pull
-//!   brings it, not at the next pull interval.
+//!   brings it, not at the next pull interval;
+//! - a box re-enrolled in its own place revokes its old device, and a revoked box says
+//!   so, with doctor telling the technician how to enroll it again.
 //!
 //! Needs `gasq-cloud` built next to `gasq-edge` (the workspace test run builds both).
 
@@ -14,8 +16,8 @@ mod common;
 
 use chrono::{DateTime, Utc};
 use common::bus::{BusClient, lane_topic, verdicts};
-use common::cloud::{Api, STATION, cloud_binary, enroll_and_run, start_cloud};
-use common::edge::Edge;
+use common::cloud::{Api, STATION, cloud_binary, enroll, enroll_and_run, start_cloud};
+use common::edge::{self, Edge};
 use common::proxy::{Misbehaviour, Proxy};
 use gasq_shared::topics::Reason;
 use serde_json::{Value, json};
@@ -149,4 +151,53 @@ async fn a_cancelled_booking_is_refused_at_the_lane_without_waiting_for_a_pull_i
         .await;
     let verdict = scanner.next_verdict().await.1;
     assert_eq!(verdict.reason, Reason::Revoked, "{verdict:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_or_revoked_box_is_cut_off_and_told_how_to_come_back() {
+    let Some(bin) = cloud_binary() else {
+        eprintln!("skipped: gasq-cloud is not built next to gasq-edge (run the workspace tests)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_cloud, at) = start_cloud(&bin, dir.path()).await;
+    let api = Api {
+        base: format!("http://{at}"),
+        http: reqwest::Client::new(),
+    };
+    let admin = api.login(ADMIN.0, ADMIN.1).await;
+    let (data, edge) = enroll_and_run(&api, &[]).await;
+    let old = edge.status().await["device_id"].clone();
+    edge.terminate().await;
+
+    // Enrolled again in its own place: the old device is revoked, the new one syncs.
+    enroll(&api, data.path(), &["--force"]).await;
+    let edge = Edge::start(data.path(), &[]).await;
+    let new = edge.wait_synced().await["device_id"].clone();
+    let devices = api
+        .call("GET", "/api/v1/stations/1/devices", Some(&admin), None)
+        .await;
+    let revoked = |id: &Value| {
+        let d = devices.as_array().unwrap().iter().find(|d| d["id"] == *id);
+        d.unwrap()["revoked_at"].is_string()
+    };
+    assert!(revoked(&old) && !revoked(&new), "{devices:#}");
+
+    // Revoked by the station's admin: the box stops syncing and says why.
+    let path = format!("/api/v1/edge/devices/{}/revoke", new.as_str().unwrap());
+    api.call("POST", &path, Some(&admin), Some(json!({}))).await;
+    edge.wait_status("the edge to hear it was revoked", |s| {
+        s["online_to_cloud"] == false
+            && s["last_sync_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("device_revoked"))
+    })
+    .await;
+    let doctor = edge::output(&["doctor"], data.path()).await;
+    let said = String::from_utf8_lossy(&doctor.stdout);
+    assert!(!doctor.status.success(), "{said}");
+    assert!(
+        said.contains("revoked") && said.contains("gasq-edge enroll --force"),
+        "{said}"
+    );
 }

@@ -43,6 +43,11 @@ pub struct EnrollRequest {
     pub hostname: Option<String>,
     #[serde(default)]
     pub version: Option<String>,
+    /// The device this box was enrolled as before (`gasq-edge enroll --force`): the
+    /// cloud revokes it once the new enrollment succeeds, if it belongs to the same
+    /// station, so the box's old key stops working.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<DeviceId>,
 }
 
 /// The answer to an enrollment.

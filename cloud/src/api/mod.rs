@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod bookings;
 pub mod dashboard;
+pub mod devices;
 pub mod edge;
 pub mod extract;
 pub mod me;

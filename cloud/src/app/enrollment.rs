@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::access::{self, AccessError};
+use super::devices;
 use super::stations::{self, StationError};
 use super::sync::station_config;
 use super::{App, Invalid};
@@ -97,6 +98,22 @@ async fn issue_code(
     })
 }
 
+/// Revokes the device a re-enrolled box was before, if it belongs to the same station
+/// (a code for one station never revokes another's boxes). The new enrollment stands
+/// either way: a failure here is logged for the technician to revoke by hand.
+async fn replace(app: &App, old: DeviceId, new: DeviceId, station: StationId) {
+    let same_station =
+        matches!(app.store.device(old).await, Ok(Some(d)) if d.station_id == station);
+    if !same_station {
+        tracing::warn!(%old, %new, "re-enrollment names a device not of this station; not revoked");
+        return;
+    }
+    let why = format!("replaced by device {new} (re-enrolled)");
+    if let Err(e) = devices::revoke_as_system(app, old, &why).await {
+        tracing::error!(%old, error = %e, "cannot revoke the replaced device: revoke it with gasq-cloud device revoke");
+    }
+}
+
 fn device_key(public_key: &str) -> std::result::Result<[u8; 32], Invalid> {
     URL_SAFE_NO_PAD
         .decode(public_key.trim_end_matches('='))
@@ -159,6 +176,9 @@ pub async fn enroll(app: &App, req: EnrollRequest) -> Result<EnrollResponse> {
         }
     };
     let station = stations::get(app, station).await?;
+    if let Some(old) = req.replaces {
+        replace(app, old, device_id, station.id).await;
+    }
     let keys = app.signer.published_now().await?;
     tracing::info!(device = %device_id, station = %station.code, "edge enrolled");
     Ok(EnrollResponse {

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod audit;
 pub mod bookings;
 pub mod dashboard;
+pub mod devices;
 pub mod enrollment;
 pub mod ingest;
 pub mod keys;

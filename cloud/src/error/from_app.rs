@@ -10,6 +10,7 @@ use crate::app::accounts::AccountError;
 use crate::app::audit::AuditError;
 use crate::app::bookings::BookingError;
 use crate::app::dashboard::DashboardError;
+use crate::app::devices::DeviceError;
 use crate::app::enrollment::EnrollError;
 use crate::app::ingest::IngestError;
 use crate::app::ops::NotReady;
@@ -193,6 +194,17 @@ impl From<EnrollError> for ApiError {
             ),
             EnrollError::Signing(e) => e.into(),
             EnrollError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<DeviceError> for ApiError {
+    fn from(e: DeviceError) -> Self {
+        match e {
+            DeviceError::NotFound(_) => Self::not_found("edge device"),
+            DeviceError::Access(e) => e.into(),
+            DeviceError::Station(e) => e.into(),
+            DeviceError::Store(e) => e.into(),
         }
     }
 }

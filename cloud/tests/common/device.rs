@@ -35,8 +35,24 @@ impl TestDevice {
     }
 
     pub async fn enroll_with(app: &TestApp, code: &str) -> Result<Self, (u16, Value)> {
+        Self::enroll_as(app, json!({"code": code})).await
+    }
+
+    /// Enrolls with `code` as the box that was `old` before (`gasq-edge enroll --force`).
+    pub async fn enroll_replacing(
+        app: &TestApp,
+        code: &str,
+        old: &str,
+    ) -> Result<Self, (u16, Value)> {
+        Self::enroll_as(app, json!({"code": code, "replaces": old})).await
+    }
+
+    async fn enroll_as(app: &TestApp, mut body: Value) -> Result<Self, (u16, Value)> {
         let key = SigningKey::from_bytes(&rand::random());
-        let body = json!({"code": code, "public_key": URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes()), "hostname": "box-1", "version": "test"});
+        let fields = json!({"public_key": URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes()), "hostname": "box-1", "version": "test"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(fields.as_object().unwrap().clone());
         let (status, res) = app.post("/api/v1/edge/enroll", None, body).await;
         if status != 200 {
             return Err((status.as_u16(), res));

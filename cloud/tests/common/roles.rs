@@ -62,6 +62,16 @@ pub const TABLE: &[(&str, &str, Access)] = &[
         "/api/v1/stations/{id}/dashboard",
         Roles(&[StationAdmin, Technician, SuperAdmin]),
     ),
+    (
+        "GET",
+        "/api/v1/stations/{id}/devices",
+        Roles(&[StationAdmin, Technician, SuperAdmin]),
+    ),
+    (
+        "POST",
+        "/api/v1/edge/devices/{id}/revoke",
+        Roles(&[StationAdmin, Technician, SuperAdmin]),
+    ),
     ("POST", "/api/v1/edge/enroll", Public),
     ("GET", "/api/v1/edge/changes", Device),
     ("POST", "/api/v1/edge/events", Device),
@@ -141,12 +151,16 @@ impl Cast {
             .1
     }
 
-    /// `path` with its `{id}` filled with the cast's booking, vehicle or station.
+    /// `path` with its `{id}` filled with the cast's booking, vehicle or station (or a
+    /// device nobody has).
     pub fn fill(&self, path: &str) -> String {
         let id = if path.starts_with("/api/v1/bookings") {
             self.booking.clone()
         } else if path.starts_with("/api/v1/vehicles") {
             self.vehicle.clone()
+        } else if path.starts_with("/api/v1/edge/devices") {
+            // No such device: allowed callers get 404, the rest 401 or 403 first.
+            uuid::Uuid::now_v7().to_string()
         } else {
             self.station.to_string()
         };

@@ -176,8 +176,8 @@ impl Api {
     }
 }
 
-/// The technician: a code from the cloud, then enroll the box and run it until synced.
-pub async fn enroll_and_run(api: &Api, env: &[(&str, &str)]) -> (tempfile::TempDir, Edge) {
+/// A one-time enrollment code for the demo station, made by its admin.
+pub async fn enrollment_code(api: &Api) -> String {
     let admin = api.login("admin@demo.gasq.in", "demo-admin-pass").await;
     let code = api
         .call(
@@ -187,15 +187,26 @@ pub async fn enroll_and_run(api: &Api, env: &[(&str, &str)]) -> (tempfile::TempD
             None,
         )
         .await;
-    let data = tempfile::tempdir().unwrap();
-    let code = code["code"].as_str().unwrap();
-    let args = ["enroll", "--cloud", &api.base, "--code", code];
-    let out = edge::output(&args, data.path()).await;
+    code["code"].as_str().unwrap().to_owned()
+}
+
+/// `gasq-edge enroll` of the data dir `data` with a new code (and `extra` flags).
+pub async fn enroll(api: &Api, data: &Path, extra: &[&str]) {
+    let code = enrollment_code(api).await;
+    let mut args = vec!["enroll", "--cloud", &api.base, "--code", &code];
+    args.extend(extra);
+    let out = edge::output(&args, data).await;
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The technician: a code from the cloud, then enroll the box and run it until synced.
+pub async fn enroll_and_run(api: &Api, env: &[(&str, &str)]) -> (tempfile::TempDir, Edge) {
+    let data = tempfile::tempdir().unwrap();
+    enroll(api, data.path(), &[]).await;
     let station = Edge::start(data.path(), env).await;
     station.wait_synced().await;
     (data, station)

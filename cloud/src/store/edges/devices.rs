@@ -4,8 +4,9 @@ use chrono::{DateTime, Utc};
 use gasq_shared::{DeviceId, StationId};
 use uuid::Uuid;
 
+use crate::domain::AuditEntry;
 use crate::store::db::{Db, query};
-use crate::store::{StoreError, StoreResult};
+use crate::store::{StoreError, StoreResult, audit};
 
 /// An edge box to enroll.
 #[derive(Debug, Clone)]
@@ -103,6 +104,25 @@ pub(super) async fn record_push(
     .bind(h.quarantined);
     db.execute(q).await?;
     Ok(())
+}
+
+/// Revokes `device` at `now` with its audit entry; `false` if it was revoked already.
+pub(super) async fn revoke(
+    db: &Db,
+    device: DeviceId,
+    now: DateTime<Utc>,
+    entry: AuditEntry,
+) -> StoreResult<bool> {
+    let mut tx = db.begin().await?;
+    let q = query("UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+        .bind(device)
+        .bind(now);
+    if tx.execute(q).await? == 0 {
+        return Ok(false);
+    }
+    audit::append(&mut tx, &entry).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 #[derive(sqlx::FromRow)]

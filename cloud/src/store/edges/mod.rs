@@ -41,6 +41,14 @@ pub trait EdgeStore: Send + Sync {
     ) -> StoreResult<EnrollOutcome>;
     async fn device(&self, id: DeviceId) -> StoreResult<Option<Device>>;
     async fn devices_for_station(&self, station: StationId) -> StoreResult<Vec<Device>>;
+    /// Revokes `device` (every edge route then refuses it), with its audit entry;
+    /// `false` when it was revoked already.
+    async fn revoke_device(
+        &self,
+        device: DeviceId,
+        now: DateTime<Utc>,
+        audit: AuditEntry,
+    ) -> StoreResult<bool>;
     async fn attendant_secret_enc(&self, device: DeviceId) -> StoreResult<Option<Vec<u8>>>;
     /// Notes that `device` pulled up to `cursor` (and its health), at `now`.
     async fn record_pull(
@@ -122,6 +130,15 @@ impl EdgeStore for SqlStore {
 
     async fn devices_for_station(&self, station: StationId) -> StoreResult<Vec<Device>> {
         devices::of_station(&self.db, station).await
+    }
+
+    async fn revoke_device(
+        &self,
+        device: DeviceId,
+        now: DateTime<Utc>,
+        audit: AuditEntry,
+    ) -> StoreResult<bool> {
+        devices::revoke(&self.db, device, now, audit).await
     }
 
     async fn attendant_secret_enc(&self, device: DeviceId) -> StoreResult<Option<Vec<u8>>> {
