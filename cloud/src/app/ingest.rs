@@ -1,14 +1,17 @@
 //! An edge's push: the events it recorded, checked one by one — events this cloud will
-//! never accept are refused by id (the edge quarantines them), the rest ingested once.
+//! never accept are refused by id (the edge quarantines them), the rest ingested once,
+//! each at a time no later than the cloud's clock allows (time at ingest).
 
-use chrono::Utc;
+use chrono::{Duration, Utc};
 use gasq_shared::EventId;
-use gasq_shared::sync::{EdgeEvent, EdgeEventKind, EventsResponse, RejectedEvent};
+use gasq_shared::sync::{
+    DEVICE_JWT_LEEWAY_SECS, EdgeEvent, EdgeEventKind, EventsResponse, RejectedEvent,
+};
 
 use super::App;
 use super::stations::{self, StationError};
 use crate::domain::Station;
-use crate::store::{Device, DeviceHealth, StoreError};
+use crate::store::{Device, DeviceHealth, ReceivedEvent, StoreError};
 
 /// Most events one batch may carry.
 pub const MAX_BATCH: usize = 1000;
@@ -37,9 +40,20 @@ pub async fn push(
 ) -> Result<EventsResponse> {
     let station = stations::get(app, device.station_id).await?;
     let (valid, rejected) = parse_events(&station, batch)?;
+    let now = Utc::now();
+    // Time at ingest: an edge's clock is trusted as far as its device tokens are.
+    let leeway = Duration::seconds(DEVICE_JWT_LEEWAY_SECS);
+    let received: Vec<_> = valid
+        .into_iter()
+        .map(|e| ReceivedEvent::bounded(e, now, leeway))
+        .collect();
+    let ahead = received.iter().filter(|r| r.edge_at.is_some()).count();
+    if ahead > 0 {
+        tracing::warn!(device = %device.id, events = ahead, "events dated ahead of the cloud's clock: stored at their receive time (the box needs NTP)");
+    }
     let result = app
         .store
-        .ingest_events(station.id, device.id, valid, Utc::now())
+        .ingest_events(station.id, device.id, received, now)
         .await?;
     if result.new > 0 {
         tracing::info!(device = %device.id, new = result.new, "edge events ingested");

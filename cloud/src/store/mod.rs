@@ -34,7 +34,7 @@ pub use edges::{
     NewEnrollmentCode, QueueSample, ReconciliationCase,
 };
 pub use error::{StoreError, StoreResult};
-pub use ingest::IngestResult;
+pub use ingest::{IngestResult, ReceivedEvent};
 pub use keys::{KeyStore, SigningKeyRecord};
 pub use seal::SealStore;
 pub use stations::{NewStation, SlotLoad, StationStore};

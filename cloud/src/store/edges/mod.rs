@@ -9,7 +9,6 @@ mod sync;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use gasq_shared::sync::EdgeEvent;
 use gasq_shared::{BookingId, DeviceId, StationId};
 
 pub use devices::{Device, DeviceHealth, NewDevice};
@@ -18,7 +17,7 @@ pub use station::{DayCounts, LaneState, QueueSample, ReconciliationCase};
 
 use super::changes::ChangePage;
 use super::db::ChangeSignal;
-use super::ingest::{self, IngestResult};
+use super::ingest::{self, IngestResult, ReceivedEvent};
 use super::{SqlStore, StoreResult, seal};
 use crate::domain::{AuditEntry, Booking};
 
@@ -88,7 +87,7 @@ pub trait EdgeStore: Send + Sync {
         &self,
         station: StationId,
         device: DeviceId,
-        events: Vec<EdgeEvent>,
+        events: Vec<ReceivedEvent>,
         now: DateTime<Utc>,
     ) -> StoreResult<IngestResult>;
     async fn lanes(&self, station: StationId) -> StoreResult<Vec<LaneState>>;
@@ -202,7 +201,7 @@ impl EdgeStore for SqlStore {
         &self,
         station: StationId,
         device: DeviceId,
-        events: Vec<EdgeEvent>,
+        events: Vec<ReceivedEvent>,
         now: DateTime<Utc>,
     ) -> StoreResult<IngestResult> {
         ingest::ingest(&self.db, station, device, events, now).await
