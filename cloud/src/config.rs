@@ -82,6 +82,11 @@ pub struct BookingSettings {
     pub horizon_days: i64,
     /// How often the holds worker looks for lapsed holds and no-shows, seconds.
     pub worker_interval_secs: u64,
+    /// Live bookings (confirmed or held for payment) a driver may hold at once.
+    pub max_live_per_driver: u32,
+    /// Bookings a driver may make per hour, whatever became of them (stops
+    /// book-and-cancel loops).
+    pub max_per_driver_per_hour: u32,
 }
 
 /// Rate limits: enough to stop guessing, never in the way of a busy station.
@@ -129,6 +134,8 @@ impl Default for BookingSettings {
             payment_hold_minutes: 10,
             horizon_days: 7,
             worker_interval_secs: 5,
+            max_live_per_driver: 4,
+            max_per_driver_per_hour: 20,
         }
     }
 }
@@ -196,6 +203,11 @@ impl Settings {
         if self.bookings.payment_hold_minutes < 1 || self.bookings.horizon_days < 1 {
             return bad(
                 "bookings.payment_hold_minutes and bookings.horizon_days must be at least 1",
+            );
+        }
+        if self.bookings.max_live_per_driver < 1 || self.bookings.max_per_driver_per_hour < 1 {
+            return bad(
+                "bookings.max_live_per_driver and bookings.max_per_driver_per_hour must be at least 1",
             );
         }
         if self.edge.enrollment_code_ttl_hours < 1 || self.edge.enrollment_attempts_per_code < 1 {

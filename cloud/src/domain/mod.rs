@@ -1,9 +1,10 @@
 //! The cloud's rules without I/O: the model, slot capacity and validity windows, short
-//! codes, and the audit log's hash chain.
+//! codes, booking limits, and the audit log's hash chain.
 
 pub mod actor;
 pub mod audit;
 pub mod codes;
+pub mod limits;
 pub mod model;
 pub mod slots;
 

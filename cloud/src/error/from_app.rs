@@ -139,6 +139,7 @@ impl From<BookingError> for ApiError {
                      (with a new Idempotency-Key if you send one)"
                 ),
             ),
+            Limit(hit) => Self::conflict(ErrorCode::BookingLimit, hit.to_string()),
             BadIdempotencyKey => Self::bad_request(
                 ErrorCode::InvalidIdempotencyKey,
                 "Idempotency-Key must be 1-255 visible ASCII characters",
