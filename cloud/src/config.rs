@@ -35,6 +35,18 @@ pub struct Settings {
     pub bookings: BookingSettings,
     pub rate_limits: RateLimits,
     pub edge: EdgeSettings,
+    pub metrics: MetricsSettings,
+}
+
+/// `GET /metrics`, the Prometheus scrape.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// The scrape token: Prometheus sends `Authorization: Bearer <token>`
+    /// (`authorization: { credentials: … }` in its scrape config). Unset, `/metrics` is
+    /// refused to everyone: booking counts and traffic are not for the public, and a
+    /// loopback exception would open it to any reverse proxy on the same host.
+    pub token: Option<Secret>,
 }
 
 /// Edge boxes: enrollment and sync.
@@ -49,6 +61,10 @@ pub struct EdgeSettings {
     pub change_page_size: i64,
     /// An edge not heard from for this long is shown as offline.
     pub offline_after_secs: i64,
+    /// How long the station change log waits for a device: a box that has not pulled
+    /// for this long no longer holds the log back, and changes older than this are
+    /// pruned whoever has not pulled them (such a box gets a full resync).
+    pub change_log_retention_hours: i64,
 }
 
 impl Default for EdgeSettings {
@@ -58,6 +74,7 @@ impl Default for EdgeSettings {
             enrollment_attempts_per_code: 10,
             change_page_size: 500,
             offline_after_secs: 120,
+            change_log_retention_hours: 168,
         }
     }
 }
@@ -115,6 +132,7 @@ impl Default for Settings {
             bookings: BookingSettings::default(),
             rate_limits: RateLimits::default(),
             edge: EdgeSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -215,8 +233,16 @@ impl Settings {
                 "edge.enrollment_code_ttl_hours and edge.enrollment_attempts_per_code must be at least 1",
             );
         }
+        if self.edge.change_log_retention_hours < 1 {
+            return bad("edge.change_log_retention_hours must be at least 1");
+        }
         if !(1..=5000).contains(&self.edge.change_page_size) {
             return bad("edge.change_page_size must be 1 to 5000");
+        }
+        if let Some(token) = &self.metrics.token
+            && token.expose().trim().len() < 16
+        {
+            return bad("metrics.token must be at least 16 characters (a random secret)");
         }
         if self.database_max_connections == 0 {
             return bad("database_max_connections must be at least 1");
@@ -248,6 +274,8 @@ impl Settings {
              # listen also by a flag (--database-url, serve --listen).\n\
              # database_url = \"postgres://user@host/gasq\"   # default: SQLite under data_dir\n\
              # master_key = \"<base64 of 32 random bytes>\"    # default: generated in data_dir\n\
+             # Under [metrics]: token = \"<random secret>\" lets Prometheus scrape /metrics\n\
+             # with it as Bearer token; unset, /metrics is refused.\n\
              # public_url = \"https://gasq.example.com\"\n\n{body}"
         )
     }

@@ -71,10 +71,7 @@ pub async fn fleet(app: &App, size: usize) -> Result<Vec<FleetVehicle>, DemoErro
                 Some(v) => v.clone(),
                 None => vehicles::add(app, &driver, &plate).await?,
             };
-            out.push(FleetVehicle {
-                driver,
-                vehicle,
-            });
+            out.push(FleetVehicle { driver, vehicle });
         }
     }
     Ok(out)
