@@ -87,6 +87,9 @@ pub struct AuthSettings {
     pub access_token_ttl_secs: i64,
     /// Lifetime of a refresh token, days. Each use rotates it.
     pub refresh_token_ttl_days: i64,
+    /// Lifetime of a device cookie, days: how long a browser or app that signed in
+    /// keeps logging in past an attack on its account (each login renews it).
+    pub device_cookie_ttl_days: i64,
 }
 
 /// Booking rules that are not per station.
@@ -110,8 +113,15 @@ pub struct BookingSettings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimits {
-    /// Failed logins per account per `login_failure_window_minutes` before it is paused.
+    /// Failed logins per account (e-mail and phone alike) let through before further
+    /// attempts are slowed; never locked out. Also per device cookie.
     pub login_failures_per_account: u32,
+    /// Failed logins per client address, over all accounts, before its attempts are
+    /// slowed.
+    pub login_failures_per_ip: u32,
+    /// The first wait past a limit, seconds; it doubles with each further failure.
+    pub login_delay_secs: i64,
+    /// The longest wait, and how long a counter stays quiet before it is forgotten.
     pub login_failure_window_minutes: i64,
     /// Requests to `/api/v1/auth/*` per client IP per minute.
     pub auth_requests_per_ip_per_minute: u32,
@@ -142,6 +152,7 @@ impl Default for AuthSettings {
         Self {
             access_token_ttl_secs: 900,
             refresh_token_ttl_days: 30,
+            device_cookie_ttl_days: 365,
         }
     }
 }
@@ -162,6 +173,8 @@ impl Default for RateLimits {
     fn default() -> Self {
         Self {
             login_failures_per_account: 10,
+            login_failures_per_ip: 100,
+            login_delay_secs: 30,
             login_failure_window_minutes: 15,
             auth_requests_per_ip_per_minute: 300,
             trust_forwarded_for: false,
@@ -215,8 +228,21 @@ impl Settings {
         if !(60..=900).contains(&self.auth.access_token_ttl_secs) {
             return bad("auth.access_token_ttl_secs must be between 60 and 900");
         }
-        if self.auth.refresh_token_ttl_days < 1 {
-            return bad("auth.refresh_token_ttl_days must be at least 1");
+        if self.auth.refresh_token_ttl_days < 1 || self.auth.device_cookie_ttl_days < 1 {
+            return bad(
+                "auth.refresh_token_ttl_days and auth.device_cookie_ttl_days must be at least 1",
+            );
+        }
+        let r = &self.rate_limits;
+        if r.login_failures_per_account < 1
+            || r.login_failures_per_ip < 1
+            || r.login_delay_secs < 1
+            || r.login_failure_window_minutes < 1
+        {
+            return bad(
+                "rate_limits.login_failures_per_account, login_failures_per_ip, login_delay_secs \
+                 and login_failure_window_minutes must be at least 1",
+            );
         }
         if self.bookings.payment_hold_minutes < 1 || self.bookings.horizon_days < 1 {
             return bad(

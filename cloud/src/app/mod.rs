@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod enrollment;
 pub mod ingest;
 pub mod keys;
+pub mod login;
 pub mod ops;
 pub mod slots;
 pub mod stations;

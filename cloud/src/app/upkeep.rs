@@ -25,7 +25,7 @@ pub async fn bookings_pass(app: &App) -> Result<(), StoreError> {
     }
     while app.store.mark_no_shows(Utc::now(), BATCH).await?.len() as i64 == BATCH {}
     let window = Duration::minutes(app.settings.rate_limits.login_failure_window_minutes);
-    app.store.prune_login_failures(Utc::now() - window).await?;
+    app.store.prune_login_attempts(Utc::now() - window).await?;
     app.store.prune_idempotency_keys(Utc::now()).await?;
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! The cloud's rules without I/O: the model, slot capacity and validity windows, short
-//! codes, booking limits, and the audit log's hash chain.
+//! codes, booking limits, login throttling, and the audit log's hash chain.
 
 pub mod actor;
 pub mod audit;
@@ -7,6 +7,7 @@ pub mod codes;
 pub mod limits;
 pub mod model;
 pub mod slots;
+pub mod throttle;
 
 pub use actor::{Actor, Role};
 pub use audit::{AuditEntry, AuditRecord};
