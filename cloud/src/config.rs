@@ -300,9 +300,9 @@ impl Settings {
              # listen also by a flag (--database-url, serve --listen).\n\
              # database_url = \"postgres://user@host/gasq\"   # default: SQLite under data_dir\n\
              # master_key = \"<base64 of 32 random bytes>\"    # default: generated in data_dir\n\
-             # Under [metrics]: token = \"<random secret>\" lets Prometheus scrape /metrics\n\
-             # with it as Bearer token; unset, /metrics is refused.\n\
-             # public_url = \"https://gasq.example.com\"\n\n{body}"
+             # public_url = \"https://gasq.example.com\"\n\n{body}\
+             # token = \"<16+ random characters>\"  # Prometheus scrapes /metrics with it as\n\
+             #                                    # Bearer token; unset, /metrics is refused\n"
         )
     }
 }
