@@ -244,6 +244,16 @@ impl Settings {
                  and login_failure_window_minutes must be at least 1",
             );
         }
+        // Upper bounds keep the time arithmetic far from overflow.
+        if r.login_delay_secs > 86_400 || r.login_failure_window_minutes > 10_080 {
+            return bad("rate_limits.login_delay_secs is at most 86400 and \
+                 login_failure_window_minutes at most 10080 (a week)");
+        }
+        if self.auth.device_cookie_ttl_days > 3650 || self.edge.change_log_retention_hours > 87_600
+        {
+            return bad("auth.device_cookie_ttl_days is at most 3650 and \
+                 edge.change_log_retention_hours at most 87600 (ten years)");
+        }
         if self.bookings.payment_hold_minutes < 1 || self.bookings.horizon_days < 1 {
             return bad(
                 "bookings.payment_hold_minutes and bookings.horizon_days must be at least 1",

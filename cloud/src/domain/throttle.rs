@@ -46,8 +46,8 @@ impl ThrottleRule {
         }
         // 2^20 × any sane first delay is far past any window: stop doubling there.
         let doublings = (failures - self.free).min(20);
-        let delay = self.first_delay * (1_i32 << doublings);
-        delay.min(self.window)
+        let delay = self.first_delay.checked_mul(1_i32 << doublings);
+        delay.unwrap_or(self.window).min(self.window)
     }
 
     /// Decides an attempt at `now` against the stored counter (failures 0 when new).
