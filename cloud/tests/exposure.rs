@@ -66,6 +66,11 @@ async fn a_wrong_secret_and_an_unknown_code_get_the_same_answer(db: TestDb) {
     // Status, code and text alike: nothing says which ids exist, or were used.
     assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
     assert_eq!(answers[0].1["code"], "enrollment_code_invalid");
+    // Each refusal is audited alike.
+    let root = app.login("root@example.in", "staff-pass-1").await;
+    let path = "/api/v1/audit?action=edge.enroll_refused";
+    let (_, audit) = app.get(path, Some(&root.token)).await;
+    assert_eq!(audit["entries"].as_array().unwrap().len(), 3, "{audit}");
     // The whole code still works, and a used one says so to whoever holds it.
     let (status, again) = TestDevice::enroll_with(&app, &used).await.err().unwrap();
     assert_eq!(status, 404);

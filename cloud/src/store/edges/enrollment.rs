@@ -72,8 +72,10 @@ struct CodeRow {
 /// IMPORTANT: nothing tells an unknown code id from a known one with a wrong secret —
 /// not the outcome, not the work done. The secret is compared first, in constant time,
 /// against the stored hash or a stand-in; both paths run the same counting `UPDATE`
-/// (which changes nothing for an unknown id). Only a caller holding the whole code
-/// learns that it expired, was used or was burned.
+/// (which changes nothing for an unknown id) and append the same audit entry, so both
+/// commit a write (a refusal that wrote nothing would answer measurably sooner than one
+/// that waited for a durable commit). Only a caller holding the whole code learns that
+/// it expired, was used or was burned.
 pub(super) async fn enroll(
     db: &Db,
     code_id: &str,
@@ -101,6 +103,12 @@ pub(super) async fn enroll(
             .bind(code_id),
         )
         .await?;
+        let entry = AuditEntry {
+            action: "edge.enroll_refused".into(),
+            target: format!("enrollment_code:{code_id}"),
+            ..AuditEntry::default()
+        };
+        audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
         return Ok(EnrollOutcome::Refused);
     };
