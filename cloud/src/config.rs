@@ -35,6 +35,18 @@ pub struct Settings {
     pub bookings: BookingSettings,
     pub rate_limits: RateLimits,
     pub edge: EdgeSettings,
+    pub metrics: MetricsSettings,
+}
+
+/// `GET /metrics`, the Prometheus scrape.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// The scrape token: Prometheus sends `Authorization: Bearer <token>`
+    /// (`authorization: { credentials: … }` in its scrape config). Unset, `/metrics` is
+    /// refused to everyone: booking counts and traffic are not for the public, and a
+    /// loopback exception would open it to any reverse proxy on the same host.
+    pub token: Option<Secret>,
 }
 
 /// Edge boxes: enrollment and sync.
@@ -49,6 +61,10 @@ pub struct EdgeSettings {
     pub change_page_size: i64,
     /// An edge not heard from for this long is shown as offline.
     pub offline_after_secs: i64,
+    /// How long the station change log waits for a device: a box that has not pulled
+    /// for this long no longer holds the log back, and changes older than this are
+    /// pruned whoever has not pulled them (such a box gets a full resync).
+    pub change_log_retention_hours: i64,
 }
 
 impl Default for EdgeSettings {
@@ -58,6 +74,7 @@ impl Default for EdgeSettings {
             enrollment_attempts_per_code: 10,
             change_page_size: 500,
             offline_after_secs: 120,
+            change_log_retention_hours: 168,
         }
     }
 }
@@ -70,6 +87,9 @@ pub struct AuthSettings {
     pub access_token_ttl_secs: i64,
     /// Lifetime of a refresh token, days. Each use rotates it.
     pub refresh_token_ttl_days: i64,
+    /// Lifetime of a device cookie, days: how long a browser or app that signed in
+    /// keeps logging in past an attack on its account (each login renews it).
+    pub device_cookie_ttl_days: i64,
 }
 
 /// Booking rules that are not per station.
@@ -82,14 +102,26 @@ pub struct BookingSettings {
     pub horizon_days: i64,
     /// How often the holds worker looks for lapsed holds and no-shows, seconds.
     pub worker_interval_secs: u64,
+    /// Live bookings (confirmed or held for payment) a driver may hold at once.
+    pub max_live_per_driver: u32,
+    /// Bookings a driver may make per hour, whatever became of them (stops
+    /// book-and-cancel loops).
+    pub max_per_driver_per_hour: u32,
 }
 
 /// Rate limits: enough to stop guessing, never in the way of a busy station.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimits {
-    /// Failed logins per account per `login_failure_window_minutes` before it is paused.
+    /// Failed logins per account (e-mail and phone alike) let through before further
+    /// attempts are slowed; never locked out. Also per device cookie.
     pub login_failures_per_account: u32,
+    /// Failed logins per client address, over all accounts, before its attempts are
+    /// slowed.
+    pub login_failures_per_ip: u32,
+    /// The first wait past a limit, seconds; it doubles with each further failure.
+    pub login_delay_secs: i64,
+    /// The longest wait, and how long a counter stays quiet before it is forgotten.
     pub login_failure_window_minutes: i64,
     /// Requests to `/api/v1/auth/*` per client IP per minute.
     pub auth_requests_per_ip_per_minute: u32,
@@ -110,6 +142,7 @@ impl Default for Settings {
             bookings: BookingSettings::default(),
             rate_limits: RateLimits::default(),
             edge: EdgeSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -119,6 +152,7 @@ impl Default for AuthSettings {
         Self {
             access_token_ttl_secs: 900,
             refresh_token_ttl_days: 30,
+            device_cookie_ttl_days: 365,
         }
     }
 }
@@ -129,6 +163,8 @@ impl Default for BookingSettings {
             payment_hold_minutes: 10,
             horizon_days: 7,
             worker_interval_secs: 5,
+            max_live_per_driver: 4,
+            max_per_driver_per_hour: 20,
         }
     }
 }
@@ -137,6 +173,8 @@ impl Default for RateLimits {
     fn default() -> Self {
         Self {
             login_failures_per_account: 10,
+            login_failures_per_ip: 100,
+            login_delay_secs: 30,
             login_failure_window_minutes: 15,
             auth_requests_per_ip_per_minute: 300,
             trust_forwarded_for: false,
@@ -190,12 +228,40 @@ impl Settings {
         if !(60..=900).contains(&self.auth.access_token_ttl_secs) {
             return bad("auth.access_token_ttl_secs must be between 60 and 900");
         }
-        if self.auth.refresh_token_ttl_days < 1 {
-            return bad("auth.refresh_token_ttl_days must be at least 1");
+        if self.auth.refresh_token_ttl_days < 1 || self.auth.device_cookie_ttl_days < 1 {
+            return bad(
+                "auth.refresh_token_ttl_days and auth.device_cookie_ttl_days must be at least 1",
+            );
+        }
+        let r = &self.rate_limits;
+        if r.login_failures_per_account < 1
+            || r.login_failures_per_ip < 1
+            || r.login_delay_secs < 1
+            || r.login_failure_window_minutes < 1
+        {
+            return bad(
+                "rate_limits.login_failures_per_account, login_failures_per_ip, login_delay_secs \
+                 and login_failure_window_minutes must be at least 1",
+            );
+        }
+        // Upper bounds keep the time arithmetic far from overflow.
+        if r.login_delay_secs > 86_400 || r.login_failure_window_minutes > 10_080 {
+            return bad("rate_limits.login_delay_secs is at most 86400 and \
+                 login_failure_window_minutes at most 10080 (a week)");
+        }
+        if self.auth.device_cookie_ttl_days > 3650 || self.edge.change_log_retention_hours > 87_600
+        {
+            return bad("auth.device_cookie_ttl_days is at most 3650 and \
+                 edge.change_log_retention_hours at most 87600 (ten years)");
         }
         if self.bookings.payment_hold_minutes < 1 || self.bookings.horizon_days < 1 {
             return bad(
                 "bookings.payment_hold_minutes and bookings.horizon_days must be at least 1",
+            );
+        }
+        if self.bookings.max_live_per_driver < 1 || self.bookings.max_per_driver_per_hour < 1 {
+            return bad(
+                "bookings.max_live_per_driver and bookings.max_per_driver_per_hour must be at least 1",
             );
         }
         if self.edge.enrollment_code_ttl_hours < 1 || self.edge.enrollment_attempts_per_code < 1 {
@@ -203,8 +269,16 @@ impl Settings {
                 "edge.enrollment_code_ttl_hours and edge.enrollment_attempts_per_code must be at least 1",
             );
         }
+        if self.edge.change_log_retention_hours < 1 {
+            return bad("edge.change_log_retention_hours must be at least 1");
+        }
         if !(1..=5000).contains(&self.edge.change_page_size) {
             return bad("edge.change_page_size must be 1 to 5000");
+        }
+        if let Some(token) = &self.metrics.token
+            && token.expose().trim().len() < 16
+        {
+            return bad("metrics.token must be at least 16 characters (a random secret)");
         }
         if self.database_max_connections == 0 {
             return bad("database_max_connections must be at least 1");
@@ -236,7 +310,9 @@ impl Settings {
              # listen also by a flag (--database-url, serve --listen).\n\
              # database_url = \"postgres://user@host/gasq\"   # default: SQLite under data_dir\n\
              # master_key = \"<base64 of 32 random bytes>\"    # default: generated in data_dir\n\
-             # public_url = \"https://gasq.example.com\"\n\n{body}"
+             # public_url = \"https://gasq.example.com\"\n\n{body}\
+             # token = \"<16+ random characters>\"  # Prometheus scrapes /metrics with it as\n\
+             #                                    # Bearer token; unset, /metrics is refused\n"
         )
     }
 }

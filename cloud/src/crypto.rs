@@ -1,7 +1,7 @@
 //! Encryption at rest. One master key (from config, or generated into the data dir)
 //! yields, by HKDF, separate keys for: personal data (AES-256-GCM), look-up hashes of
-//! personal data (HMAC-SHA256), wrapping token signing keys (AES-256-GCM), and access
-//! tokens (HMAC for HS256 JWTs). Replicas sharing the master key share all of them.
+//! personal data (HMAC-SHA256), wrapping token signing keys (AES-256-GCM), access
+//! tokens (HMAC for HS256 JWTs), and device cookies (HMAC-SHA256). Replicas sharing the master key share all of them.
 
 use std::path::Path;
 
@@ -38,6 +38,7 @@ pub enum KeyError {
 pub struct Crypto {
     pii: Aes256Gcm,
     lookup: HmacSha256,
+    device_cookie: HmacSha256,
     wrap: Aes256Gcm,
     jwt_secret: Zeroizing<[u8; 32]>,
 }
@@ -69,9 +70,12 @@ impl Crypto {
         let pii = derive(master, b"pii-encryption");
         let lookup = derive(master, b"pii-lookup");
         let wrap = derive(master, b"signing-key-wrap");
+        let device_cookie = derive(master, b"device-cookie");
         Self {
             pii: Aes256Gcm::new(pii.as_ref().into()),
             lookup: <HmacSha256 as Mac>::new_from_slice(lookup.as_ref())
+                .unwrap_or_else(|_| unreachable!("HMAC takes any key length")),
+            device_cookie: <HmacSha256 as Mac>::new_from_slice(device_cookie.as_ref())
                 .unwrap_or_else(|_| unreachable!("HMAC takes any key length")),
             wrap: Aes256Gcm::new(wrap.as_ref().into()),
             jwt_secret: derive(master, b"access-token-hs256"),
@@ -123,6 +127,20 @@ impl Crypto {
         let mut mac = self.lookup.clone();
         mac.update(normalized.as_bytes());
         mac.finalize().into_bytes().to_vec()
+    }
+
+    /// The tag a device cookie carries over `body`.
+    pub fn device_cookie_tag(&self, body: &[u8]) -> Vec<u8> {
+        let mut mac = self.device_cookie.clone();
+        mac.update(body);
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// Whether `tag` is `body`'s device-cookie tag (compared in constant time).
+    pub fn device_cookie_verifies(&self, body: &[u8], tag: &[u8]) -> bool {
+        let mut mac = self.device_cookie.clone();
+        mac.update(body);
+        mac.verify_slice(tag).is_ok()
     }
 
     /// Wraps a token signing key's private bytes for storage.

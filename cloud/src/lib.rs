@@ -127,6 +127,7 @@ pub async fn serve(
 ) -> Result<(), LaunchError> {
     let workers = tokio::spawn(workers::run_holds(app.clone(), shutdown.clone()));
     let sealer = tokio::spawn(workers::run_sealer(app.clone(), shutdown.clone()));
+    let pruner = tokio::spawn(workers::run_pruner(app.clone(), shutdown.clone()));
     let stopping = app.stopping.clone();
     let app = router::app(AppState::new(app)).into_make_service_with_connect_info::<SocketAddr>();
     let stop = shutdown.clone();
@@ -140,6 +141,7 @@ pub async fn serve(
     shutdown.cancel();
     let _ = workers.await;
     let _ = sealer.await;
+    let _ = pruner.await;
     Ok(())
 }
 

@@ -262,7 +262,13 @@ async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     // With port 0 the system picks one: tell the caller the address actually bound.
     let listen = listener.local_addr().unwrap_or(listen);
     let db = gasq_cloud::redact_url(&settings.effective_database_url());
+    let metrics_off = settings.metrics.token.is_none();
     let app = gasq_cloud::build(settings).await?;
+    if metrics_off {
+        tracing::info!(
+            "metrics: /metrics is refused until a scrape token is set (GASQ_METRICS__TOKEN)"
+        );
+    }
     tracing::info!(database = %db, "database ready");
     tracing::info!(
         "payments: test mode (local provider, nobody is charged) — Razorpay is not configured"

@@ -135,6 +135,11 @@ impl Modify for BearerAuth {
             .bearer_format("EdDSA device JWT")
             .build();
         components.add_security_scheme("device_jwt", SecurityScheme::Http(device));
+        let scrape = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some("the scrape token, `metrics.token`"))
+            .build();
+        components.add_security_scheme("metrics_token", SecurityScheme::Http(scrape));
     }
 }
 

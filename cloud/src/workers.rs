@@ -1,5 +1,5 @@
 //! Background work, on every replica: the bookings pass (lapsed payment holds,
-//! no-shows, forgetting what no longer counts) and the sealer. What each pass does is
+//! no-shows, forgetting what no longer counts), the sealer and the change-log pruner. What each pass does is
 //! the use case `app::upkeep`; this module only schedules them.
 
 use std::time::Duration;
@@ -17,6 +17,18 @@ pub async fn run_holds(app: App, shutdown: CancellationToken) {
     let every = Duration::from_secs(app.settings.bookings.worker_interval_secs.max(1));
     every_tick(every, shutdown, "holds worker", || {
         upkeep::bookings_pass(&app)
+    })
+    .await;
+}
+
+/// How often the station change logs are pruned: their growth is slow, and a pass
+/// visits every station with changes.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+
+/// Prunes the station change logs every [`PRUNE_EVERY`] until `shutdown`.
+pub async fn run_pruner(app: App, shutdown: CancellationToken) {
+    every_tick(PRUNE_EVERY, shutdown, "pruner", || async {
+        upkeep::prune_pass(&app, chrono::Utc::now()).await.map(drop)
     })
     .await;
 }

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::app::spawn_with;
+use common::app::{METRICS_TOKEN, spawn_with};
 use common::db::TestDb;
 use common::device::TestDevice;
 use common::roles::{Access, Cast, access};
@@ -71,6 +71,7 @@ async fn no_input_gets_a_server_error() {
                 Access::AnyUser => Some(cast.session(Role::Driver).token.clone()),
                 Access::Roles(roles) => Some(cast.session(roles[0]).token.clone()),
                 Access::Device => Some(device.jwt()),
+                Access::Scraper => Some(METRICS_TOKEN.to_owned()),
             };
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let real = cast.fill(path);

@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::app::{future_slot, spawn_app};
+use common::app::{future_slot, spawn_app, spawn_with};
+use common::db::TestDb;
 use gasq_cloud::domain::Role;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -126,15 +127,7 @@ async fn metrics_count_requests_by_route_and_bookings_by_status() {
         Some(&driver.token),
     )
     .await;
-    let text = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.scrape().await;
     assert!(
         text.contains(
             r#"gasq_http_requests_total{method="POST",route="/api/v1/bookings",status="201"} 1"#
@@ -150,5 +143,36 @@ async fn metrics_count_requests_by_route_and_bookings_by_status() {
     assert!(
         text.contains("gasq_http_request_duration_seconds_bucket"),
         "{text}"
+    );
+}
+
+#[tokio::test]
+async fn metrics_need_the_scrape_token_and_are_off_without_one() {
+    let app = spawn_app().await;
+    let driver = app.driver(1).await;
+    for (token, status, code) in [
+        (None, StatusCode::UNAUTHORIZED, "unauthenticated"),
+        (
+            Some(driver.token.as_str()),
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+        ),
+        (
+            Some("test-scrape-token-012345678"),
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+        ),
+    ] {
+        let (got, body) = app.get("/metrics", token).await;
+        assert_eq!((got, body["code"].as_str()), (status, Some(code)), "{body}");
+    }
+    assert!(app.scrape().await.contains("gasq_http_requests_total"));
+    // No token configured: nobody scrapes, not even from this machine.
+    let open = spawn_with(TestDb::sqlite(), |s| s.metrics.token = None).await;
+    let (status, body) = open.get("/metrics", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("metrics.token"),
+        "{body}"
     );
 }

@@ -15,7 +15,7 @@ mod common;
 use common::bus::Watcher;
 use common::lane::Lane;
 use common::process::BridgeProcess;
-use common::programs::{DEMO_DRIVER, RealCloud, RealEdge, sibling};
+use common::programs::{DEMO_ADMIN, RealCloud, RealEdge, sibling};
 use gasq_bridge::drivers::dispenser::frame::Frame;
 use gasq_shared::token::{self, TokenClaims};
 use gasq_shared::topics::{Reason, Verdict};
@@ -105,9 +105,9 @@ async fn a_demo_booking_scanned_at_the_lane_is_fuelled_and_completed_in_the_clou
         .await
         .json();
     assert_eq!(end["booking_id"], booked.booking_id.to_string());
-    let driver = cloud.login(DEMO_DRIVER).await;
+    let staff = cloud.login(DEMO_ADMIN).await;
     cloud
-        .wait_booking(&driver, &booked.booking_id.to_string(), "completed")
+        .wait_booking(&staff, &booked.booking_id.to_string(), "completed")
         .await;
 
     // The same token again is refused, and authorises nothing: the next command is

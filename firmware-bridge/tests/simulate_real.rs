@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::bus::Watcher;
-use common::programs::{DEMO_DRIVER, RealCloud, RealEdge, sibling};
+use common::programs::{DEMO_ADMIN, RealCloud, RealEdge, sibling};
 use common::{PATIENCE, init_logs};
 use gasq_bridge::config::MqttConfig;
 use gasq_bridge::simulate::{self, Control, SimOptions};
@@ -183,9 +183,9 @@ async fn drivers_sent_to_another_lane_are_fuelled_there() {
         (0..4).all(|i| s["lanes"][i]["serving"].is_null() && s["lanes"][i]["waiting"] == 0)
     })
     .await;
-    let driver = cloud.login(DEMO_DRIVER).await;
+    let staff = cloud.login(DEMO_ADMIN).await;
     for booking in fuelled.keys() {
-        cloud.wait_booking(&driver, booking, "completed").await;
+        cloud.wait_booking(&staff, booking, "completed").await;
     }
     stop.finish.cancel();
     let summary = run.await.unwrap();
@@ -235,9 +235,9 @@ async fn faults_during_fills_leave_nobody_stranded_at_the_edge() {
         })
     })
     .await;
-    let driver = cloud.login(DEMO_DRIVER).await;
+    let staff = cloud.login(DEMO_ADMIN).await;
     for booking in &ended {
-        cloud.wait_booking(&driver, booking, "completed").await;
+        cloud.wait_booking(&staff, booking, "completed").await;
     }
     stop.finish.cancel();
     let summary = run.await.unwrap();

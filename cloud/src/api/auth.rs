@@ -1,13 +1,17 @@
 //! `POST /api/v1/auth/{register,login,refresh,logout}`.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
 use gasq_shared::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::{ApiJson, ClientIp};
 use crate::app::accounts::{self, Registration, Tokens};
+use crate::app::login::{self, LoginAttempt};
+use crate::auth::device_cookie::COOKIE_NAME;
 use crate::error::ApiResult;
 use crate::secret::Secret;
 use crate::state::AppState;
@@ -34,6 +38,12 @@ pub struct LoginRequest {
     login: String,
     #[schema(value_type = String, format = Password)]
     password: Secret,
+    /// The `device_token` an earlier login answered (apps; browsers send the
+    /// `gasq_device` cookie instead): this device's logins are not slowed by guesses at
+    /// the account from elsewhere.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    device_token: Option<Secret>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -61,17 +71,63 @@ pub(crate) async fn register(
     Ok((StatusCode::CREATED, ApiJson(Created { id })))
 }
 
-/// Logs in with e-mail or phone and password.
+/// Logs in with e-mail or phone and password. Repeated failures slow further attempts
+/// (429 with `Retry-After`), per account and per client address, never locking the
+/// account; a device that signed in before (its `gasq_device` cookie or `device_token`)
+/// is not held up by guesses from elsewhere.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = Tokens), (status = 401), (status = 429)))]
+    responses((status = 200, body = Tokens, headers(("set-cookie" = String, description = "gasq_device: this device's cookie"))),
+        (status = 401), (status = 429)))]
 pub(crate) async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
-) -> ApiResult<ApiJson<Tokens>> {
-    Ok(ApiJson(
-        accounts::login(&state, &req.login, req.password, ip).await?,
-    ))
+) -> ApiResult<impl IntoResponse> {
+    let attempt = LoginAttempt {
+        login: req.login,
+        password: req.password,
+        ip,
+        device_token: req.device_token.or_else(|| cookie(&headers)),
+    };
+    let tokens = login::login(&state, attempt).await?;
+    let set_cookie = tokens
+        .device_token
+        .as_deref()
+        .map(|t| set_cookie(&state, t))
+        .and_then(|c| HeaderValue::from_str(&c).ok());
+    let mut res = ApiJson(tokens).into_response();
+    if let Some(c) = set_cookie {
+        res.headers_mut().insert(SET_COOKIE, c);
+    }
+    Ok(res)
+}
+
+/// The device cookie among the request's cookies.
+fn cookie(headers: &HeaderMap) -> Option<Secret> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| Secret::new(value))
+}
+
+/// The device cookie: only for the auth routes, not readable by scripts, never sent by
+/// other sites; `Secure` when the cloud is reached over HTTPS.
+fn set_cookie(state: &AppState, token: &str) -> String {
+    let max_age = state.settings.auth.device_cookie_ttl_days * 24 * 3600;
+    let secure = state
+        .settings
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    format!(
+        "{COOKIE_NAME}={token}; Path=/api/v1/auth; Max-Age={max_age}; HttpOnly; SameSite=Strict{}",
+        if secure { "; Secure" } else { "" }
+    )
 }
 
 /// Trades a refresh token for a new pair. Each refresh token works once; using one

@@ -6,7 +6,7 @@ use axum::response::IntoResponse;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::extract::ApiJson;
+use super::extract::{ApiJson, Scraper};
 use crate::app::ops;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -36,9 +36,14 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> ApiResult<ApiJson<H
     }))
 }
 
-/// Prometheus text format.
-#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, content_type = "text/plain", body = String)))]
-pub(crate) async fn metrics(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
+/// Prometheus text format, for the holder of the scrape token (`metrics.token`); refused
+/// to everyone while none is configured.
+#[utoipa::path(get, path = "/metrics", tag = "ops", security(("metrics_token" = [])),
+    responses((status = 200, content_type = "text/plain", body = String), (status = 401), (status = 403)))]
+pub(crate) async fn metrics(
+    State(state): State<AppState>,
+    _scraper: Scraper,
+) -> ApiResult<impl IntoResponse> {
     let bookings = ops::bookings_by_status(&state).await?;
     let text = state
         .metrics

@@ -1,5 +1,5 @@
-//! Accounts and sessions: registering drivers, creating staff (CLI, demo), logging in
-//! with e-mail or phone, refreshing and ending sessions, and the user's own profile.
+//! Accounts and sessions: registering drivers, creating staff (CLI, demo), refreshing
+//! and ending sessions, and the user's own profile. Logging in is `login.rs`.
 //! Logins, logouts and refresh tokens caught being reused are in the audit log;
 //! ordinary refreshes are not.
 
@@ -23,7 +23,8 @@ pub enum AccountError {
     Invalid(#[from] Invalid),
     #[error("{0}")]
     Exists(String),
-    #[error("too many failed logins for this account")]
+    /// Past a throttle limit (the account's, the address's or the device's): wait.
+    #[error("too many failed logins: wait {retry_after_secs} s")]
     TooManyFailures { retry_after_secs: u64 },
     #[error("wrong login or password")]
     WrongCredentials,
@@ -71,6 +72,11 @@ pub struct Tokens {
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: i64,
+    /// After a login: this device's cookie (also set as the `gasq_device` cookie). An
+    /// app sends it back as `device_token` with its next login, so that guesses at its
+    /// account from elsewhere never slow it down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<String>,
 }
 
 /// The logged-in user.
@@ -211,57 +217,13 @@ async fn insert_user(
     Ok(id)
 }
 
-/// The keyed hash a login name is looked up (and throttled) by.
-fn login_key(app: &App, login: &str) -> Vec<u8> {
-    let login = login.trim();
-    if login.contains('@') {
-        app.crypto.lookup_hash(&login.to_lowercase())
-    } else if let Ok(phone) = Phone::parse(login) {
-        app.crypto.lookup_hash(phone.as_str())
-    } else {
-        app.crypto.lookup_hash(login)
-    }
-}
-
-/// Logs in with e-mail or phone and password.
-pub async fn login(app: &App, login: &str, pass: Secret, ip: Option<IpAddr>) -> Result<Tokens> {
-    let key = login_key(app, login);
-    let limits = &app.settings.rate_limits;
-    let window = Duration::minutes(limits.login_failure_window_minutes);
-    // The attempt counts as a failure until it succeeds, and is recorded before the
-    // password is checked: a burst of parallel guesses cannot slip past the limit.
-    let now = Utc::now();
-    app.store.record_login_failure(&key, now).await?;
-    let attempts = app.store.login_failures_since(&key, now - window).await?;
-    if attempts > limits.login_failures_per_account {
-        return Err(AccountError::TooManyFailures {
-            retry_after_secs: u64::try_from(window.num_seconds()).unwrap_or(900),
-        });
-    }
-    let user = app.store.user_by_lookup(&key).await?;
-    let ok = password::verify(pass, user.as_ref().map(|u| u.password_hash.clone())).await;
-    let Some(user) = user.filter(|_| ok) else {
-        return Err(AccountError::WrongCredentials);
-    };
-    app.store.clear_login_failures(&key).await?;
-    let session = uuid::Uuid::now_v7();
-    let entry = AuditEntry {
-        actor_id: Some(user.id),
-        actor_role: Some(user.role),
-        action: "auth.login".into(),
-        target: format!("user:{}", user.id),
-        ip: ip.map(|i| i.to_string()),
-        detail: serde_json::json!({ "session": session }),
-    };
-    let (token, hash) = refresh::generate();
-    app.store
-        .insert_refresh_token(refresh_token(app, hash, session, user.id), entry)
-        .await?;
-    tokens(app, user.id, user.role, token)
-}
-
 /// A refresh token to store, valid for the configured lifetime from now.
-fn refresh_token(app: &App, hash: Vec<u8>, family: uuid::Uuid, user: UserId) -> NewRefreshToken {
+pub(super) fn refresh_token(
+    app: &App,
+    hash: Vec<u8>,
+    family: uuid::Uuid,
+    user: UserId,
+) -> NewRefreshToken {
     let now = Utc::now();
     NewRefreshToken {
         token_hash: hash,
@@ -272,12 +234,13 @@ fn refresh_token(app: &App, hash: Vec<u8>, family: uuid::Uuid, user: UserId) -> 
     }
 }
 
-fn tokens(app: &App, user: UserId, role: Role, refresh_token: String) -> Result<Tokens> {
+pub(super) fn tokens(app: &App, user: UserId, role: Role, refresh_token: String) -> Result<Tokens> {
     Ok(Tokens {
         access_token: app.access_tokens.issue(user, role)?,
         refresh_token,
         token_type: "Bearer",
         expires_in: app.access_tokens.ttl_secs(),
+        device_token: None,
     })
 }
 

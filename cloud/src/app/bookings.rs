@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::access;
 use super::{App, Invalid};
+use crate::domain::limits::{LimitHit, Limits};
 use crate::domain::{Actor, Booking, BookingStatus, PaymentMethod, Station, slots};
 use crate::payments::PaymentOrder;
 use crate::store::{CreateBooking, IdempotencyKey, NewBooking, StoreError};
@@ -24,6 +25,10 @@ pub enum BookingError {
     /// `Idempotency-Key` seen before.
     #[error("that slot is fully booked")]
     SlotFull { station: StationId, replayed: bool },
+    /// A booking limit ("No hogging", docs/architecture.md); the text says which and
+    /// when it frees.
+    #[error(transparent)]
+    Limit(LimitHit),
     #[error("this Idempotency-Key was used with a different request")]
     KeyReused,
     #[error("an Idempotency-Key is 1 to 255 visible ASCII characters")]
@@ -133,6 +138,7 @@ fn answer(outcome: CreateBooking, station: StationId) -> Result<Booked> {
             replayed: true,
         }),
         CreateBooking::KeyReused => Err(BookingError::KeyReused),
+        CreateBooking::Limited(hit) => Err(BookingError::Limit(hit)),
     }
 }
 
@@ -178,6 +184,10 @@ async fn new_booking(app: &App, driver: &Actor, req: &BookingRequest) -> Result<
         valid_from,
         valid_until,
         now,
+        limits: Limits {
+            max_live: app.settings.bookings.max_live_per_driver,
+            per_hour: app.settings.bookings.max_per_driver_per_hour,
+        },
     })
 }
 

@@ -156,7 +156,7 @@ pub async fn enroll(app: &App, req: EnrollRequest) -> Result<EnrollResponse> {
         .await?;
     let station = match outcome {
         EnrollOutcome::Enrolled(station) => station,
-        EnrollOutcome::Unknown | EnrollOutcome::WrongSecret { .. } => {
+        EnrollOutcome::Refused => {
             return Err(EnrollError::CodeRefused(
                 "this enrollment code is not valid",
             ));

@@ -14,6 +14,7 @@ pub mod devices;
 pub mod enrollment;
 pub mod ingest;
 pub mod keys;
+pub mod login;
 pub mod ops;
 pub mod slots;
 pub mod stations;

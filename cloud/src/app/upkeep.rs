@@ -1,10 +1,10 @@
 //! Background upkeep the workers run: lapsed payment holds, no-shows, forgetting old
-//! failed logins and expired idempotency keys, and sealing the audit log and station
-//! change logs (see `store/seal.rs`). Each pass is a conditional update in the database
+//! failed logins and expired idempotency keys, sealing the audit log and station
+//! change logs (see `store/seal.rs`), and pruning the change logs (`store/prune.rs`). Each pass is a conditional update in the database
 //! (claimed with `SKIP LOCKED` on PostgreSQL), so any number of replicas can run it and
 //! every booking still changes state exactly once.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use super::App;
 use crate::store::StoreError;
@@ -25,7 +25,7 @@ pub async fn bookings_pass(app: &App) -> Result<(), StoreError> {
     }
     while app.store.mark_no_shows(Utc::now(), BATCH).await?.len() as i64 == BATCH {}
     let window = Duration::minutes(app.settings.rate_limits.login_failure_window_minutes);
-    app.store.prune_login_failures(Utc::now() - window).await?;
+    app.store.prune_login_attempts(Utc::now() - window).await?;
     app.store.prune_idempotency_keys(Utc::now()).await?;
     Ok(())
 }
@@ -35,4 +35,15 @@ pub async fn seal_pass(app: &App) -> Result<(), StoreError> {
     while app.store.seal_audit(1000).await? == 1000 {}
     app.store.seal_changes().await?;
     Ok(())
+}
+
+/// Prunes every station's change log below the oldest cursor its live devices hold,
+/// and past what is older than `edge.change_log_retention_hours`, as of `now`.
+pub async fn prune_pass(app: &App, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    let retention = Duration::hours(app.settings.edge.change_log_retention_hours);
+    let pruned = app.store.prune_change_logs(now - retention).await?;
+    if pruned > 0 {
+        tracing::info!(pruned, "station change logs pruned");
+    }
+    Ok(pruned)
 }

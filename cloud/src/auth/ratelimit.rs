@@ -1,6 +1,7 @@
 //! A per-client-IP request limit for the auth routes (fixed one-minute windows). It is
-//! per replica by design: its job is to make password guessing slow, and per-account
-//! failure counting (in the database, shared by replicas) does the rest.
+//! per replica by design: its job is to make password guessing slow, and the
+//! login throttle (`app/login.rs`: counters per account, address and device cookie, in
+//! the database, shared by replicas) does the rest.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

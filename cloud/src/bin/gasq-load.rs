@@ -1,16 +1,21 @@
 //! `gasq-load`: drives booking creation over HTTP and prints throughput and latency.
 //!
 //! It logs in as a super admin, creates a fresh station, registers `--drivers`
-//! drivers with a vehicle each, then lets `--clients` concurrent clients book slots
-//! across the next days (closed loop, or paced to `--rate` bookings/s). At the end it
-//! reads every slot back and checks that none holds more bookings than its capacity.
+//! drivers with `--vehicles-per-driver` vehicles each, then lets `--clients` concurrent
+//! clients book slots across the next days (closed loop, or paced to `--rate`
+//! bookings/s). Each vehicle books one slot an hour (one tank holds one live booking
+//! within 60 minutes), vehicles spread over the hours. At the end it reads every slot
+//! back and checks that none holds more bookings than its capacity.
 //!
 //! ```text
 //! gasq-load --url http://127.0.0.1:8080 --login super@demo.gasq.in --password demo-super-pass \
 //!           --clients 32 --duration 30
 //! ```
 //! Run the cloud with `GASQ_RATE_LIMITS__AUTH_REQUESTS_PER_IP_PER_MINUTE=100000` so
-//! registering the drivers is not throttled.
+//! registering the drivers is not throttled, and with
+//! `GASQ_BOOKINGS__MAX_LIVE_PER_DRIVER=1000000 GASQ_BOOKINGS__MAX_PER_DRIVER_PER_HOUR=1000000`
+//! so a handful of drivers can book thousands of slots (under the default limits each
+//! driver stops at 4 live bookings, and the rest count as `booking_limit`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,9 +41,12 @@ struct Args {
     /// Concurrent clients.
     #[arg(long, default_value_t = 32)]
     clients: usize,
-    /// Drivers to register (clients share them round-robin).
+    /// Drivers to register (clients share their vehicles round-robin).
     #[arg(long, default_value_t = 64)]
     drivers: usize,
+    /// Vehicles each driver registers.
+    #[arg(long, default_value_t = 4)]
+    vehicles_per_driver: usize,
     /// Seconds of booking.
     #[arg(long, default_value_t = 30)]
     duration: u64,
@@ -102,6 +110,7 @@ impl Client {
     }
 }
 
+/// A vehicle and the token of the driver who books it.
 struct Driver {
     token: String,
     vehicle: String,
@@ -131,20 +140,24 @@ async fn setup(c: &Client, args: &Args) -> anyhow::Result<(u64, Vec<Driver>)> {
             bail!("register driver {n}: {status} {body}");
         }
         let token = c.login(&email, "load-test-pass").await?;
-        let (status, v) = c
-            .post(
-                "/api/v1/vehicles",
-                Some(&token),
-                json!({"registration": format!("MH01LT{n:04}")}),
-            )
-            .await?;
-        if status != 201 {
-            bail!("vehicle: {status} {v}");
+        for k in 0..args.vehicles_per_driver.max(1) {
+            // Plates unique per run: a plate is one tank whoever registered it.
+            let plate = format!("L{tag:04}D{n:04}V{k:02}");
+            let (status, v) = c
+                .post(
+                    "/api/v1/vehicles",
+                    Some(&token),
+                    json!({"registration": plate}),
+                )
+                .await?;
+            if status != 201 {
+                bail!("vehicle: {status} {v}");
+            }
+            drivers.push(Driver {
+                token: token.clone(),
+                vehicle: v["id"].as_str().context("vehicle id")?.to_owned(),
+            });
         }
-        drivers.push(Driver {
-            token,
-            vehicle: v["id"].as_str().context("vehicle id")?.to_owned(),
-        });
         if n % 16 == 15 {
             eprint!("\rregistered {}/{} drivers", n + 1, args.drivers);
         }
@@ -160,6 +173,8 @@ async fn setup(c: &Client, args: &Args) -> anyhow::Result<(u64, Vec<Driver>)> {
 struct Counts {
     created: AtomicU64,
     full: AtomicU64,
+    /// Refused by a booking limit (`booking_limit`).
+    limited: AtomicU64,
     errors: AtomicU64,
     /// Bookings this run made per slot, to check against the slot's capacity.
     per_slot: std::sync::Mutex<std::collections::HashMap<DateTime<Utc>, u32>>,
@@ -168,8 +183,9 @@ struct Counts {
 /// When and what the clients book: one shared schedule.
 struct Plan {
     station: u64,
+    /// Every vehicle, with its driver.
     drivers: Vec<Driver>,
-    /// The first slot booked; request `n` books slot `n % SLOTS` after it.
+    /// The first slot booked; request `n` books [`slot_of`] after it.
     first: DateTime<Utc>,
     /// The run's start; measuring starts after the warm-up, at `started`.
     begun: Instant,
@@ -181,6 +197,17 @@ struct Plan {
 
 /// Six days of 15-minute slots.
 const SLOTS: u64 = 6 * 24 * 4;
+const HOURS: u64 = SLOTS / 4;
+
+/// Request `n`'s vehicle and slot (counted from the first). Vehicles take turns; a
+/// vehicle's `k`-th booking is in hour `k + v` (so vehicles spread over the hours), at
+/// quarter `v % 4` of it — one slot an hour per vehicle, never two within 60 minutes,
+/// until its hours run out after [`HOURS`] bookings.
+fn slot_of(n: u64, vehicles: u64) -> (usize, u64) {
+    let (v, k) = (n % vehicles, n / vehicles);
+    let slot = ((k + v) % HOURS) * 4 + v % 4;
+    (usize::try_from(v).unwrap_or(0), slot)
+}
 
 /// What the clients measured.
 struct Measured {
@@ -247,8 +274,9 @@ async fn client(c: Arc<Client>, plan: Arc<Plan>, m: Arc<Measured>) {
         if t0 >= plan.until {
             break;
         }
-        let d = &plan.drivers[(n as usize) % plan.drivers.len()];
-        let slot = plan.first + chrono::Duration::minutes(15 * (n % SLOTS) as i64);
+        let (v, slot) = slot_of(n, plan.drivers.len() as u64);
+        let d = &plan.drivers[v];
+        let slot = plan.first + chrono::Duration::minutes(15 * slot as i64);
         let body = json!({"station_id": plan.station, "vehicle_id": d.vehicle, "slot_start": slot, "payment_method": "at_station"});
         let result = c.post("/api/v1/bookings", Some(&d.token), body).await;
         let measured = t0 >= plan.started;
@@ -267,6 +295,9 @@ async fn client(c: Arc<Client>, plan: Arc<Plan>, m: Arc<Measured>) {
                     .entry(slot)
                     .or_default() += 1;
                 measured.then_some(&counts.created)
+            }
+            Ok((409, body)) if body["code"] == "booking_limit" => {
+                measured.then_some(&counts.limited)
             }
             Ok((409, _)) => measured.then_some(&counts.full),
             _ => Some(&counts.errors),
@@ -291,8 +322,9 @@ async fn report(args: &Args, plan: &Plan, m: &Measured) {
         h.len()
     );
     println!(
-        "created {created}  slot_full {}  errors {}  bookings/s {:.0}",
+        "created {created}  slot_full {}  booking_limit {}  errors {}  bookings/s {:.0}",
         m.counts.full.load(Ordering::Relaxed),
+        m.counts.limited.load(Ordering::Relaxed),
         m.counts.errors.load(Ordering::Relaxed),
         created as f64 / secs
     );

@@ -1,9 +1,10 @@
 //! `serve --demo`: a demo station and one account per role, so a first-time user can
-//! log in and book within a minute; and `demo-traffic` (`traffic.rs`): bookings whose
-//! e-tokens the simulated lanes of `scripts/demo` scan. Safe to run again: what exists
+//! log in and book within a minute; and `demo-traffic` (`traffic.rs`): bookings for the
+//! demo fleet (`fleet.rs`) whose e-tokens the simulated lanes of `scripts/demo` scan. Safe to run again: what exists
 //! is kept (the demo station gets the demo policy, below, if it was made without it).
 //! Everything goes through the same use cases as the API.
 
+mod fleet;
 mod traffic;
 
 use gasq_shared::policy::PolicyChanges;

@@ -1,20 +1,25 @@
 //! `demo-traffic`: bookings whose e-tokens the simulated lanes scan, made through the
-//! same booking use case as the API's.
+//! same booking use case as the API's, for the demo fleet (`fleet.rs`) — so within the
+//! same booking limits as any driver.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
 use gasq_shared::VehicleId;
 
-use super::{ACCOUNTS, DemoError, STATION_CODE};
+use super::fleet::{self, DEMO_PLATE, FleetVehicle};
+use super::{DemoError, STATION_CODE};
 use crate::app::bookings::{self, BookingError, BookingRequest};
-use crate::app::{App, accounts, stations, tokens, vehicles};
-use crate::domain::{Actor, BookingStatus, PaymentMethod, Role, Station, Vehicle, slots};
+use crate::app::{App, stations, tokens};
+use crate::domain::{BookingStatus, PaymentMethod, Station, slots};
 
-/// Demo vehicles at most (`MH02DM0000`, `MH02DM0001`, …): the bookings in flight at
-/// once, since a vehicle gets a new booking only when its last one was used.
+/// Demo vehicles of the living demo: the bookings in flight at once, since a vehicle
+/// gets a new booking only when its last one was used.
 pub const DEMO_FLEET: usize = 40;
-const DEMO_PLATE: &str = "MH02DM";
+/// With `later_slots`, a vehicle for about this many bookings: one tank holds one
+/// booking an hour, so a load test's thousands of tokens need hundreds of vehicles.
+const LOAD_BOOKINGS_PER_VEHICLE: usize = 8;
+const LOAD_FLEET_MAX: usize = 2000;
 
 /// What [`traffic`] is asked for.
 #[derive(Debug, Clone, Copy, Default)]
@@ -49,36 +54,45 @@ pub enum Shortfall {
         "every slot whose e-tokens are valid now is full; places open as slots come into their window"
     )]
     StationFull,
+    #[error(
+        "the demo fleet's drivers are at their booking limits (bookings.max_per_driver_per_hour, \
+         bookings.max_live_per_driver); they free with time"
+    )]
+    Limits,
 }
 
 /// Books up to `count` confirmed demo bookings (paid at the station) for the demo
-/// driver and returns their e-tokens — the lanes of `gasq-bridge simulate` scan these.
+/// fleet and returns their e-tokens — the lanes of `gasq-bridge simulate` scan these.
 ///
 /// By default only slots whose tokens are valid now (from slot start less the early
 /// grace to slot end plus the late grace), earliest first, for demo vehicles with no
 /// live booking: every token is accepted when scanned, and calling it again later books
 /// the places that opened since. With `later_slots` (load tests), it books from the
 /// slot running now onwards regardless — later slots' tokens are refused as not yet
-/// valid — and reuses the demo vehicles in turn.
+/// valid — with a fleet sized to `count` (a vehicle books once an hour); load tests
+/// raise `bookings.max_live_per_driver` and `bookings.max_per_driver_per_hour`.
 pub async fn traffic(app: &App, request: TrafficRequest) -> Result<Traffic, DemoError> {
-    let (station, driver) = demo_station_and_driver(app).await?;
+    let station = stations::find(app, STATION_CODE)
+        .await
+        .map_err(|_| DemoError::NotSeeded)?;
     let now = Utc::now();
     let earlier = if request.resume {
-        unused_tokens(app, &driver, &station, now).await?
+        unused_tokens(app, &station, now).await?
     } else {
         Vec::new()
     };
     let count = request.count;
     let mut traffic = if request.later_slots {
-        let vehicles = demo_vehicles(app, &driver, count.clamp(1, DEMO_FLEET)).await?;
+        let size = count.div_ceil(LOAD_BOOKINGS_PER_VEHICLE);
+        let vehicles = fleet::fleet(app, size.clamp(1, LOAD_FLEET_MAX)).await?;
         let starts = slots_from(&station, now, |_| true);
-        book_in_turn(app, &driver, &station, &vehicles, &starts, count).await?
+        book_in_turn(app, &station, &vehicles, &starts, count).await?
     } else {
-        let vehicles = free_demo_vehicles(app, &driver, count).await?;
+        let vehicles = free_demo_vehicles(app, count).await?;
         let valid_now = |start| slots::validity_window(&station.policy, start).0 <= now;
         let starts = slots_from(&station, now, valid_now);
         let fewer = count.min(vehicles.len());
-        let mut traffic = book_in_turn(app, &driver, &station, &vehicles, &starts, fewer).await?;
+        let mut traffic = book_in_turn(app, &station, &vehicles, &starts, fewer).await?;
         if traffic.short.is_none() && traffic.tokens.len() < count {
             traffic.short = Some(Shortfall::NoVehicleFree);
         }
@@ -88,86 +102,57 @@ pub async fn traffic(app: &App, request: TrafficRequest) -> Result<Traffic, Demo
     Ok(traffic)
 }
 
-/// The e-tokens of the demo vehicles' bookings at `station` that are confirmed (not
-/// used yet) and valid at `now` — not those the demo driver made by hand.
+/// The e-tokens of the demo fleet's bookings at `station` that are confirmed (not used
+/// yet) and valid at `now`.
 async fn unused_tokens(
     app: &App,
-    driver: &Actor,
     station: &Station,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, DemoError> {
-    let mut issued = Vec::new();
-    for b in bookings::mine(app, driver).await? {
-        let demo_vehicle = b
-            .registration
-            .as_deref()
-            .is_some_and(|r| r.starts_with(DEMO_PLATE));
-        let unused = b.status == BookingStatus::Confirmed
-            && b.station_id == station.id
-            && demo_vehicle
-            && (b.valid_from..=b.valid_until).contains(&now);
-        if unused {
-            issued.push(tokens::issue(app, &b).await?);
+    let mut unused = Vec::new();
+    for driver in fleet::existing_drivers(app).await? {
+        for b in bookings::mine(app, &driver).await? {
+            let demo_vehicle = b
+                .registration
+                .as_deref()
+                .is_some_and(|r| r.starts_with(DEMO_PLATE));
+            if b.status == BookingStatus::Confirmed
+                && b.station_id == station.id
+                && demo_vehicle
+                && (b.valid_from..=b.valid_until).contains(&now)
+            {
+                unused.push(b);
+            }
         }
     }
-    issued.reverse(); // earliest slot first
+    unused.sort_by_key(|b| b.slot_start); // earliest slot first
+    let mut issued = Vec::with_capacity(unused.len());
+    for b in &unused {
+        issued.push(tokens::issue(app, b).await?);
+    }
     Ok(issued)
 }
 
-/// The demo station and the demo driver, or `NotSeeded`.
-async fn demo_station_and_driver(app: &App) -> Result<(Station, Actor), DemoError> {
-    let station = stations::find(app, STATION_CODE)
-        .await
-        .map_err(|_| DemoError::NotSeeded)?;
-    let id = accounts::find_by_email(app, ACCOUNTS[0].1)
-        .await?
-        .ok_or(DemoError::NotSeeded)?;
-    let driver = Actor {
-        id,
-        role: Role::Driver,
-        ip: None,
-    };
-    Ok((station, driver))
-}
-
-/// The demo driver's demo vehicles, adding some until there are `at_least` (at most
-/// [`DEMO_FLEET`]).
-async fn demo_vehicles(
-    app: &App,
-    driver: &Actor,
-    at_least: usize,
-) -> Result<Vec<Vehicle>, DemoError> {
-    let mut fleet: Vec<Vehicle> = vehicles::list(app, driver)
-        .await?
-        .into_iter()
-        .filter(|v| v.registration.as_str().starts_with(DEMO_PLATE))
-        .collect();
-    for n in fleet.len()..at_least.min(DEMO_FLEET) {
-        fleet.push(vehicles::add(app, driver, &format!("{DEMO_PLATE}{n:04}")).await?);
+/// Up to `wanted` of the [`DEMO_FLEET`] demo vehicles with no live booking.
+async fn free_demo_vehicles(app: &App, wanted: usize) -> Result<Vec<FleetVehicle>, DemoError> {
+    let all = fleet::fleet(app, DEMO_FLEET).await?;
+    let mut busy: HashSet<VehicleId> = HashSet::new();
+    let mut seen = HashSet::new();
+    for v in &all {
+        // Live bookings hold slots that have not ended: they are among a driver's latest.
+        if seen.insert(v.driver.id) {
+            busy.extend(
+                bookings::mine(app, &v.driver)
+                    .await?
+                    .into_iter()
+                    .filter(|b| b.status.is_live())
+                    .filter_map(|b| b.vehicle_id),
+            );
+        }
     }
-    Ok(fleet)
-}
-
-/// Up to `wanted` demo vehicles with no live booking (adding vehicles while the fleet
-/// is below [`DEMO_FLEET`]).
-async fn free_demo_vehicles(
-    app: &App,
-    driver: &Actor,
-    wanted: usize,
-) -> Result<Vec<Vehicle>, DemoError> {
-    // Live bookings hold slots that have not ended: they are among the driver's latest.
-    let busy: HashSet<VehicleId> = bookings::mine(app, driver)
-        .await?
-        .into_iter()
-        .filter(|b| b.status.is_live())
-        .filter_map(|b| b.vehicle_id)
-        .collect();
-    let all = demo_vehicles(app, driver, 0).await?;
-    let missing = wanted.saturating_sub(all.iter().filter(|v| !busy.contains(&v.id)).count());
-    let all = demo_vehicles(app, driver, all.len() + missing).await?;
     Ok(all
         .into_iter()
-        .filter(|v| !busy.contains(&v.id))
+        .filter(|v| !busy.contains(&v.vehicle.id))
         .take(wanted)
         .collect())
 }
@@ -189,37 +174,53 @@ fn slots_from(
 }
 
 /// Books `count` bookings, vehicles in turn, each in the earliest of `starts` with a
-/// place left; stops early (saying why) when the slots are full.
+/// place left. A vehicle a booking limit refuses is passed over; when the limits refuse
+/// the whole fleet a slot, the next slot is tried. Stops early, saying why, when the
+/// slots run out.
 async fn book_in_turn(
     app: &App,
-    driver: &Actor,
     station: &Station,
-    vehicles: &[Vehicle],
+    vehicles: &[FleetVehicle],
     starts: &[DateTime<Utc>],
     count: usize,
 ) -> Result<Traffic, DemoError> {
     let mut issued = Vec::with_capacity(count);
     let mut starts = starts.iter();
     let mut slot = starts.next();
+    let (mut turn, mut refused_in_a_row, mut limited) = (0usize, 0usize, false);
     while issued.len() < count && !vehicles.is_empty() {
         let Some(&start) = slot else {
+            let short = if limited {
+                Shortfall::Limits
+            } else {
+                Shortfall::StationFull
+            };
             return Ok(Traffic {
                 tokens: issued,
                 earlier: Vec::new(),
-                short: Some(Shortfall::StationFull),
+                short: Some(short),
             });
         };
-        let n = issued.len();
+        let v = &vehicles[turn % vehicles.len()];
         let request = BookingRequest {
             station_id: station.id,
-            vehicle_id: vehicles[n % vehicles.len()].id,
+            vehicle_id: v.vehicle.id,
             slot_start: start,
-            quantity_kg: Some(4.0 + (n % 9) as f64),
+            quantity_kg: Some(4.0 + (issued.len() % 9) as f64),
             payment_method: PaymentMethod::AtStation,
         };
-        match bookings::book(app, driver, request, None).await {
-            Ok(booked) => issued.push(tokens::issue(app, &booked.booking).await?),
-            Err(BookingError::SlotFull { .. }) => slot = starts.next(),
+        match bookings::book(app, &v.driver, request, None).await {
+            Ok(booked) => {
+                issued.push(tokens::issue(app, &booked.booking).await?);
+                (turn, refused_in_a_row) = (turn + 1, 0);
+            }
+            Err(BookingError::SlotFull { .. }) => (slot, refused_in_a_row) = (starts.next(), 0),
+            Err(BookingError::Limit(_)) => {
+                (turn, refused_in_a_row, limited) = (turn + 1, refused_in_a_row + 1, true);
+                if refused_in_a_row >= vehicles.len() {
+                    (slot, refused_in_a_row) = (starts.next(), 0);
+                }
+            }
             Err(e) => return Err(e.into()),
         }
     }

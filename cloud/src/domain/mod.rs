@@ -1,11 +1,13 @@
 //! The cloud's rules without I/O: the model, slot capacity and validity windows, short
-//! codes, and the audit log's hash chain.
+//! codes, booking limits, login throttling, and the audit log's hash chain.
 
 pub mod actor;
 pub mod audit;
 pub mod codes;
+pub mod limits;
 pub mod model;
 pub mod slots;
+pub mod throttle;
 
 pub use actor::{Actor, Role};
 pub use audit::{AuditEntry, AuditRecord};

@@ -55,6 +55,10 @@ pub enum ErrorCode {
     BookingsAhead,
     // Bookings and tokens.
     SlotFull,
+    /// A booking limit: one live booking per vehicle within an hour, at most
+    /// `bookings.max_live_per_driver` live bookings per driver, or too many bookings in
+    /// the last hour. The detail says which, and when it frees.
+    BookingLimit,
     InvalidIdempotencyKey,
     IdempotencyKeyReused,
     NotCancellable,
@@ -103,6 +107,7 @@ impl ErrorCode {
             StationBusy => "station_busy",
             BookingsAhead => "bookings_ahead",
             SlotFull => "slot_full",
+            BookingLimit => "booking_limit",
             InvalidIdempotencyKey => "invalid_idempotency_key",
             IdempotencyKeyReused => "idempotency_key_reused",
             NotCancellable => "not_cancellable",

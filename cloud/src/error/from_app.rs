@@ -63,7 +63,11 @@ impl From<AccountError> for ApiError {
             Exists(m) => Self::conflict(ErrorCode::AccountExists, m),
             TooManyFailures { retry_after_secs } => Self::too_many_requests(
                 retry_after_secs,
-                "too many failed logins for this account: wait, or reset your password",
+                format!(
+                    "too many failed logins: try again in {retry_after_secs} s (each further \
+                     failure doubles the wait). A browser or app that signed in to this account \
+                     before is not held up"
+                ),
             ),
             WrongCredentials => {
                 Self::unauthorized(ErrorCode::InvalidCredentials, "wrong login or password")
@@ -140,6 +144,7 @@ impl From<BookingError> for ApiError {
                      (with a new Idempotency-Key if you send one)"
                 ),
             ),
+            Limit(hit) => Self::conflict(ErrorCode::BookingLimit, hit.to_string()),
             BadIdempotencyKey => Self::bad_request(
                 ErrorCode::InvalidIdempotencyKey,
                 "Idempotency-Key must be 1-255 visible ASCII characters",

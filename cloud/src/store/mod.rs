@@ -16,6 +16,7 @@ pub mod edges;
 mod error;
 pub mod ingest;
 pub mod keys;
+mod prune;
 mod seal;
 pub mod stations;
 pub mod users;
@@ -36,6 +37,7 @@ pub use edges::{
 pub use error::{StoreError, StoreResult};
 pub use ingest::{IngestResult, ReceivedEvent};
 pub use keys::{KeyStore, SigningKeyRecord};
+pub use prune::PruneStore;
 pub use seal::SealStore;
 pub use stations::{NewStation, SlotLoad, StationStore};
 pub use users::{NewRefreshToken, NewUser, RefreshOutcome, UserStore};
@@ -52,6 +54,7 @@ pub trait Store:
     + AuditStore
     + EdgeStore
     + SealStore
+    + PruneStore
 {
     fn backend(&self) -> Backend;
     /// A cheap round trip, for `/readyz`.

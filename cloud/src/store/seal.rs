@@ -123,7 +123,7 @@ pub(super) async fn seal_station(db: &Db, station: StationId) -> StoreResult<i64
 }
 
 /// The station's change counter, locked for this transaction.
-async fn lock_change_head(tx: &mut Tx, station: StationId) -> StoreResult<i64> {
+pub(super) async fn lock_change_head(tx: &mut Tx, station: StationId) -> StoreResult<i64> {
     // NO KEY UPDATE: bookings hold KEY SHARE on the station row (their foreign keys);
     // FOR UPDATE would make every booking wait for the sealer.
     let sql = tx.locked(

@@ -51,6 +51,9 @@ pub async fn spawn_app_on(db: TestDb) -> TestApp {
 /// its database.
 pub const MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
+/// The scrape token of every test app (`metrics.token`): [`TestApp::scrape`] sends it.
+pub const METRICS_TOKEN: &str = "test-scrape-token-0123456789";
+
 pub async fn spawn_with(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let data = tempfile::tempdir().expect("temp dir");
     let mut settings = Settings {
@@ -59,6 +62,7 @@ pub async fn spawn_with(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestAp
         master_key: Some(Secret::new(MASTER_KEY)),
         ..Settings::default()
     };
+    settings.metrics.token = Some(Secret::new(METRICS_TOKEN));
     tweak(&mut settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -110,6 +114,19 @@ impl TestApp {
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
         self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    /// `GET /metrics` as Prometheus would, with the scrape token; the text it answers.
+    pub async fn scrape(&self) -> String {
+        let res = self
+            .http
+            .get(self.url("/metrics"))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .expect("scrape");
+        assert_eq!(res.status(), StatusCode::OK, "scrape /metrics");
+        res.text().await.expect("metrics text")
     }
 
     pub async fn login(&self, login: &str, password: &str) -> Session {

@@ -18,9 +18,11 @@ pub enum Access {
     Roles(&'static [Role]),
     /// Edge devices (device JWT) only: every user, logged in or not, gets 401.
     Device,
+    /// The holder of the scrape token (`metrics.token`) only: every user gets 401.
+    Scraper,
 }
 
-use Access::{AnyUser, Device, Public, Roles};
+use Access::{AnyUser, Device, Public, Roles, Scraper};
 use Role::{Driver, StationAdmin, SuperAdmin, Technician};
 
 /// Every route the server answers, with who may call it.
@@ -77,7 +79,7 @@ pub const TABLE: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/edge/events", Device),
     ("GET", "/healthz", Public),
     ("GET", "/readyz", Public),
-    ("GET", "/metrics", Public),
+    ("GET", "/metrics", Scraper),
 ];
 
 /// The row of a served route; panics (failing the test) when it has none.

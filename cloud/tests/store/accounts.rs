@@ -1,10 +1,11 @@
-//! Accounts and sessions: unique accounts, refresh-token families, logouts, failed
-//! logins.
+//! Accounts and sessions: unique accounts, refresh-token families, logouts, login
+//! throttle counters.
 
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use gasq_cloud::domain::Role;
+use gasq_cloud::domain::throttle::{Attempt, ThrottleRule};
 use gasq_cloud::store::{AuditFilter, NewRefreshToken, NewUser, RefreshOutcome, Store, StoreError};
 use gasq_shared::UserId;
 
@@ -14,7 +15,7 @@ crate::on_both_backends!(
     a_second_account_with_the_same_email_is_a_conflict,
     a_reused_refresh_token_revokes_its_family,
     logging_out_ends_the_session_once_and_audits_it,
-    failed_logins_count_per_account_in_the_window_until_cleared_or_pruned,
+    racing_login_attempts_on_one_counter_are_decided_one_at_a_time,
 );
 
 async fn a_second_account_with_the_same_email_is_a_conflict(store: Arc<dyn Store>) {
@@ -137,35 +138,59 @@ async fn logging_out_ends_the_session_once_and_audits_it(store: Arc<dyn Store>) 
     assert_eq!(logouts[0].actor_id, Some(u));
 }
 
-async fn failed_logins_count_per_account_in_the_window_until_cleared_or_pruned(
-    store: Arc<dyn Store>,
-) {
-    let now = Utc::now();
-    let ago = |minutes: i64| now - Duration::minutes(minutes);
-    for minutes in [20, 5, 1] {
-        store
-            .record_login_failure(b"alice", ago(minutes))
-            .await
-            .unwrap();
-    }
-    store.record_login_failure(b"bob", ago(1)).await.unwrap();
-    let count = |account: &'static [u8], since| {
-        let store = store.clone();
-        async move { store.login_failures_since(account, since).await.unwrap() }
+/// Login throttling ("Login guessing", docs/architecture.md): twenty attempts at once on
+/// one counter that lets five through get exactly five through; a cleared counter starts
+/// again; pruning forgets only counters that have been quiet.
+async fn racing_login_attempts_on_one_counter_are_decided_one_at_a_time(store: Arc<dyn Store>) {
+    let rule = ThrottleRule {
+        free: 5,
+        first_delay: Duration::hours(1),
+        window: Duration::hours(1),
     };
-    assert_eq!(count(b"alice", ago(10)).await, 2, "only the window counts");
-    assert_eq!(count(b"alice", ago(30)).await, 3);
-    assert_eq!(
-        count(b"bob", ago(30)).await,
-        1,
-        "accounts are counted apart"
+    let now = Utc::now();
+    let start = Arc::new(tokio::sync::Barrier::new(20));
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (store, start) = (store.clone(), start.clone());
+            tokio::spawn(async move {
+                start.wait().await;
+                store.login_attempt(b"alice", now, &rule).await.unwrap()
+            })
+        })
+        .collect();
+    let mut went = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Attempt::Go(_) => went += 1,
+            Attempt::Wait { retry_after_secs } => assert!(retry_after_secs > 3000),
+        }
+    }
+    assert_eq!(went, 5);
+    // Another counter is not touched; a cleared one goes again.
+    assert!(matches!(
+        store
+            .login_attempt(b"bob", now - Duration::hours(5), &rule)
+            .await
+            .unwrap(),
+        Attempt::Go(_)
+    ));
+    store.clear_login_attempts(b"alice").await.unwrap();
+    let again = store.login_attempt(b"alice", now, &rule).await.unwrap();
+    assert!(
+        matches!(again, Attempt::Go(c) if c.failures == 1),
+        "{again:?}"
     );
-    assert_eq!(count(b"carol", ago(30)).await, 0);
-    // Pruning forgets old failures only.
-    assert_eq!(store.prune_login_failures(ago(10)).await.unwrap(), 1);
-    assert_eq!(count(b"alice", ago(30)).await, 2);
-    // A successful login clears that account's failures, and no one else's.
-    store.clear_login_failures(b"alice").await.unwrap();
-    assert_eq!(count(b"alice", ago(30)).await, 0);
-    assert_eq!(count(b"bob", ago(30)).await, 1);
+    // Bob's counter has been quiet for hours; Alice's is not.
+    assert_eq!(
+        store
+            .prune_login_attempts(now - Duration::hours(1))
+            .await
+            .unwrap(),
+        1
+    );
+    let alice = store.login_attempt(b"alice", now, &rule).await.unwrap();
+    assert!(
+        matches!(alice, Attempt::Go(c) if c.failures == 2),
+        "{alice:?}"
+    );
 }

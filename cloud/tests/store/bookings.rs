@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use gasq_cloud::domain::limits::{LimitHit, Limits};
 use gasq_cloud::domain::{BookingStatus, PaymentMethod};
 use gasq_cloud::store::{AuditFilter, CreateBooking, Store, StoreError};
 
@@ -15,6 +16,7 @@ crate::on_both_backends!(
     lapsed_payment_holds_expire_and_free_their_place,
     confirmed_bookings_past_their_window_become_no_shows_once,
     a_first_booking_sizes_its_slot_from_the_station_as_it_is_then,
+    thirty_concurrent_bookings_of_one_vehicle_and_driver_keep_the_limits,
 );
 
 async fn fifty_concurrent_bookings_fill_a_slot_exactly_to_capacity(store: Arc<dyn Store>) {
@@ -259,4 +261,64 @@ async fn a_first_booking_sizes_its_slot_from_the_station_as_it_is_then(store: Ar
             .unwrap(),
         CreateBooking::SlotFull
     ));
+}
+
+/// "No hogging" (docs/architecture.md) under concurrency: thirty bookings at once, of
+/// one plate by two drivers within one hour, and of many plates by one driver, in
+/// separate slots with room to spare. The limits, not the slots, decide.
+async fn thirty_concurrent_bookings_of_one_vehicle_and_driver_keep_the_limits(
+    store: Arc<dyn Store>,
+) {
+    let s = station(&store, "MUM-0001", 8).await;
+    let slot = next_slot();
+    let (a, b, c) = (
+        user(&store, "a").await,
+        user(&store, "b").await,
+        user(&store, "c").await,
+    );
+    let limits = Limits {
+        max_live: 4,
+        per_hour: 100,
+    };
+    let start = Arc::new(tokio::sync::Barrier::new(30));
+    let mut tasks = Vec::new();
+    for i in 0..30i64 {
+        let mut nb = match i % 3 {
+            // a and b book the same plate, 0 to 45 minutes apart.
+            0 | 1 => {
+                let mut nb = booking(if i % 3 == 0 { a } else { b }, &s, slot);
+                nb.slot_start = slot + Duration::minutes(15 * (i % 4));
+                nb.registration = Some("MH12AB1234".into());
+                nb
+            }
+            // c books ten vehicles of its own.
+            _ => booking(c, &s, slot + Duration::hours(2 + i)),
+        };
+        nb.limits = limits;
+        let (store, start) = (store.clone(), start.clone());
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            let who = nb.user_id;
+            (
+                who,
+                store
+                    .create_booking(nb, None, audit("booking.create"))
+                    .await,
+            )
+        }));
+    }
+    let (mut plate, mut of_c) = (0, 0);
+    for t in tasks {
+        let (who, outcome) = t.await.unwrap();
+        match outcome.unwrap() {
+            CreateBooking::Created(_) if who == c => of_c += 1,
+            CreateBooking::Created(_) => plate += 1,
+            CreateBooking::Limited(LimitHit::Vehicle { .. }) if who != c => {}
+            CreateBooking::Limited(LimitHit::Driver {
+                live: 4, max: 4, ..
+            }) if who == c => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((plate, of_c), (1, 4));
 }

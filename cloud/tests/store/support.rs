@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
+use gasq_cloud::domain::limits::Limits;
 use gasq_cloud::domain::{AuditEntry, BookingStatus, PaymentMethod, Role, Station, Vehicle};
 use gasq_cloud::store::{IdempotencyKey, NewBooking, NewStation, NewUser, Store};
 use gasq_shared::policy::StationPolicy;
@@ -68,13 +69,17 @@ pub fn next_slot() -> DateTime<Utc> {
     Utc::now().duration_trunc(Duration::minutes(15)).unwrap() + Duration::hours(2)
 }
 
+/// A confirmed booking of a vehicle of its own (a registration made from the random end
+/// of its id), with
+/// limits too high to matter: tests of the limits set them.
 pub fn booking(user: UserId, station: &Station, slot: DateTime<Utc>) -> NewBooking {
     let now = Utc::now();
+    let id = BookingId::new();
     NewBooking {
-        id: BookingId::new(),
+        id,
         user_id: user,
         vehicle_id: None,
-        registration: Some("MH12AB1234".into()),
+        registration: Some(format!("T{}", &id.0.simple().to_string()[20..]).to_uppercase()),
         station_id: station.id,
         slot_start: slot,
         slot_end: slot + Duration::minutes(15),
@@ -89,6 +94,10 @@ pub fn booking(user: UserId, station: &Station, slot: DateTime<Utc>) -> NewBooki
         valid_from: slot - Duration::minutes(15),
         valid_until: slot + Duration::minutes(45),
         now,
+        limits: Limits {
+            max_live: u32::MAX,
+            per_hour: u32::MAX,
+        },
     }
 }
 

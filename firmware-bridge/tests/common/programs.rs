@@ -22,8 +22,10 @@ use serde_json::{Value, json};
 /// How long a program may take to come up (debug builds on a busy CI box).
 pub const STARTUP: Duration = Duration::from_secs(30);
 
-/// The demo accounts `gasq-cloud serve --demo` seeds (cloud/src/demo/mod.rs).
-pub const DEMO_DRIVER: (&str, &str) = ("driver@demo.gasq.in", "demo-driver-pass");
+/// The demo station's admin `gasq-cloud serve --demo` seeds (cloud/src/demo/mod.rs):
+/// it sees every booking at the station, those `demo-traffic` makes for the demo
+/// fleet's drivers too.
+pub const DEMO_ADMIN: (&str, &str) = ("admin@demo.gasq.in", "demo-admin-pass");
 
 /// `name` built next to `gasq-bridge`, if it is there.
 pub fn sibling(name: &str) -> Option<PathBuf> {

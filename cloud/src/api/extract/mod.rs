@@ -6,6 +6,7 @@
 //!   `Authorized<SuperAdmins>`. Station scoping is the use case's check
 //!   (`app::access`).
 //! - [`EdgeDevice`]: an enrolled edge box, from its device JWT.
+//! - [`Scraper`]: Prometheus, with the configured scrape token (`metrics.token`).
 //! - [`ClientIp`]: the caller's address, for rate limits and the audit log.
 //!
 //! [`ApiJson`], [`ApiPath`] and [`ApiQuery`] are axum's extractors with problem+json
@@ -14,9 +15,11 @@
 mod callers;
 mod device;
 mod json;
+mod scraper;
 
 pub use callers::{
     Authorized, ClientIp, Drivers, Provisioners, RoleSet, StationStaff, SuperAdmins,
 };
 pub use device::EdgeDevice;
 pub use json::{ApiJson, ApiPath, ApiQuery};
+pub use scraper::Scraper;

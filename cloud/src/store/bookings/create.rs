@@ -1,10 +1,10 @@
-//! Creating a booking: claim its `Idempotency-Key`, take a place in its slot (sized
-//! from the station as it is inside this transaction), insert it, log it for the edge,
-//! audit it — all or nothing.
+//! Creating a booking: claim its `Idempotency-Key`, check the driver's and vehicle's
+//! limits, take a place in its slot (sized from the station as it is inside this
+//! transaction), insert it, log it for the edge, audit it — all or nothing.
 
 use super::idempotency::{self, Claim};
 use super::row::BookingRow;
-use super::{CreateBooking, IdempotencyKey, NewBooking, places};
+use super::{CreateBooking, IdempotencyKey, NewBooking, limits, places};
 use crate::domain::{AuditEntry, BookingStatus, codes, slots};
 use crate::store::changes::{self, ChangeKind};
 use crate::store::db::{Db, Tx, query};
@@ -28,6 +28,10 @@ pub(super) async fn create(
         // Seen before: answer as the first time (nothing written; dropping `tx` rolls
         // back).
         return replay(&mut tx, &b, key).await;
+    }
+    // Before any slot row (lock order). Dropping `tx` rolls back the key's claim too.
+    if let Some(hit) = limits::check(&mut tx, &b).await? {
+        return Ok(CreateBooking::Limited(hit));
     }
     // The slot's capacity from the station as it is now, inside this transaction: a
     // lane change that committed since the caller read the station counts. A plain

@@ -1,10 +1,11 @@
 //! Bookings and their life cycle: creation under the capacity invariant (`create.rs`,
-//! with `Idempotency-Key`s in `idempotency.rs`), cancellation, lapsed holds and
-//! no-shows (`lifecycle.rs`).
+//! with `Idempotency-Key`s in `idempotency.rs` and the per-driver and per-vehicle
+//! limits in `limits.rs`), cancellation, lapsed holds and no-shows (`lifecycle.rs`).
 
 mod create;
 mod idempotency;
 mod lifecycle;
+mod limits;
 mod places;
 mod row;
 
@@ -17,6 +18,7 @@ pub(crate) use row::{BookingRow, bookings};
 
 use super::db::query;
 use super::{SqlStore, StoreError, StoreResult};
+use crate::domain::limits::{LimitHit, Limits};
 use crate::domain::{AuditEntry, Booking, BookingStatus, PaymentMethod};
 
 /// A booking to create. The slot's capacity is computed in the booking's transaction
@@ -42,6 +44,8 @@ pub struct NewBooking {
     pub valid_from: DateTime<Utc>,
     pub valid_until: DateTime<Utc>,
     pub now: DateTime<Utc>,
+    /// The driver's limits, checked in the booking's transaction.
+    pub limits: Limits,
 }
 
 /// An `Idempotency-Key` and the hash of the request body it came with.
@@ -62,6 +66,9 @@ pub enum CreateBooking {
     /// The key was used before with a different body.
     KeyReused,
     SlotFull,
+    /// A booking limit refuses it (nothing was written, not even the key's claim: a
+    /// limit frees with time).
+    Limited(LimitHit),
 }
 
 /// Bookings and their life cycle.

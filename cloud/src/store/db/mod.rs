@@ -166,6 +166,20 @@ impl Db {
     }
 }
 
+/// A key for [`Tx::serialize_on`]: the first 8 bytes of SHA-256 over `scope` and `name`.
+/// A collision only makes two unrelated writers take turns.
+pub fn lock_key(scope: &str, name: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(scope.as_bytes())
+        .chain_update([0])
+        .chain_update(name.as_bytes())
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
+}
+
 fn no_row() -> StoreError {
     StoreError::Database(sqlx::Error::RowNotFound)
 }
@@ -245,6 +259,19 @@ impl Tx {
             self.execute(notify).await?;
         }
         self.changed.push(station);
+        Ok(())
+    }
+
+    /// Makes this transaction wait for, then exclude until it ends, every other
+    /// transaction serialising on the same `key` — a lock on something that has no row
+    /// of its own (a vehicle registration, a driver's bookings as a whole). PostgreSQL:
+    /// a transaction-scoped advisory lock; SQLite: nothing, the write lock is already
+    /// held. Callers derive keys with [`lock_key`].
+    pub async fn serialize_on(&mut self, key: i64) -> StoreResult<()> {
+        if self.backend() == Backend::Postgres {
+            self.execute(query("SELECT pg_advisory_xact_lock($1)").bind(key))
+                .await?;
+        }
         Ok(())
     }
 

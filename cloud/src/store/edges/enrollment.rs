@@ -25,13 +25,12 @@ pub struct NewEnrollmentCode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EnrollOutcome {
     Enrolled(StationId),
-    Unknown,
+    /// No such code, or a wrong secret: deliberately one answer, so that guessing
+    /// cannot find out which code ids exist.
+    Refused,
+    /// The rest only for the right secret (the whole code).
     Expired,
     Used,
-    /// The secret part was wrong; the code has this many tries left.
-    WrongSecret {
-        tries_left: u32,
-    },
     /// Too many wrong tries: the code no longer works.
     Burned,
 }
@@ -70,6 +69,13 @@ struct CodeRow {
     used_at: Option<DateTime<Utc>>,
 }
 
+/// IMPORTANT: nothing tells an unknown code id from a known one with a wrong secret —
+/// not the outcome, not the work done. The secret is compared first, in constant time,
+/// against the stored hash or a stand-in; both paths run the same counting `UPDATE`
+/// (which changes nothing for an unknown id) and append the same audit entry, so both
+/// commit a write (a refusal that wrote nothing would answer measurably sooner than one
+/// that waited for a durable commit). Only a caller holding the whole code learns that
+/// it expired, was used or was burned.
 pub(super) async fn enroll(
     db: &Db,
     code_id: &str,
@@ -84,34 +90,47 @@ pub(super) async fn enroll(
          FROM enrollment_codes WHERE id = $1",
         Lock::Update,
     );
-    let Some(code) = tx.fetch_optional::<CodeRow>(sql.bind(code_id)).await? else {
-        return Ok(EnrollOutcome::Unknown);
-    };
-    let failed = u32::try_from(code.failed_attempts).unwrap_or(u32::MAX);
-    let outcome =
-        if code.used_at.is_some() {
-            EnrollOutcome::Used
-        } else if failed >= max_attempts {
-            EnrollOutcome::Burned
-        } else if code.expires_at <= now {
-            EnrollOutcome::Expired
-        } else if !bool::from(code.secret_hash.ct_eq(secret_hash)) {
-            tx.execute(
-            query("UPDATE enrollment_codes SET failed_attempts = failed_attempts + 1 WHERE id = $1")
-                .bind(code_id),
+    let code = tx.fetch_optional::<CodeRow>(sql.bind(code_id)).await?;
+    let stored = code
+        .as_ref()
+        .map_or(UNKNOWN_CODE_HASH.as_slice(), |c| &c.secret_hash);
+    let secret_ok = bool::from(stored.ct_eq(secret_hash)) && code.is_some();
+    let Some(code) = code.filter(|_| secret_ok) else {
+        tx.execute(
+            query(
+                "UPDATE enrollment_codes SET failed_attempts = failed_attempts + 1 WHERE id = $1",
+            )
+            .bind(code_id),
         )
         .await?;
-            EnrollOutcome::WrongSecret {
-                tries_left: max_attempts.saturating_sub(failed + 1),
-            }
-        } else {
-            let station = StationId::try_from(code.station_id).map_err(StoreError::corrupt)?;
-            use_code(&mut tx, code_id, station, &device, now).await?;
-            EnrollOutcome::Enrolled(station)
+        let entry = AuditEntry {
+            action: "edge.enroll_refused".into(),
+            target: format!("enrollment_code:{code_id}"),
+            ..AuditEntry::default()
         };
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        return Ok(EnrollOutcome::Refused);
+    };
+    let failed = u32::try_from(code.failed_attempts).unwrap_or(u32::MAX);
+    let outcome = if code.used_at.is_some() {
+        EnrollOutcome::Used
+    } else if failed >= max_attempts {
+        EnrollOutcome::Burned
+    } else if code.expires_at <= now {
+        EnrollOutcome::Expired
+    } else {
+        let station = StationId::try_from(code.station_id).map_err(StoreError::corrupt)?;
+        use_code(&mut tx, code_id, station, &device, now).await?;
+        EnrollOutcome::Enrolled(station)
+    };
     tx.commit().await?;
     Ok(outcome)
 }
+
+/// What an unknown code's secret is compared with: the same length as a stored hash
+/// (SHA-256), matching no secret's hash in practice.
+const UNKNOWN_CODE_HASH: [u8; 32] = [0; 32];
 
 /// Marks the code used by `device` and stores the device, audited.
 async fn use_code(

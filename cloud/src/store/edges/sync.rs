@@ -17,12 +17,9 @@ pub(super) async fn changes_since(
     since: i64,
     limit: i64,
 ) -> StoreResult<ChangePage> {
-    let (head, floor): (i64, i64) = db
-        .fetch_optional(
-            query("SELECT change_seq, change_floor FROM stations WHERE id = $1").bind(station),
-        )
-        .await?
-        .ok_or(StoreError::NotFound("station"))?;
+    // IMPORTANT: the entries first, then the floor. The pruner raises the floor and
+    // deletes below it in one transaction; read in this order, a page that lost entries
+    // to a prune always comes with a floor above `since`, and so becomes a full resync.
     let rows: Vec<(i64, String, Option<Uuid>)> = db
         .fetch_all(
             query(
@@ -34,6 +31,12 @@ pub(super) async fn changes_since(
             .bind(limit),
         )
         .await?;
+    let (head, floor): (i64, i64) = db
+        .fetch_optional(
+            query("SELECT change_seq, change_floor FROM stations WHERE id = $1").bind(station),
+        )
+        .await?
+        .ok_or(StoreError::NotFound("station"))?;
     Ok(ChangePage {
         entries: changes::entries(rows)?,
         head,

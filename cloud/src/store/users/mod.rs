@@ -1,7 +1,8 @@
-//! Accounts, station assignments, login throttling, and sessions (refresh-token
-//! families, in `sessions.rs`).
+//! Accounts, station assignments, login throttle counters (`throttle.rs`), and
+//! sessions (refresh-token families, in `sessions.rs`).
 
 mod sessions;
+mod throttle;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -10,6 +11,7 @@ use uuid::Uuid;
 
 use super::db::query;
 use super::{SqlStore, StoreError, StoreResult, audit};
+use crate::domain::throttle::{Attempt, ThrottleRule};
 use crate::domain::{AuditEntry, Role, UserRecord};
 
 /// A user to create (personal data already encrypted and hashed by the caller).
@@ -62,11 +64,25 @@ pub trait UserStore: Send + Sync {
         audit: AuditEntry,
     ) -> StoreResult<()>;
     async fn user_stations(&self, user: UserId) -> StoreResult<Vec<StationId>>;
-    async fn record_login_failure(&self, account: &[u8], at: DateTime<Utc>) -> StoreResult<()>;
-    async fn login_failures_since(&self, account: &[u8], since: DateTime<Utc>) -> StoreResult<u32>;
-    async fn clear_login_failures(&self, account: &[u8]) -> StoreResult<()>;
-    /// Forgets failed logins older than `before` (they no longer count).
-    async fn prune_login_failures(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+    /// Decides a login attempt at `now` on the throttle counter `key` (an account, a
+    /// client address, a device cookie) by `rule`, counting it as a failure if it goes.
+    async fn login_attempt(
+        &self,
+        key: &[u8],
+        now: DateTime<Utc>,
+        rule: &ThrottleRule,
+    ) -> StoreResult<Attempt>;
+    /// Forgets the counter `key` (a login through it succeeded).
+    async fn clear_login_attempts(&self, key: &[u8]) -> StoreResult<()>;
+    /// Takes one successful attempt back out of the shared counter `key`.
+    async fn forgive_login_attempt(
+        &self,
+        key: &[u8],
+        now: DateTime<Utc>,
+        rule: &ThrottleRule,
+    ) -> StoreResult<()>;
+    /// Forgets counters whose last delay ran out before `quiet_since`.
+    async fn prune_login_attempts(&self, quiet_since: DateTime<Utc>) -> StoreResult<u64>;
     /// Starts a session (a login): stores its first refresh token and `audit`.
     async fn insert_refresh_token(
         &self,
@@ -164,31 +180,30 @@ impl UserStore for SqlStore {
             .collect()
     }
 
-    async fn record_login_failure(&self, account: &[u8], at: DateTime<Utc>) -> StoreResult<()> {
-        let q = query("INSERT INTO login_failures (account_hash, at) VALUES ($1, $2)")
-            .bind(account)
-            .bind(at);
-        self.db.execute(q).await?;
-        Ok(())
+    async fn login_attempt(
+        &self,
+        key: &[u8],
+        now: DateTime<Utc>,
+        rule: &ThrottleRule,
+    ) -> StoreResult<Attempt> {
+        throttle::attempt(&self.db, key, now, rule).await
     }
 
-    async fn login_failures_since(&self, account: &[u8], since: DateTime<Utc>) -> StoreResult<u32> {
-        let q = query("SELECT COUNT(*) FROM login_failures WHERE account_hash = $1 AND at >= $2")
-            .bind(account)
-            .bind(since);
-        let (n,): (i64,) = self.db.fetch_one(q).await?;
-        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    async fn clear_login_attempts(&self, key: &[u8]) -> StoreResult<()> {
+        throttle::clear(&self.db, key).await
     }
 
-    async fn clear_login_failures(&self, account: &[u8]) -> StoreResult<()> {
-        let q = query("DELETE FROM login_failures WHERE account_hash = $1").bind(account);
-        self.db.execute(q).await?;
-        Ok(())
+    async fn forgive_login_attempt(
+        &self,
+        key: &[u8],
+        now: DateTime<Utc>,
+        rule: &ThrottleRule,
+    ) -> StoreResult<()> {
+        throttle::forgive(&self.db, key, now, rule).await
     }
 
-    async fn prune_login_failures(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        let q = query("DELETE FROM login_failures WHERE at < $1").bind(before);
-        self.db.execute(q).await
+    async fn prune_login_attempts(&self, quiet_since: DateTime<Utc>) -> StoreResult<u64> {
+        throttle::prune(&self.db, quiet_since).await
     }
 
     async fn insert_refresh_token(&self, t: NewRefreshToken, entry: AuditEntry) -> StoreResult<()> {
