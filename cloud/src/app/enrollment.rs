@@ -73,29 +73,41 @@ pub async fn create_code_as_system(app: &App, station: StationId) -> Result<Enro
     issue_code(app, station, None, entry).await
 }
 
+/// Draws of a code id before giving up: ids are short (4 characters, about a million),
+/// so with thousands of codes out a draw can meet a taken id; another draw is free.
+const ID_DRAWS: usize = 8;
+
 async fn issue_code(
     app: &App,
     station: StationId,
     created_by: Option<UserId>,
     mut entry: AuditEntry,
 ) -> Result<EnrollmentCode> {
-    let (id, secret) = (codes::random_code(4), codes::random_code(8));
     let now = Utc::now();
     let expires_at = now + Duration::hours(app.settings.edge.enrollment_code_ttl_hours);
-    let code = NewEnrollmentCode {
-        id: id.clone(),
-        secret_hash: secret_hash(&secret),
-        station_id: station,
-        created_by,
-        created_at: now,
-        expires_at,
-    };
-    entry.detail = serde_json::json!({ "code_id": id, "expires_at": expires_at });
-    app.store.create_enrollment_code(code, entry).await?;
-    Ok(EnrollmentCode {
-        code: format!("{id}-{}-{}", &secret[..4], &secret[4..]),
-        expires_at,
-    })
+    let mut draws = 0;
+    loop {
+        let (id, secret) = (codes::random_code(4), codes::random_code(8));
+        let code = NewEnrollmentCode {
+            id: id.clone(),
+            secret_hash: secret_hash(&secret),
+            station_id: station,
+            created_by,
+            created_at: now,
+            expires_at,
+        };
+        entry.detail = serde_json::json!({ "code_id": id, "expires_at": expires_at });
+        match app.store.create_enrollment_code(code, entry.clone()).await {
+            Ok(()) => {
+                return Ok(EnrollmentCode {
+                    code: format!("{id}-{}-{}", &secret[..4], &secret[4..]),
+                    expires_at,
+                });
+            }
+            Err(StoreError::Conflict(_)) if draws + 1 < ID_DRAWS => draws += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Revokes the device a re-enrolled box was before, if it belongs to the same station

@@ -17,6 +17,9 @@
 //! so a handful of drivers can book thousands of slots (under the default limits each
 //! driver stops at 4 live bookings, and the rest count as `booking_limit`).
 
+#[path = "support/http.rs"]
+mod http;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -25,8 +28,10 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, DurationRound, Utc};
 use clap::Parser;
 use hdrhistogram::Histogram;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::Mutex;
+
+use http::Client;
 
 #[derive(Parser, Debug, Clone)]
 #[command(name = "gasq-load", about = "Load-test booking creation over HTTP")]
@@ -59,55 +64,6 @@ struct Args {
     /// Lanes of the test station (capacity per slot = lanes × 15 / 4).
     #[arg(long, default_value_t = 8)]
     lanes: u16,
-}
-
-struct Client {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Client {
-    async fn post(
-        &self,
-        path: &str,
-        token: Option<&str>,
-        body: Value,
-    ) -> anyhow::Result<(u16, Value)> {
-        let mut req = self.http.post(format!("{}{path}", self.base)).json(&body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let res = req.send().await?;
-        let status = res.status().as_u16();
-        Ok((status, res.json().await.unwrap_or(Value::Null)))
-    }
-
-    async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        Ok(self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await?
-            .json()
-            .await?)
-    }
-
-    async fn login(&self, login: &str, password: &str) -> anyhow::Result<String> {
-        let (status, body) = self
-            .post(
-                "/api/v1/auth/login",
-                None,
-                json!({"login": login, "password": password}),
-            )
-            .await?;
-        if status != 200 {
-            bail!("login {login}: {status} {body}");
-        }
-        Ok(body["access_token"]
-            .as_str()
-            .context("access_token")?
-            .to_owned())
-    }
 }
 
 /// A vehicle and the token of the driver who books it.
@@ -219,12 +175,7 @@ struct Measured {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let c = Arc::new(Client {
-        http: reqwest::Client::builder()
-            .pool_max_idle_per_host(1024)
-            .build()?,
-        base: args.url.trim_end_matches('/').to_owned(),
-    });
+    let c = Arc::new(Client::new(&args.url)?);
     let (station, drivers) = setup(&c, &args).await?;
     // A warm-up (connections, caches, first slot rows) that is not measured.
     let begun = Instant::now();
@@ -349,10 +300,10 @@ async fn over_booked(c: &Client, plan: &Plan, counts: &Counts) -> anyhow::Result
         .date_naive();
     for _ in 0..7 {
         let slots = c
-            .get(&format!(
-                "/api/v1/stations/{}/slots?date={day}",
-                plan.station
-            ))
+            .get(
+                &format!("/api/v1/stations/{}/slots?date={day}", plan.station),
+                None,
+            )
             .await?;
         for s in slots.as_array().into_iter().flatten() {
             let start: Option<DateTime<Utc>> = s["start"].as_str().and_then(|t| t.parse().ok());
