@@ -99,16 +99,8 @@ async fn staff_of_another_station_can_neither_list_nor_revoke_a_box() {
 async fn a_box_re_enrolled_in_its_own_place_revokes_its_old_device_only_at_its_station() {
     let w = world().await;
     let old = TestDevice::enroll(&w.app, &w.admin, w.station).await;
-    let (status, code) = w
-        .app
-        .post(
-            &format!("/api/v1/stations/{}/enrollment-codes", w.station),
-            Some(&w.admin.token),
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, 201);
-    let new = TestDevice::enroll_replacing(&w.app, code["code"].as_str().unwrap(), &old.id)
+    let code = TestDevice::code(&w.app, &w.admin, w.station).await;
+    let new = TestDevice::enroll_replacing(&w.app, &code, &old.id)
         .await
         .unwrap();
     refused_as_revoked(&w, &old).await;
@@ -119,15 +111,8 @@ async fn a_box_re_enrolled_in_its_own_place_revokes_its_old_device_only_at_its_s
     let other = w.app.station(&root, "PUN-0007", 1).await["id"]
         .as_u64()
         .unwrap();
-    let (_, code) = w
-        .app
-        .post(
-            &format!("/api/v1/stations/{other}/enrollment-codes"),
-            Some(&root.token),
-            json!({}),
-        )
-        .await;
-    TestDevice::enroll_replacing(&w.app, code["code"].as_str().unwrap(), &new.id)
+    let code = TestDevice::code(&w.app, &root, other).await;
+    TestDevice::enroll_replacing(&w.app, &code, &new.id)
         .await
         .unwrap();
     new.pull(&w.app, 0).await;

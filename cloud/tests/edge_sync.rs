@@ -33,15 +33,7 @@ fn kinds(changes: &Value) -> Vec<String> {
 #[tokio::test]
 async fn a_code_enrolls_one_box_once_and_tells_it_the_station_and_keys() {
     let w = world().await;
-    let (_, code) = w
-        .app
-        .post(
-            &format!("/api/v1/stations/{}/enrollment-codes", w.station),
-            Some(&w.admin.token),
-            json!({}),
-        )
-        .await;
-    let code = code["code"].as_str().unwrap().to_owned();
+    let code = TestDevice::code(&w.app, &w.admin, w.station).await;
     assert_eq!(code.len(), 14, "XXXX-XXXX-XXXX: {code}");
     let device = TestDevice::enroll_with(&w.app, &code.to_lowercase())
         .await

@@ -16,7 +16,7 @@ mod common;
 
 use chrono::{DateTime, Utc};
 use common::bus::{BusClient, lane_topic, verdicts};
-use common::cloud::{Api, STATION, cloud_binary, enroll, enroll_and_run, start_cloud};
+use common::cloud::{self, Api, STATION, enroll, enroll_and_run};
 use common::edge::{self, Edge};
 use common::proxy::{Misbehaviour, Proxy};
 use gasq_shared::topics::Reason;
@@ -41,17 +41,11 @@ async fn offline_because(edge: &Edge, says: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_proxy_answering_pushes_with_its_own_pages_never_costs_an_event() {
-    let Some(bin) = cloud_binary() else {
-        eprintln!("skipped: gasq-cloud is not built next to gasq-edge (run the workspace tests)");
+    let Some((_dir, _cloud, at)) = cloud::running().await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let (_cloud, at) = start_cloud(&bin, dir.path()).await;
     let proxy = Proxy::start(at).await;
-    let api = Api {
-        base: format!("http://{}", proxy.addr),
-        http: reqwest::Client::new(),
-    };
+    let api = Api::at(proxy.addr);
     // A silent proxy is given up on after a second (a held pull gets its wait on top).
     let (_data, edge) = enroll_and_run(&api, &[("GASQ_REQUEST_TIMEOUT_SECS", "1")]).await;
     let mut scanner = BusClient::connect(edge.mqtt, &[verdicts(STATION)], None).await;
@@ -113,16 +107,10 @@ fn last_pull(status: &Value) -> Option<DateTime<Utc>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_booking_is_refused_at_the_lane_without_waiting_for_a_pull_interval() {
-    let Some(bin) = cloud_binary() else {
-        eprintln!("skipped: gasq-cloud is not built next to gasq-edge (run the workspace tests)");
+    let Some((_dir, _cloud, at)) = cloud::running().await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let (_cloud, at) = start_cloud(&bin, dir.path()).await;
-    let api = Api {
-        base: format!("http://{at}"),
-        http: reqwest::Client::new(),
-    };
+    let api = Api::at(at);
     // Pulls that bring nothing would repeat only every 5 minutes: only a held pull can
     // bring the cancellation within the test's patience.
     let (_data, edge) = enroll_and_run(&api, &[("GASQ_PULL_INTERVAL_SECS", "300")]).await;
@@ -155,16 +143,10 @@ async fn a_cancelled_booking_is_refused_at_the_lane_without_waiting_for_a_pull_i
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replaced_or_revoked_box_is_cut_off_and_told_how_to_come_back() {
-    let Some(bin) = cloud_binary() else {
-        eprintln!("skipped: gasq-cloud is not built next to gasq-edge (run the workspace tests)");
+    let Some((_dir, _cloud, at)) = cloud::running().await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let (_cloud, at) = start_cloud(&bin, dir.path()).await;
-    let api = Api {
-        base: format!("http://{at}"),
-        http: reqwest::Client::new(),
-    };
+    let api = Api::at(at);
     let admin = api.login(ADMIN.0, ADMIN.1).await;
     let (data, edge) = enroll_and_run(&api, &[]).await;
     let old = edge.status().await["device_id"].clone();

@@ -19,8 +19,8 @@ pub struct TestDevice {
 }
 
 impl TestDevice {
-    /// Makes a code as `staff` and enrolls a new device with it.
-    pub async fn enroll(app: &TestApp, staff: &Session, station: u64) -> Self {
+    /// A one-time enrollment code for `station`, made by `staff`.
+    pub async fn code(app: &TestApp, staff: &Session, station: u64) -> String {
         let (status, code) = app
             .post(
                 &format!("/api/v1/stations/{station}/enrollment-codes"),
@@ -29,9 +29,13 @@ impl TestDevice {
             )
             .await;
         assert_eq!(status, 201, "{code}");
-        Self::enroll_with(app, code["code"].as_str().unwrap())
-            .await
-            .expect("enrolls")
+        code["code"].as_str().unwrap().to_owned()
+    }
+
+    /// Makes a code as `staff` and enrolls a new device with it.
+    pub async fn enroll(app: &TestApp, staff: &Session, station: u64) -> Self {
+        let code = Self::code(app, staff, station).await;
+        Self::enroll_with(app, &code).await.expect("enrolls")
     }
 
     pub async fn enroll_with(app: &TestApp, code: &str) -> Result<Self, (u16, Value)> {

@@ -58,7 +58,27 @@ pub struct Api {
     pub http: reqwest::Client,
 }
 
+/// The demo cloud running on its own data in a temp dir, and where it listens; `None`,
+/// with a note, when `gasq-cloud` is not built (the test then skips).
+pub async fn running() -> Option<(tempfile::TempDir, Child, SocketAddr)> {
+    let Some(bin) = cloud_binary() else {
+        eprintln!("skipped: gasq-cloud is not built next to gasq-edge (run the workspace tests)");
+        return None;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (child, at) = start_cloud(&bin, dir.path()).await;
+    Some((dir, child, at))
+}
+
 impl Api {
+    /// The API of the cloud at `addr`.
+    pub fn at(addr: SocketAddr) -> Self {
+        Self {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+        }
+    }
+
     pub async fn call(
         &self,
         method: &str,
