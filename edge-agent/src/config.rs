@@ -25,6 +25,7 @@ pub const KEYS: &[&str] = &[
     "mqtt_url",
     "mqtt_username",
     "mqtt_password",
+    "allow_anonymous",
     "pull_interval_secs",
     "push_batch",
     "backoff_max_secs",
@@ -47,10 +48,14 @@ pub struct Settings {
     pub http_listen: SocketAddr,
     /// Use this external broker (`mqtt://host:port`) instead of the embedded one.
     pub mqtt_url: Option<String>,
-    /// Embedded broker: the credentials devices must present (both or neither).
-    /// External broker: the credentials the agent connects with.
+    /// External broker: the credentials the agent connects with (both or neither).
+    /// Devices on the embedded broker log in with their own (`gasq-edge bus-client`).
     pub mqtt_username: Option<String>,
     pub mqtt_password: Option<Secret>,
+    /// Let devices on the embedded broker connect without credentials, and take
+    /// unsigned dispenser events. A lab setting: warned about at start, in `doctor` and
+    /// in `/status`.
+    pub allow_anonymous: bool,
     /// How often to pull changes from the cloud when idle.
     pub pull_interval_secs: u64,
     /// Most events in one push.
@@ -74,6 +79,7 @@ impl Default for Settings {
             mqtt_url: None,
             mqtt_username: None,
             mqtt_password: None,
+            allow_anonymous: false,
             pull_interval_secs: 15,
             push_batch: 200,
             backoff_max_secs: 60,

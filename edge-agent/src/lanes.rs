@@ -5,6 +5,10 @@
 //! Garbage never crashes or stalls anything (docs/architecture.md, invariant 6): a scan or frame that is not
 //! understood gets a `malformed` verdict; a bad dispenser message or a stray topic is
 //! logged and counted (`bus_garbage` in `/status`).
+//!
+//! Every verdict goes out signed with the station-bus key, and a dispenser event is
+//! applied only when a provisioned bridge signed it (invariant 8); others are counted
+//! (`dispenser_refused`) and ignored.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,6 +21,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::bus::{Bus, Message};
+use crate::busclients::events;
+use crate::busclients::registry::Registry;
+use crate::buskey::BusKey;
+use crate::db::Db;
 use crate::metrics::Counters;
 use crate::queue::QueueService;
 use crate::redemptions::Via;
@@ -35,6 +43,14 @@ pub struct LaneContext {
     pub queue: QueueService,
     pub bus: Bus,
     pub counters: Arc<Counters>,
+    /// Signs every verdict.
+    pub signer: BusKey,
+    /// The provisioned devices, whose keys verify dispenser events.
+    pub devices: Registry,
+    /// `allow_anonymous`: unsigned dispenser events are taken too (a lab setting).
+    pub anonymous: bool,
+    /// Where a bridge's newest event session is remembered.
+    pub db: Db,
 }
 
 /// Reads the bus until it closes or `stop` fires, handing each message to its lane.
@@ -105,10 +121,20 @@ async fn handle(ctx: &LaneContext, lane: u16, channel: LaneChannel, payload: Byt
     }
 }
 
-/// Publishes a verdict on the lane's verdict topic.
+/// Publishes a verdict, signed, on the lane's verdict topic.
 pub fn publish_verdict(ctx: &LaneContext, lane: u16, verdict: &Verdict) {
-    let topic = Topic::lane(&ctx.station, lane, LaneChannel::Verdict);
-    ctx.bus.publish_json(&topic, verdict, false);
+    let topic = Topic::lane(&ctx.station, lane, LaneChannel::Verdict).to_string();
+    let signed = serde_json::to_vec(verdict)
+        .map_err(|e| e.to_string())
+        .and_then(|json| {
+            ctx.signer
+                .sign_verdict(&topic, &json)
+                .map_err(|e| e.to_string())
+        });
+    match signed {
+        Ok(payload) => ctx.bus.publish(topic, Bytes::from(payload), false),
+        Err(e) => tracing::error!(%topic, error = %e, "cannot sign a verdict"),
+    }
 }
 
 async fn scan(ctx: &LaneContext, lane: u16, payload: &[u8]) -> Result<Verdict, crate::db::DbError> {
@@ -176,7 +202,25 @@ async fn frame(
 }
 
 async fn dispenser(ctx: &LaneContext, lane: u16, payload: &[u8]) {
-    let mut event = match DispenserEvent::parse(payload) {
+    let topic = Topic::lane(&ctx.station, lane, LaneChannel::Dispenser).to_string();
+    let admitted = match events::admit(&ctx.devices, ctx.anonymous, &topic, payload) {
+        Ok(admitted) => admitted,
+        Err(why) => {
+            Counters::bump(&ctx.counters.dispenser_refused);
+            tracing::warn!(lane, %why, "ignoring a dispenser event no provisioned bridge sent");
+            return;
+        }
+    };
+    if let (Some(by), Some(boot)) = (admitted.by.clone(), admitted.new_boot) {
+        let raised = ctx
+            .db
+            .call(move |c| crate::busclients::raise_event_boot(c, &by, boot))
+            .await;
+        if let Err(e) = raised {
+            tracing::error!(error = %e, "cannot remember a bridge's event session");
+        }
+    }
+    let mut event = match DispenserEvent::parse(&admitted.json) {
         Ok(event) => event,
         Err(e) => {
             Counters::bump(&ctx.counters.bus_garbage);

@@ -1,21 +1,27 @@
 //! `gasq-edge run`: starts the components around one shared [`AgentState`] — the
 //! station bus (embedded broker or external), lane workers, the queue, sync, the
-//! retained status and the attendant API — and stops them on shutdown.
+//! retained status and the attendant API — and stops them on shutdown. The station bus
+//! itself (broker or external link, device credentials) is started by [`station_bus`].
+
+mod station_bus;
+
+pub use station_bus::warnings;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use gasq_shared::DeviceId;
 use gasq_shared::topics::Topic;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::attendant_secret::AttendantAuth;
-use crate::bus::{self, BusIo};
+use crate::bus::{self, BusIo, LinkHealth};
+use crate::busclients::registry::Registry;
+use crate::busclients::watch;
+use crate::buskey::BusKey;
 use crate::config::Settings;
 use crate::datadir::DataDir;
 use crate::db::{Db, DbError, Mode};
@@ -25,12 +31,13 @@ use crate::lanes::{self, LaneContext};
 use crate::metrics::Counters;
 use crate::queue::QueueService;
 use crate::recorder::Recorder;
-use crate::state::{AgentState, BusAddress, Listening};
+use crate::state::{AgentState, Listening};
 use crate::station::Station;
 use crate::sync::client::{CloudClient, http_client};
 use crate::sync::{self, SyncHandle, SyncOptions, Syncer};
 use crate::validator::Validator;
 use crate::{broker, status};
+use station_bus::BusStarted;
 
 /// How long components get to finish after shutdown is asked for.
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -67,6 +74,8 @@ struct Loaded {
     device: Device,
     keys: gasq_shared::token::KeySet,
     cloud_url: String,
+    bus_key: BusKey,
+    devices: Registry,
 }
 
 async fn load(settings: &Settings, data: &DataDir) -> Result<Loaded, AgentError> {
@@ -83,12 +92,17 @@ async fn load(settings: &Settings, data: &DataDir) -> Result<Loaded, AgentError>
         .keys
         .key_set()
         .map_err(|e| AgentError::Keys(e.to_string()))?;
+    let bus_key = BusKey::load_or_create(data)?;
+    let devices = Registry::new();
+    watch::reload(&db, &devices).await?;
     Ok(Loaded {
         db,
         enrolled,
         device,
         keys,
         cloud_url,
+        bus_key,
+        devices,
     })
 }
 
@@ -101,7 +115,7 @@ struct Built {
 async fn build(
     settings: &Settings,
     loaded: Loaded,
-    bus: &bus::Bus,
+    (bus, bus_link): (&bus::Bus, LinkHealth),
     listening: Listening,
     counters: Arc<Counters>,
 ) -> Result<Built, AgentError> {
@@ -111,6 +125,8 @@ async fn build(
         device,
         keys,
         cloud_url,
+        bus_key,
+        devices,
     } = loaded;
     let config = enrolled.station.clone();
     let recorder = Recorder::new(db.clone());
@@ -134,6 +150,10 @@ async fn build(
         queue: queue.clone(),
         bus: bus.clone(),
         counters: counters.clone(),
+        signer: bus_key,
+        devices,
+        anonymous: settings.allow_anonymous,
+        db: db.clone(),
     });
     let sync = SyncHandle::new(sync::saved_state(&db).await?, settings.pull_interval());
     let state = Arc::new(AgentState {
@@ -147,6 +167,8 @@ async fn build(
         attendant: Arc::new(AttendantAuth::new(enrolled.attendant_hash)),
         lanes,
         listening,
+        bus_link,
+        anonymous: settings.allow_anonymous,
     });
     let syncer = syncer(
         settings,
@@ -184,7 +206,18 @@ pub async fn run(
     let loaded = load(&settings, &data).await?;
     let code = loaded.enrolled.station.code.clone();
     let counters = Arc::new(Counters::default());
-    let (io, bus_address) = start_bus(&settings, &code, loaded.device.id, counters.clone())?;
+    let BusStarted {
+        io,
+        address: bus_address,
+        embedded,
+    } = station_bus::start(
+        &settings,
+        &code,
+        loaded.device.id,
+        &loaded.devices,
+        counters.clone(),
+    )?;
+    let watcher = (loaded.db.clone(), loaded.devices.clone(), embedded);
     let http = bind_http(settings.http_listen).await?;
     let listening = Listening {
         http: http
@@ -196,11 +229,26 @@ pub async fn run(
         bus,
         incoming,
         publisher,
+        health,
     } = io;
-    let built = build(&settings, loaded, &bus, listening.clone(), counters).await?;
+    let built = build(
+        &settings,
+        loaded,
+        (&bus, health),
+        listening.clone(),
+        counters,
+    )
+    .await?;
 
     let stop = CancellationToken::new();
-    let tasks = spawn_components(built, &bus, incoming, http, &stop);
+    let mut tasks = spawn_components(built, &bus, incoming, http, &stop);
+    let (db, devices, embedded) = watcher;
+    tasks.push(tokio::spawn(watch::run(
+        db,
+        devices,
+        embedded,
+        stop.clone(),
+    )));
     let (http, mqtt) = (listening.http, &listening.bus);
     tracing::info!(station = %code, %http, %mqtt, "gasq-edge running");
     ready(&listening);
@@ -245,47 +293,6 @@ fn spawn_components(
         tokio::spawn(syncer.run(stop.clone())),
         tokio::spawn(serve_http(http, state, stop.clone())),
     ]
-}
-
-/// Starts the embedded broker, or connects to the external one.
-fn start_bus(
-    settings: &Settings,
-    station: &gasq_shared::StationCode,
-    device: DeviceId,
-    counters: Arc<Counters>,
-) -> Result<(BusIo, BusAddress), AgentError> {
-    let filters = bus::subscriptions(station);
-    let credentials = settings
-        .mqtt_username
-        .clone()
-        .zip(settings.mqtt_password.clone());
-    if let Some(url) = &settings.mqtt_url {
-        let url = bus::remote::BrokerUrl::parse(url).map_err(broker::BrokerError::Start)?;
-        let will = serde_json::to_vec(&status::offline_status(None)).unwrap_or_default();
-        let options = bus::remote::RemoteOptions {
-            url: url.clone(),
-            client_id: format!("gasq-edge-{device}"),
-            credentials: credentials.map(|(u, p)| (u, p.expose().to_owned())),
-            will: (
-                Topic::EdgeStatus {
-                    station: station.clone(),
-                }
-                .to_string(),
-                Bytes::from(will),
-            ),
-        };
-        let io = bus::remote::connect(options, filters, counters);
-        return Ok((
-            io,
-            BusAddress::External(format!("{}:{}", url.host, url.port)),
-        ));
-    }
-    let (embedded, tx, rx) = broker::start(settings.mqtt_listen, credentials)?;
-    if !embedded.nodelay {
-        tracing::warn!("station bus runs with Nagle's algorithm on; see `gasq-edge doctor`");
-    }
-    let io = bus::local::connect(tx, rx, &filters, counters)?;
-    Ok((io, BusAddress::Embedded(embedded.addr)))
 }
 
 async fn bind_http(addr: SocketAddr) -> Result<TcpListener, AgentError> {
