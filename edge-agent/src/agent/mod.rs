@@ -303,7 +303,8 @@ async fn bind_http(addr: SocketAddr) -> Result<TcpListener, AgentError> {
 }
 
 async fn serve_http(listener: TcpListener, state: Arc<AgentState>, stop: CancellationToken) {
-    let app = crate::attendant::router(state);
+    // Connect info: the attendant secret is throttled per client address.
+    let app = crate::attendant::router(state).into_make_service_with_connect_info::<SocketAddr>();
     if let Err(e) = axum::serve(listener, app)
         .with_graceful_shutdown(stop.cancelled_owned())
         .await
