@@ -32,6 +32,8 @@ pub struct Counters {
     pub dispenser_refused: AtomicU64,
     /// Times the agent's own station-bus link closed (and was rebuilt).
     pub bus_link_drops: AtomicU64,
+    /// Frames replaced by a newer one of their lane before they were decoded.
+    pub frames_shed: AtomicU64,
 }
 
 /// A copy of the counters for JSON.
@@ -45,6 +47,8 @@ pub struct CountersSnapshot {
     pub dispenser_refused: u64,
     #[serde(default)]
     pub bus_link_drops: u64,
+    #[serde(default)]
+    pub frames_shed: u64,
 }
 
 impl Counters {
@@ -70,6 +74,7 @@ impl Counters {
             internal_errors: self.internal_errors.load(Ordering::Relaxed),
             dispenser_refused: self.dispenser_refused.load(Ordering::Relaxed),
             bus_link_drops: self.bus_link_drops.load(Ordering::Relaxed),
+            frames_shed: self.frames_shed.load(Ordering::Relaxed),
         }
     }
 }

@@ -154,6 +154,7 @@ async fn build(
         devices,
         anonymous: settings.allow_anonymous,
         db: db.clone(),
+        decoders: Arc::new(tokio::sync::Semaphore::new(lanes::frames::decoders())),
     });
     let sync = SyncHandle::new(sync::saved_state(&db).await?, settings.pull_interval());
     let state = Arc::new(AgentState {
