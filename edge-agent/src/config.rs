@@ -30,6 +30,7 @@ pub const KEYS: &[&str] = &[
     "push_batch",
     "backoff_max_secs",
     "clock_skew_tolerance_secs",
+    "clock_max_drift_secs",
     "poison_attempts",
     "log",
 ];
@@ -64,6 +65,9 @@ pub struct Settings {
     pub backoff_max_secs: u64,
     /// Slack on token windows for clock drift between this box and the cloud.
     pub clock_skew_tolerance_secs: u64,
+    /// When the wall clock and the cloud's time (as last confirmed) disagree by more
+    /// than this, tokens are judged by the cloud's time (docs/edge.md "Time").
+    pub clock_max_drift_secs: u64,
     /// A lone event the cloud refuses this many times is quarantined.
     pub poison_attempts: u32,
     /// Log filter (tracing `EnvFilter` syntax); `RUST_LOG` wins when set.
@@ -84,6 +88,7 @@ impl Default for Settings {
             push_batch: 200,
             backoff_max_secs: 60,
             clock_skew_tolerance_secs: 120,
+            clock_max_drift_secs: 120,
             poison_attempts: 3,
             log: "info,rumqttd=warn".into(),
         }

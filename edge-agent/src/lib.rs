@@ -8,7 +8,7 @@
 //! (device credentials) and [`buskey`] (signed verdicts) · [`lanes`] (per-lane
 //! workers) · [`validator`] · [`redemptions`] + [`outbox`] + [`recorder`] + [`db`]
 //! (durable state) · [`queue`] · [`sync`] (cloud client, pull, push) · [`attendant`]
-//! (HTTP) with [`attendant_secret`] · [`enroll`] · [`doctor`] · [`status`].
+//! (HTTP) with [`attendant_secret`] · [`clock`] (time to judge tokens by) · [`enroll`] · [`doctor`] · [`status`].
 
 #![forbid(unsafe_code)]
 
@@ -20,6 +20,7 @@ pub mod bus;
 pub mod busclients;
 pub mod buskey;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod datadir;

@@ -10,6 +10,7 @@ use gasq_shared::DeviceId;
 
 use crate::attendant_secret::AttendantAuth;
 use crate::bus::LinkHealth;
+use crate::clock::TrustedClock;
 use crate::lanes::LaneContext;
 use crate::metrics::Counters;
 use crate::queue::QueueService;
@@ -36,6 +37,8 @@ pub struct AgentState {
     pub bus_link: LinkHealth,
     /// `allow_anonymous` is set: warned about in `/status`.
     pub anonymous: bool,
+    /// The time tokens are judged by (shown in `/status`).
+    pub clock: Arc<TrustedClock>,
 }
 
 /// Where a started agent listens: the addresses actually bound (the real ports when

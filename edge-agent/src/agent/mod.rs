@@ -22,9 +22,10 @@ use crate::bus::{self, BusIo, LinkHealth};
 use crate::busclients::registry::Registry;
 use crate::busclients::watch;
 use crate::buskey::BusKey;
+use crate::clock::TrustedClock;
 use crate::config::Settings;
 use crate::datadir::DataDir;
-use crate::db::{Db, DbError, Mode};
+use crate::db::{Db, DbError, Mode, kv};
 use crate::device::{self, Device, KeyError};
 use crate::identity;
 use crate::lanes::{self, LaneContext};
@@ -76,6 +77,7 @@ struct Loaded {
     cloud_url: String,
     bus_key: BusKey,
     devices: Registry,
+    clock: Arc<TrustedClock>,
 }
 
 async fn load(settings: &Settings, data: &DataDir) -> Result<Loaded, AgentError> {
@@ -95,6 +97,8 @@ async fn load(settings: &Settings, data: &DataDir) -> Result<Loaded, AgentError>
     let bus_key = BusKey::load_or_create(data)?;
     let devices = Registry::new();
     watch::reload(&db, &devices).await?;
+    let last_good = db.call(|c| kv::get(c, kv::keys::LAST_GOOD_TIME)).await?;
+    let clock = Arc::new(TrustedClock::new(last_good, settings.clock_max_drift_secs));
     Ok(Loaded {
         db,
         enrolled,
@@ -103,6 +107,7 @@ async fn load(settings: &Settings, data: &DataDir) -> Result<Loaded, AgentError>
         cloud_url,
         bus_key,
         devices,
+        clock,
     })
 }
 
@@ -127,6 +132,7 @@ async fn build(
         cloud_url,
         bus_key,
         devices,
+        clock,
     } = loaded;
     let config = enrolled.station.clone();
     let recorder = Recorder::new(db.clone());
@@ -143,6 +149,7 @@ async fn build(
         queue.clone(),
         counters.clone(),
         settings.clock_skew_tolerance_secs,
+        clock.clone(),
     );
     let lanes = Arc::new(LaneContext {
         station: config.code.clone(),
@@ -170,11 +177,12 @@ async fn build(
         listening,
         bus_link,
         anonymous: settings.allow_anonymous,
+        clock,
     });
     let syncer = syncer(
         settings,
         &state,
-        CloudClient::new(http_client(), &cloud_url, device),
+        CloudClient::new(http_client(), &cloud_url, device).with_clock(state.clock.clone()),
     );
     Ok(Built { state, syncer })
 }

@@ -161,6 +161,7 @@ async fn from_data_dir(data: &DataDir, settings: &Settings) -> Result<StatusRepo
             .into_iter()
             .filter(|w| !w.starts_with("no station-bus device"))
             .collect(),
+        clock: None,
     })
 }
 

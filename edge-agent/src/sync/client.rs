@@ -4,6 +4,7 @@
 //! this request's content (any other 4xx — the push loop then hunts the poison event).
 //! The cloud's problem+json `detail` is kept, so the technician reads its words.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use gasq_shared::problem::Problem;
@@ -13,6 +14,7 @@ use gasq_shared::sync::{
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 
+use crate::clock::TrustedClock;
 use crate::db::DbError;
 use crate::device::{Device, KeyError};
 
@@ -87,6 +89,8 @@ pub struct CloudClient {
     http: reqwest::Client,
     base: String,
     device: Device,
+    /// Learns the cloud's time from every answer's `Date`; device JWTs are issued by it.
+    clock: Arc<TrustedClock>,
 }
 
 impl CloudClient {
@@ -95,7 +99,48 @@ impl CloudClient {
             http,
             base: base.trim_end_matches('/').to_owned(),
             device,
+            clock: Arc::new(TrustedClock::new(None, 120)),
         }
+    }
+
+    /// The same client, keeping `clock` in step with the cloud's.
+    pub fn with_clock(mut self, clock: Arc<TrustedClock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock this client keeps in step with the cloud's.
+    pub fn clock(&self) -> &Arc<TrustedClock> {
+        &self.clock
+    }
+
+    /// A device JWT issued by the trusted clock: a box whose clock is off still gets
+    /// in once one answer has told it the cloud's time.
+    fn jwt(&self) -> Result<String, KeyError> {
+        self.device.jwt(self.clock.now().at.timestamp())
+    }
+
+    /// Sends, reading the cloud's time from the answer's `Date` (any answer: a 401 for
+    /// a token from a wrong clock tells the time too).
+    async fn send<T: DeserializeOwned>(
+        &self,
+        request: RequestBuilder,
+        url: &str,
+    ) -> Result<T, SyncError> {
+        let response = request.send().await.map_err(|e| SyncError::Network {
+            url: url.to_owned(),
+            detail: error_chain(&e),
+        })?;
+        let date = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|d| d.to_str().ok())
+            .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok());
+        if let Some(date) = date {
+            // Whole seconds, never ahead of the cloud: a safe floor too.
+            self.clock.observe(date.with_timezone(&chrono::Utc));
+        }
+        decode(response, url).await
     }
 
     /// `GET /api/v1/edge/changes?since=`.
@@ -106,8 +151,8 @@ impl CloudClient {
             .get(&url)
             .query(&[("since", since)])
             .query(health)
-            .bearer_auth(self.device.jwt()?);
-        send(request, &url).await
+            .bearer_auth(self.jwt()?);
+        self.send(request, &url).await
     }
 
     /// `POST /api/v1/edge/events`.
@@ -122,8 +167,8 @@ impl CloudClient {
             .post(&url)
             .query(health)
             .json(batch)
-            .bearer_auth(self.device.jwt()?);
-        send(request, &url).await
+            .bearer_auth(self.jwt()?);
+        self.send(request, &url).await
     }
 }
 

@@ -161,9 +161,13 @@ impl Syncer {
         }
         self.push_outbox().await?;
         let now = Utc::now();
+        let good = self.client.clock().reference();
         db.call(move |c| {
             pull::prune(c, now)?;
             kv::set(c, kv::keys::LAST_SYNC_AT, &now, now)?;
+            if let Some(good) = good {
+                kv::set(c, kv::keys::LAST_GOOD_TIME, &good, now)?;
+            }
             kv::delete(c, kv::keys::LAST_SYNC_ERROR)
         })
         .await?;
