@@ -10,9 +10,14 @@
 //!    and on a bare rumqttd 0.20 started here without our TCP_NODELAY fix;
 //! 4. scan→verdict over the bus with durable redemption (WAL, synchronous=FULL, on the
 //!    target dir's disk): p50 / p99 / max for sequential scans, each a new booking;
-//! 5. sustained throughput: a burst of scans published back to back.
+//! 5. sustained throughput: a burst of scans published back to back;
+//! 6. a flood of decompression bombs (32 PNGs of 4096×4096 16-bit RGBA, 128 MiB each
+//!    decoded) across 8 lanes, with sequential scans in between: scan→verdict during
+//!    the flood and the agent's peak memory (VmHWM).
 //!
-//! The edge is enrolled against the tests' fake cloud, like in the integration tests.
+//! The edge is enrolled against the tests' fake cloud, like in the integration tests,
+//! and the bench's clients log in as a provisioned bridge (`gasq-edge bus-client add`),
+//! signing the dispenser events they send.
 //! `GASQ_BENCH_SCANS` sets the number of sequential scans (default 2000).
 
 #![allow(clippy::unwrap_used)] // a benchmark harness: a panic is a failed run
@@ -26,6 +31,8 @@ mod tokens;
 
 use std::net::SocketAddr;
 use std::process::Stdio;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::{Signer, SigningKey};
@@ -37,6 +44,10 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 
 const STATION: &str = "BEN-0001";
+const LANES: u16 = 8;
+
+/// The bench's station-bus login (username, password), once provisioned.
+static LOGIN: OnceLock<(String, String)> = OnceLock::new();
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -118,7 +129,7 @@ async fn start_edge(
 ) -> (tokio::process::Child, SocketAddr) {
     cloud.add_code(
         "BENCH",
-        tokens::station(STATION, 4),
+        tokens::station(STATION, LANES),
         tokens::token_keys(),
         "secret",
     );
@@ -141,6 +152,17 @@ async fn start_edge(
         "{}",
         String::from_utf8_lossy(&enroll.stderr)
     );
+    let add = tokio::process::Command::new(bin)
+        .args(["bus-client", "add", "bench", "--data-dir"])
+        .arg(dir)
+        .output()
+        .await
+        .unwrap();
+    let login: serde_json::Value = serde_json::from_slice(&add.stdout).unwrap();
+    let _ = LOGIN.set((
+        login["username"].as_str().unwrap().to_owned(),
+        login["password"].as_str().unwrap().to_owned(),
+    ));
     let mut child = tokio::process::Command::new(bin)
         .args([
             "run",
@@ -182,6 +204,9 @@ async fn client(
         addr.ip().to_string(),
         addr.port(),
     );
+    if let Some((user, password)) = LOGIN.get() {
+        options.set_credentials(user.clone(), password.clone());
+    }
     options.set_keep_alive(Duration::from_secs(30));
     options.set_inflight(1000);
     let (client, mut events) = AsyncClient::new(options, 10_000);
@@ -249,7 +274,7 @@ async fn over_the_bus() {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     println!("\n## Durable commit floor (same disk)");
     report("SQLite commit, WAL+FULL", sqlite_commits(dir.path(), n));
-    let (_edge, mqtt) = start_edge(&cloud, dir.path()).await;
+    let (edge, mqtt) = start_edge(&cloud, dir.path()).await;
     println!("\n## Over the station bus (release binary, loopback)");
     report(
         "broker publish→receive (QoS 1)",
@@ -270,6 +295,8 @@ async fn over_the_bus() {
         sequential_scans(&scanner, &mut answers, n).await,
     );
     pipelined_scans(&scanner, &mut answers, n).await;
+    println!("\n## A flood of decompression bombs (32 across {LANES} lanes)");
+    bomb_flood(&scanner, &mut answers, edge.id().unwrap()).await;
 }
 
 /// A rumqttd 0.20 as it comes (no TCP_NODELAY on accepted sockets), on a port the
@@ -433,8 +460,105 @@ async fn serve(scanner: &AsyncClient, verdict: &Verdict) {
     for event in ["start", "end"] {
         let body = serde_json::json!({"event": event, "booking_id": booking}).to_string();
         scanner
-            .publish(&topic, QoS::AtMostOnce, false, body)
+            .publish(&topic, QoS::AtMostOnce, false, signed_event(&topic, &body))
             .await
             .unwrap();
     }
+}
+
+/// A dispenser event signed as a provisioned bridge signs it (`gasq_shared::bussig`).
+fn signed_event(topic: &str, json: &str) -> Vec<u8> {
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    static BOOT: OnceLock<u64> = OnceLock::new();
+    let Some((user, password)) = LOGIN.get() else {
+        return json.as_bytes().to_vec();
+    };
+    let boot = *BOOT.get_or_init(|| chrono::Utc::now().timestamp_millis() as u64);
+    let seq = SEQ.fetch_add(1, Ordering::Relaxed) + 1;
+    let members = format!(r#""by":"{user}","boot":{boot},"seq":{seq}"#);
+    let with_session = gasq_shared::bussig::add_members(json.as_bytes(), &members).unwrap();
+    let key = gasq_shared::bussig::event_key(password);
+    gasq_shared::bussig::sign(&key, gasq_shared::bussig::EVENT, topic, &with_session).unwrap()
+}
+
+/// A PNG of 4096×4096 16-bit RGBA, all zero: small on the wire, 128 MiB decoded.
+fn bomb() -> Vec<u8> {
+    let side = 4096u32;
+    let mut png = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut png, side, side);
+        encoder.set_color(png::ColorType::Rgba);
+        encoder.set_depth(png::BitDepth::Sixteen);
+        encoder.set_compression(png::Compression::Best);
+        let mut writer = encoder.write_header().unwrap();
+        let mut stream = writer.stream_writer().unwrap();
+        let row = vec![0u8; side as usize * 8];
+        for _ in 0..side {
+            std::io::Write::write_all(&mut stream, &row).unwrap();
+        }
+        stream.finish().unwrap();
+    }
+    png
+}
+
+/// The agent's peak resident memory so far (VmHWM), in MiB.
+fn peak_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        / 1024
+}
+
+/// 32 bombs, one lane after another, each followed by a scan on the next lane; the
+/// scans' verdicts are timed (a bomb's own `malformed` verdict is skipped).
+async fn bomb_flood(scanner: &AsyncClient, answers: &mut Answers, pid: u32) {
+    let bomb = bomb();
+    let before = peak_mib(pid);
+    let mut latency = Vec::new();
+    for i in 0..32u16 {
+        let lane = 1 + i % LANES;
+        let frame = format!("gasq/{STATION}/lane/{lane}/frame");
+        scanner
+            .publish(&frame, QoS::AtLeastOnce, false, bomb.clone())
+            .await
+            .unwrap();
+        for round in 0..4u16 {
+            let lane = 1 + (i + round) % LANES;
+            let id = format!("bomb-{i}-{round}");
+            let scan = serde_json::json!({"id": id, "code": tokens::valid().text}).to_string();
+            let start = Instant::now();
+            scanner
+                .publish(
+                    format!("gasq/{STATION}/lane/{lane}/scan"),
+                    QoS::AtLeastOnce,
+                    false,
+                    scan,
+                )
+                .await
+                .unwrap();
+            let verdict = loop {
+                let (_, payload) = answers.recv().await.unwrap();
+                let verdict: Verdict = serde_json::from_slice(&payload).unwrap();
+                if verdict.scan_id.as_deref() == Some(id.as_str()) {
+                    break verdict;
+                }
+            };
+            latency.push(start.elapsed());
+            assert!(verdict.accepted, "{verdict:?}");
+            serve(scanner, &verdict).await;
+        }
+    }
+    println!(
+        "bomb PNG                         {} KiB on the wire, 128 MiB decoded",
+        bomb.len() / 1024
+    );
+    report("scan→verdict during the flood", latency);
+    println!(
+        "agent peak memory (VmHWM)        {before} MiB before the flood, {} MiB after",
+        peak_mib(pid)
+    );
 }

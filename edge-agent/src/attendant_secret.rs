@@ -4,10 +4,15 @@
 //!
 //! argon2 is slow on purpose (tens of ms), so it runs off the async workers, and once a
 //! secret has verified, its SHA-256 is remembered and later requests are compared
-//! against that in constant time. Guessing is throttled: after `MAX_FAILURES` wrong
-//! secrets within `FAILURE_WINDOW`, unknown secrets are refused without even hashing
-//! them until the window has passed (attendants already signed in are not affected).
+//! against that in constant time.
+//!
+//! Guessing is throttled per client address ([`Lockouts`]): after a few wrong secrets an
+//! address must wait before its next attempt is even checked, the wait doubling with
+//! each further attempt (checked or not). Only that address waits: an attendant's tablet elsewhere on the
+//! LAN signs in with the right secret at once, however long a phone keeps guessing.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,17 +31,71 @@ pub fn hash_secret(secret: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Wrong secrets tolerated per window before guessing is throttled.
-const MAX_FAILURES: u32 = 10;
-const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Wrong secrets an address may send; after the last of them it has to wait.
+const FREE_FAILURES: u32 = 5;
+/// The first wait; each further failure doubles it, up to [`MAX_WAIT`].
+const FIRST_WAIT: Duration = Duration::from_secs(1);
+const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
+/// An address that has not failed for this long starts afresh.
+const FORGET_AFTER: Duration = Duration::from_secs(60 * 60);
+/// Addresses remembered at most (the oldest failures are forgotten first).
+const MAX_ADDRESSES: usize = 4096;
 
 /// The outcome of presenting a secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Check {
     Ok,
     Wrong,
-    /// Too many wrong secrets lately: not even checked.
+    /// Too many wrong secrets from this address lately: not even checked.
     Throttled,
+}
+
+/// One address's failures.
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: Instant,
+    /// No attempt from this address is checked before this.
+    locked_until: Instant,
+}
+
+/// Failed attempts per client address, with growing waits (see the module docs).
+#[derive(Debug, Default)]
+pub struct Lockouts(HashMap<IpAddr, Failures>);
+
+impl Lockouts {
+    /// Whether `addr` must wait at `now`.
+    pub fn locked(&self, addr: IpAddr, now: Instant) -> bool {
+        self.0.get(&addr).is_some_and(|f| now < f.locked_until)
+    }
+
+    /// `addr` sent a wrong secret at `now`.
+    pub fn failed(&mut self, addr: IpAddr, now: Instant) {
+        self.0
+            .retain(|_, f| now.duration_since(f.last) < FORGET_AFTER);
+        if self.0.len() >= MAX_ADDRESSES && !self.0.contains_key(&addr) {
+            let oldest = self.0.iter().min_by_key(|(_, f)| f.last).map(|(a, _)| *a);
+            oldest.map(|a| self.0.remove(&a));
+        }
+        let entry = self.0.entry(addr).or_insert(Failures {
+            count: 0,
+            last: now,
+            locked_until: now,
+        });
+        entry.count = entry.count.saturating_add(1);
+        entry.last = now;
+        if let Some(over) = entry.count.checked_sub(FREE_FAILURES) {
+            let wait = FIRST_WAIT
+                .saturating_mul(1u32 << over.min(20))
+                .min(MAX_WAIT);
+            entry.locked_until = now + wait;
+        }
+    }
+
+    /// `addr` signed in: its failures are forgotten.
+    pub fn succeeded(&mut self, addr: IpAddr) {
+        self.0.remove(&addr);
+    }
 }
 
 /// Checks presented secrets against the stored hash.
@@ -44,8 +103,7 @@ pub enum Check {
 pub struct AttendantAuth {
     hash: String,
     verified: Mutex<Option<[u8; 32]>>,
-    /// Start of the current failure window and the failures in it.
-    failures: Mutex<(Instant, u32)>,
+    lockouts: Mutex<Lockouts>,
 }
 
 impl AttendantAuth {
@@ -53,42 +111,45 @@ impl AttendantAuth {
         Self {
             hash,
             verified: Mutex::new(None),
-            failures: Mutex::new((Instant::now(), 0)),
+            lockouts: Mutex::new(Lockouts::default()),
         }
     }
 
-    /// Whether `candidate` is the attendant secret.
-    pub async fn check(self: &Arc<Self>, candidate: &str) -> Check {
-        let digest: [u8; 32] = Sha256::digest(candidate.as_bytes()).into();
-        let known = *self.verified.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(known) = known
-            && bool::from(known.ct_eq(&digest))
-        {
-            return Check::Ok;
+    /// Whether `from` is locked out. Knocking while locked out counts as a failure: an
+    /// address that keeps at it waits longer and longer, and never gets a guess checked.
+    fn knock(&self, from: IpAddr) -> bool {
+        let now = Instant::now();
+        let mut lockouts = self.lockouts();
+        let locked = lockouts.locked(from, now);
+        if locked {
+            lockouts.failed(from, now);
         }
-        if self.throttled() {
+        locked
+    }
+
+    fn lockouts(&self) -> std::sync::MutexGuard<'_, Lockouts> {
+        self.lockouts.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether `candidate`, sent from `from`, is the attendant secret.
+    pub async fn check(self: &Arc<Self>, candidate: &str, from: IpAddr) -> Check {
+        if self.knock(from) {
             return Check::Throttled;
         }
-        if self.verify(candidate).await {
+        let digest: [u8; 32] = Sha256::digest(candidate.as_bytes()).into();
+        let known = *self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        let ok = match known {
+            Some(known) => bool::from(known.ct_eq(&digest)),
+            None => false,
+        };
+        if ok || self.verify(candidate).await {
             *self.verified.lock().unwrap_or_else(|p| p.into_inner()) = Some(digest);
+            self.lockouts().succeeded(from);
             Check::Ok
         } else {
-            self.failed();
+            self.lockouts().failed(from, Instant::now());
             Check::Wrong
         }
-    }
-
-    fn throttled(&self) -> bool {
-        let (since, count) = *self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        count >= MAX_FAILURES && since.elapsed() < FAILURE_WINDOW
-    }
-
-    fn failed(&self) {
-        let mut window = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if window.0.elapsed() >= FAILURE_WINDOW {
-            *window = (Instant::now(), 0);
-        }
-        window.1 += 1;
     }
 
     /// The argon2 comparison, off the async workers.
@@ -113,27 +174,53 @@ impl AttendantAuth {
 mod tests {
     use super::*;
 
+    const PHONE: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 66));
+    const TABLET: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 7));
+
     #[tokio::test]
     async fn the_right_secret_passes_and_a_wrong_one_does_not() {
         let auth = Arc::new(AttendantAuth::new(hash_secret("s3cret").unwrap()));
-        assert_eq!(auth.check("guess").await, Check::Wrong);
-        assert_eq!(auth.check("s3cret").await, Check::Ok);
+        assert_eq!(auth.check("guess", TABLET).await, Check::Wrong);
+        assert_eq!(auth.check("s3cret", TABLET).await, Check::Ok);
         assert_eq!(
-            auth.check("s3cret").await,
+            auth.check("s3cret", TABLET).await,
             Check::Ok,
             "again, from the cache"
         );
-        assert_eq!(auth.check("s3cret ").await, Check::Wrong);
+        assert_eq!(auth.check("s3cret ", TABLET).await, Check::Wrong);
     }
 
     #[tokio::test]
-    async fn guessing_is_throttled_but_a_known_attendant_keeps_working() {
+    async fn a_guessing_address_is_blocked_alone() {
         let auth = Arc::new(AttendantAuth::new(hash_secret("s3cret").unwrap()));
-        assert_eq!(auth.check("s3cret").await, Check::Ok);
-        for i in 0..MAX_FAILURES {
-            assert_eq!(auth.check(&format!("guess{i}")).await, Check::Wrong);
+        for i in 0..FREE_FAILURES {
+            assert_eq!(auth.check(&format!("guess{i}"), PHONE).await, Check::Wrong);
         }
-        assert_eq!(auth.check("one more guess").await, Check::Throttled);
-        assert_eq!(auth.check("s3cret").await, Check::Ok);
+        assert_eq!(auth.check("one more guess", PHONE).await, Check::Throttled);
+        assert_eq!(auth.check("s3cret", PHONE).await, Check::Throttled);
+        // Never verified before, from another device: checked, and right.
+        assert_eq!(auth.check("s3cret", TABLET).await, Check::Ok);
+    }
+
+    #[test]
+    fn waits_grow_with_each_failure_and_end() {
+        let mut lockouts = Lockouts::default();
+        let t0 = Instant::now();
+        for _ in 1..FREE_FAILURES {
+            lockouts.failed(PHONE, t0);
+        }
+        assert!(
+            !lockouts.locked(PHONE, t0),
+            "the first failures do not lock"
+        );
+        lockouts.failed(PHONE, t0);
+        assert!(lockouts.locked(PHONE, t0 + Duration::from_millis(999)));
+        assert!(!lockouts.locked(PHONE, t0 + Duration::from_secs(1)));
+        lockouts.failed(PHONE, t0 + Duration::from_secs(1));
+        assert!(lockouts.locked(PHONE, t0 + Duration::from_millis(2999)));
+        assert!(!lockouts.locked(PHONE, t0 + Duration::from_secs(3)));
+        assert!(!lockouts.locked(TABLET, t0));
+        lockouts.succeeded(PHONE);
+        assert!(!lockouts.locked(PHONE, t0));
     }
 }

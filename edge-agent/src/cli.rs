@@ -1,5 +1,6 @@
-//! The command line: `gasq-edge enroll | run | doctor | status | config | outbox`. Each command
-//! prints a clear one-line error and exits non-zero when it fails.
+//! The command line: `gasq-edge enroll | run | doctor | status | config | outbox |
+//! bus-client`. Each command prints a clear one-line error and exits non-zero when it
+//! fails.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -57,13 +58,44 @@ pub enum Command {
     /// Manage the outbox of events waiting for the cloud.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Station-bus credentials, one per device.
+    #[command(subcommand)]
+    BusClient(BusClientCommand),
 }
 
+/// `gasq-edge outbox …`.
 #[derive(Debug, Subcommand)]
 pub enum OutboxCommand {
     /// Send the quarantined events again (after fixing why the cloud refused them);
     /// they go back in their original order. A running agent picks them up by itself.
     Retry,
+}
+
+/// `gasq-edge bus-client …`.
+#[derive(Debug, Subcommand)]
+pub enum BusClientCommand {
+    /// Make credentials for a device; prints {"username","password",...} once.
+    Add {
+        /// The device's name: a-z, 0-9, _ and . (no -), e.g. lane_1.
+        name: String,
+        /// `bridge` (dispensers, displays, scanners) or `scanner` (scans only).
+        #[arg(long, default_value = "bridge")]
+        role: String,
+    },
+    /// List the devices (never their passwords).
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a device's credentials; a running agent cuts it off.
+    Remove { name: String },
+    /// Write a password file, an ACL file and a config snippet for an external Mosquitto.
+    Mosquitto {
+        /// The directory to write them into.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Flags of `run` (each also settable in edge.toml or as GASQ_<NAME>).
@@ -125,6 +157,10 @@ pub fn run(cli: Cli) -> ExitCode {
                 crate::logs::init("error");
                 crate::commands::outbox_retry(&data).await
             }
+            Command::BusClient(command) => {
+                crate::logs::init("error");
+                bus_client(&data, command).await
+            }
             Command::Config => {
                 let settings = Settings::load(data.root(), &FlagOverrides::default())
                     .map_err(|e| e.to_string())?;
@@ -136,6 +172,16 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(&message),
+    }
+}
+
+async fn bus_client(data: &DataDir, command: BusClientCommand) -> Result<(), String> {
+    use crate::commands::bus_client;
+    match command {
+        BusClientCommand::Add { name, role } => bus_client::add(data, &name, &role).await,
+        BusClientCommand::List { json } => bus_client::list(data, json).await,
+        BusClientCommand::Remove { name } => bus_client::remove(data, &name).await,
+        BusClientCommand::Mosquitto { out } => bus_client::mosquitto(data, &out).await,
     }
 }
 

@@ -25,12 +25,14 @@ pub const KEYS: &[&str] = &[
     "mqtt_url",
     "mqtt_username",
     "mqtt_password",
+    "allow_anonymous",
     "pull_interval_secs",
     "pull_wait_secs",
     "request_timeout_secs",
     "push_batch",
     "backoff_max_secs",
     "clock_skew_tolerance_secs",
+    "clock_max_drift_secs",
     "poison_attempts",
     "log",
 ];
@@ -49,10 +51,14 @@ pub struct Settings {
     pub http_listen: SocketAddr,
     /// Use this external broker (`mqtt://host:port`) instead of the embedded one.
     pub mqtt_url: Option<String>,
-    /// Embedded broker: the credentials devices must present (both or neither).
-    /// External broker: the credentials the agent connects with.
+    /// External broker: the credentials the agent connects with (both or neither).
+    /// Devices on the embedded broker log in with their own (`gasq-edge bus-client`).
     pub mqtt_username: Option<String>,
     pub mqtt_password: Option<Secret>,
+    /// Let devices on the embedded broker connect without credentials, and take
+    /// unsigned dispenser events. A lab setting: warned about at start, in `doctor` and
+    /// in `/status`.
+    pub allow_anonymous: bool,
     /// The least time between two pulls that brought nothing, when the cloud answers at
     /// once instead of holding the request (an older cloud, or `pull_wait_secs = 0`).
     pub pull_interval_secs: u64,
@@ -68,6 +74,9 @@ pub struct Settings {
     pub backoff_max_secs: u64,
     /// Slack on token windows for clock drift between this box and the cloud.
     pub clock_skew_tolerance_secs: u64,
+    /// When the wall clock and the cloud's time (as last confirmed) disagree by more
+    /// than this, tokens are judged by the cloud's time (docs/edge.md "Time").
+    pub clock_max_drift_secs: u64,
     /// A lone event the cloud refuses this many times is quarantined.
     pub poison_attempts: u32,
     /// Log filter (tracing `EnvFilter` syntax); `RUST_LOG` wins when set.
@@ -83,12 +92,14 @@ impl Default for Settings {
             mqtt_url: None,
             mqtt_username: None,
             mqtt_password: None,
+            allow_anonymous: false,
             pull_interval_secs: 15,
             pull_wait_secs: 25,
             request_timeout_secs: 30,
             push_batch: 200,
             backoff_max_secs: 60,
             clock_skew_tolerance_secs: 120,
+            clock_max_drift_secs: 120,
             poison_attempts: 3,
             log: "info,rumqttd=warn".into(),
         }

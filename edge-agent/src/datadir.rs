@@ -4,6 +4,7 @@
 //! DIR/edge.toml      settings (see config.rs); `enroll` writes cloud_url here
 //! DIR/edge.db        SQLite (WAL): identity, station, key set, bookings, redemptions, outbox
 //! DIR/device.key     the device's Ed25519 key, PKCS#8 PEM, mode 0600
+//! DIR/bus.key        the station-bus key that signs verdicts, PKCS#8 PEM, mode 0600
 //! ```
 
 use std::io;
@@ -31,6 +32,10 @@ impl DataDir {
 
     pub fn device_key(&self) -> PathBuf {
         self.root.join("device.key")
+    }
+
+    pub fn bus_key(&self) -> PathBuf {
+        self.root.join("bus.key")
     }
 
     pub fn config_file(&self) -> PathBuf {

@@ -6,7 +6,6 @@ use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use chrono::Utc;
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use gasq_shared::DeviceId;
@@ -104,9 +103,9 @@ impl Device {
         public_key_b64(&self.key)
     }
 
-    /// A fresh device JWT, valid for `DEVICE_JWT_TTL_SECS`.
-    pub fn jwt(&self) -> Result<String, KeyError> {
-        let iat = Utc::now().timestamp();
+    /// A fresh device JWT issued at `iat` (unix seconds, by the trusted clock), valid
+    /// for `DEVICE_JWT_TTL_SECS`.
+    pub fn jwt(&self, iat: i64) -> Result<String, KeyError> {
         let claims = DeviceClaims {
             sub: self.id.to_string(),
             aud: DEVICE_JWT_AUDIENCE.into(),
@@ -121,6 +120,7 @@ impl Device {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Utc;
     use jsonwebtoken::{DecodingKey, Validation};
 
     #[test]
@@ -145,7 +145,7 @@ mod tests {
     #[test]
     fn the_cloud_can_verify_a_device_jwt_with_the_enrolled_public_key() {
         let device = Device::new(DeviceId::new(), generate()).unwrap();
-        let token = device.jwt().unwrap();
+        let token = device.jwt(Utc::now().timestamp()).unwrap();
         let key = DecodingKey::from_ed_components(&device.public_key_b64()).unwrap();
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_audience(&[DEVICE_JWT_AUDIENCE]);

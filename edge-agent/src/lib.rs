@@ -4,10 +4,11 @@
 //! everything in an outbox and syncs it with the cloud, and serves the attendant API.
 //!
 //! Map: [`cli`] / [`commands`] (the programs) · [`agent`] (starts the components around
-//! one [`state::AgentState`]) · [`broker`] + [`bus`] (station bus) · [`lanes`] (per-lane
+//! one [`state::AgentState`]) · [`broker`] + [`bus`] (station bus) with [`busclients`]
+//! (device credentials) and [`buskey`] (signed verdicts) · [`lanes`] (per-lane
 //! workers) · [`validator`] · [`redemptions`] + [`outbox`] + [`recorder`] + [`db`]
 //! (durable state) · [`queue`] · [`sync`] (cloud client, pull, push) · [`attendant`]
-//! (HTTP) with [`attendant_secret`] · [`enroll`] · [`doctor`] · [`status`].
+//! (HTTP) with [`attendant_secret`] · [`clock`] (time to judge tokens by) · [`enroll`] · [`doctor`] · [`status`].
 
 #![forbid(unsafe_code)]
 
@@ -16,7 +17,10 @@ pub mod attendant;
 pub mod attendant_secret;
 pub mod broker;
 pub mod bus;
+pub mod busclients;
+pub mod buskey;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod datadir;

@@ -28,6 +28,12 @@ pub struct Counters {
     pub dropped: AtomicU64,
     /// Scans that got no verdict because the database failed.
     pub internal_errors: AtomicU64,
+    /// Dispenser events ignored: not signed by a provisioned bridge, or replayed.
+    pub dispenser_refused: AtomicU64,
+    /// Times the agent's own station-bus link closed (and was rebuilt).
+    pub bus_link_drops: AtomicU64,
+    /// Frames replaced by a newer one of their lane before they were decoded.
+    pub frames_shed: AtomicU64,
 }
 
 /// A copy of the counters for JSON.
@@ -37,6 +43,12 @@ pub struct CountersSnapshot {
     pub bus_garbage: u64,
     pub dropped: u64,
     pub internal_errors: u64,
+    #[serde(default)]
+    pub dispenser_refused: u64,
+    #[serde(default)]
+    pub bus_link_drops: u64,
+    #[serde(default)]
+    pub frames_shed: u64,
 }
 
 impl Counters {
@@ -60,6 +72,9 @@ impl Counters {
             bus_garbage: self.bus_garbage.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
             internal_errors: self.internal_errors.load(Ordering::Relaxed),
+            dispenser_refused: self.dispenser_refused.load(Ordering::Relaxed),
+            bus_link_drops: self.bus_link_drops.load(Ordering::Relaxed),
+            frames_shed: self.frames_shed.load(Ordering::Relaxed),
         }
     }
 }

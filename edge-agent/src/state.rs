@@ -9,6 +9,8 @@ use std::sync::Arc;
 use gasq_shared::DeviceId;
 
 use crate::attendant_secret::AttendantAuth;
+use crate::bus::LinkHealth;
+use crate::clock::TrustedClock;
 use crate::lanes::LaneContext;
 use crate::metrics::Counters;
 use crate::queue::QueueService;
@@ -31,6 +33,12 @@ pub struct AgentState {
     pub lanes: Arc<LaneContext>,
     /// Where the agent listens and devices reach the station bus (for status).
     pub listening: Listening,
+    /// Whether the agent hears the lanes (`/healthz` fails while it does not).
+    pub bus_link: LinkHealth,
+    /// `allow_anonymous` is set: warned about in `/status`.
+    pub anonymous: bool,
+    /// The time tokens are judged by (shown in `/status`).
+    pub clock: Arc<TrustedClock>,
 }
 
 /// Where a started agent listens: the addresses actually bound (the real ports when

@@ -61,6 +61,18 @@ pub struct StatusReport {
     pub http: Option<SocketAddr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counters: Option<CountersSnapshot>,
+    /// Whether the agent hears the lanes (its station-bus link is up); `null` when the
+    /// agent is not running.
+    #[serde(default)]
+    pub bus_link_up: Option<bool>,
+    /// What is unsafe about the station-bus setup (e.g. `allow_anonymous`), that the
+    /// agent cannot hear the lanes, or that the box's clock is not believed.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// The time tokens are judged by, and which clock it came from; `null` when the
+    /// agent is not running.
+    #[serde(default)]
+    pub clock: Option<crate::clock::Reading>,
 }
 
 /// Builds the report from the running agent.
@@ -89,7 +101,20 @@ pub async fn report(state: &AgentState) -> Result<StatusReport, DbError> {
         mqtt: state.listening.bus.url(),
         http: Some(state.listening.http),
         counters: Some(state.counters.snapshot()),
+        bus_link_up: Some(state.bus_link.is_up()),
+        warnings: live_warnings(state),
+        clock: Some(state.clock.now()),
     })
+}
+
+/// The station-bus warnings as things stand now.
+fn live_warnings(state: &AgentState) -> Vec<String> {
+    let mut out = crate::busclients::warnings(state.anonymous, state.lanes.devices.len(), false);
+    out.extend(state.clock.warning());
+    if !state.bus_link.is_up() {
+        out.push("the agent cannot hear the lanes: its station-bus link is down".into());
+    }
+    out
 }
 
 /// The short form for the retained topic.

@@ -352,26 +352,3 @@ async fn sigterm_stops_the_agent_cleanly() {
     assert_eq!(status["agent_online"], true);
     assert!(running.terminate().await.success());
 }
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_embedded_broker_can_require_device_credentials() {
-    let cloud = FakeCloud::start().await;
-    let data = edge::enroll(&cloud, STATION, 1).await;
-    let login = [
-        ("GASQ_MQTT_USERNAME", "lane"),
-        ("GASQ_MQTT_PASSWORD", "pump-pass"),
-    ];
-    let running = Edge::start(data.path(), &login).await;
-    let refused = BusClient::try_connect(running.mqtt, &[], Some(("lane", "wrong"))).await;
-    assert!(refused.is_none(), "wrong password refused");
-    let mut scanner = BusClient::connect(
-        running.mqtt,
-        &[verdicts(STATION)],
-        Some(("lane", "pump-pass")),
-    )
-    .await;
-    scanner
-        .publish(&lane_topic(STATION, 1, "scan"), tokens::valid().text)
-        .await;
-    assert!(scanner.next_verdict().await.1.accepted);
-}

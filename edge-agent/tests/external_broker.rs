@@ -48,3 +48,62 @@ async fn the_agent_works_on_an_external_broker_with_its_status_as_last_will() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mosquitto_enforces_the_files_bus_client_mosquitto_writes() {
+    if Mosquitto::start().is_none() {
+        eprintln!("skipped: Mosquitto is not installed (apt-get install mosquitto)");
+        return;
+    }
+    let station = "EXT-0002";
+    let cloud = FakeCloud::start().await;
+    let data = edge::enroll(&cloud, station, 1).await;
+    std::fs::write(
+        data.path().join("edge.toml"),
+        format!(
+            "{}mqtt_username = \"gasq_edge\"\nmqtt_password = \"agent-secret\"\n",
+            std::fs::read_to_string(data.path().join("edge.toml")).unwrap()
+        ),
+    )
+    .unwrap();
+    let login = edge::test_login(data.path()).await;
+    let files = data.path().join("mosquitto");
+    let out = edge::output(
+        &["bus-client", "mosquitto", "--out", files.to_str().unwrap()],
+        data.path(),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rules = format!(
+        "allow_anonymous false\npassword_file {}\nacl_file {}\nuse_username_as_clientid true\n",
+        files.join("passwd").display(),
+        files.join("acl").display()
+    );
+    let mosquitto = Mosquitto::start_with(&rules).unwrap();
+    assert!(
+        BusClient::try_connect_as(mosquitto.addr(), &[], "phone", None)
+            .await
+            .is_none(),
+        "Mosquitto refuses anonymous clients"
+    );
+    let wrong = Some((login.username.clone(), "guess".to_owned()));
+    assert!(
+        BusClient::try_connect_as(mosquitto.addr(), &[], "phone", wrong)
+            .await
+            .is_none()
+    );
+
+    // The agent logs in with its own login, the device with the one `add` printed.
+    let running = Edge::start(data.path(), &[("GASQ_MQTT_URL", &mosquitto.url())]).await;
+    running
+        .wait_status("the agent on Mosquitto", |s| s["bus_link_up"] == true)
+        .await;
+    let mut lane = BusClient::connect(mosquitto.addr(), &[verdicts(station)], None).await;
+    lane.publish(&lane_topic(station, 1, "scan"), tokens::valid().text)
+        .await;
+    assert!(lane.next_verdict().await.1.accepted);
+}

@@ -75,15 +75,28 @@ impl Bridge {
 }
 
 /// The bus settings for `[mqtt]` (already validated), connecting as `mqtt.client_id`
-/// or else `default_client_id`.
+/// or else `default_client_id` — after the username and `-` when there is one, since
+/// the edge's broker binds client ids to usernames.
 pub fn bus_settings(
     mqtt: &MqttConfig,
     default_client_id: String,
 ) -> Result<BusSettings, ConfigError> {
     let address = BrokerAddress::parse(&mqtt.url).map_err(|e| ConfigError::new("mqtt.url", e))?;
+    let verdict_key = mqtt
+        .verdict_key
+        .as_deref()
+        .map(gasq_shared::bussig::parse_key)
+        .transpose()
+        .map_err(|e| ConfigError::new("mqtt.verdict_key", e))?;
+    let default_client_id = match &mqtt.username {
+        Some(user) => format!("{user}-{default_client_id}"),
+        None => default_client_id,
+    };
     Ok(BusSettings {
         host: address.host,
         port: address.port,
+        verdict_key,
+        verdict_max_age: mqtt.verdict_max_age.get(),
         client_id: mqtt.client_id.clone().unwrap_or(default_client_id),
         credentials: mqtt.username.clone().map(|user| {
             let password = mqtt.password.as_ref().map(|p| p.expose().to_owned());
@@ -109,6 +122,7 @@ pub fn start_bus(
 ) -> (Bus, Arc<RouterStats>, Vec<JoinHandle<()>>) {
     let mut settings = settings;
     settings.subscriptions.push(router::subscription(station));
+    let guard = router::VerdictGuard::new(settings.verdict_key, settings.verdict_max_age);
     let (bus, incoming, bus_task) = mqtt::start(settings, stop.clone());
     let stats = Arc::new(RouterStats::default());
     let router_task = tokio::spawn(router::run(
@@ -116,6 +130,7 @@ pub fn start_bus(
         routes,
         incoming,
         Arc::clone(&stats),
+        guard,
     ));
     (bus, stats, vec![bus_task, router_task])
 }

@@ -52,6 +52,10 @@ pub struct ConfigArgs {
     /// The MQTT client id (overrides `[mqtt] client_id`).
     #[arg(long)]
     client_id: Option<String>,
+    /// The file with the JSON line `gasq-edge bus-client add` printed: username,
+    /// password and verdict key (overrides `[mqtt] credentials`).
+    #[arg(long)]
+    credentials: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -145,6 +149,7 @@ fn overrides(args: &ConfigArgs) -> Overrides {
         station: args.station.clone(),
         mqtt_url: args.mqtt_url.clone(),
         client_id: args.client_id.clone(),
+        credentials: args.credentials.clone(),
     }
 }
 
@@ -213,6 +218,13 @@ async fn simulate(args: SimulateArgs) -> ExitCode {
         Ok(o) => o,
         Err(msg) => return fail(msg),
     };
+    if cfg.mqtt.verdict_key.is_none() {
+        return fail(
+            "simulated dispensers act only on verdicts signed by the edge: give --credentials FILE \
+             (from `gasq-edge bus-client add`) or GASQ_MQTT_VERDICT_KEY"
+                .into(),
+        );
+    }
     let client_id = format!("gasq-sim-{}-{}", cfg.station, std::process::id());
     let settings = match crate::bus_settings(&cfg.mqtt, client_id) {
         Ok(s) => s,

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 fn bridge_on(url: &str, extra: &str) -> (Bridge, CancellationToken) {
     let config = parse_str(&format!(
-        "station = \"MUM-0042\"\n[mqtt]\nurl = \"{url}\"\nbuffer = 5\nreconnect_min = \"20ms\"\nreconnect_max = \"200ms\"\n{extra}"
+        "station = \"MUM-0042\"\n[mqtt]\nverdict_key = \"_RckOFqgx1tk-3jNYC-h2ZH96_drE8WO1wLqyDXp9hg\"\nurl = \"{url}\"\nbuffer = 5\nreconnect_min = \"20ms\"\nreconnect_max = \"200ms\"\n{extra}"
     ))
     .unwrap();
     let stop = CancellationToken::new();

@@ -72,7 +72,7 @@ async fn codes_in_view_are_published_once() {
     let broker = EmbeddedBroker::start();
     let mut bus = Watcher::connect(broker.addr, "edge", &["gasq/MUM-0042/lane/+/scan"]).await;
     let config = parse_str(&format!(
-        "station = \"MUM-0042\"\n[mqtt]\nurl = \"{}\"\n[[camera]]\nlane = 2\nsnapshot_url = \"{url}\"\ninterval = \"50ms\"\nrepeat_after = \"1m\"\n",
+        "station = \"MUM-0042\"\n[mqtt]\nverdict_key = \"_RckOFqgx1tk-3jNYC-h2ZH96_drE8WO1wLqyDXp9hg\"\nurl = \"{}\"\n[[camera]]\nlane = 2\nsnapshot_url = \"{url}\"\ninterval = \"50ms\"\nrepeat_after = \"1m\"\n",
         broker.url()
     ))
     .unwrap();

@@ -129,6 +129,7 @@ async fn a_simulation_that_ends_disconnects_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let tokens = dir.path().join("tokens.txt");
     std::fs::write(&tokens, "GQ1:NOBODY-ANSWERS\n").unwrap();
+    let creds = common::tokens::stand_in_credentials(dir.path());
     let mut sim = BridgeProcess::spawn(
         dir.path(),
         &[
@@ -137,6 +138,8 @@ async fn a_simulation_that_ends_disconnects_cleanly() {
             "MUM-0042",
             "--mqtt-url",
             &url,
+            "--credentials",
+            creds.to_str().unwrap(),
             "--lanes",
             "1",
             "--tokens",
@@ -162,6 +165,7 @@ async fn a_followed_simulation_stopped_by_sigterm_disconnects_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let tokens = dir.path().join("tokens.txt");
     std::fs::write(&tokens, "").unwrap();
+    let creds = common::tokens::stand_in_credentials(dir.path());
     let mut sim = BridgeProcess::spawn(
         dir.path(),
         &[
@@ -170,6 +174,8 @@ async fn a_followed_simulation_stopped_by_sigterm_disconnects_cleanly() {
             "MUM-0042",
             "--mqtt-url",
             &url,
+            "--credentials",
+            creds.to_str().unwrap(),
             "--tokens",
             tokens.to_str().unwrap(),
             "--follow",

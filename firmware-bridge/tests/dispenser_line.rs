@@ -35,7 +35,7 @@ async fn lane_with_line_dispenser(settings: &str) -> Lane {
     let dispenser = FakeDevice::new(dir.path(), "dispenser-1");
     let bus = Watcher::connect(broker.addr, "edge", &["gasq/MUM-0042/lane/+/dispenser"]).await;
     let config = parse_str(&format!(
-        "station = \"MUM-0042\"\n[mqtt]\nurl = \"{}\"\n[[dispenser]]\nlane = 1\nport = \"{}\"\nprotocol = \"line\"\n{settings}\n",
+        "station = \"MUM-0042\"\n[mqtt]\nverdict_key = \"_RckOFqgx1tk-3jNYC-h2ZH96_drE8WO1wLqyDXp9hg\"\nurl = \"{}\"\n[[dispenser]]\nlane = 1\nport = \"{}\"\nprotocol = \"line\"\n{settings}\n",
         broker.url(),
         dispenser.path().display()
     ))

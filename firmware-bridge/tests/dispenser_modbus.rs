@@ -143,7 +143,7 @@ async fn a_modbus_dispenser_is_authorised_and_its_fill_reported() {
     let port = spawn_slave(slave.clone(), 5, dir.path());
     let mut bus = Watcher::connect(broker.addr, "edge", &["gasq/MUM-0042/lane/+/dispenser"]).await;
     let config = parse_str(&format!(
-        "station = \"MUM-0042\"\n[mqtt]\nurl = \"{}\"\n[[dispenser]]\nlane = 2\nport = \"{}\"\nprotocol = \"modbus\"\nbaud = 19200\nparity = \"even\"\nunit = 5\npoll_interval = \"20ms\"\ntimeout = \"200ms\"\nprogress_interval = \"20ms\"\n[dispenser.registers]\nstatus = 10\ndelivered = 12\namount = 14\nfault_code = 11\nauth_quantity = 20\nauth_command = 22\n",
+        "station = \"MUM-0042\"\n[mqtt]\nverdict_key = \"_RckOFqgx1tk-3jNYC-h2ZH96_drE8WO1wLqyDXp9hg\"\nurl = \"{}\"\n[[dispenser]]\nlane = 2\nport = \"{}\"\nprotocol = \"modbus\"\nbaud = 19200\nparity = \"even\"\nunit = 5\npoll_interval = \"20ms\"\ntimeout = \"200ms\"\nprogress_interval = \"20ms\"\n[dispenser.registers]\nstatus = 10\ndelivered = 12\namount = 14\nfault_code = 11\nauth_quantity = 20\nauth_command = 22\n",
         broker.url(),
         port.display()
     ))
@@ -228,7 +228,7 @@ async fn an_unplugged_modbus_dispenser_is_a_fault_until_it_is_back_and_input_reg
     let port = spawn_slave(slave.clone(), 1, dir.path());
     let mut bus = Watcher::connect(broker.addr, "edge", &["gasq/MUM-0042/lane/+/dispenser"]).await;
     let config = parse_str(&format!(
-        "station = \"MUM-0042\"\n[mqtt]\nurl = \"{}\"\n[[dispenser]]\nlane = 2\nport = \"{}\"\nprotocol = \"modbus\"\npoll_interval = \"20ms\"\ntimeout = \"100ms\"\n[dispenser.registers]\nread = \"input\"\n",
+        "station = \"MUM-0042\"\n[mqtt]\nverdict_key = \"_RckOFqgx1tk-3jNYC-h2ZH96_drE8WO1wLqyDXp9hg\"\nurl = \"{}\"\n[[dispenser]]\nlane = 2\nport = \"{}\"\nprotocol = \"modbus\"\npoll_interval = \"20ms\"\ntimeout = \"100ms\"\n[dispenser.registers]\nread = \"input\"\n",
         broker.url(),
         port.display()
     ))
@@ -273,6 +273,70 @@ async fn an_unplugged_modbus_dispenser_is_a_fault_until_it_is_back_and_input_reg
         back.reads.lock().unwrap().contains(&4).then_some(())
     })
     .await;
+    stop.cancel();
+    bridge.wait().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_and_stale_verdicts_never_write_the_authorise_register() {
+    use gasq_shared::bussig;
+    init_logs();
+    let broker = EmbeddedBroker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let slave = Slave {
+        regs: Arc::new(Mutex::new(vec![0; 64])),
+        ..Slave::default()
+    };
+    let port = spawn_slave(slave.clone(), 1, dir.path());
+    let mut bus = Watcher::connect(broker.addr, "edge", &[EVENTS]).await;
+    let config = parse_str(&format!(
+        "station = \"MUM-0042\"\n[mqtt]\nverdict_key = \"{}\"\nurl = \"{}\"\n[[dispenser]]\nlane = 2\nport = \"{}\"\nprotocol = \"modbus\"\npoll_interval = \"20ms\"\ntimeout = \"100ms\"\n",
+        common::tokens::VERDICT_KEY,
+        broker.url(),
+        port.display()
+    ))
+    .unwrap();
+    let stop = CancellationToken::new();
+    let bridge = launch(&config, stop.clone()).unwrap();
+    eventually("verdicts subscribed", || {
+        bridge.bus().stats().subscribed.then_some(())
+    })
+    .await;
+    assert_eq!(bus.next_on(EVENTS).await.json()["event"], "ok");
+
+    let topic = "gasq/MUM-0042/lane/2/verdict";
+    let verdict = |at: chrono::DateTime<chrono::Utc>| {
+        format!(
+            r#"{{"scan_id":null,"accepted":true,"reason":"ok","booking_id":"{}","vehicle":null,"quantity_kg":7.77,"lane":2,"at":"{}"}}"#,
+            BookingId::new(),
+            at.to_rfc3339()
+        )
+    };
+    let sign = |key: &ed25519_dalek::SigningKey, json: String| {
+        bussig::sign(key, bussig::VERDICT, topic, json.as_bytes()).unwrap()
+    };
+    let edge = common::tokens::edge_bus_key();
+    let phone = ed25519_dalek::SigningKey::from_bytes(&[66u8; 32]);
+    let now = chrono::Utc::now();
+    bus.publish_raw(topic, sign(&phone, verdict(now))).await;
+    bus.publish_raw(
+        topic,
+        sign(&edge, verdict(now - chrono::Duration::minutes(5))),
+    )
+    .await;
+    bus.publish_raw(topic, verdict(now)).await;
+    let stats = bridge.router_stats();
+    eventually("three refusals", || {
+        (stats.bad_verdicts.load(Ordering::Relaxed) == 3).then_some(())
+    })
+    .await;
+    assert_eq!(stats.authorisations.load(Ordering::Relaxed), 0);
+    assert_eq!(slave.get(18), 0, "nothing authorised");
+
+    bus.publish(topic, verdict(now)).await;
+    eventually("authorised", || (slave.get(18) == 1).then_some(())).await;
+    assert_eq!((slave.get(16), slave.get(17)), (0, 777));
+    assert_eq!(stats.authorisations.load(Ordering::Relaxed), 1);
     stop.cancel();
     bridge.wait().await;
 }

@@ -30,7 +30,7 @@ async fn each_verdict_of_the_lane_reaches_its_display_and_gate_as_one_line() {
     let mut gate = FakeDevice::new(dir.path(), "gate-1");
     let mut other = FakeDevice::new(dir.path(), "display-2");
     let config = parse_str(&format!(
-        "station = \"MUM-0042\"\n[mqtt]\nurl = \"{}\"\n\
+        "station = \"MUM-0042\"\n[mqtt]\nverdict_key = \"_RckOFqgx1tk-3jNYC-h2ZH96_drE8WO1wLqyDXp9hg\"\nurl = \"{}\"\n\
          [[display]]\nlane = 1\nport = \"{}\"\n\
          [[display]]\nlane = 2\nport = \"{}\"\n\
          [[gate]]\nlane = 1\nport = \"{}\"\nterminator = \"LF\"\n",
@@ -53,12 +53,18 @@ async fn each_verdict_of_the_lane_reaches_its_display_and_gate_as_one_line() {
     assert_eq!(display.line(), "OK 2 MH12AB1234");
     assert_eq!(gate.line(), "OK 2 MH12AB1234");
 
+    // Garbage on the verdict topic is no verdict the edge signed.
     edge.publish(VERDICT_TOPIC, "{not json").await;
+    assert_eq!(display.line(), "NO bad_verdict");
+    assert_eq!(gate.line(), "NO bad_verdict");
     edge.publish(VERDICT_TOPIC, verdict(false, "already_used", "null", 1))
         .await;
     assert_eq!(display.line(), "NO already_used");
     assert_eq!(gate.line(), "NO already_used");
-    assert_eq!(bridge.router_stats().malformed.load(Ordering::Relaxed), 1);
+    assert_eq!(
+        bridge.router_stats().bad_verdicts.load(Ordering::Relaxed),
+        1
+    );
     // Lane 2's display saw none of lane 1's verdicts, only its own.
     edge.publish(
         "gasq/MUM-0042/lane/2/verdict",

@@ -36,7 +36,7 @@ async fn scan_to_fill(edge: &impl EdgeUnderTest) {
         &["gasq/MUM-0042/lane/+/dispenser"],
     )
     .await;
-    let mut lane = Lane::wire(dir.path(), &edge.mqtt_url());
+    let mut lane = Lane::wire(dir.path(), &edge.mqtt_toml());
     let mut bridge = BridgeProcess::spawn(dir.path(), &lane.run_args());
 
     // Ready: the dispenser is pinged, and its answer comes back over the bus.

@@ -13,6 +13,7 @@
 mod common;
 
 use common::bus::Watcher;
+use common::edge::EdgeUnderTest;
 use common::lane::Lane;
 use common::process::BridgeProcess;
 use common::programs::{DEMO_ADMIN, RealCloud, RealEdge, sibling};
@@ -51,7 +52,7 @@ async fn a_demo_booking_scanned_at_the_lane_is_fuelled_and_completed_in_the_clou
     };
     let (booked, next_booked) = (claims(token), claims(next));
     let mut bus = Watcher::connect(edge.mqtt, "observer", &[VERDICTS, EVENTS]).await;
-    let mut lane = Lane::wire(dir.path(), &edge.mqtt_url());
+    let mut lane = Lane::wire(dir.path(), &edge.mqtt_toml());
     let mut bridge = BridgeProcess::spawn(dir.path(), &lane.run_args());
     let logs = |bridge: &BridgeProcess| {
         format!(

@@ -25,7 +25,7 @@ async fn scans_are_published_and_bad_lines_are_dropped_and_counted() {
     let mut scanner = FakeDevice::new(dir.path(), "scanner-3");
     let mut bus = Watcher::connect(broker.addr, "watcher", &["gasq/MUM-0042/lane/+/scan"]).await;
     let config = parse_str(&format!(
-        "station = \"MUM-0042\"\n[mqtt]\nurl = \"{}\"\n[[scanner]]\nlane = 3\nport = \"{}\"\nterminator = \"CRLF\"\nprefix = \"]Q1\"\nmax_line = 64\n",
+        "station = \"MUM-0042\"\n[mqtt]\nverdict_key = \"_RckOFqgx1tk-3jNYC-h2ZH96_drE8WO1wLqyDXp9hg\"\nurl = \"{}\"\n[[scanner]]\nlane = 3\nport = \"{}\"\nterminator = \"CRLF\"\nprefix = \"]Q1\"\nmax_line = 64\n",
         broker.url(),
         scanner.path().display()
     ))
@@ -68,7 +68,7 @@ async fn an_unplugged_scanner_is_reopened_when_it_comes_back() {
     let mut scanner = FakeDevice::new(dir.path(), "scanner-1");
     let mut bus = Watcher::connect(broker.addr, "watcher", &["gasq/MUM-0042/lane/+/scan"]).await;
     let config = parse_str(&format!(
-        "station = \"MUM-0042\"\n[mqtt]\nurl = \"{}\"\n[[scanner]]\nlane = 1\nport = \"{}\"\n",
+        "station = \"MUM-0042\"\n[mqtt]\nverdict_key = \"_RckOFqgx1tk-3jNYC-h2ZH96_drE8WO1wLqyDXp9hg\"\nurl = \"{}\"\n[[scanner]]\nlane = 1\nport = \"{}\"\n",
         broker.url(),
         scanner.path().display()
     ))

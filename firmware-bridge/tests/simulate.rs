@@ -42,6 +42,8 @@ async fn simulated_lanes_scan_fill_and_fault_on_schedule() {
             "MUM-0042",
             "--mqtt-url",
             &edge.mqtt_url(),
+            "--credentials",
+            edge.credentials().to_str().unwrap(),
             "--lanes",
             "2",
             "--tokens",
@@ -99,7 +101,6 @@ async fn next_event(bus: &mut Watcher) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_can_fault_and_clear_a_simulated_dispenser() {
-    use gasq_bridge::config::MqttConfig;
     use gasq_bridge::simulate::{self, Control, SimOptions};
     use std::time::Duration;
 
@@ -115,10 +116,7 @@ async fn an_operator_can_fault_and_clear_a_simulated_dispenser() {
         ],
     )
     .await;
-    let mqtt = MqttConfig {
-        url: edge.mqtt_url(),
-        ..MqttConfig::default()
-    };
+    let mqtt = edge.mqtt_config();
     let settings = gasq_bridge::bus_settings(&mqtt, "sim-test".into()).unwrap();
     let (first, second) = (BookingId::new(), BookingId::new());
     let options = SimOptions {
@@ -191,7 +189,6 @@ async fn an_operator_can_fault_and_clear_a_simulated_dispenser() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finishing_fuels_the_driver_at_the_pump_in_fast_forward() {
-    use gasq_bridge::config::MqttConfig;
     use gasq_bridge::simulate::{self, SimOptions};
     use std::time::Duration;
 
@@ -204,10 +201,7 @@ async fn finishing_fuels_the_driver_at_the_pump_in_fast_forward() {
         &["gasq/MUM-0042/lane/+/dispenser"],
     )
     .await;
-    let mqtt = MqttConfig {
-        url: edge.mqtt_url(),
-        ..MqttConfig::default()
-    };
+    let mqtt = edge.mqtt_config();
     let settings = gasq_bridge::bus_settings(&mqtt, "sim-test".into()).unwrap();
     let booking = BookingId::new();
     let options = SimOptions {
@@ -255,6 +249,7 @@ async fn a_simulation_nobody_answers_fails_and_says_why() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tokens.txt");
     std::fs::write(&file, "GQ1:NOT-A-REAL-TOKEN\n").unwrap();
+    let creds = common::tokens::stand_in_credentials(dir.path());
     let mut sim = BridgeProcess::spawn(
         dir.path(),
         &[
@@ -263,6 +258,8 @@ async fn a_simulation_nobody_answers_fails_and_says_why() {
             "MUM-0042",
             "--mqtt-url",
             &broker.url(),
+            "--credentials",
+            creds.to_str().unwrap(),
             "--lanes",
             "1",
             "--tokens",

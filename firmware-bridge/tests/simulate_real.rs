@@ -15,9 +15,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::bus::Watcher;
+use common::edge::EdgeUnderTest;
 use common::programs::{DEMO_ADMIN, RealCloud, RealEdge, sibling};
 use common::{PATIENCE, init_logs};
-use gasq_bridge::config::MqttConfig;
 use gasq_bridge::simulate::{self, Control, SimOptions};
 use gasq_shared::StationCode;
 use gasq_shared::token;
@@ -74,10 +74,7 @@ fn simulate(
     tokio::sync::mpsc::UnboundedSender<Control>,
     tokio::task::JoinHandle<simulate::Summary>,
 ) {
-    let mqtt = MqttConfig {
-        url: edge.mqtt_url(),
-        ..MqttConfig::default()
-    };
+    let mqtt = edge.mqtt_config();
     let settings = gasq_bridge::bus_settings(&mqtt, "gasq-sim-test".into()).unwrap();
     let options = SimOptions {
         lanes,

@@ -2,6 +2,11 @@
 //!
 //! A frame is a PNG or JPEG file, or a raw 8-bit grey image in the JSON envelope
 //! [`GrayFrame`](crate::topics::GrayFrame): `{"w":W,"h":H,"gray":"<base64 of W×H bytes>"}`.
+//!
+//! IMPORTANT: a small file can promise a huge image (a 130 KB PNG that decodes to
+//! 4096×4096 16-bit RGBA is 128 MiB). The size a frame would decode to is read from its
+//! header and checked against [`MAX_PIXELS`] and [`MAX_DECODED_BYTES`] before any pixel
+//! buffer is allocated; the decoder's own allocations are capped too.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -10,6 +15,12 @@ use crate::topics::{GrayFrame, MAX_FRAME_BYTES};
 
 /// The largest frame side we decode; bigger images are refused, not slowly ground.
 pub const MAX_SIDE: u32 = 4096;
+/// The most pixels a frame may have (2 MP: 1920×1080 fits; a lane camera needs no more).
+pub const MAX_PIXELS: u64 = 2_000_000;
+/// The most bytes a frame may decode to (before conversion to grey).
+pub const MAX_DECODED_BYTES: u64 = 8 * 1024 * 1024;
+/// What the decoder may allocate in all (decoded image plus its working buffers).
+const MAX_DECODER_ALLOC: u64 = 2 * MAX_DECODED_BYTES;
 
 /// Why a frame could not be looked at.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,6 +31,25 @@ pub enum FrameError {
     UnknownFormat,
     #[error("frame could not be decoded: {0}")]
     Image(String),
+    #[error(
+        "frame of {w}x{h} would decode to {bytes} bytes: over the budget of {MAX_PIXELS} pixels and {MAX_DECODED_BYTES} bytes"
+    )]
+    OverBudget { w: u32, h: u32, bytes: u64 },
+}
+
+/// Checks a frame's promised size against the budgets.
+fn within_budget(w: u32, h: u32, bytes: u64) -> Result<(), FrameError> {
+    let pixels = u64::from(w) * u64::from(h);
+    if w == 0
+        || h == 0
+        || w > MAX_SIDE
+        || h > MAX_SIDE
+        || pixels > MAX_PIXELS
+        || bytes > MAX_DECODED_BYTES
+    {
+        return Err(FrameError::OverBudget { w, h, bytes });
+    }
+    Ok(())
 }
 
 /// A decoded grey image.
@@ -43,31 +73,12 @@ pub fn load(payload: &[u8]) -> Result<Gray, FrameError> {
         } else {
             image::ImageFormat::Jpeg
         };
-        let mut reader = image::ImageReader::with_format(std::io::Cursor::new(payload), format);
-        let mut limits = image::Limits::default();
-        limits.max_image_width = Some(MAX_SIDE);
-        limits.max_image_height = Some(MAX_SIDE);
-        limits.max_alloc = Some(256 * 1024 * 1024);
-        reader.limits(limits);
-        let img = reader
-            .decode()
-            .map_err(|e| FrameError::Image(e.to_string()))?
-            .into_luma8();
-        let (width, height) = img.dimensions();
-        return Ok(Gray {
-            width,
-            height,
-            pixels: img.into_raw(),
-        });
+        return load_image(payload, format);
     }
     let envelope: GrayFrame =
         serde_json::from_slice(payload).map_err(|_| FrameError::UnknownFormat)?;
-    if envelope.w == 0 || envelope.h == 0 || envelope.w > MAX_SIDE || envelope.h > MAX_SIDE {
-        return Err(FrameError::Image(format!(
-            "bad size {}x{}",
-            envelope.w, envelope.h
-        )));
-    }
+    let promised = u64::from(envelope.w) * u64::from(envelope.h);
+    within_budget(envelope.w, envelope.h, promised)?;
     let pixels = STANDARD
         .decode(envelope.gray.as_bytes())
         .map_err(|_| FrameError::Image("gray is not base64".into()))?;
@@ -84,6 +95,30 @@ pub fn load(payload: &[u8]) -> Result<Gray, FrameError> {
         width: envelope.w,
         height: envelope.h,
         pixels,
+    })
+}
+
+/// Decodes a PNG or JPEG, once its header has shown it fits the budgets.
+fn load_image(payload: &[u8], format: image::ImageFormat) -> Result<Gray, FrameError> {
+    use image::ImageDecoder as _;
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(payload), format);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODER_ALLOC);
+    reader.limits(limits);
+    let bad = |e: image::ImageError| FrameError::Image(e.to_string());
+    let decoder = reader.into_decoder().map_err(bad)?;
+    let (w, h) = decoder.dimensions();
+    within_budget(w, h, decoder.total_bytes())?;
+    let img = image::DynamicImage::from_decoder(decoder)
+        .map_err(bad)?
+        .into_luma8();
+    let (width, height) = img.dimensions();
+    Ok(Gray {
+        width,
+        height,
+        pixels: img.into_raw(),
     })
 }
 
@@ -127,6 +162,37 @@ mod tests {
     fn an_envelope_with_the_wrong_pixel_count_is_refused() {
         let env = br#"{"w":10,"h":10,"gray":"AAAA"}"#;
         assert!(matches!(load(env), Err(FrameError::Image(_))));
+    }
+
+    #[test]
+    fn a_decompression_bomb_is_refused_from_its_header() {
+        // 2048×2048 16-bit RGBA, all zero: some 100 KB of PNG, 32 MiB decoded.
+        let (w, h) = (2048u32, 2048u32);
+        let mut png = Vec::new();
+        {
+            let mut encoder = png::Encoder::new(&mut png, w, h);
+            encoder.set_color(png::ColorType::Rgba);
+            encoder.set_depth(png::BitDepth::Sixteen);
+            encoder.set_compression(png::Compression::Fast);
+            let mut writer = encoder.write_header().unwrap();
+            let row = vec![0u8; w as usize * 8];
+            let mut stream = writer.stream_writer().unwrap();
+            for _ in 0..h {
+                std::io::Write::write_all(&mut stream, &row).unwrap();
+            }
+            stream.finish().unwrap();
+        }
+        assert!(png.len() < MAX_FRAME_BYTES, "{} bytes", png.len());
+        assert_eq!(
+            load(&png).unwrap_err(),
+            FrameError::OverBudget {
+                w,
+                h,
+                bytes: u64::from(w) * u64::from(h) * 8
+            }
+        );
+        let envelope = br#"{"w":4000,"h":4000,"gray":""}"#;
+        assert!(matches!(load(envelope), Err(FrameError::OverBudget { .. })));
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! validated ids ([`ids`]), token v1 ([`token`], [`base45`]), the published key set
 //! ([`keys`]), a station's booking policy ([`policy`]), the station bus ([`topics`]),
 //! edge ↔ cloud sync ([`sync`]) and the problem+json error body ([`problem`]). Also:
-//! [`secret`] (a value logs never show) and, with the `frames` feature, `frames` (QR
+//! [`bussig`] (signed verdicts and dispenser events on the station bus), [`secret`]
+//! (a value logs never show) and, with the `frames` feature, `frames` (QR
 //! codes read from camera frames).
 
 #![forbid(unsafe_code)]
 
 pub mod base45;
+pub mod bussig;
 #[cfg(feature = "frames")]
 pub mod frames;
 pub mod ids;

@@ -1,9 +1,11 @@
 //! The [`Attendant`] extractor: a handler that takes it runs only for requests that carry
-//! the attendant secret (checked by [`crate::attendant_secret::AttendantAuth`]).
+//! the attendant secret (checked by [`crate::attendant_secret::AttendantAuth`], which
+//! throttles guessing per client address).
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
@@ -29,13 +31,22 @@ impl FromRequestParts<Arc<AgentState>> for Attendant {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or(ApiError::Unauthorized)?;
-        match state.attendant.check(presented).await {
+        // The peer's address (the API is served with connect info; a router tested
+        // without a socket has none, and counts as one address).
+        let from = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        match state.attendant.check(presented, from).await {
             Check::Ok => Ok(Attendant),
             Check::Wrong => {
-                tracing::warn!("attendant API: wrong secret presented");
+                tracing::warn!(%from, "attendant API: wrong secret presented");
                 Err(ApiError::Unauthorized)
             }
-            Check::Throttled => Err(ApiError::TooManyAttempts),
+            Check::Throttled => {
+                tracing::warn!(%from, "attendant API: address locked out after wrong secrets");
+                Err(ApiError::TooManyAttempts)
+            }
         }
     }
 }

@@ -3,7 +3,7 @@
 //! (the [`auth::Attendant`] extractor in a handler's signature says so).
 //!
 //! ```text
-//! GET  /healthz            liveness
+//! GET  /healthz            liveness: 503 while the lanes cannot be heard
 //! GET  /status             station, online_to_cloud, last_sync_at, outbox_depth, lanes, …
 //! GET  /queue              the lane queue (same JSON as the retained `queue` topic)
 //! POST /validate           {"code": token or short code, "lane"?: n} → verdict
@@ -76,10 +76,25 @@ fn rejection_text(rejection: &JsonRejection) -> String {
 #[derive(Debug, Serialize)]
 struct Health {
     status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'static str>,
 }
 
-async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok" })
+/// 200 while the agent works; 503 while it cannot hear the lanes (its station-bus link
+/// is down), so a supervisor restarts an agent that stays deaf.
+async fn healthz(State(state): State<Arc<AgentState>>) -> (StatusCode, Json<Health>) {
+    if state.bus_link.is_up() {
+        let ok = Health {
+            status: "ok",
+            detail: None,
+        };
+        return (StatusCode::OK, Json(ok));
+    }
+    let deaf = Health {
+        status: "unavailable",
+        detail: Some("the agent cannot hear the lanes: its station-bus link is down"),
+    };
+    (StatusCode::SERVICE_UNAVAILABLE, Json(deaf))
 }
 
 async fn status(State(state): State<Arc<AgentState>>) -> Result<Json<StatusReport>, ApiError> {

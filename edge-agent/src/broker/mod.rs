@@ -1,9 +1,12 @@
 //! The embedded station-bus broker: rumqttd on its own threads (it blocks), listening
 //! for devices on `mqtt_listen`, with an in-process link for the agent itself.
 //!
-//! Devices may be required to log in (`mqtt_username` / `mqtt_password`); the agent's
-//! own link needs no credentials. Payloads are capped a little above the largest frame
-//! the contract allows, so a huge publish is refused by the broker before it reaches us.
+//! Devices log in with their own credentials (`gasq-edge bus-client add`), checked at
+//! CONNECT by the [`Registry`], which also binds each client id to its username — unless
+//! `allow_anonymous` is set (a lab setting). The agent's own in-process link has an id
+//! no device can claim ([`AGENT_LINK_ID`]). Payloads are capped a little above the
+//! largest frame the contract allows, so a huge publish is refused by the broker before
+//! it reaches us.
 
 pub mod nodelay;
 
@@ -14,10 +17,13 @@ use std::time::{Duration, Instant};
 use rumqttd::local::{LinkRx, LinkTx};
 use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, ServerSettings};
 
-use crate::config::Secret;
+use crate::busclients::registry::Registry;
 
 /// The largest publish the broker accepts from a device.
 pub const MAX_PAYLOAD: usize = gasq_shared::topics::MAX_FRAME_BYTES + 64 * 1024;
+/// The client id of the agent's in-process link. It starts with `@`, which no device
+/// name may, and a client id must start with its device's name: no device can take it.
+pub const AGENT_LINK_ID: &str = "@gasq-edge-agent";
 /// How long the broker may take to start listening.
 const START_DEADLINE: Duration = Duration::from_secs(5);
 
@@ -43,10 +49,17 @@ pub struct EmbeddedBroker {
     pub nodelay: bool,
 }
 
+/// Who may connect: the provisioned devices, or anyone (`allow_anonymous`).
+#[derive(Debug, Clone)]
+pub enum Access {
+    Devices(Registry),
+    Anonymous,
+}
+
 /// Starts the broker and returns it with the agent's link.
 pub fn start(
     listen: SocketAddr,
-    credentials: Option<(String, Secret)>,
+    access: Access,
 ) -> Result<(EmbeddedBroker, LinkTx, LinkRx), BrokerError> {
     if listen.port() != 0 {
         // rumqttd only logs a failed bind from its own thread; find out here instead.
@@ -56,9 +69,9 @@ pub fn start(
         })?;
     }
     let before = nodelay::existing_sockets();
-    let mut broker = Broker::new(config(listen, credentials));
+    let mut broker = Broker::new(config(listen, access));
     let (tx, rx) = broker
-        .link("gasq-edge-agent")
+        .link(AGENT_LINK_ID)
         .map_err(|e| BrokerError::Start(e.to_string()))?;
     let thread = std::thread::Builder::new()
         .name("station-bus".into())
@@ -139,9 +152,8 @@ fn fallback(listen: SocketAddr, why: &std::io::Error) -> Result<EmbeddedBroker, 
     })
 }
 
-fn config(listen: SocketAddr, credentials: Option<(String, Secret)>) -> Config {
-    let auth = credentials.map(|(user, pass)| HashMap::from([(user, pass.expose().to_owned())]));
-    let server = ServerSettings {
+fn config(listen: SocketAddr, access: Access) -> Config {
+    let mut server = ServerSettings {
         name: "station-bus".into(),
         listen,
         tls: None,
@@ -150,11 +162,21 @@ fn config(listen: SocketAddr, credentials: Option<(String, Secret)>) -> Config {
             connection_timeout_ms: 10_000,
             max_payload_size: MAX_PAYLOAD,
             max_inflight_count: 100,
-            auth,
+            auth: None,
             external_auth: None,
             dynamic_filters: true,
         },
     };
+    if let Access::Devices(registry) = access {
+        // rumqttd refuses a CONNECT without a login before it asks us.
+        server.set_auth_handler(move |client_id, user, pass| {
+            let allowed = registry.check_connect(&client_id, &user, &pass);
+            if !allowed {
+                tracing::warn!(%client_id, %user, "station bus: login refused");
+            }
+            std::future::ready(allowed)
+        });
+    }
     Config {
         id: 0,
         router: RouterConfig {

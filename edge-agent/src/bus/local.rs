@@ -3,16 +3,26 @@
 //!
 //! rumqttd's `LinkTx` hands packets to the router with a blocking channel send, so the
 //! publishing side runs on its own thread; the receiving side is an async task.
+//!
+//! IMPORTANT: if the link ever closes (rumqttd drops a session when another CONNECT
+//! claims its client id — impossible for devices with credentials, possible with
+//! `allow_anonymous`), the agent must not go deaf. A new in-process link cannot be made
+//! once the broker runs (rumqttd keeps that inside `Broker::start`), so the agent
+//! connects to its own broker over loopback TCP at once (the [`Fallback`]), with its
+//! own login, and carries on there; [`LinkHealth`] is down in between, which `/healthz`
+//! reports.
 
-use std::sync::Arc;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use rumqttc::{AsyncClient, QoS};
 use rumqttd::Notification;
 use rumqttd::local::{LinkRx, LinkTx};
 use rumqttd::protocol::{Packet, Publish};
 use tokio::sync::mpsc;
 
-use super::{BusIo, INCOMING_CAPACITY, Message, Outgoing, outgoing};
+use super::{BusIo, INCOMING_CAPACITY, LinkHealth, Message, Outgoing, outgoing, remote};
 use crate::metrics::Counters;
 
 /// Why the link could not be set up.
@@ -20,36 +30,82 @@ use crate::metrics::Counters;
 #[error("station bus link: {0}")]
 pub struct LinkError(String);
 
+/// How to reach the embedded broker over TCP if the in-process link closes.
+#[derive(Debug, Clone)]
+pub struct Fallback {
+    pub addr: SocketAddr,
+    pub client_id: String,
+    /// The agent's own login (`None` with `allow_anonymous`).
+    pub login: Option<(String, String)>,
+}
+
+/// The TCP client, once the fallback is in use; publishes go there instead.
+type Replacement = Arc<Mutex<Option<AsyncClient>>>;
+
 /// Subscribes the link to `filters` and starts its publisher thread and reader task.
 pub fn connect(
     mut tx: LinkTx,
     rx: LinkRx,
     filters: &[String],
     counters: Arc<Counters>,
+    fallback: Fallback,
 ) -> Result<BusIo, LinkError> {
     for filter in filters {
         tx.subscribe(filter.clone())
             .map_err(|e| LinkError(format!("subscribe {filter}: {e}")))?;
     }
+    let health = LinkHealth::default();
+    health.set(true);
+    let replacement = Replacement::default();
+    let counters_for_reader = counters.clone();
     let (bus, out_rx) = outgoing(counters);
     let (in_tx, incoming) = mpsc::channel(INCOMING_CAPACITY);
-    let publisher = tokio::task::spawn_blocking(move || publish_loop(tx, out_rx));
-    tokio::spawn(read_loop(rx, in_tx));
+    let publishing = replacement.clone();
+    let publisher = tokio::task::spawn_blocking(move || publish_loop(tx, out_rx, &publishing));
+    let reader = Reader {
+        counters: counters_for_reader,
+        incoming: in_tx,
+        health: health.clone(),
+        replacement,
+        fallback,
+        filters: filters.to_vec(),
+    };
+    tokio::spawn(reader.run(rx));
     Ok(BusIo {
         bus,
         incoming,
         publisher,
+        health,
     })
 }
 
-fn publish_loop(mut tx: LinkTx, mut out: mpsc::Receiver<Outgoing>) {
+fn publish_loop(mut tx: LinkTx, mut out: mpsc::Receiver<Outgoing>, replacement: &Replacement) {
     while let Some(msg) = out.blocking_recv() {
-        match msg {
-            Outgoing::Publish {
-                topic,
-                payload,
-                retain,
-            } => {
+        let client = replacement
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        match (msg, client) {
+            (
+                Outgoing::Publish {
+                    topic,
+                    payload,
+                    retain,
+                },
+                Some(client),
+            ) => {
+                if let Err(e) = client.try_publish(topic, QoS::AtLeastOnce, retain, payload) {
+                    tracing::error!(error = %e, "cannot publish on the fallback link");
+                }
+            }
+            (
+                Outgoing::Publish {
+                    topic,
+                    payload,
+                    retain,
+                },
+                None,
+            ) => {
                 let packet =
                     Packet::Publish(Publish::new(Bytes::from(topic), payload, retain), None);
                 // `send` never awaits (the router channel send inside is blocking), so
@@ -58,12 +114,56 @@ fn publish_loop(mut tx: LinkTx, mut out: mpsc::Receiver<Outgoing>) {
                     tracing::error!(error = %e, "embedded broker refused a publish");
                 }
             }
-            Outgoing::Close => break,
+            (Outgoing::Close, client) => {
+                if let Some(client) = client {
+                    let _ = client.try_disconnect();
+                }
+                break;
+            }
         }
     }
 }
 
-async fn read_loop(mut rx: LinkRx, incoming: mpsc::Sender<Message>) {
+/// The receiving side: the in-process link, then the fallback if it closes.
+struct Reader {
+    counters: Arc<Counters>,
+    incoming: mpsc::Sender<Message>,
+    health: LinkHealth,
+    replacement: Replacement,
+    fallback: Fallback,
+    filters: Vec<String>,
+}
+
+impl Reader {
+    async fn run(self, rx: LinkRx) {
+        if !read_link(rx, &self.incoming).await {
+            return;
+        }
+        self.health.set(false);
+        Counters::bump(&self.counters.bus_link_drops);
+        tracing::error!("the station-bus link closed; reconnecting over TCP at once");
+        let Fallback {
+            addr,
+            client_id,
+            login,
+        } = self.fallback;
+        let (client, mut events) =
+            remote::client(client_id, addr.ip().to_string(), addr.port(), login, None);
+        *self.replacement.lock().unwrap_or_else(|p| p.into_inner()) = Some(client.clone());
+        remote::poll_loop(
+            &mut events,
+            &client,
+            &self.filters,
+            &self.incoming,
+            &self.health,
+        )
+        .await;
+    }
+}
+
+/// Forwards the link's publishes; `true` when the link closed (rather than the agent
+/// stopping to read).
+async fn read_link(mut rx: LinkRx, incoming: &mpsc::Sender<Message>) -> bool {
     loop {
         match rx.next().await {
             Ok(Some(Notification::Forward(forward))) => {
@@ -76,19 +176,19 @@ async fn read_loop(mut rx: LinkRx, incoming: mpsc::Sender<Message>) {
                     payload: forward.publish.payload,
                 };
                 if incoming.send(msg).await.is_err() {
-                    return;
+                    return false;
                 }
             }
             Ok(Some(Notification::Unschedule)) => {
                 if let Err(e) = rx.wake().await {
                     tracing::error!(error = %e, "cannot reschedule the broker link");
-                    return;
+                    return true;
                 }
             }
             Ok(_) => {}
             Err(e) => {
                 tracing::error!(error = %e, "the embedded broker link closed");
-                return;
+                return true;
             }
         }
     }

@@ -10,6 +10,7 @@ pub mod local;
 pub mod remote;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use gasq_shared::StationCode;
@@ -80,13 +81,30 @@ impl Bus {
     }
 }
 
-/// A connected transport: the publishing handle, the incoming messages, and the tasks
-/// or threads that own the connection (finished after [`Bus::close`]).
+/// A connected transport: the publishing handle, the incoming messages, whether the
+/// lanes can be heard, and the tasks or threads that own the connection (finished after
+/// [`Bus::close`]).
 #[derive(Debug)]
 pub struct BusIo {
     pub bus: Bus,
     pub incoming: mpsc::Receiver<Message>,
     pub publisher: JoinHandle<()>,
+    pub health: LinkHealth,
+}
+
+/// Whether the agent's link to the station bus is up and subscribed, i.e. whether it
+/// can hear the lanes (`/healthz` fails while it cannot). Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct LinkHealth(Arc<AtomicBool>);
+
+impl LinkHealth {
+    pub fn set(&self, up: bool) {
+        self.0.store(up, Ordering::Relaxed);
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 /// Makes the outgoing channel for a transport.

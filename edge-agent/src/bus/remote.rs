@@ -10,7 +10,7 @@ use bytes::Bytes;
 use rumqttc::{AsyncClient, Event, EventLoop, LastWill, MqttOptions, NetworkOptions, Packet, QoS};
 use tokio::sync::mpsc;
 
-use super::{BusIo, INCOMING_CAPACITY, Message, Outgoing, outgoing};
+use super::{BusIo, INCOMING_CAPACITY, LinkHealth, Message, Outgoing, outgoing};
 use crate::metrics::Counters;
 
 /// A parsed `mqtt://host:port` (port defaults to 1883).
@@ -47,32 +47,54 @@ pub struct RemoteOptions {
     pub will: (String, Bytes),
 }
 
-/// Connects (lazily: the event loop connects and reconnects on its own).
-pub fn connect(options: RemoteOptions, filters: Vec<String>, counters: Arc<Counters>) -> BusIo {
-    let mut mqtt = MqttOptions::new(options.client_id, options.url.host, options.url.port);
+/// An rumqttc client and its event loop for `host:port` (also the embedded broker's
+/// fallback link, see `local`).
+pub fn client(
+    client_id: String,
+    host: String,
+    port: u16,
+    credentials: Option<(String, String)>,
+    will: Option<(String, Bytes)>,
+) -> (AsyncClient, EventLoop) {
+    let mut mqtt = MqttOptions::new(client_id, host, port);
     mqtt.set_keep_alive(Duration::from_secs(15));
     let max = gasq_shared::topics::MAX_FRAME_BYTES + 64 * 1024;
     mqtt.set_max_packet_size(max, max);
-    if let Some((user, pass)) = options.credentials {
+    if let Some((user, pass)) = credentials {
         mqtt.set_credentials(user, pass);
     }
-    let (will_topic, will_payload) = options.will;
-    mqtt.set_last_will(LastWill::new(
-        will_topic,
-        will_payload,
-        QoS::AtLeastOnce,
-        true,
-    ));
+    if let Some((will_topic, will_payload)) = will {
+        mqtt.set_last_will(LastWill::new(
+            will_topic,
+            will_payload,
+            QoS::AtLeastOnce,
+            true,
+        ));
+    }
     let (client, mut events) = AsyncClient::new(mqtt, 256);
     let mut net = NetworkOptions::new();
     net.set_tcp_nodelay(true);
     events.set_network_options(net);
+    (client, events)
+}
 
+/// Connects (lazily: the event loop connects and reconnects on its own).
+pub fn connect(options: RemoteOptions, filters: Vec<String>, counters: Arc<Counters>) -> BusIo {
+    let (client, mut events) = client(
+        options.client_id,
+        options.url.host,
+        options.url.port,
+        options.credentials,
+        Some(options.will),
+    );
+    let health = LinkHealth::default();
     let (bus, out_rx) = outgoing(counters);
     let (in_tx, incoming) = mpsc::channel(INCOMING_CAPACITY);
     let poller = client.clone();
-    let polling =
-        tokio::spawn(async move { poll_loop(&mut events, &poller, &filters, &in_tx).await });
+    let up = health.clone();
+    let polling = tokio::spawn(async move {
+        poll_loop(&mut events, &poller, &filters, &in_tx, &up).await;
+    });
     // Closing is done when the event loop has sent the DISCONNECT (after every publish
     // queued before it), not merely when it was requested.
     let publisher = tokio::spawn(async move {
@@ -83,21 +105,34 @@ pub fn connect(options: RemoteOptions, filters: Vec<String>, counters: Arc<Count
         bus,
         incoming,
         publisher,
+        health,
     }
 }
 
-async fn poll_loop(
+/// Polls the event loop until DISCONNECT (or nobody reads `incoming`): subscribes on
+/// every connection, forwards publishes, and keeps `health` up while connected.
+pub async fn poll_loop(
     events: &mut EventLoop,
     client: &AsyncClient,
     filters: &[String],
     incoming: &mpsc::Sender<Message>,
+    health: &LinkHealth,
 ) {
     let mut failures: u32 = 0;
+    let mut subacks_due = 0;
     loop {
         match events.poll().await {
+            Ok(Event::Incoming(Packet::SubAck(_))) => {
+                subacks_due -= 1;
+                // Only with every subscription in place does the agent hear the lanes.
+                if subacks_due == 0 {
+                    health.set(true);
+                }
+            }
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 failures = 0;
-                tracing::info!("connected to the external station-bus broker");
+                subacks_due = filters.len();
+                tracing::info!("station-bus link connected");
                 for filter in filters {
                     if let Err(e) = client.try_subscribe(filter.clone(), QoS::AtLeastOnce) {
                         tracing::error!(%filter, error = %e, "cannot subscribe");
@@ -116,6 +151,7 @@ async fn poll_loop(
             Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => return,
             Ok(_) => {}
             Err(e) => {
+                health.set(false);
                 failures = failures.saturating_add(1);
                 let wait = Duration::from_millis(250 * u64::from(failures.min(20)));
                 tracing::warn!(error = %e, retry_in = ?wait, "station-bus broker connection lost");

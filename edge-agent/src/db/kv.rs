@@ -33,6 +33,9 @@ pub mod keys {
     pub const QUEUE: &str = "queue_snapshot";
     /// The last sync failure, for status and doctor.
     pub const LAST_SYNC_ERROR: &str = "last_sync_error";
+    /// The cloud's time as last confirmed (`clock::TrustedClock`): the wall clock is
+    /// not believed earlier than it.
+    pub const LAST_GOOD_TIME: &str = "last_good_time";
 }
 
 /// Reads a value and when it was written.

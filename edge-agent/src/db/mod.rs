@@ -18,7 +18,10 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
 /// The schema, one file per version (`migrations/edge/`). Append only.
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/edge/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/edge/0001_init.sql"),
+    include_str!("../../../migrations/edge/0002_bus_clients.sql"),
+];
 
 /// Why a database call failed.
 #[derive(Debug, thiserror::Error)]

@@ -28,6 +28,8 @@ pub async fn run_all(data: &DataDir, settings: &Settings, out: &mut Vec<Check>) 
     let key_ok = device_key(data, out);
     let running = agent_running(settings.http_listen).await;
     ports(settings, running, out);
+    bus_security(settings, &db, out).await;
+    clock_floor(settings, &db, out).await;
     if key_ok {
         cloud::cloud(data, settings, &db, &enrolled, out).await;
     }
@@ -209,6 +211,48 @@ fn ports(settings: &Settings, running: bool, out: &mut Vec<Check>) {
                 "allow the pidfd_getfd syscall (Linux ≥ 5.6; containers: seccomp profile)",
             )),
         }
+    }
+}
+
+/// The wall clock is not earlier than the last time the cloud confirmed (a box that
+/// booted offline with its clock set back).
+async fn clock_floor(settings: &Settings, db: &Db, out: &mut Vec<Check>) {
+    let last_good: Option<chrono::DateTime<Utc>> = db
+        .call(|c| crate::db::kv::get(c, crate::db::kv::keys::LAST_GOOD_TIME))
+        .await
+        .unwrap_or(None);
+    let Some(last_good) = last_good else { return };
+    let behind = (last_good - Utc::now()).num_seconds();
+    let bound = i64::try_from(settings.clock_max_drift_secs).unwrap_or(i64::MAX);
+    if behind > bound {
+        out.push(Check::warn(
+            "clock floor",
+            format!(
+                "this box's clock is {behind} s earlier than the last time the cloud confirmed ({last_good}); the agent judges tokens by that time instead"
+            ),
+            "turn on time sync: timedatectl set-ntp true (check with timedatectl status)",
+        ));
+    }
+}
+
+/// The station bus refuses strangers: `allow_anonymous` off and devices provisioned.
+async fn bus_security(settings: &Settings, db: &Db, out: &mut Vec<Check>) {
+    // An agent that never ran since the upgrade has no table yet: nobody is provisioned.
+    let provisioned = db
+        .call(|c| Ok(crate::busclients::all(c).map(|all| all.len()).unwrap_or(0)))
+        .await
+        .unwrap_or(0);
+    let warnings = crate::agent::warnings(settings, provisioned);
+    if warnings.is_empty() {
+        let detail = format!("{provisioned} device(s) provisioned; anonymous clients are refused");
+        return out.push(Check::ok("bus access", detail));
+    }
+    for warning in warnings {
+        out.push(Check::warn(
+            "bus access",
+            warning,
+            "see docs/edge.md \"Station-bus credentials\"",
+        ));
     }
 }
 

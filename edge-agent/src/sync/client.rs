@@ -12,6 +12,7 @@
 //! The far end's words are kept (the problem's `detail`, else the start of the body), so
 //! the technician reads what answered.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use gasq_shared::problem::Problem;
@@ -21,6 +22,7 @@ use gasq_shared::sync::{
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 
+use crate::clock::TrustedClock;
 use crate::db::DbError;
 use crate::device::{Device, KeyError};
 
@@ -135,6 +137,8 @@ pub struct CloudClient {
     device: Device,
     /// How long an answer may take (a held pull gets its wait on top).
     timeout: Duration,
+    /// Learns the cloud's time from every answer's `Date`; device JWTs are issued by it.
+    clock: Arc<TrustedClock>,
 }
 
 /// How long the cloud may take to answer, unless configured otherwise.
@@ -147,6 +151,7 @@ impl CloudClient {
             base: base.trim_end_matches('/').to_owned(),
             device,
             timeout: DEFAULT_TIMEOUT,
+            clock: Arc::new(TrustedClock::new(None, 120)),
         }
     }
 
@@ -154,6 +159,46 @@ impl CloudClient {
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
+    }
+
+    /// The same client, keeping `clock` in step with the cloud's.
+    pub fn with_clock(mut self, clock: Arc<TrustedClock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock this client keeps in step with the cloud's.
+    pub fn clock(&self) -> &Arc<TrustedClock> {
+        &self.clock
+    }
+
+    /// A device JWT issued by the trusted clock: a box whose clock is off still gets
+    /// in once one answer has told it the cloud's time.
+    fn jwt(&self) -> Result<String, KeyError> {
+        self.device.jwt(self.clock.now().at.timestamp())
+    }
+
+    /// Sends, reading the cloud's time from the answer's `Date` (any answer: a 401 for
+    /// a token from a wrong clock tells the time too).
+    async fn send<T: DeserializeOwned>(
+        &self,
+        request: RequestBuilder,
+        url: &str,
+    ) -> Result<T, SyncError> {
+        let response = request.send().await.map_err(|e| SyncError::Network {
+            url: url.to_owned(),
+            detail: error_chain(&e),
+        })?;
+        let date = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|d| d.to_str().ok())
+            .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok());
+        if let Some(date) = date {
+            // Whole seconds, never ahead of the cloud: a safe floor too.
+            self.clock.observe(date.with_timezone(&chrono::Utc));
+        }
+        decode(response, url).await
     }
 
     /// `GET /api/v1/edge/changes?since=&wait=`: the cloud holds the request up to `wait`
@@ -172,8 +217,8 @@ impl CloudClient {
             .query(&[("wait", wait.as_secs())])
             .query(health)
             .timeout(self.timeout + wait)
-            .bearer_auth(self.device.jwt()?);
-        send(request, &url).await
+            .bearer_auth(self.jwt()?);
+        self.send(request, &url).await
     }
 
     /// `POST /api/v1/edge/events`.
@@ -189,8 +234,8 @@ impl CloudClient {
             .query(health)
             .json(batch)
             .timeout(self.timeout)
-            .bearer_auth(self.device.jwt()?);
-        send(request, &url).await
+            .bearer_auth(self.jwt()?);
+        self.send(request, &url).await
     }
 }
 

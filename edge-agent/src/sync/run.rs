@@ -114,8 +114,13 @@ impl Syncer {
             self.station.set_config(config);
         }
         let now = Utc::now();
+        // The cloud's time as last learnt: a clock set back later cannot go below it.
+        let good = self.client.clock().reference();
         db.call(move |c| {
             pull::prune(c, now)?;
+            if let Some(good) = good {
+                kv::set(c, kv::keys::LAST_GOOD_TIME, &good, now)?;
+            }
             kv::set(c, kv::keys::LAST_SYNC_AT, &now, now)
         })
         .await?;

@@ -16,6 +16,7 @@ use gasq_shared::token::{TokenClaims, TokenFlags};
 use gasq_shared::topics::{Reason, Verdict};
 use gasq_shared::{BookingId, Quantity};
 
+use crate::clock::TrustedClock;
 use crate::db::DbError;
 use crate::metrics::Counters;
 use crate::queue::QueueService;
@@ -42,6 +43,8 @@ pub struct Validator {
     queue: QueueService,
     counters: Arc<Counters>,
     tolerance_secs: i64,
+    /// Token windows are judged by it, not by the bare wall clock.
+    clock: Arc<TrustedClock>,
 }
 
 impl Validator {
@@ -51,6 +54,7 @@ impl Validator {
         queue: QueueService,
         counters: Arc<Counters>,
         tolerance_secs: u64,
+        clock: Arc<TrustedClock>,
     ) -> Self {
         Self {
             station,
@@ -58,6 +62,7 @@ impl Validator {
             queue,
             counters,
             tolerance_secs: i64::try_from(tolerance_secs).unwrap_or(i64::MAX),
+            clock,
         }
     }
 
@@ -71,7 +76,7 @@ impl Validator {
         scan_id: Option<String>,
         via: Via,
     ) -> Result<Verdict, DbError> {
-        let now = Utc::now();
+        let now = self.clock.now().at;
         let station_id = self.station.config().station_id.get();
         let keys = self.station.keys();
         match check::check_token(
@@ -119,7 +124,7 @@ impl Validator {
             flags: TokenFlags::default(),
             vehicle: booking.vehicle.unwrap_or_default(),
         };
-        let now = Utc::now().timestamp();
+        let now = self.clock.now().at.timestamp();
         if let Err(reason) = check::check_window(
             booking.valid_from_unix,
             booking.valid_until_unix,

@@ -85,12 +85,45 @@ pub async fn enroll(cloud: &FakeCloud, code: &str, lanes: u16) -> Enrolled {
     }
 }
 
+/// The device login tests use on an agent's bus (`gasq-edge bus-client add`), made once
+/// per data dir and kept in it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Login {
+    pub username: String,
+    pub password: String,
+    pub verdict_key: String,
+}
+
+/// The test device's login for `data`, provisioned on first use.
+pub async fn test_login(data: &Path) -> Login {
+    let kept = data.join("test-bus-login.json");
+    if let Ok(text) = std::fs::read_to_string(&kept) {
+        return serde_json::from_str(&text).unwrap();
+    }
+    let line = add_bus_client(data, "tester", "bridge").await;
+    std::fs::write(&kept, &line).unwrap();
+    serde_json::from_str(&line).unwrap()
+}
+
+/// `gasq-edge bus-client add NAME --role ROLE`: its JSON line.
+pub async fn add_bus_client(data: &Path, name: &str, role: &str) -> String {
+    let out = output(&["bus-client", "add", name, "--role", role], data).await;
+    assert!(
+        out.status.success(),
+        "bus-client add failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// A running agent. Killed (SIGKILL) when dropped.
 pub struct Edge {
     child: Child,
     pub http: SocketAddr,
     pub mqtt: SocketAddr,
     pub data: PathBuf,
+    /// The test device's login on this agent's bus (registered as the default for it).
+    pub login: Login,
     http_client: reqwest::Client,
 }
 
@@ -102,6 +135,7 @@ impl Edge {
 
     /// Like `start`, with the agent's log (stderr) going to `log`.
     pub async fn start_logging(data: &Path, env: &[(&str, &str)], log: Stdio) -> Edge {
+        let login = test_login(data).await;
         let mut cmd = bin();
         cmd.args([
             "run",
@@ -134,11 +168,13 @@ impl Edge {
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let (http, mqtt) = (http.unwrap(), mqtt.unwrap());
+        super::bus::register_login(mqtt, &login.username, &login.password);
         let edge = Edge {
             child,
             http,
             mqtt,
             data: data.to_owned(),
+            login,
             http_client: reqwest::Client::new(),
         };
         edge.wait_healthy().await;
@@ -209,6 +245,19 @@ impl Edge {
     pub async fn wait_synced(&self) -> serde_json::Value {
         self.wait_status("a sync", |s| s["online_to_cloud"] == true)
             .await
+    }
+
+    /// The agent's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().unwrap()
+    }
+
+    /// The most memory the agent has held so far (`VmHWM`), in bytes.
+    pub fn peak_memory(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+        let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        kb * 1024
     }
 
     /// SIGKILL, no goodbye.

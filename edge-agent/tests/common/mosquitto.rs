@@ -32,6 +32,11 @@ pub struct Mosquitto {
 impl Mosquitto {
     /// Starts one, ready for clients; `None` when Mosquitto is not installed.
     pub fn start() -> Option<Self> {
+        Self::start_with("allow_anonymous true\n")
+    }
+
+    /// Like `start`, with `settings` (access rules) in its config.
+    pub fn start_with(settings: &str) -> Option<Self> {
         let binary = BINARIES.into_iter().find(|p| Path::new(p).exists())?;
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("mqtt.sock");
@@ -39,10 +44,7 @@ impl Mosquitto {
         // Run as root (CI), it would switch to the `mosquitto` user, which cannot create
         // the socket in our temporary dir: it stays the user we are.
         let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
-        let text = format!(
-            "listener 0 {}\nallow_anonymous true\nuser {user}\n",
-            socket.display()
-        );
+        let text = format!("listener 0 {}\n{settings}user {user}\n", socket.display());
         std::fs::write(&config, text).unwrap();
         let child = Command::new(binary)
             .arg("-c")

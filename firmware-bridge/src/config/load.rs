@@ -20,6 +20,8 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("GASQ_MQTT_USERNAME", "mqtt.username"),
     ("GASQ_MQTT_PASSWORD", "mqtt.password"),
     ("GASQ_MQTT_CLIENT_ID", "mqtt.client_id"),
+    ("GASQ_MQTT_CREDENTIALS", "mqtt.credentials"),
+    ("GASQ_MQTT_VERDICT_KEY", "mqtt.verdict_key"),
 ];
 
 /// Settings given as command-line flags; they win over everything else.
@@ -28,6 +30,7 @@ pub struct Overrides {
     pub station: Option<String>,
     pub mqtt_url: Option<String>,
     pub client_id: Option<String>,
+    pub credentials: Option<String>,
 }
 
 /// Loads the config file (if any), the `GASQ_*` environment and the flags.
@@ -61,6 +64,7 @@ pub fn load_with_env(
         ("--station", "station", &overrides.station),
         ("--mqtt-url", "mqtt.url", &overrides.mqtt_url),
         ("--client-id", "mqtt.client_id", &overrides.client_id),
+        ("--credentials", "mqtt.credentials", &overrides.credentials),
     ];
     for (flag, key, value) in flags {
         if let Some(value) = value {
@@ -96,7 +100,8 @@ fn line_col(text: &str, offset: usize) -> String {
 }
 
 fn finish(figment: Figment, file_origin: &str) -> Result<Config, ConfigError> {
-    let config: Config = figment.extract().map_err(|e| render(e, file_origin))?;
+    let mut config: Config = figment.extract().map_err(|e| render(e, file_origin))?;
+    super::credentials::apply(&mut config.mqtt).map_err(|e| e.from(file_origin))?;
     validate(&config).map_err(|e| {
         // Name the layer that supplied the value (a flag or variable, or the file).
         let origin = figment
@@ -227,7 +232,11 @@ mod tests {
     fn a_numeric_password_from_the_environment_stays_text() {
         let cfg = load_with_env(
             None,
-            env(&[("GASQ_STATION", "MUM-0042"), ("GASQ_MQTT_PASSWORD", "1234")]),
+            env(&[
+                ("GASQ_STATION", "MUM-0042"),
+                ("GASQ_MQTT_USERNAME", "lane_1"),
+                ("GASQ_MQTT_PASSWORD", "1234"),
+            ]),
             &Overrides::default(),
         )
         .unwrap();

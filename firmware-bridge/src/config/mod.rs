@@ -11,6 +11,7 @@
 //! bus, the drivers and the simulator read them.
 
 mod address;
+mod credentials;
 mod devices;
 mod duration;
 mod error;
@@ -64,9 +65,21 @@ pub struct MqttConfig {
     /// `mqtt://HOST:PORT` (port 1883 when left out).
     #[serde(default = "default_url")]
     pub url: String,
+    /// The device's login (`gasq-edge bus-client add NAME`); it also signs the
+    /// bridge's dispenser events (docs/bridge.md "Station-bus security").
     pub username: Option<String>,
     pub password: Option<Secret>,
-    /// Defaults to `gasq-bridge-{station}`; give each bridge on one broker its own.
+    /// The file holding the JSON line `gasq-edge bus-client add` printed; fills
+    /// `username`, `password` and `verdict_key` where they are not set.
+    pub credentials: Option<std::path::PathBuf>,
+    /// The edge's station-bus public key (base64url): only verdicts it signed are
+    /// shown or authorise a dispenser.
+    pub verdict_key: Option<String>,
+    /// A verdict older (or further ahead) than this by the bridge's clock is refused.
+    #[serde(default = "default_verdict_max_age")]
+    pub verdict_max_age: Span,
+    /// Defaults to the username (else `gasq-bridge-{station}`); a device's client id
+    /// must be its username or start with the username and `-`.
     pub client_id: Option<String>,
     /// Messages kept while the broker is away; beyond this the oldest are dropped.
     #[serde(default = "default_buffer")]
@@ -90,6 +103,9 @@ impl Default for MqttConfig {
             url: default_url(),
             username: None,
             password: None,
+            credentials: None,
+            verdict_key: None,
+            verdict_max_age: default_verdict_max_age(),
             client_id: None,
             buffer: default_buffer(),
             keep_alive: default_keep_alive(),
@@ -114,6 +130,9 @@ fn default_reconnect_min() -> Span {
 }
 fn default_reconnect_max() -> Span {
     Span::secs(10)
+}
+fn default_verdict_max_age() -> Span {
+    Span::secs(30)
 }
 fn default_scan_ttl() -> Span {
     Span::secs(60)

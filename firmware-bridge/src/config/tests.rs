@@ -157,12 +157,26 @@ fn a_register_map_that_overflows_or_overlaps_is_named() {
     );
     // Registers read may share addresses (some controllers mirror them); the default map
     // is fine.
+    let key = "[mqtt]\nverdict_key = \"WGZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmY\"\n";
     assert!(
         parse_str(&format!(
-            "{MINIMAL}[[dispenser]]\nlane = 1\nport = \"/dev/a\"\nprotocol = \"modbus\"\n"
+            "{MINIMAL}{key}[[dispenser]]\nlane = 1\nport = \"/dev/a\"\nprotocol = \"modbus\"\n"
         ))
         .is_ok()
     );
+}
+
+#[test]
+fn a_dispenser_without_the_edges_verdict_key_is_refused() {
+    let e = error(&format!(
+        "{MINIMAL}[[dispenser]]\nlane = 1\nport = \"/dev/a\"\nprotocol = \"line\"\n"
+    ));
+    assert!(
+        e.contains("mqtt.verdict_key") && e.contains("bus-client add"),
+        "{e}"
+    );
+    let e = error(&format!("{MINIMAL}[mqtt]\nverdict_key = \"nope\"\n"));
+    assert!(e.contains("mqtt.verdict_key"), "{e}");
 }
 
 #[test]

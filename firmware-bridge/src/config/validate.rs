@@ -29,7 +29,7 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
             check_serial(&key, &d.serial(), &mut ports)?;
         }
     }
-    Ok(())
+    check_verdict_key(config)
 }
 
 fn check_scanners(
@@ -149,6 +149,18 @@ fn check_mqtt(config: &Config) -> Result<(), ConfigError> {
     if m.keep_alive.get().as_secs() < 1 {
         return Err(ConfigError::new("mqtt.keep_alive", "must be at least 1s"));
     }
+    if m.verdict_max_age.get().as_secs() < 1 {
+        return Err(ConfigError::new(
+            "mqtt.verdict_max_age",
+            "must be at least 1s",
+        ));
+    }
+    if m.password.is_some() && m.username.is_none() {
+        return Err(ConfigError::new(
+            "mqtt.password",
+            "is set without mqtt.username",
+        ));
+    }
     if m.client_id
         .as_deref()
         .is_some_and(|id| id.is_empty() || id.len() > 64)
@@ -159,6 +171,27 @@ fn check_mqtt(config: &Config) -> Result<(), ConfigError> {
         ));
     }
     Ok(())
+}
+
+/// A bridge that shows verdicts or arms pumps must be able to tell the edge's verdicts
+/// from forgeries (docs/architecture.md, invariant 8).
+fn check_verdict_key(config: &Config) -> Result<(), ConfigError> {
+    match &config.mqtt.verdict_key {
+        Some(key) => gasq_shared::bussig::parse_key(key)
+            .map(|_| ())
+            .map_err(|e| ConfigError::new("mqtt.verdict_key", e)),
+        None if !(config.dispenser.is_empty()
+            && config.display.is_empty()
+            && config.gate.is_empty()) =>
+        {
+            Err(ConfigError::new(
+                "mqtt.verdict_key",
+                "is missing: dispensers, displays and gates act only on verdicts signed by the edge; \
+                 set mqtt.credentials to the file `gasq-edge bus-client add` wrote (or verdict_key itself)",
+            ))
+        }
+        None => Ok(()),
+    }
 }
 
 /// Every register inside the address space, 32-bit values included, and the two

@@ -7,6 +7,7 @@
 
 mod outbox;
 mod session;
+mod signer;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -18,6 +19,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use outbox::{Message, Outbox, OutboxStats, Sink};
+pub use signer::EventSigner;
 
 /// Unacknowledged publishes at a time (also rumqttc's inflight limit).
 const WINDOW: usize = 32;
@@ -44,6 +46,10 @@ pub struct BusSettings {
     pub scan_ttl: Duration,
     /// Topic filters subscribed at QoS 1 on every (re)connect.
     pub subscriptions: Vec<String>,
+    /// The edge's station-bus key: verdicts not signed with it are refused.
+    pub verdict_key: Option<ed25519_dalek::VerifyingKey>,
+    /// Verdicts older (or further ahead) than this are refused.
+    pub verdict_max_age: Duration,
 }
 
 impl BusSettings {
@@ -96,12 +102,18 @@ impl Shared {
     }
 }
 
-struct ClientSink(AsyncClient);
+/// rumqttc, signing dispenser events on their way in (see [`EventSigner`]).
+struct ClientSink(AsyncClient, Option<EventSigner>);
 
 impl Sink for ClientSink {
     fn offer(&self, m: &Message) -> bool {
+        let signed = match &self.1 {
+            Some(signer) if m.topic.ends_with("/dispenser") => signer.sign(&m.topic, &m.payload),
+            _ => None,
+        };
+        let payload = signed.unwrap_or_else(|| m.payload.clone());
         self.0
-            .try_publish(m.topic.clone(), QoS::AtLeastOnce, false, m.payload.clone())
+            .try_publish(m.topic.clone(), QoS::AtLeastOnce, false, payload)
             .is_ok()
     }
 }
@@ -187,7 +199,13 @@ pub fn start(
 
     let shared = Arc::new(Shared {
         outbox: Mutex::new(Outbox::new(settings.buffer, WINDOW)),
-        client: ClientSink(client),
+        client: ClientSink(
+            client,
+            settings
+                .credentials
+                .as_ref()
+                .map(|(user, password)| EventSigner::new(user, password)),
+        ),
         connects: AtomicU64::new(0),
         incoming_dropped: AtomicU64::new(0),
         subacks_due: AtomicU64::new(0),

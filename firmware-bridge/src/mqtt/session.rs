@@ -73,6 +73,9 @@ fn on_connected(eventloop: &mut EventLoop, shared: &Shared, settings: &BusSettin
             tracing::warn!(%filter, error = %e, "could not subscribe");
         }
     }
+    if let Some(signer) = &shared.client.1 {
+        signer.new_session();
+    }
     let mut outbox = shared.outbox();
     outbox.connected(&shared.client);
     let stats = outbox.stats();

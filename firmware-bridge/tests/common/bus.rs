@@ -1,8 +1,14 @@
 //! A test client on the station bus: subscribes to topic filters and collects what
-//! arrives; publishes like the edge does. Ready (subscriptions acknowledged) when
+//! arrives; publishes like the edge does (a verdict signed with the stand-in edge's
+//! key, see [`super::tokens::signed_verdict`]). Ready (subscriptions acknowledged) when
 //! `connect` returns, so nothing published afterwards is missed.
+//!
+//! A real `gasq-edge` refuses anonymous clients: [`register_login`] gives the login
+//! watchers of a broker use (client ids then start with its username).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
@@ -24,6 +30,21 @@ impl Received {
     }
 }
 
+/// Logins registered per broker address.
+static LOGINS: Mutex<Option<HashMap<SocketAddr, (String, String)>>> = Mutex::new(None);
+
+/// Makes watchers of the broker at `addr` log in as `user`.
+pub fn register_login(addr: SocketAddr, user: &str, password: &str) {
+    let mut logins = LOGINS.lock().unwrap();
+    logins
+        .get_or_insert_with(HashMap::new)
+        .insert(addr, (user.to_owned(), password.to_owned()));
+}
+
+fn login_for(addr: SocketAddr) -> Option<(String, String)> {
+    LOGINS.lock().unwrap().as_ref()?.get(&addr).cloned()
+}
+
 #[derive(Debug)]
 pub struct Watcher {
     pub client: AsyncClient,
@@ -32,8 +53,16 @@ pub struct Watcher {
 
 impl Watcher {
     pub async fn connect(broker: SocketAddr, id: &str, filters: &[&str]) -> Self {
+        let login = login_for(broker);
+        let id = match &login {
+            Some((user, _)) => format!("{user}-{id}"),
+            None => id.to_owned(),
+        };
         let mut options = MqttOptions::new(id, broker.ip().to_string(), broker.port());
         options.set_keep_alive(Duration::from_secs(30));
+        if let Some((user, password)) = login {
+            options.set_credentials(user, password);
+        }
         let (client, mut eventloop) = AsyncClient::new(options, 100);
         let mut network = rumqttc::NetworkOptions::new();
         network.set_tcp_nodelay(true);
@@ -99,7 +128,19 @@ impl Watcher {
         out
     }
 
+    /// Publishes at QoS 1; a verdict is stamped now and signed as the edge does.
     pub async fn publish(&self, topic: &str, payload: impl Into<Vec<u8>>) {
+        let payload = payload.into();
+        let payload = if topic.ends_with("/verdict") {
+            super::tokens::signed_verdict(topic, &payload)
+        } else {
+            payload
+        };
+        self.publish_raw(topic, payload).await;
+    }
+
+    /// Publishes exactly these bytes.
+    pub async fn publish_raw(&self, topic: &str, payload: impl Into<Vec<u8>>) {
         self.client
             .publish(topic, QoS::AtLeastOnce, false, payload)
             .await

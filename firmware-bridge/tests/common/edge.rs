@@ -25,6 +25,22 @@ pub trait EdgeUnderTest {
     fn mqtt_url(&self) -> String;
     /// The station bus address, for test watchers.
     fn mqtt_addr(&self) -> SocketAddr;
+    /// The bridge's credentials file for this edge's bus (`gasq-edge bus-client add`).
+    fn credentials(&self) -> &std::path::Path;
+    /// The keys of the bridge's `[mqtt]` section for this edge.
+    fn mqtt_toml(&self) -> String {
+        format!(
+            "url = \"{}\"\ncredentials = \"{}\"\n",
+            self.mqtt_url(),
+            self.credentials().display()
+        )
+    }
+    /// `[mqtt]` for a bridge started in this process on this edge's bus.
+    fn mqtt_config(&self) -> gasq_bridge::config::MqttConfig {
+        let mut text = format!("station = \"MUM-0042\"\n[mqtt]\n{}", self.mqtt_toml());
+        text.push('\n');
+        gasq_bridge::config::parse_str(&text).unwrap().mqtt
+    }
     /// A token this edge accepts once (`kg` `None` = full fill).
     fn token_for(&self, booking: gasq_shared::BookingId, kg: Option<f64>, vehicle: &str) -> String {
         tokens::token(booking, kg, vehicle)
@@ -35,6 +51,8 @@ pub trait EdgeUnderTest {
 #[derive(Debug)]
 pub struct StandInEdge {
     broker: EmbeddedBroker,
+    dir: tempfile::TempDir,
+    credentials: std::path::PathBuf,
     /// Scans received, in order.
     pub scans: Arc<Mutex<Vec<Scan>>>,
 }
@@ -45,6 +63,9 @@ impl EdgeUnderTest for StandInEdge {
     }
     fn mqtt_addr(&self) -> SocketAddr {
         self.broker.addr
+    }
+    fn credentials(&self) -> &std::path::Path {
+        &self.credentials
     }
 }
 
@@ -74,7 +95,14 @@ impl StandInEdge {
                     .await;
             }
         });
-        Self { broker, scans }
+        let dir = tempfile::tempdir().unwrap();
+        let credentials = tokens::stand_in_credentials(dir.path());
+        Self {
+            broker,
+            dir,
+            credentials,
+            scans,
+        }
     }
 }
 

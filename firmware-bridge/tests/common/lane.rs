@@ -18,8 +18,9 @@ pub struct Lane {
 }
 
 impl Lane {
-    /// The devices in `dir`, and a config for the bridge on the bus at `mqtt_url`.
-    pub fn wire(dir: &Path, mqtt_url: &str) -> Self {
+    /// The devices in `dir`, and a config for the bridge whose `[mqtt]` section holds
+    /// `mqtt` (see `EdgeUnderTest::mqtt_toml`).
+    pub fn wire(dir: &Path, mqtt: &str) -> Self {
         let scanner = FakeDevice::new(dir, "scanner-1");
         let display = FakeDevice::new(dir, "display-1");
         let dispenser = FakeDevice::new(dir, "dispenser-1");
@@ -27,7 +28,7 @@ impl Lane {
         std::fs::write(
             &config,
             format!(
-                "station = \"MUM-0042\"\n[mqtt]\nurl = \"{mqtt_url}\"\n\
+                "station = \"MUM-0042\"\n[mqtt]\n{mqtt}\
                  [[scanner]]\nlane = 1\nport = \"{}\"\nterminator = \"CR\"\n\
                  [[display]]\nlane = 1\nport = \"{}\"\n\
                  [[dispenser]]\nlane = 1\nport = \"{}\"\nprotocol = \"line\"\n",

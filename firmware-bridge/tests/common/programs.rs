@@ -261,6 +261,8 @@ impl RealCloud {
 #[derive(Debug)]
 pub struct RealEdge {
     pub program: Program,
+    /// The bridge's credentials file (`gasq-edge bus-client add bridge_test`).
+    pub credentials: PathBuf,
     /// The embedded broker (the station bus).
     pub mqtt: SocketAddr,
     /// The attendant HTTP API, `http://127.0.0.1:PORT`.
@@ -290,6 +292,14 @@ impl RealEdge {
             ])
             .arg(&data);
         output(enroll).await;
+        // The station bus refuses strangers: one device for the bridge and the watchers.
+        let mut add = clean(bin);
+        add.args(["bus-client", "add", "bridge_test", "--data-dir"])
+            .arg(&data);
+        let line = output(add).await;
+        let credentials = dir.join("bus-credentials.json");
+        std::fs::write(&credentials, &line).unwrap();
+        let login: Value = serde_json::from_str(&line).unwrap();
 
         let mut cmd = clean(bin);
         cmd.args(["run", "--mqtt-listen", "127.0.0.1:0"])
@@ -305,6 +315,11 @@ impl RealEdge {
             .await;
         let http = format!("http://{http}");
         let mqtt = bus.parse().unwrap();
+        super::bus::register_login(
+            mqtt,
+            login["username"].as_str().unwrap(),
+            login["password"].as_str().unwrap(),
+        );
         let client = reqwest::Client::new();
         let health = format!("{http}/healthz");
         program
@@ -312,12 +327,21 @@ impl RealEdge {
             .await;
         Self {
             program,
+            credentials,
             mqtt,
             http,
         }
     }
+}
 
-    pub fn mqtt_url(&self) -> String {
+impl super::edge::EdgeUnderTest for RealEdge {
+    fn mqtt_url(&self) -> String {
         format!("mqtt://{}", self.mqtt)
+    }
+    fn mqtt_addr(&self) -> SocketAddr {
+        self.mqtt
+    }
+    fn credentials(&self) -> &Path {
+        &self.credentials
     }
 }

@@ -46,3 +46,44 @@ fn token_at(booking: BookingId, kg: Option<f64>, vehicle: &str, now: u32) -> Str
     .sign(&signing_key())
     .expect("token signs")
 }
+
+/// The stand-in edge's station-bus key: it signs the verdicts tests publish.
+pub fn edge_bus_key() -> SigningKey {
+    SigningKey::from_bytes(&[9u8; 32])
+}
+
+/// [`edge_bus_key`]'s public half, as `[mqtt] verdict_key` takes it.
+pub const VERDICT_KEY: &str = "_RckOFqgx1tk-3jNYC-h2ZH96_drE8WO1wLqyDXp9hg";
+
+/// A verdict JSON as the edge publishes it on `topic`: stamped now (`at`), then signed
+/// with [`edge_bus_key`]. Anything that is no JSON object is returned as it is.
+pub fn signed_verdict(topic: &str, json: &[u8]) -> Vec<u8> {
+    let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_slice(json) else {
+        return json.to_vec();
+    };
+    if fields.contains_key("at") {
+        fields.insert("at".into(), chrono::Utc::now().to_rfc3339().into());
+    }
+    let stamped = serde_json::to_vec(&fields).unwrap();
+    gasq_shared::bussig::sign(
+        &edge_bus_key(),
+        gasq_shared::bussig::VERDICT,
+        topic,
+        &stamped,
+    )
+    .unwrap()
+}
+
+/// A credentials file (as `gasq-edge bus-client add` prints) for a bridge on a stand-in
+/// edge's bus, in `dir`.
+pub fn stand_in_credentials(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("bus-credentials.json");
+    let line = serde_json::json!({
+        "username": "standin",
+        "password": "standin-password",
+        "role": "bridge",
+        "verdict_key": VERDICT_KEY,
+    });
+    std::fs::write(&path, line.to_string()).unwrap();
+    path
+}

@@ -5,18 +5,32 @@
 //! Garbage never crashes or stalls anything (docs/architecture.md, invariant 6): a scan or frame that is not
 //! understood gets a `malformed` verdict; a bad dispenser message or a stray topic is
 //! logged and counted (`bus_garbage` in `/status`).
+//!
+//! Frames go to the lane's frame worker ([`frames`]): only the newest waits, and a
+//! bounded pool decodes them. Scans and dispenser events over the size a scan may have
+//! are cut to nothing before they are queued (answered `malformed`, or refused), so a
+//! lane's queue holds at most `LANE_BACKLOG` small messages.
+//!
+//! Every verdict goes out signed with the station-bus key, and a dispenser event is
+//! applied only when a provisioned bridge signed it (invariant 8); others are counted
+//! (`dispenser_refused`) and ignored.
+
+pub mod frames;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use gasq_shared::StationCode;
-use gasq_shared::frames;
-use gasq_shared::topics::{DispenserEvent, LaneChannel, Scan, Topic, Verdict};
-use tokio::sync::mpsc;
+use gasq_shared::topics::{DispenserEvent, LaneChannel, MAX_SCAN_BYTES, Scan, Topic, Verdict};
+use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::bus::{Bus, Message};
+use crate::busclients::events;
+use crate::busclients::registry::Registry;
+use crate::buskey::BusKey;
+use crate::db::Db;
 use crate::metrics::Counters;
 use crate::queue::QueueService;
 use crate::redemptions::Via;
@@ -35,6 +49,29 @@ pub struct LaneContext {
     pub queue: QueueService,
     pub bus: Bus,
     pub counters: Arc<Counters>,
+    /// Signs every verdict.
+    pub signer: BusKey,
+    /// The provisioned devices, whose keys verify dispenser events.
+    pub devices: Registry,
+    /// `allow_anonymous`: unsigned dispenser events are taken too (a lab setting).
+    pub anonymous: bool,
+    /// Where a bridge's newest event session is remembered.
+    pub db: Db,
+    /// Frame decoders that may run at once (see [`frames::decoders`]).
+    pub decoders: Arc<Semaphore>,
+}
+
+/// A lane's two workers: its queue of scans and dispenser events, its newest frame.
+#[derive(Debug)]
+struct Lane {
+    tx: mpsc::Sender<(LaneChannel, Bytes)>,
+    frames: Arc<frames::FrameSlot>,
+}
+
+impl Drop for Lane {
+    fn drop(&mut self) {
+        self.frames.close();
+    }
 }
 
 /// Reads the bus until it closes or `stop` fires, handing each message to its lane.
@@ -43,7 +80,7 @@ pub async fn dispatch(
     ctx: Arc<LaneContext>,
     stop: CancellationToken,
 ) {
-    let mut lanes: HashMap<u16, mpsc::Sender<(LaneChannel, Bytes)>> = HashMap::new();
+    let mut lanes: HashMap<u16, Lane> = HashMap::new();
     loop {
         let msg = tokio::select! {
             msg = incoming.recv() => match msg { Some(m) => m, None => return },
@@ -69,32 +106,52 @@ pub async fn dispatch(
         let worker = lanes
             .entry(lane)
             .or_insert_with(|| spawn_lane(lane, ctx.clone()));
-        if worker.try_send((channel, msg.payload)).is_err() {
-            Counters::bump(&ctx.counters.dropped);
-            tracing::warn!(lane, "lane is overwhelmed; a message was dropped");
-        }
+        route(&ctx, worker, lane, channel, msg.payload);
     }
 }
 
-fn spawn_lane(lane: u16, ctx: Arc<LaneContext>) -> mpsc::Sender<(LaneChannel, Bytes)> {
+/// Hands one message to its lane's workers, shedding what would pile up.
+fn route(ctx: &LaneContext, worker: &Lane, lane: u16, channel: LaneChannel, payload: Bytes) {
+    if channel == LaneChannel::Frame {
+        if worker.frames.offer(payload) {
+            Counters::bump(&ctx.counters.frames_shed);
+            tracing::debug!(lane, "a newer frame replaced one still waiting");
+        }
+        return;
+    }
+    // Nothing but a frame may be bigger than a scan: keep none of it (the worker then
+    // answers `malformed` or refuses the event).
+    let payload = if payload.len() > MAX_SCAN_BYTES {
+        Bytes::new()
+    } else {
+        payload
+    };
+    if worker.tx.try_send((channel, payload)).is_err() {
+        Counters::bump(&ctx.counters.dropped);
+        tracing::warn!(lane, "lane is overwhelmed; a message was dropped");
+    }
+}
+
+fn spawn_lane(lane: u16, ctx: Arc<LaneContext>) -> Lane {
+    let frames = frames::spawn(lane, ctx.clone());
     let (tx, mut rx) = mpsc::channel::<(LaneChannel, Bytes)>(LANE_BACKLOG);
     tokio::spawn(async move {
         while let Some((channel, payload)) = rx.recv().await {
             handle(&ctx, lane, channel, payload).await;
         }
     });
-    tx
+    Lane { tx, frames }
 }
 
 async fn handle(ctx: &LaneContext, lane: u16, channel: LaneChannel, payload: Bytes) {
     let verdict = match channel {
         LaneChannel::Scan => scan(ctx, lane, &payload).await,
-        LaneChannel::Frame => frame(ctx, lane, payload).await,
         LaneChannel::Dispenser => {
             dispenser(ctx, lane, &payload).await;
             return;
         }
-        LaneChannel::Verdict => return,
+        // Frames have their own worker; verdicts are the agent's own.
+        LaneChannel::Frame | LaneChannel::Verdict => return,
     };
     match verdict {
         Ok(v) => publish_verdict(ctx, lane, &v),
@@ -105,10 +162,20 @@ async fn handle(ctx: &LaneContext, lane: u16, channel: LaneChannel, payload: Byt
     }
 }
 
-/// Publishes a verdict on the lane's verdict topic.
+/// Publishes a verdict, signed, on the lane's verdict topic.
 pub fn publish_verdict(ctx: &LaneContext, lane: u16, verdict: &Verdict) {
-    let topic = Topic::lane(&ctx.station, lane, LaneChannel::Verdict);
-    ctx.bus.publish_json(&topic, verdict, false);
+    let topic = Topic::lane(&ctx.station, lane, LaneChannel::Verdict).to_string();
+    let signed = serde_json::to_vec(verdict)
+        .map_err(|e| e.to_string())
+        .and_then(|json| {
+            ctx.signer
+                .sign_verdict(&topic, &json)
+                .map_err(|e| e.to_string())
+        });
+    match signed {
+        Ok(payload) => ctx.bus.publish(topic, Bytes::from(payload), false),
+        Err(e) => tracing::error!(%topic, error = %e, "cannot sign a verdict"),
+    }
 }
 
 async fn scan(ctx: &LaneContext, lane: u16, payload: &[u8]) -> Result<Verdict, crate::db::DbError> {
@@ -142,41 +209,26 @@ fn readable_scan_id(payload: &[u8]) -> Option<String> {
     }
 }
 
-async fn frame(
-    ctx: &LaneContext,
-    lane: u16,
-    payload: Bytes,
-) -> Result<Verdict, crate::db::DbError> {
-    // Decoding an image takes milliseconds of CPU: off the async workers.
-    let decoded = tokio::task::spawn_blocking(move || frames::decode_frame(&payload)).await;
-    let texts = match decoded {
-        Ok(Ok(texts)) => texts,
-        Ok(Err(e)) => {
-            tracing::debug!(lane, error = %e, "unreadable frame");
-            return ctx.validator.malformed(Some(lane), None).await;
-        }
-        Err(e) => {
-            tracing::error!(lane, error = %e, "frame decoder failed");
-            return ctx.validator.malformed(Some(lane), None).await;
+async fn dispenser(ctx: &LaneContext, lane: u16, payload: &[u8]) {
+    let topic = Topic::lane(&ctx.station, lane, LaneChannel::Dispenser).to_string();
+    let admitted = match events::admit(&ctx.devices, ctx.anonymous, &topic, payload) {
+        Ok(admitted) => admitted,
+        Err(why) => {
+            Counters::bump(&ctx.counters.dispenser_refused);
+            tracing::warn!(lane, %why, "ignoring a dispenser event no provisioned bridge sent");
+            return;
         }
     };
-    // A frame may show more than one code; a GasQ token wins over anything else.
-    let text = texts
-        .iter()
-        .find(|t| t.starts_with(gasq_shared::token::PREFIX))
-        .or(texts.first());
-    match text {
-        Some(text) => {
-            ctx.validator
-                .validate_token(text, Some(lane), None, Via::Frame)
-                .await
+    if let (Some(by), Some(boot)) = (admitted.by.clone(), admitted.new_boot) {
+        let raised = ctx
+            .db
+            .call(move |c| crate::busclients::raise_event_boot(c, &by, boot))
+            .await;
+        if let Err(e) = raised {
+            tracing::error!(error = %e, "cannot remember a bridge's event session");
         }
-        None => ctx.validator.malformed(Some(lane), None).await,
     }
-}
-
-async fn dispenser(ctx: &LaneContext, lane: u16, payload: &[u8]) {
-    let mut event = match DispenserEvent::parse(payload) {
+    let mut event = match DispenserEvent::parse(&admitted.json) {
         Ok(event) => event,
         Err(e) => {
             Counters::bump(&ctx.counters.bus_garbage);

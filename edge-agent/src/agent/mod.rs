@@ -1,36 +1,44 @@
 //! `gasq-edge run`: starts the components around one shared [`AgentState`] — the
 //! station bus (embedded broker or external), lane workers, the queue, sync, the
-//! retained status and the attendant API — and stops them on shutdown.
+//! retained status and the attendant API — and stops them on shutdown. The station bus
+//! itself (broker or external link, device credentials) is started by [`station_bus`].
+
+mod station_bus;
+
+pub use station_bus::warnings;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use gasq_shared::DeviceId;
 use gasq_shared::topics::Topic;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::attendant_secret::AttendantAuth;
-use crate::bus::{self, BusIo};
+use crate::bus::{self, BusIo, LinkHealth};
+use crate::busclients::registry::Registry;
+use crate::busclients::watch;
+use crate::buskey::BusKey;
+use crate::clock::TrustedClock;
 use crate::config::Settings;
 use crate::datadir::DataDir;
-use crate::db::{Db, DbError, Mode};
+use crate::db::{Db, DbError, Mode, kv};
 use crate::device::{self, Device, KeyError};
 use crate::identity;
 use crate::lanes::{self, LaneContext};
 use crate::metrics::Counters;
 use crate::queue::QueueService;
 use crate::recorder::Recorder;
-use crate::state::{AgentState, BusAddress, Listening};
+use crate::state::{AgentState, Listening};
 use crate::station::Station;
 use crate::sync::client::{CloudClient, http_client};
 use crate::sync::{self, SyncHandle, SyncOptions, Syncer};
 use crate::validator::Validator;
 use crate::{broker, status};
+use station_bus::BusStarted;
 
 /// How long components get to finish after shutdown is asked for.
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -67,6 +75,9 @@ struct Loaded {
     device: Device,
     keys: gasq_shared::token::KeySet,
     cloud_url: String,
+    bus_key: BusKey,
+    devices: Registry,
+    clock: Arc<TrustedClock>,
 }
 
 async fn load(settings: &Settings, data: &DataDir) -> Result<Loaded, AgentError> {
@@ -83,12 +94,20 @@ async fn load(settings: &Settings, data: &DataDir) -> Result<Loaded, AgentError>
         .keys
         .key_set()
         .map_err(|e| AgentError::Keys(e.to_string()))?;
+    let bus_key = BusKey::load_or_create(data)?;
+    let devices = Registry::new();
+    watch::reload(&db, &devices).await?;
+    let last_good = db.call(|c| kv::get(c, kv::keys::LAST_GOOD_TIME)).await?;
+    let clock = Arc::new(TrustedClock::new(last_good, settings.clock_max_drift_secs));
     Ok(Loaded {
         db,
         enrolled,
         device,
         keys,
         cloud_url,
+        bus_key,
+        devices,
+        clock,
     })
 }
 
@@ -101,7 +120,7 @@ struct Built {
 async fn build(
     settings: &Settings,
     loaded: Loaded,
-    bus: &bus::Bus,
+    (bus, bus_link): (&bus::Bus, LinkHealth),
     listening: Listening,
     counters: Arc<Counters>,
 ) -> Result<Built, AgentError> {
@@ -111,6 +130,9 @@ async fn build(
         device,
         keys,
         cloud_url,
+        bus_key,
+        devices,
+        clock,
     } = loaded;
     let config = enrolled.station.clone();
     let recorder = Recorder::new(db.clone());
@@ -127,6 +149,7 @@ async fn build(
         queue.clone(),
         counters.clone(),
         settings.clock_skew_tolerance_secs,
+        clock.clone(),
     );
     let lanes = Arc::new(LaneContext {
         station: config.code.clone(),
@@ -134,6 +157,11 @@ async fn build(
         queue: queue.clone(),
         bus: bus.clone(),
         counters: counters.clone(),
+        signer: bus_key,
+        devices,
+        anonymous: settings.allow_anonymous,
+        db: db.clone(),
+        decoders: Arc::new(tokio::sync::Semaphore::new(lanes::frames::decoders())),
     });
     let pull_every = settings.pull_interval().max(settings.pull_wait());
     let sync = SyncHandle::new(sync::saved_state(&db).await?, pull_every);
@@ -148,12 +176,16 @@ async fn build(
         attendant: Arc::new(AttendantAuth::new(enrolled.attendant_hash)),
         lanes,
         listening,
+        bus_link,
+        anonymous: settings.allow_anonymous,
+        clock,
     });
     let syncer = syncer(
         settings,
         &state,
         CloudClient::new(http_client(), &cloud_url, device)
-            .with_timeout(settings.request_timeout()),
+            .with_timeout(settings.request_timeout())
+            .with_clock(state.clock.clone()),
     );
     Ok(Built { state, syncer })
 }
@@ -187,7 +219,18 @@ pub async fn run(
     let loaded = load(&settings, &data).await?;
     let code = loaded.enrolled.station.code.clone();
     let counters = Arc::new(Counters::default());
-    let (io, bus_address) = start_bus(&settings, &code, loaded.device.id, counters.clone())?;
+    let BusStarted {
+        io,
+        address: bus_address,
+        embedded,
+    } = station_bus::start(
+        &settings,
+        &code,
+        loaded.device.id,
+        &loaded.devices,
+        counters.clone(),
+    )?;
+    let watcher = (loaded.db.clone(), loaded.devices.clone(), embedded);
     let http = bind_http(settings.http_listen).await?;
     let listening = Listening {
         http: http
@@ -199,11 +242,26 @@ pub async fn run(
         bus,
         incoming,
         publisher,
+        health,
     } = io;
-    let built = build(&settings, loaded, &bus, listening.clone(), counters).await?;
+    let built = build(
+        &settings,
+        loaded,
+        (&bus, health),
+        listening.clone(),
+        counters,
+    )
+    .await?;
 
     let stop = CancellationToken::new();
-    let tasks = spawn_components(built, &bus, incoming, http, &stop);
+    let mut tasks = spawn_components(built, &bus, incoming, http, &stop);
+    let (db, devices, embedded) = watcher;
+    tasks.push(tokio::spawn(watch::run(
+        db,
+        devices,
+        embedded,
+        stop.clone(),
+    )));
     let (http, mqtt) = (listening.http, &listening.bus);
     tracing::info!(station = %code, %http, %mqtt, "gasq-edge running");
     ready(&listening);
@@ -250,47 +308,6 @@ fn spawn_components(
     ]
 }
 
-/// Starts the embedded broker, or connects to the external one.
-fn start_bus(
-    settings: &Settings,
-    station: &gasq_shared::StationCode,
-    device: DeviceId,
-    counters: Arc<Counters>,
-) -> Result<(BusIo, BusAddress), AgentError> {
-    let filters = bus::subscriptions(station);
-    let credentials = settings
-        .mqtt_username
-        .clone()
-        .zip(settings.mqtt_password.clone());
-    if let Some(url) = &settings.mqtt_url {
-        let url = bus::remote::BrokerUrl::parse(url).map_err(broker::BrokerError::Start)?;
-        let will = serde_json::to_vec(&status::offline_status(None)).unwrap_or_default();
-        let options = bus::remote::RemoteOptions {
-            url: url.clone(),
-            client_id: format!("gasq-edge-{device}"),
-            credentials: credentials.map(|(u, p)| (u, p.expose().to_owned())),
-            will: (
-                Topic::EdgeStatus {
-                    station: station.clone(),
-                }
-                .to_string(),
-                Bytes::from(will),
-            ),
-        };
-        let io = bus::remote::connect(options, filters, counters);
-        return Ok((
-            io,
-            BusAddress::External(format!("{}:{}", url.host, url.port)),
-        ));
-    }
-    let (embedded, tx, rx) = broker::start(settings.mqtt_listen, credentials)?;
-    if !embedded.nodelay {
-        tracing::warn!("station bus runs with Nagle's algorithm on; see `gasq-edge doctor`");
-    }
-    let io = bus::local::connect(tx, rx, &filters, counters)?;
-    Ok((io, BusAddress::Embedded(embedded.addr)))
-}
-
 async fn bind_http(addr: SocketAddr) -> Result<TcpListener, AgentError> {
     TcpListener::bind(addr).await.map_err(|e| match e.kind() {
         std::io::ErrorKind::AddrInUse => AgentError::HttpPortInUse(addr),
@@ -299,7 +316,8 @@ async fn bind_http(addr: SocketAddr) -> Result<TcpListener, AgentError> {
 }
 
 async fn serve_http(listener: TcpListener, state: Arc<AgentState>, stop: CancellationToken) {
-    let app = crate::attendant::router(state);
+    // Connect info: the attendant secret is throttled per client address.
+    let app = crate::attendant::router(state).into_make_service_with_connect_info::<SocketAddr>();
     if let Err(e) = axum::serve(listener, app)
         .with_graceful_shutdown(stop.cancelled_owned())
         .await

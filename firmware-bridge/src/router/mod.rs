@@ -8,16 +8,25 @@
 //! scanned unless another lane is sooner. A verdict without a lane (no lane is up)
 //! authorises nothing: the attendant serves that driver by hand when a lane is back.
 //!
-//! QoS 1 delivers at least once, so the same verdict can arrive twice (after a
-//! reconnect). The edge accepts a booking only once, so a second accepted verdict for a
-//! booking within [`REPEAT_WINDOW`] is a duplicate: it authorises nothing.
+//! Only a verdict the [`VerdictGuard`] believes — signed by the edge, fresh, not seen
+//! before — is shown or authorises anything; any other is counted (`bad_verdicts`) and
+//! shown as `NO bad_verdict` on the lane's displays (docs/architecture.md, invariant 8).
+//!
+//! The edge accepts a booking only once, so a second accepted verdict for a booking
+//! within [`REPEAT_WINDOW`] authorises nothing either.
+
+mod guard;
+
+pub use guard::{BadVerdict, VerdictGuard};
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
-use gasq_shared::topics::{LaneChannel, MAX_SCAN_BYTES, Topic, Verdict};
+use chrono::Utc;
+
+use gasq_shared::topics::{LaneChannel, Topic, Verdict};
 use gasq_shared::{BookingId, StationCode};
 use tokio::sync::mpsc;
 
@@ -55,7 +64,8 @@ impl Recent {
 #[derive(Debug, Default)]
 pub struct RouterStats {
     pub verdicts: AtomicU64,
-    pub malformed: AtomicU64,
+    /// Verdicts refused by the guard: forged, altered, stale or replayed.
+    pub bad_verdicts: AtomicU64,
     pub authorisations: AtomicU64,
     pub duplicates: AtomicU64,
     /// Accepted verdicts with no lane to send the driver to.
@@ -67,16 +77,27 @@ pub fn subscription(station: &StationCode) -> String {
     Topic::all_lanes(station, LaneChannel::Verdict)
 }
 
+/// What the router remembers between messages.
+#[derive(Debug)]
+pub struct Memory {
+    pub recent: Recent,
+    pub guard: VerdictGuard,
+}
+
 /// Routes incoming publishes until the bus closes its channel.
 pub async fn run(
     station: StationCode,
     routes: Routes,
     mut incoming: mpsc::Receiver<Incoming>,
     stats: Arc<RouterStats>,
+    guard: VerdictGuard,
 ) {
-    let mut recent = Recent::default();
+    let mut memory = Memory {
+        recent: Recent::default(),
+        guard,
+    };
     while let Some(message) = incoming.recv().await {
-        route(&station, &routes, &message, &stats, &mut recent);
+        route(&station, &routes, &message, &stats, &mut memory);
     }
 }
 
@@ -86,11 +107,13 @@ pub fn route(
     routes: &Routes,
     message: &Incoming,
     stats: &RouterStats,
-    recent: &mut Recent,
+    memory: &mut Memory,
 ) {
-    let Some((lane, verdict)) = read_verdict(station, message, stats) else {
+    let Some((lane, verdict)) = read_verdict(station, routes, message, stats, &mut memory.guard)
+    else {
         return;
     };
+    let recent = &mut memory.recent;
     DeviceStats::bump(&stats.verdicts);
     tracing::info!(lane, accepted = verdict.accepted, reason = %verdict.reason, scan_id = verdict.scan_id.as_deref().unwrap_or(""), "verdict");
     let line = verdict_line(&verdict);
@@ -111,12 +134,15 @@ pub fn route(
     }
 }
 
-/// The scanned lane and the verdict, if `message` is a fresh verdict for this station
-/// in contract JSON; anything else is ignored (and counted when malformed).
+/// The scanned lane and the verdict, if `message` is a verdict for this station the
+/// guard believes; anything else is ignored — a bad verdict counted and shown as
+/// `NO bad_verdict` on the lane's displays.
 fn read_verdict(
     station: &StationCode,
+    routes: &Routes,
     message: &Incoming,
     stats: &RouterStats,
+    guard: &mut VerdictGuard,
 ) -> Option<(u16, Verdict)> {
     let lane = match Topic::parse(&message.topic) {
         Some(Topic::Lane {
@@ -133,20 +159,21 @@ fn read_verdict(
         tracing::debug!(lane, "ignoring a retained (old) verdict");
         return None;
     }
-    let verdict = if message.payload.len() > MAX_SCAN_BYTES {
-        Err("too large".to_owned())
-    } else {
-        serde_json::from_slice::<Verdict>(&message.payload).map_err(|e| e.to_string())
-    };
-    match verdict {
+    match guard.check(&message.topic, &message.payload, Utc::now(), Instant::now()) {
         Ok(v) => Some((lane, v)),
-        Err(e) => {
-            let n = DeviceStats::bump(&stats.malformed);
-            tracing::warn!(lane, error = %e, malformed = n, "verdict is not contract JSON; ignored");
+        Err(why) => {
+            let n = DeviceStats::bump(&stats.bad_verdicts);
+            tracing::warn!(lane, %why, bad_verdicts = n, "verdict refused: nothing authorised");
+            for display in routes.displays.get(&lane).into_iter().flatten() {
+                display.show(BAD_VERDICT_LINE.to_owned());
+            }
             None
         }
     }
 }
+
+/// What a lane's displays show for a verdict the bridge does not believe.
+pub const BAD_VERDICT_LINE: &str = "NO bad_verdict";
 
 /// Authorises the dispenser of the lane the accepted verdict sends the driver to.
 fn authorise(routes: &Routes, scanned_at: u16, verdict: &Verdict, stats: &RouterStats) {
@@ -177,10 +204,30 @@ mod tests {
         StationCode::parse("MUM-0042").unwrap()
     }
 
+    fn edge_key() -> ed25519_dalek::SigningKey {
+        ed25519_dalek::SigningKey::from_bytes(&[5u8; 32])
+    }
+
+    fn memory() -> Memory {
+        Memory {
+            recent: Recent::default(),
+            guard: VerdictGuard::new(Some(edge_key().verifying_key()), Duration::from_secs(30)),
+        }
+    }
+
+    /// A verdict as the edge publishes it: stamped now, signed for `topic`.
     fn message(topic: &str, payload: &str, retain: bool) -> Incoming {
+        let now = Utc::now().to_rfc3339();
+        let payload = payload.replace("2025-01-01T00:00:00Z", &now);
+        let signed = gasq_shared::bussig::sign(
+            &edge_key(),
+            gasq_shared::bussig::VERDICT,
+            topic,
+            payload.as_bytes(),
+        );
         Incoming {
             topic: topic.into(),
-            payload: payload.as_bytes().to_vec(),
+            payload: signed.unwrap_or_else(|_| payload.into_bytes()),
             retain,
         }
     }
@@ -195,7 +242,7 @@ mod tests {
             ..Routes::default()
         };
         let stats = RouterStats::default();
-        let mut recent = Recent::default();
+        let mut recent = memory();
         let accepted = message("gasq/MUM-0042/lane/2/verdict", ACCEPTED, false);
         route(&station(), &routes, &accepted, &stats, &mut recent);
         let auth = rx.try_recv().unwrap();
@@ -204,8 +251,17 @@ mod tests {
             auth.booking_id.unwrap().to_string(),
             "0190f1a2-7c1e-7b4a-9c3d-5e6f7a8b9c0d"
         );
-        // The same verdict delivered again (QoS 1) authorises nothing more.
+        // The same verdict delivered again is a replay: it authorises nothing more.
         route(&station(), &routes, &accepted, &stats, &mut recent);
+        assert!(rx.try_recv().is_err());
+        assert_eq!(stats.bad_verdicts.load(Ordering::Relaxed), 1);
+        // Another verdict accepting the same booking authorises nothing either.
+        let again = message(
+            "gasq/MUM-0042/lane/2/verdict",
+            &ACCEPTED.replace("1-x", "1-y"),
+            false,
+        );
+        route(&station(), &routes, &again, &stats, &mut recent);
         assert!(rx.try_recv().is_err());
         assert_eq!(stats.duplicates.load(Ordering::Relaxed), 1);
     }
@@ -219,7 +275,7 @@ mod tests {
             ..Routes::default()
         };
         let stats = RouterStats::default();
-        let mut recent = Recent::default();
+        let mut recent = memory();
         // Scanned at lane 1, sent to lane 2 (`"lane":2` in the verdict).
         let accepted = message("gasq/MUM-0042/lane/1/verdict", ACCEPTED, false);
         route(&station(), &routes, &accepted, &stats, &mut recent);
@@ -249,9 +305,15 @@ mod tests {
             message("gasq/MUM-0042/lane/1/verdict", "{\"accepted\":true}", false),
             message("gasq/MUM-0042/lane/1/verdict", "\u{0}\u{1}garbage", false),
         ] {
-            route(&station(), &routes, &m, &stats, &mut Recent::default());
+            route(&station(), &routes, &m, &stats, &mut memory());
         }
+        let unsigned = Incoming {
+            topic: "gasq/MUM-0042/lane/1/verdict".into(),
+            payload: ACCEPTED.as_bytes().to_vec(),
+            retain: false,
+        };
+        route(&station(), &routes, &unsigned, &stats, &mut memory());
         assert!(rx.try_recv().is_err());
-        assert_eq!(stats.malformed.load(Ordering::Relaxed), 2);
+        assert_eq!(stats.bad_verdicts.load(Ordering::Relaxed), 3);
     }
 }

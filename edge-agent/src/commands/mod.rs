@@ -1,6 +1,8 @@
 //! What each CLI command does, with its output for people. Errors come back as one
 //! line of text for `cli` to print.
 
+pub mod bus_client;
+
 use std::time::Duration;
 
 use chrono::Utc;
@@ -173,6 +175,12 @@ async fn from_data_dir(data: &DataDir, settings: &Settings) -> Result<StatusRepo
             .unwrap_or_else(|| format!("mqtt://{}", settings.mqtt_listen)),
         http: Some(settings.http_listen),
         counters: None,
+        bus_link_up: None,
+        warnings: crate::agent::warnings(settings, 0)
+            .into_iter()
+            .filter(|w| !w.starts_with("no station-bus device"))
+            .collect(),
+        clock: None,
     })
 }
 
@@ -223,6 +231,9 @@ fn render(r: &StatusReport, running: bool) -> String {
         );
     }
     out += &format!("bus       {}\n", r.mqtt);
+    for warning in &r.warnings {
+        out += &format!("WARNING   {warning}\n");
+    }
     if let Some(http) = r.http {
         out += &format!("api       http://{http}\n");
     }
