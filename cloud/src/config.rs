@@ -211,7 +211,16 @@ impl Settings {
             let top = top.split("__").next().unwrap_or_default();
             known.iter().any(|k| k.eq_ignore_ascii_case(top))
         }));
-        let settings: Settings = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
+        let mut settings: Settings = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
+        // `GASQ_METRICS__TOKEN=` (set but empty) means no token, as if it were unset.
+        if settings
+            .metrics
+            .token
+            .as_ref()
+            .is_some_and(|t| t.expose().trim().is_empty())
+        {
+            settings.metrics.token = None;
+        }
         settings.validate()?;
         Ok(settings)
     }

@@ -176,3 +176,27 @@ async fn gasq_cloud_device_lists_and_revokes_from_the_command_line(db: TestDb) {
     .await;
     assert!(!ok && err.contains("does not exist"), "{err}");
 }
+
+#[tokio::test]
+async fn a_pull_held_when_its_box_is_revoked_ends_with_the_revocation() {
+    let w = world().await;
+    let device = TestDevice::enroll(&w.app, &w.admin, w.station).await;
+    let cursor = device.pull(&w.app, 0).await["cursor"].as_i64().unwrap();
+    let held = async {
+        let path = format!("/api/v1/edge/changes?since={cursor}&wait=25");
+        w.app.get(&path, Some(&device.jwt())).await
+    };
+    let revoke = async {
+        // Arranging, not asserting: the pull is waiting in the cloud by then.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let path = format!("/api/v1/edge/devices/{}/revoke", device.id);
+        let (status, _) = w.app.post(&path, Some(&w.admin.token), json!({})).await;
+        assert_eq!(status, 200);
+    };
+    let ((status, answer), ()) = tokio::join!(held, revoke);
+    assert_eq!(
+        (status.as_u16(), &answer["code"]),
+        (401, &json!("device_revoked")),
+        "{answer}"
+    );
+}

@@ -1,6 +1,7 @@
 //! Freshness (invariant 10, docs/architecture.md): a pull the cloud holds answers as
-//! soon as the station's change log grows — on one replica, and with two replicas on one
-//! PostgreSQL database where the cancellation reaches the other one.
+//! soon as the station's change log grows — on one replica, and with two processes on one
+//! database (replicas on PostgreSQL; the server and the CLI on SQLite) where the
+//! cancellation is made by the other one.
 
 #![allow(clippy::unwrap_used)] // a panic in a test is a failed assertion
 
@@ -42,7 +43,11 @@ fn revoked(answer: &Value) -> Vec<String> {
         .collect()
 }
 
-crate::on_both_backends!(databases: a_held_pull_answers_with_the_cancellation_made_meanwhile);
+crate::on_both_backends!(
+    databases:
+    a_held_pull_answers_with_the_cancellation_made_meanwhile,
+    a_cancellation_on_one_replica_wakes_a_pull_held_by_another,
+);
 
 async fn a_held_pull_answers_with_the_cancellation_made_meanwhile(db: TestDb) {
     let w = world_on(db).await;
@@ -72,11 +77,9 @@ async fn a_held_pull_with_nothing_new_answers_empty_at_its_cursor() {
     assert_eq!(answer["cursor"], cursor, "{answer}");
 }
 
-#[tokio::test]
-async fn a_cancellation_on_one_replica_wakes_a_pull_held_by_another() {
-    let Some(db) = TestDb::postgres().await else {
-        return;
-    };
+// Two processes on one database: replicas on PostgreSQL (woken by NOTIFY), the server and
+// the CLI on SQLite (the server polls the file for rows others wrote).
+async fn a_cancellation_on_one_replica_wakes_a_pull_held_by_another(db: TestDb) {
     let second = db.same_database();
     let w = world_on(db).await;
     let other_replica = spawn_app_on(second).await;

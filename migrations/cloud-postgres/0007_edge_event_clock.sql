@@ -2,3 +2,7 @@
 -- leeway) is stored at the time it was received; edge_at keeps the time the edge
 -- claimed, and flags the event (docs/sync-protocol.md, "Time at ingest").
 ALTER TABLE edge_events ADD COLUMN edge_at TIMESTAMPTZ;
+
+-- A lane already stuck by a state change dated in the future (before this bound
+-- existed) is dated now, so the next real change of that lane wins again.
+UPDATE station_lanes SET since = now() WHERE since > now() + interval '2 minutes';

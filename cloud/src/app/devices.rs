@@ -108,7 +108,10 @@ async fn find(app: &App, device: DeviceId) -> Result<Device> {
 
 async fn revoke_with(app: &App, device: Device, entry: AuditEntry) -> Result<DeviceView> {
     let id = device.id;
-    if app.store.revoke_device(id, Utc::now(), entry).await? {
+    let revoked = app
+        .store
+        .revoke_device((id, device.station_id), Utc::now(), entry);
+    if revoked.await? {
         tracing::info!(device = %id, station = %device.station_id, "edge device revoked");
     }
     Ok(find(app, id).await?.into())

@@ -17,6 +17,9 @@ use crate::store::{ChangeKind, ChangePage, Device, DeviceHealth, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
+    /// The device was revoked while its pull was held.
+    #[error("this device was revoked: enroll the box again with a new code")]
+    Revoked,
     #[error(transparent)]
     Station(#[from] StationError),
     #[error(transparent)]
@@ -102,6 +105,12 @@ pub async fn pull(
             woken = signal.changed() => {
                 if woken.is_err() {
                     break answer;
+                }
+                // A revocation wakes the station too: the box hears of it now, not
+                // when its hold ends.
+                let current = app.store.device(device.id).await?;
+                if current.is_none_or(|d| d.revoked_at.is_some()) {
+                    return Err(SyncError::Revoked);
                 }
             }
             () = tokio::time::sleep_until(deadline) => {}

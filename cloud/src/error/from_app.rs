@@ -217,6 +217,7 @@ impl From<DeviceError> for ApiError {
 impl From<SyncError> for ApiError {
     fn from(e: SyncError) -> Self {
         match e {
+            SyncError::Revoked => Self::unauthorized(ErrorCode::DeviceRevoked, e.to_string()),
             SyncError::Station(e) => e.into(),
             SyncError::Signing(e) => e.into(),
             SyncError::Store(e) => e.into(),

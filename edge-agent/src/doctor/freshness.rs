@@ -137,7 +137,7 @@ fn quarantine(count: u64) -> Check {
     Check::fail(
         "quarantine",
         format!("{count} event(s) the cloud refused for good: it never got them"),
-        "list them with: sqlite3 edge.db 'SELECT seq, reason, body FROM quarantine' and send them to GasQ support",
+        "list them with: sqlite3 edge.db 'SELECT seq, reason, body FROM quarantine'; once the cause is fixed, send them again with: gasq-edge outbox retry (else send the list to GasQ support)",
     )
 }
 
@@ -219,7 +219,11 @@ mod tests {
         sync_and_outbox(&state, 3, Utc::now(), &mut out);
         let check = find(&out, "quarantine");
         assert_eq!(check.level, Level::Fail);
-        assert!(check.fix.as_deref().unwrap().contains("FROM quarantine"));
+        let fix = check.fix.as_deref().unwrap();
+        assert!(
+            fix.contains("FROM quarantine") && fix.contains("outbox retry"),
+            "{fix}"
+        );
     }
 
     #[test]

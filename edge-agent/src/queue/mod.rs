@@ -214,6 +214,7 @@ impl QueueService {
             waiting: counts.0,
             lanes_up: counts.1,
         });
+        let sampled = sample.is_some();
         let now = Utc::now();
         let saved = self
             .inner
@@ -230,7 +231,13 @@ impl QueueService {
             })
             .await;
         match saved {
-            Ok(()) => *last_sample = Some(counts),
+            Ok(()) => {
+                if sampled {
+                    // A new sample goes out with the next push, like every other event.
+                    self.inner.recorder.outbox_changed().notify_one();
+                }
+                *last_sample = Some(counts);
+            }
             Err(e) => tracing::error!(error = %e, "cannot save the lane queue"),
         }
     }

@@ -53,7 +53,8 @@ pub struct Db {
     sqlite_writer: Arc<Mutex<()>>,
     /// Held pulls waiting for their station's change log to grow.
     wakeups: Arc<Wakeups>,
-    /// Starts the PostgreSQL listener for other replicas' changes, on the first wait.
+    /// Starts watching other processes' changes (a PostgreSQL listener, or a poll of the
+    /// SQLite file) on the first wait.
     listening: Arc<Once>,
 }
 
@@ -104,14 +105,17 @@ impl Db {
         }
     }
 
-    /// A signal that fires when `station`'s change log next grows, on this replica or
-    /// (PostgreSQL) any other. Take it before reading the log (see `wakeups.rs`).
+    /// A signal that fires when `station`'s change log next grows, in this process or
+    /// any other (PostgreSQL: by `NOTIFY`; SQLite: a poll of the file every second). Take it before reading the log (see `wakeups.rs`).
     pub fn change_signal(&self, station: StationId) -> ChangeSignal {
-        if let Pool::Postgres(pool) = &self.pool {
-            self.listening.call_once(|| {
+        self.listening.call_once(|| match &self.pool {
+            Pool::Postgres(pool) => {
                 tokio::spawn(wakeups::listen(pool.clone(), self.wakeups.clone()));
-            });
-        }
+            }
+            Pool::Sqlite(pool) => {
+                tokio::spawn(wakeups::poll_sqlite(pool.clone(), self.wakeups.clone()));
+            }
+        });
         self.wakeups.subscribe(station)
     }
 

@@ -8,14 +8,18 @@
 //! replica's listener ([`listen`]), so a cancellation made on one replica wakes the pulls
 //! held by all of them. A listener that loses its connection wakes every waiter (it may
 //! have missed a notification; a waiter that finds nothing new simply waits again).
+//!
+//! SQLite has no notifications, and other processes write to the same file (the CLI:
+//! `gasq-cloud demo-traffic`, `device revoke`, `keys rotate`): [`poll_sqlite`] looks for
+//! new change-log rows once a second and wakes their stations.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use gasq_shared::StationId;
-use sqlx::PgPool;
 use sqlx::postgres::PgListener;
+use sqlx::{PgPool, SqlitePool};
 use tokio::sync::watch;
 
 /// The PostgreSQL channel station changes are announced on (payload: the station id).
@@ -81,6 +85,43 @@ pub(super) async fn listen(pool: PgPool, wakeups: Arc<Wakeups>) {
         // Whatever happened, waiters may have missed a change: let them look.
         wakeups.wake_all();
         tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// How often the SQLite poller looks for changes other processes wrote.
+const SQLITE_POLL: Duration = Duration::from_secs(1);
+
+/// Wakes the stations of change-log rows that appear in the SQLite file, until the pool
+/// closes: one indexed read a second, whoever wrote them.
+pub(super) async fn poll_sqlite(pool: SqlitePool, wakeups: Arc<Wakeups>) {
+    let newest = "SELECT COALESCE(MAX(id), 0) FROM station_changes";
+    let mut seen: i64 = match sqlx::query_scalar(newest).fetch_one(&pool).await {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch the change log; held pulls answer at their deadline");
+            return;
+        }
+    };
+    let after = "SELECT id, station_id FROM station_changes WHERE id > ?1 ORDER BY id LIMIT 1000";
+    while !pool.is_closed() {
+        tokio::time::sleep(SQLITE_POLL).await;
+        let rows: Vec<(i64, i64)> = match sqlx::query_as(after).bind(seen).fetch_all(&pool).await {
+            Ok(rows) => rows,
+            Err(e) if pool.is_closed() => return tracing::debug!(error = %e, "database closed"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the change log for wake-ups");
+                continue;
+            }
+        };
+        for (id, station) in rows {
+            seen = seen.max(id);
+            if let Some(station) = u32::try_from(station)
+                .ok()
+                .and_then(|s| StationId::new(s).ok())
+            {
+                wakeups.wake(station);
+            }
+        }
     }
 }
 

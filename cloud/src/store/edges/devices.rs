@@ -106,10 +106,11 @@ pub(super) async fn record_push(
     Ok(())
 }
 
-/// Revokes `device` at `now` with its audit entry; `false` if it was revoked already.
+/// Revokes `device` of `station` at `now` with its audit entry; `false` if it was
+/// revoked already. The station's held pulls wake, so the box's own ends at once.
 pub(super) async fn revoke(
     db: &Db,
-    device: DeviceId,
+    (device, station): (DeviceId, StationId),
     now: DateTime<Utc>,
     entry: AuditEntry,
 ) -> StoreResult<bool> {
@@ -121,6 +122,7 @@ pub(super) async fn revoke(
         return Ok(false);
     }
     audit::append(&mut tx, &entry).await?;
+    tx.station_changed(station).await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -40,11 +40,11 @@ pub trait EdgeStore: Send + Sync {
     ) -> StoreResult<EnrollOutcome>;
     async fn device(&self, id: DeviceId) -> StoreResult<Option<Device>>;
     async fn devices_for_station(&self, station: StationId) -> StoreResult<Vec<Device>>;
-    /// Revokes `device` (every edge route then refuses it), with its audit entry;
-    /// `false` when it was revoked already.
+    /// Revokes `device` of `station` (every edge route then refuses it, and its held
+    /// pull ends), with its audit entry; `false` when it was revoked already.
     async fn revoke_device(
         &self,
-        device: DeviceId,
+        device: (DeviceId, StationId),
         now: DateTime<Utc>,
         audit: AuditEntry,
     ) -> StoreResult<bool>;
@@ -133,7 +133,7 @@ impl EdgeStore for SqlStore {
 
     async fn revoke_device(
         &self,
-        device: DeviceId,
+        device: (DeviceId, StationId),
         now: DateTime<Utc>,
         audit: AuditEntry,
     ) -> StoreResult<bool> {
