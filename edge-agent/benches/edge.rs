@@ -209,6 +209,8 @@ async fn client(
     }
     options.set_keep_alive(Duration::from_secs(30));
     options.set_inflight(1000);
+    // Frames (the bomb flood) are far bigger than rumqttc's default limit.
+    options.set_max_packet_size(16 << 20, 16 << 20);
     let (client, mut events) = AsyncClient::new(options, 10_000);
     let mut net = NetworkOptions::new();
     net.set_tcp_nodelay(true);
