@@ -10,7 +10,9 @@
 //!    and on a bare rumqttd 0.20 started here without our TCP_NODELAY fix;
 //! 4. scan→verdict over the bus with durable redemption (WAL, synchronous=FULL, on the
 //!    target dir's disk): p50 / p99 / max for sequential scans, each a new booking;
-//! 5. sustained throughput: a burst of scans published back to back;
+//! 5. sustained throughput: a burst of scans published back to back; then the paced
+//!    mode of a busy station: one scan every 50 ms, next to the broker's own echo paced
+//!    the same way (an idle process wakes up for each, unlike back to back);
 //! 6. a flood of decompression bombs (32 PNGs of 4096×4096 16-bit RGBA, 128 MiB each
 //!    decoded) across 8 lanes, with sequential scans in between: scan→verdict during
 //!    the flood and the agent's peak memory (VmHWM).
@@ -209,6 +211,8 @@ async fn client(
     }
     options.set_keep_alive(Duration::from_secs(30));
     options.set_inflight(1000);
+    // Frames (the bomb flood) are far bigger than rumqttc's default limit.
+    options.set_max_packet_size(16 << 20, 16 << 20);
     let (client, mut events) = AsyncClient::new(options, 10_000);
     let mut net = NetworkOptions::new();
     net.set_tcp_nodelay(true);
@@ -295,6 +299,15 @@ async fn over_the_bus() {
         sequential_scans(&scanner, &mut answers, n).await,
     );
     pipelined_scans(&scanner, &mut answers, n).await;
+    println!("\n## Paced: one every {PACE:?} (a busy station)");
+    report(
+        "broker publish→receive, paced",
+        broker_round_trips_paced(mqtt, PACED).await,
+    );
+    report(
+        "scan→verdict, paced",
+        sequential_scans_paced(&scanner, &mut answers, PACED).await,
+    );
     println!("\n## A flood of decompression bombs (32 across {LANES} lanes)");
     bomb_flood(&scanner, &mut answers, edge.id().unwrap()).await;
 }
@@ -396,6 +409,53 @@ async fn request_reply_round_trips(mqtt: SocketAddr, n: usize) -> Vec<Duration> 
 }
 
 type Answers = mpsc::UnboundedReceiver<(String, bytes::Bytes)>;
+
+/// The pace of the paced mode, and how many it measures.
+const PACE: Duration = Duration::from_millis(50);
+const PACED: usize = 200;
+
+/// [`broker_round_trips`], one every [`PACE`].
+async fn broker_round_trips_paced(mqtt: SocketAddr, n: usize) -> Vec<Duration> {
+    let echo = format!("gasq/{STATION}/bench/paced");
+    let (client, mut echoes) = client(mqtt, std::slice::from_ref(&echo)).await;
+    let mut rtt = Vec::with_capacity(n);
+    for _ in 0..n {
+        tokio::time::sleep(PACE).await;
+        let start = Instant::now();
+        client
+            .publish(&echo, QoS::AtLeastOnce, false, vec![b'x'; 100])
+            .await
+            .unwrap();
+        echoes.recv().await.unwrap();
+        rtt.push(start.elapsed());
+    }
+    rtt
+}
+
+/// [`sequential_scans`], one every [`PACE`], each served before the next.
+async fn sequential_scans_paced(
+    scanner: &AsyncClient,
+    answers: &mut Answers,
+    n: usize,
+) -> Vec<Duration> {
+    let scan = format!("gasq/{STATION}/lane/1/scan");
+    let mut latency = Vec::with_capacity(n);
+    for _ in 0..n {
+        let text = tokens::valid().text;
+        tokio::time::sleep(PACE).await;
+        let start = Instant::now();
+        scanner
+            .publish(&scan, QoS::AtLeastOnce, false, text)
+            .await
+            .unwrap();
+        let (_, payload) = answers.recv().await.unwrap();
+        latency.push(start.elapsed());
+        let verdict: Verdict = serde_json::from_slice(&payload).unwrap();
+        assert!(verdict.accepted, "{verdict:?}");
+        serve(scanner, &verdict).await;
+    }
+    latency
+}
 
 /// One scan at a time, each a new booking; the first tenth warms up.
 async fn sequential_scans(scanner: &AsyncClient, answers: &mut Answers, n: usize) -> Vec<Duration> {

@@ -164,7 +164,9 @@ fn describe(cfg: &Config) -> String {
     format!(
         "config OK: station {}, broker {}, {} scanner(s), {} dispenser(s), {} camera(s), {} display(s), {} gate(s)",
         cfg.station,
-        cfg.mqtt.url,
+        // Host and port only: a login in the URL is never printed.
+        config::BrokerAddress::parse(&cfg.mqtt.url)
+            .map_or_else(|_| "?".to_owned(), |a| a.to_string()),
         cfg.scanner.len(),
         cfg.dispenser.len(),
         cfg.camera.len(),

@@ -81,7 +81,7 @@ struct Health {
 }
 
 /// 200 while the agent works; 503 while it cannot hear the lanes (its station-bus link
-/// is down), so a supervisor restarts an agent that stays deaf.
+/// is down), so a monitor polling it can restart an agent that stays deaf.
 async fn healthz(State(state): State<Arc<AgentState>>) -> (StatusCode, Json<Health>) {
     if state.bus_link.is_up() {
         let ok = Health {

@@ -26,7 +26,7 @@ pub async fn run_all(data: &DataDir, settings: &Settings, out: &mut Vec<Check>) 
         return;
     };
     let key_ok = device_key(data, out);
-    let running = agent_running(settings.http_listen).await;
+    let running = agent_running(settings.http_listen, out).await;
     ports(settings, running, out);
     bus_security(settings, &db, out).await;
     clock_floor(settings, &db, out).await;
@@ -148,7 +148,9 @@ fn device_key(data: &DataDir, out: &mut Vec<Check>) -> bool {
     true
 }
 
-async fn agent_running(http: SocketAddr) -> bool {
+/// Whether the agent answers on its HTTP port; a 503 from `/healthz` means it runs but
+/// cannot hear the lanes, which is a failure of its own.
+async fn agent_running(http: SocketAddr, out: &mut Vec<Check>) -> bool {
     let host = if http.ip().is_unspecified() {
         SocketAddr::from(([127, 0, 0, 1], http.port()))
     } else {
@@ -158,11 +160,17 @@ async fn agent_running(http: SocketAddr) -> bool {
         .timeout(Duration::from_secs(2))
         .build()
         .unwrap_or_default();
-    client
-        .get(format!("http://{host}/healthz"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
+    let Ok(answer) = client.get(format!("http://{host}/healthz")).send().await else {
+        return false;
+    };
+    if answer.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+        out.push(Check::fail(
+            "bus link",
+            "the running agent cannot hear the lanes: its station-bus link is down",
+            "check the broker (mqtt_url, and its login) and the agent's log; restart gasq-edge if it stays down",
+        ));
+    }
+    true
 }
 
 fn ports(settings: &Settings, running: bool, out: &mut Vec<Check>) {

@@ -18,8 +18,16 @@ struct Issued {
     verdict_key: Option<String>,
 }
 
-/// Fills what `mqtt` leaves unset from its credentials file, if it names one.
+/// Fills what `mqtt` leaves unset from the login in its URL, then from its credentials
+/// file, if it names one.
 pub fn apply(mqtt: &mut MqttConfig) -> Result<(), ConfigError> {
+    if mqtt.username.is_none()
+        && let Ok(address) = super::BrokerAddress::parse(&mqtt.url)
+        && let Some(user) = address.username
+    {
+        mqtt.username = Some(user);
+        mqtt.password = mqtt.password.take().or(address.password);
+    }
     let Some(path) = mqtt.credentials.clone() else {
         return Ok(());
     };
