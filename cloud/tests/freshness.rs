@@ -102,3 +102,37 @@ async fn a_cancellation_on_one_replica_wakes_a_pull_held_by_another(db: TestDb) 
     let (answer, ()) = tokio::join!(held, cancel);
     assert_eq!(revoked(&answer), [booking], "{answer}");
 }
+
+#[tokio::test]
+async fn an_older_health_report_arriving_late_does_not_undo_a_newer_one() {
+    let w = world_on(TestDb::sqlite()).await;
+    let (device, cursor) = caught_up(&w).await;
+    let (earlier, later) = (
+        chrono::Utc::now(),
+        chrono::Utc::now() + chrono::Duration::seconds(1),
+    );
+    let report = |depth: u32, at: chrono::DateTime<chrono::Utc>| {
+        let at = at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        format!("outbox_depth={depth}&quarantined=0&health_at={at}")
+    };
+    // The push said the outbox is empty; then a pull held since before it answers.
+    let push = format!("/api/v1/edge/events?{}", report(0, later));
+    let (status, _) = w
+        .app
+        .post(
+            &push,
+            Some(&device.jwt()),
+            serde_json::json!({"events": []}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let pull = format!(
+        "/api/v1/edge/changes?since={cursor}&{}",
+        report(12, earlier)
+    );
+    let (status, _) = w.app.get(&pull, Some(&device.jwt())).await;
+    assert_eq!(status, 200);
+    let path = format!("/api/v1/stations/{}/dashboard", w.station);
+    let (_, dash) = w.app.get(&path, Some(&w.admin.token)).await;
+    assert_eq!(dash["edges"][0]["outbox_depth"], 0, "{dash:#}");
+}

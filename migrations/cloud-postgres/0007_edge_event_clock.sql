@@ -6,3 +6,7 @@ ALTER TABLE edge_events ADD COLUMN edge_at TIMESTAMPTZ;
 -- A lane already stuck by a state change dated in the future (before this bound
 -- existed) is dated now, so the next real change of that lane wins again.
 UPDATE station_lanes SET since = now() WHERE since > now() + interval '2 minutes';
+
+-- When the edge took the outbox health last stored: an older report (a held pull
+-- answered after a push) changes nothing.
+ALTER TABLE devices ADD COLUMN health_at TIMESTAMPTZ;

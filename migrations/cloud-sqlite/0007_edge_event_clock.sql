@@ -8,3 +8,7 @@ ALTER TABLE edge_events ADD COLUMN edge_at TEXT;
 -- RFC 3339 text here, which compares in time order.
 UPDATE station_lanes SET since = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')
 WHERE since > strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', '+2 minutes');
+
+-- When the edge took the outbox health last stored: an older report (a held pull
+-- answered after a push) changes nothing.
+ALTER TABLE devices ADD COLUMN health_at TEXT;

@@ -52,6 +52,8 @@ pub struct HealthParams {
     oldest_unsent_at: Option<DateTime<Utc>>,
     /// Events the edge set aside after the cloud kept refusing them.
     quarantined: Option<i64>,
+    /// When the edge took this snapshot: an older one than the cloud has is ignored.
+    health_at: Option<DateTime<Utc>>,
 }
 
 impl From<&HealthParams> for DeviceHealth {
@@ -60,6 +62,7 @@ impl From<&HealthParams> for DeviceHealth {
             outbox_depth: h.outbox_depth.map(|d| d.max(0)),
             oldest_unsent_at: h.oldest_unsent_at,
             quarantined: h.quarantined.map(|d| d.max(0)),
+            at: h.health_at,
         }
     }
 }

@@ -117,6 +117,10 @@ pub struct Health {
     pub oldest_unsent_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Events set aside after the cloud kept refusing them: the dashboard shows it.
     pub quarantined: u64,
+    /// When this snapshot was taken: the cloud keeps the newest, so a held pull that
+    /// answers late never overwrites what a push reported meanwhile.
+    #[serde(rename = "health_at")]
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 impl From<&crate::outbox::OutboxStats> for Health {
@@ -125,6 +129,7 @@ impl From<&crate::outbox::OutboxStats> for Health {
             outbox_depth: s.depth,
             oldest_unsent_at: s.oldest_unsent_at,
             quarantined: s.quarantined,
+            at: chrono::Utc::now(),
         }
     }
 }

@@ -74,6 +74,7 @@ async fn next_batch(db: &Db, limit: usize) -> Result<(Vec<EdgeEvent>, Health), S
                 outbox_depth,
                 oldest_unsent_at,
                 quarantined: outbox::quarantined(c)?,
+                at: chrono::Utc::now(),
             };
             Ok((events, health))
         })

@@ -5,7 +5,7 @@ use gasq_shared::{DeviceId, StationId};
 use uuid::Uuid;
 
 use crate::domain::AuditEntry;
-use crate::store::db::{Db, query};
+use crate::store::db::{Db, Query, query};
 use crate::store::{StoreError, StoreResult, audit};
 
 /// An edge box to enroll.
@@ -44,6 +44,23 @@ pub struct DeviceHealth {
     pub outbox_depth: Option<i64>,
     pub oldest_unsent_at: Option<DateTime<Utc>>,
     pub quarantined: Option<i64>,
+    /// When the edge took this snapshot (its clock). A report older than the one
+    /// stored — a held pull that started before a push — changes nothing.
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// The health columns as an `UPDATE … SET` list, from the parameters `$d` (depth), `$d+1`
+/// (oldest unsent), `$d+2` (quarantined) and `$d+3` (when it was taken): each set only
+/// when the report is not older than the stored one.
+fn health_columns(d: usize) -> String {
+    let (oldest, quarantined, at) = (d + 1, d + 2, d + 3);
+    let fresh = format!("(${at} IS NULL OR health_at IS NULL OR health_at <= ${at})");
+    format!(
+        "outbox_depth = CASE WHEN {fresh} THEN COALESCE(${d}, outbox_depth) ELSE outbox_depth END, \
+         oldest_unsent_at = CASE WHEN {fresh} THEN ${oldest} ELSE oldest_unsent_at END, \
+         quarantined = CASE WHEN {fresh} THEN COALESCE(${quarantined}, quarantined) ELSE quarantined END, \
+         health_at = CASE WHEN {fresh} THEN COALESCE(${at}, health_at) ELSE health_at END"
+    )
 }
 
 pub(super) async fn device(db: &Db, id: DeviceId) -> StoreResult<Option<Device>> {
@@ -71,17 +88,19 @@ pub(super) async fn record_pull(
     cursor: i64,
     h: DeviceHealth,
 ) -> StoreResult<()> {
-    let q = query(
-        "UPDATE devices SET last_seen_at = $2, last_pull_at = $2, pulled_cursor = $3, \
-         outbox_depth = COALESCE($4, outbox_depth), oldest_unsent_at = $5, \
-         quarantined = COALESCE($6, quarantined) WHERE id = $1",
-    )
-    .bind(device)
-    .bind(now)
-    .bind(cursor)
-    .bind(h.outbox_depth)
-    .bind(h.oldest_unsent_at)
-    .bind(h.quarantined);
+    let sql = format!(
+        "UPDATE devices SET last_seen_at = $2, last_pull_at = $2, pulled_cursor = $3, {} \
+         WHERE id = $1",
+        health_columns(4)
+    );
+    let q = Query::assembled(sql)
+        .bind(device)
+        .bind(now)
+        .bind(cursor)
+        .bind(h.outbox_depth)
+        .bind(h.oldest_unsent_at)
+        .bind(h.quarantined)
+        .bind(h.at);
     db.execute(q).await?;
     Ok(())
 }
@@ -92,16 +111,17 @@ pub(super) async fn record_push(
     now: DateTime<Utc>,
     h: DeviceHealth,
 ) -> StoreResult<()> {
-    let q = query(
-        "UPDATE devices SET last_seen_at = $2, last_push_at = $2, \
-         outbox_depth = COALESCE($3, outbox_depth), oldest_unsent_at = $4, \
-         quarantined = COALESCE($5, quarantined) WHERE id = $1",
-    )
-    .bind(device)
-    .bind(now)
-    .bind(h.outbox_depth)
-    .bind(h.oldest_unsent_at)
-    .bind(h.quarantined);
+    let sql = format!(
+        "UPDATE devices SET last_seen_at = $2, last_push_at = $2, {} WHERE id = $1",
+        health_columns(3)
+    );
+    let q = Query::assembled(sql)
+        .bind(device)
+        .bind(now)
+        .bind(h.outbox_depth)
+        .bind(h.oldest_unsent_at)
+        .bind(h.quarantined)
+        .bind(h.at);
     db.execute(q).await?;
     Ok(())
 }
