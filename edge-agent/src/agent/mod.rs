@@ -238,6 +238,14 @@ pub async fn run(
             .map_err(|e| AgentError::HttpListen(settings.http_listen, e.to_string()))?,
         bus: bus_address,
     };
+    let bound = listening.http;
+    let noted = loaded
+        .db
+        .call(move |c| kv::set(c, kv::keys::HTTP_BOUND, &bound, chrono::Utc::now()))
+        .await;
+    if let Err(e) = noted {
+        tracing::warn!(error = %e, "cannot note the attendant API's address for gasq-edge status");
+    }
     let BusIo {
         bus,
         incoming,

@@ -94,7 +94,7 @@ pub async fn outbox_retry(data: &DataDir) -> Result<(), String> {
 pub async fn status(data: &DataDir, json: bool) -> Result<(), String> {
     let settings =
         Settings::load(data.root(), &FlagOverrides::default()).map_err(|e| e.to_string())?;
-    let (report, running) = match from_agent(&settings).await {
+    let (report, running) = match from_agent(data, &settings).await {
         Some(report) => (report, true),
         None => (from_data_dir(data, &settings).await?, false),
     };
@@ -107,8 +107,25 @@ pub async fn status(data: &DataDir, json: bool) -> Result<(), String> {
     Ok(())
 }
 
-async fn from_agent(settings: &Settings) -> Option<StatusReport> {
-    let mut addr = settings.http_listen;
+/// The running agent's report: asked where it last said it listens (the bound port, as
+/// with `--http-listen 127.0.0.1:0`), else at the configured address.
+async fn from_agent(data: &DataDir, settings: &Settings) -> Option<StatusReport> {
+    let noted = match Db::open(&data.db(), Mode::ReadOnly) {
+        Ok(db) => db
+            .call(|c| kv::get::<std::net::SocketAddr>(c, kv::keys::HTTP_BOUND))
+            .await
+            .unwrap_or(None),
+        Err(_) => None,
+    };
+    for addr in noted.into_iter().chain([settings.http_listen]) {
+        if let Some(report) = ask_agent(addr).await {
+            return Some(report);
+        }
+    }
+    None
+}
+
+async fn ask_agent(mut addr: std::net::SocketAddr) -> Option<StatusReport> {
     if addr.ip().is_unspecified() {
         addr.set_ip([127, 0, 0, 1].into());
     }

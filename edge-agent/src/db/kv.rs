@@ -25,6 +25,9 @@ pub mod keys {
     pub const LAST_SYNC_AT: &str = "last_sync_at";
     /// When the cloud last acknowledged a pushed batch.
     pub const LAST_PUSH_AT: &str = "last_push_at";
+    /// Where the running agent's attendant API listens (the port actually bound, which
+    /// with port 0 only the agent knows): `gasq-edge status` asks it there.
+    pub const HTTP_BOUND: &str = "http_bound";
     /// Cloud clock minus ours, in milliseconds, measured at the last pull.
     pub const CLOCK_SKEW_MS: &str = "clock_skew_ms";
     /// The last walk-in ticket number handed out.
