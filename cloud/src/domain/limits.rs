@@ -35,7 +35,8 @@ pub enum LimitHit {
     #[error(
         "vehicle {registration} already has a live booking ({code}) for the slot at {}: \
          a vehicle holds one booking per {VEHICLE_WINDOW_MINUTES} minutes, so pick a slot \
-         starting at or after {} (or at or before {}), or cancel that booking",
+         {VEHICLE_WINDOW_MINUTES} minutes or more from each of its live bookings (from this \
+         one: at or after {}, or at or before {}), or cancel that booking",
         rfc(*other_slot),
         rfc(*other_slot + Duration::minutes(VEHICLE_WINDOW_MINUTES)),
         rfc(*other_slot - Duration::minutes(VEHICLE_WINDOW_MINUTES))
