@@ -18,8 +18,11 @@ use super::{BusClient, Role, client_id_allowed, secret};
 /// The agent's own login on its embedded broker (its fallback link and the connections
 /// that cut a removed device off). `@` is in no device name, so no device can be it.
 pub const AGENT_USER: &str = "@gasq-edge";
-/// Client ids remembered per device.
-const IDS_PER_DEVICE: usize = 32;
+/// Client ids one device may connect with in one run of the agent. Every id is
+/// remembered so that removing the device cuts all its connections; past this many a
+/// new id is refused rather than an old one forgotten (a forgotten id would survive the
+/// device's removal). Real devices keep one or two ids (the bridge's is fixed).
+const IDS_PER_DEVICE: usize = 64;
 /// How far behind the newest sequence number of a session an event may arrive (the
 /// bridge re-sends unacknowledged events after a reconnect, not always in order).
 const SEQ_WINDOW: u64 = 1024;
@@ -105,17 +108,23 @@ impl Registry {
             secret::matches(password, &known.password_sha256)
                 && client_id_allowed(client_id, username)
         });
-        if allowed {
-            let mut state = self.write();
-            let ids = state.ids.entry(username.to_owned()).or_default();
-            if !ids.iter().any(|id| id == client_id) {
-                if ids.len() >= IDS_PER_DEVICE {
-                    ids.pop_front();
-                }
-                ids.push_back(client_id.to_owned());
-            }
+        if !allowed {
+            return false;
         }
-        allowed
+        let mut state = self.write();
+        let ids = state.ids.entry(username.to_owned()).or_default();
+        if ids.iter().any(|id| id == client_id) {
+            return true;
+        }
+        if ids.len() >= IDS_PER_DEVICE {
+            tracing::warn!(
+                device = username,
+                "refused a connection: this device already used {IDS_PER_DEVICE} client ids in this run (restart gasq-edge if a device really needs more)"
+            );
+            return false;
+        }
+        ids.push_back(client_id.to_owned());
+        true
     }
 
     /// Replaces the credentials with `clients`; returns the client ids of devices that
@@ -233,6 +242,23 @@ mod tests {
         let cut = registry.replace(&[]);
         assert_eq!(cut, ["lane_1-a", "lane_1-b"]);
         assert!(!registry.check_connect("lane_1", "lane_1", &password));
+    }
+
+    #[test]
+    fn a_device_cannot_open_more_ids_than_a_removal_would_cut() {
+        let (registry, password) = registry_with("lane_1");
+        for n in 0..IDS_PER_DEVICE {
+            assert!(registry.check_connect(&format!("lane_1-{n}"), "lane_1", &password));
+        }
+        // One more id would have pushed the first out of what a removal cuts.
+        assert!(!registry.check_connect("lane_1-extra", "lane_1", &password));
+        assert!(
+            registry.check_connect("lane_1-0", "lane_1", &password),
+            "known ids reconnect"
+        );
+        let cut = registry.replace(&[]);
+        assert_eq!(cut.len(), IDS_PER_DEVICE);
+        assert!(cut.iter().any(|id| id == "lane_1-0"));
     }
 
     #[test]

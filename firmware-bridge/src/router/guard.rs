@@ -1,9 +1,15 @@
 //! Which verdicts the bridge believes (docs/bridge.md "Station-bus security"): only one
 //! the edge signed (`gasq_shared::bussig`, context `GQV1`, for the topic it arrived
 //! on, so it names this station and lane), fresh (`at` within `[mqtt]
-//! verdict_max_age` of the bridge's clock), and not seen before. A forged, altered,
-//! stale or replayed verdict never arms a pump; the router shows it as
-//! `NO bad_verdict` and counts it.
+//! verdict_max_age` of the bridge's clock), made since this bridge started, and not seen
+//! before. A forged, altered, stale or replayed verdict never arms a pump; the router
+//! shows it as `NO bad_verdict` and counts it.
+//!
+//! The verdicts seen are kept in memory only: a verdict made before the bridge started
+//! is refused, because a restart forgets which of those were used already (a verdict
+//! captured off the bus and replayed after a restart would arm the pump a second time).
+//! The price: a car scanned in the moments the bridge was restarting gets no fuel from
+//! that verdict, and the attendant authorises it by hand.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -26,6 +32,8 @@ pub enum BadVerdict {
     Stale(i64),
     #[error("replayed: this verdict was already received")]
     Replayed,
+    #[error("made before this bridge started: it may have been used already")]
+    BeforeStart,
 }
 
 /// See the module docs.
@@ -35,6 +43,8 @@ pub struct VerdictGuard {
     max_age: Duration,
     /// Signatures of verdicts believed lately (a verdict repeats only as a replay).
     seen: HashMap<Vec<u8>, Instant>,
+    /// When this bridge started (its clock): what `seen` knows begins here.
+    started: DateTime<Utc>,
 }
 
 impl VerdictGuard {
@@ -43,6 +53,7 @@ impl VerdictGuard {
             key,
             max_age,
             seen: HashMap::new(),
+            started: Utc::now(),
         }
     }
 
@@ -66,6 +77,9 @@ impl VerdictGuard {
         let limit = i64::try_from(self.max_age.as_secs()).unwrap_or(i64::MAX);
         if age.abs() > limit {
             return Err(BadVerdict::Stale(age));
+        }
+        if verdict.at < self.started {
+            return Err(BadVerdict::BeforeStart);
         }
         // A replay within the age limit is caught here; an older one is stale anyway.
         let forget_after = self.max_age * 2;
@@ -126,6 +140,16 @@ mod tests {
             .unwrap()
             .replace("\"lane\":1", "\"lane\":2");
         assert!(guard.check(TOPIC, altered.as_bytes(), wall, now).is_err());
+        // A bridge that restarted has forgotten what it saw: a verdict from before its
+        // start, fresh as it may be, is refused.
+        let mut restarted = VerdictGuard {
+            started: wall + chrono::Duration::milliseconds(1),
+            ..VerdictGuard::new(Some(edge.verifying_key()), Duration::from_secs(30))
+        };
+        assert_eq!(
+            restarted.check(TOPIC, &good, wall, now),
+            Err(BadVerdict::BeforeStart)
+        );
         let mut keyless = VerdictGuard::new(None, Duration::from_secs(30));
         assert_eq!(
             keyless.check(TOPIC, &good, wall, now),
