@@ -46,8 +46,9 @@ const MAX_ADDRESSES: usize = 4096;
 pub enum Check {
     Ok,
     Wrong,
-    /// Too many wrong secrets from this address lately: not even checked.
-    Throttled,
+    /// Too many wrong secrets from this address lately: not even checked. The address
+    /// may try again after this long (longer if it knocks meanwhile).
+    Throttled(Duration),
 }
 
 /// One address's failures.
@@ -92,6 +93,13 @@ impl Lockouts {
         }
     }
 
+    /// How long `addr` must still wait at `now`.
+    pub fn wait_left(&self, addr: IpAddr, now: Instant) -> Duration {
+        self.0.get(&addr).map_or(Duration::ZERO, |f| {
+            f.locked_until.saturating_duration_since(now)
+        })
+    }
+
     /// `addr` signed in: its failures are forgotten.
     pub fn succeeded(&mut self, addr: IpAddr) {
         self.0.remove(&addr);
@@ -115,16 +123,17 @@ impl AttendantAuth {
         }
     }
 
-    /// Whether `from` is locked out. Knocking while locked out counts as a failure: an
-    /// address that keeps at it waits longer and longer, and never gets a guess checked.
-    fn knock(&self, from: IpAddr) -> bool {
+    /// How long `from` must still wait, if it is locked out. Knocking while locked out
+    /// counts as a failure: an address that keeps at it waits longer and longer, and
+    /// never gets a guess checked.
+    fn knock(&self, from: IpAddr) -> Option<Duration> {
         let now = Instant::now();
         let mut lockouts = self.lockouts();
-        let locked = lockouts.locked(from, now);
-        if locked {
-            lockouts.failed(from, now);
+        if !lockouts.locked(from, now) {
+            return None;
         }
-        locked
+        lockouts.failed(from, now);
+        Some(lockouts.wait_left(from, now))
     }
 
     fn lockouts(&self) -> std::sync::MutexGuard<'_, Lockouts> {
@@ -133,8 +142,8 @@ impl AttendantAuth {
 
     /// Whether `candidate`, sent from `from`, is the attendant secret.
     pub async fn check(self: &Arc<Self>, candidate: &str, from: IpAddr) -> Check {
-        if self.knock(from) {
-            return Check::Throttled;
+        if let Some(wait) = self.knock(from) {
+            return Check::Throttled(wait);
         }
         let digest: [u8; 32] = Sha256::digest(candidate.as_bytes()).into();
         let known = *self.verified.lock().unwrap_or_else(|p| p.into_inner());
@@ -196,8 +205,14 @@ mod tests {
         for i in 0..FREE_FAILURES {
             assert_eq!(auth.check(&format!("guess{i}"), PHONE).await, Check::Wrong);
         }
-        assert_eq!(auth.check("one more guess", PHONE).await, Check::Throttled);
-        assert_eq!(auth.check("s3cret", PHONE).await, Check::Throttled);
+        assert!(matches!(
+            auth.check("one more guess", PHONE).await,
+            Check::Throttled(_)
+        ));
+        assert!(matches!(
+            auth.check("s3cret", PHONE).await,
+            Check::Throttled(_)
+        ));
         // Never verified before, from another device: checked, and right.
         assert_eq!(auth.check("s3cret", TABLET).await, Check::Ok);
     }

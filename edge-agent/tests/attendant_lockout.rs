@@ -54,8 +54,23 @@ async fn a_guessing_address_is_locked_out_alone() {
     );
 
     assert_eq!(queue(&edge, &tablet, SECRET).await, StatusCode::OK);
-    assert_eq!(
-        queue(&edge, &phone, SECRET).await,
-        StatusCode::TOO_MANY_REQUESTS
+    // The phone is told how long it must wait, in the header and in words.
+    let locked = phone
+        .get(edge.url("/queue"))
+        .bearer_auth(SECRET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let problem: serde_json::Value = locked.json().await.unwrap();
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        retry_after >= 1 && detail.contains(&format!("try again in {retry_after} s")),
+        "{retry_after} {detail}"
     );
 }

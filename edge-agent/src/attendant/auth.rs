@@ -43,9 +43,9 @@ impl FromRequestParts<Arc<AgentState>> for Attendant {
                 tracing::warn!(%from, "attendant API: wrong secret presented");
                 Err(ApiError::Unauthorized)
             }
-            Check::Throttled => {
+            Check::Throttled(wait) => {
                 tracing::warn!(%from, "attendant API: address locked out after wrong secrets");
-                Err(ApiError::TooManyAttempts)
+                Err(ApiError::TooManyAttempts(wait.as_secs().max(1)))
             }
         }
     }

@@ -21,8 +21,11 @@ pub enum ApiError {
     UnknownCode(String),
     #[error("the station box cannot do this right now: {0}")]
     Unavailable(String),
-    #[error("too many wrong attendant secrets: wait a minute and try again")]
-    TooManyAttempts,
+    /// Seconds this device must wait.
+    #[error(
+        "too many wrong attendant secrets from this device: try again in {0} s (each attempt meanwhile makes the wait longer; other devices are not affected)"
+    )]
+    TooManyAttempts(u64),
     #[error("this endpoint does not take that method")]
     MethodNotAllowed,
 }
@@ -43,7 +46,7 @@ impl ApiError {
                 "unavailable",
                 "Temporarily unavailable",
             ),
-            Self::TooManyAttempts => (
+            Self::TooManyAttempts(_) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_attempts",
                 "Too many attempts",
@@ -73,6 +76,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static(problem::CONTENT_TYPE),
         );
+        if let Self::TooManyAttempts(secs) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
