@@ -196,13 +196,7 @@ async fn events_count_once_however_often_they_are_sent() {
         )
         .await;
     assert_eq!(b["status"], "completed");
-    let (_, dash) = w
-        .app
-        .get(
-            &format!("/api/v1/stations/{}/dashboard", w.station),
-            Some(&w.admin.token),
-        )
-        .await;
+    let dash = w.dashboard().await;
     assert_eq!(dash["today"]["fills"], 1);
     assert_eq!(dash["today"]["filled_kg"], 7.85);
     assert_eq!(dash["queue"]["waiting"], 4);
@@ -210,13 +204,7 @@ async fn events_count_once_however_often_they_are_sent() {
     assert_ne!(dash["edges"][0]["status"], "online", "{dash}");
     let (status, _) = w.app.get("/api/v1/edge/changes", Some(&device.jwt())).await;
     assert_eq!(status, 200);
-    let (_, dash) = w
-        .app
-        .get(
-            &format!("/api/v1/stations/{}/dashboard", w.station),
-            Some(&w.admin.token),
-        )
-        .await;
+    let dash = w.dashboard().await;
     assert_eq!(dash["edges"][0]["status"], "online");
     assert_eq!(
         dash["edges"][0]["outbox_depth"],
@@ -293,13 +281,7 @@ async fn redeem_late(
         )
         .await;
     assert_eq!(b["status"], "redeemed", "the redemption at the lane wins");
-    let (_, dash) = w
-        .app
-        .get(
-            &format!("/api/v1/stations/{}/dashboard", w.station),
-            Some(&w.admin.token),
-        )
-        .await;
+    let dash = w.dashboard().await;
     let cases = dash["reconciliation"].as_array().unwrap();
     assert_eq!(cases.len(), 1, "{dash}");
     assert_eq!(cases[0]["booking_id"], booking, "{dash}");
@@ -345,13 +327,7 @@ async fn a_lane_fault_lowers_capacity_at_once_and_the_edge_hears_of_it() {
     );
     let delta = device.pull(&w.app, cursor).await;
     assert_eq!(kinds(&delta), ["station"], "{delta:#}");
-    let (_, dash) = w
-        .app
-        .get(
-            &format!("/api/v1/stations/{}/dashboard", w.station),
-            Some(&w.admin.token),
-        )
-        .await;
+    let dash = w.dashboard().await;
     assert_eq!(
         (
             dash["lanes"][1]["up"].as_bool(),
@@ -403,13 +379,7 @@ async fn a_poison_event_is_refused_alone_and_a_batch_without_ids_whole() {
 async fn an_edge_that_never_synced_is_never_shown_online() {
     let w = world().await;
     TestDevice::enroll(&w.app, &w.admin, w.station).await;
-    let (_, dash) = w
-        .app
-        .get(
-            &format!("/api/v1/stations/{}/dashboard", w.station),
-            Some(&w.admin.token),
-        )
-        .await;
+    let dash = w.dashboard().await;
     assert_eq!(dash["edges"][0]["status"], "never_synced");
 }
 
@@ -418,13 +388,7 @@ async fn events_an_edge_quarantined_show_on_the_dashboard_until_it_reports_none(
     let w = world().await;
     let device = TestDevice::enroll(&w.app, &w.admin, w.station).await;
     let dashboard = || async {
-        let (_, dash) = w
-            .app
-            .get(
-                &format!("/api/v1/stations/{}/dashboard", w.station),
-                Some(&w.admin.token),
-            )
-            .await;
+        let dash = w.dashboard().await;
         dash["edges"][0].clone()
     };
     assert_eq!(

@@ -58,6 +58,14 @@ impl World {
         b["id"].as_str().unwrap().to_owned()
     }
 
+    /// The station's dashboard, as its admin sees it.
+    pub async fn dashboard(&self) -> serde_json::Value {
+        let path = format!("/api/v1/stations/{}/dashboard", self.station);
+        let (status, dash) = self.app.get(&path, Some(&self.admin.token)).await;
+        assert_eq!(status, StatusCode::OK, "{dash}");
+        dash
+    }
+
     /// Cancels `booking` as its driver.
     pub async fn cancel(&self, booking: &str) {
         let (status, b) = self
