@@ -36,6 +36,55 @@ pub struct Settings {
     pub rate_limits: RateLimits,
     pub edge: EdgeSettings,
     pub metrics: MetricsSettings,
+    pub razorpay: RazorpaySettings,
+    pub payments: PaymentSettings,
+}
+
+/// Razorpay (`GASQ_RAZORPAY_BASE_URL`, `GASQ_RAZORPAY_KEY_ID`, `GASQ_RAZORPAY_KEY_SECRET`,
+/// `GASQ_RAZORPAY_WEBHOOK_SECRET`). Without a key id and secret, payments run in the
+/// local test mode.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RazorpaySettings {
+    pub base_url: String,
+    pub key_id: Option<String>,
+    pub key_secret: Option<Secret>,
+    /// The secret set on the webhook in Razorpay's dashboard (not the key secret).
+    pub webhook_secret: Option<Secret>,
+    /// Each call's timeout, seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for RazorpaySettings {
+    fn default() -> Self {
+        Self {
+            base_url: "https://api.razorpay.com".into(),
+            key_id: None,
+            key_secret: None,
+            webhook_secret: None,
+            timeout_secs: 10,
+        }
+    }
+}
+
+/// The payments pass: refunds, captures, reconciliation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaymentSettings {
+    /// How often the payments pass runs (refunds due, late captures), seconds.
+    pub worker_interval_secs: u64,
+    /// How often reconciliation asks the gateway about open orders and the day's
+    /// payments, minutes.
+    pub reconcile_every_minutes: i64,
+}
+
+impl Default for PaymentSettings {
+    fn default() -> Self {
+        Self {
+            worker_interval_secs: 5,
+            reconcile_every_minutes: 60,
+        }
+    }
 }
 
 /// `GET /metrics`, the Prometheus scrape.
@@ -143,6 +192,8 @@ impl Default for Settings {
             rate_limits: RateLimits::default(),
             edge: EdgeSettings::default(),
             metrics: MetricsSettings::default(),
+            razorpay: RazorpaySettings::default(),
+            payments: PaymentSettings::default(),
         }
     }
 }
@@ -211,7 +262,23 @@ impl Settings {
             let top = top.split("__").next().unwrap_or_default();
             known.iter().any(|k| k.eq_ignore_ascii_case(top))
         }));
+        // The integrations' documented names have one underscore: GASQ_RAZORPAY_KEY_ID.
+        figment = figment.merge(
+            Env::prefixed("GASQ_RAZORPAY_")
+                .map(|key| format!("razorpay.{}", key.as_str().to_ascii_lowercase()).into()),
+        );
         let mut settings: Settings = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
+        // Set but empty means unset, as for the metrics token.
+        let r = &mut settings.razorpay;
+        r.key_id = r.key_id.take().filter(|k| !k.trim().is_empty());
+        r.key_secret = r
+            .key_secret
+            .take()
+            .filter(|k| !k.expose().trim().is_empty());
+        r.webhook_secret = r
+            .webhook_secret
+            .take()
+            .filter(|k| !k.expose().trim().is_empty());
         // `GASQ_METRICS__TOKEN=` (set but empty) means no token, as if it were unset.
         if settings
             .metrics
@@ -288,6 +355,23 @@ impl Settings {
             && token.expose().trim().len() < 16
         {
             return bad("metrics.token must be at least 16 characters (a random secret)");
+        }
+        if self.razorpay.key_id.is_some() != self.razorpay.key_secret.is_some() {
+            return bad(
+                "razorpay.key_id and razorpay.key_secret go together: set both \
+                 (GASQ_RAZORPAY_KEY_ID, GASQ_RAZORPAY_KEY_SECRET) or neither for test mode",
+            );
+        }
+        if !(self.razorpay.base_url.starts_with("https://")
+            || self.razorpay.base_url.starts_with("http://"))
+        {
+            return bad("razorpay.base_url must be an http:// or https:// URL");
+        }
+        if self.payments.worker_interval_secs < 1 || self.payments.reconcile_every_minutes < 1 {
+            return bad(
+                "payments.worker_interval_secs and payments.reconcile_every_minutes \
+                 must be at least 1",
+            );
         }
         if self.database_max_connections == 0 {
             return bad("database_max_connections must be at least 1");

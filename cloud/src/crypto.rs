@@ -41,6 +41,7 @@ pub struct Crypto {
     device_cookie: HmacSha256,
     wrap: Aes256Gcm,
     jwt_secret: Zeroizing<[u8; 32]>,
+    test_payments: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for Crypto {
@@ -79,6 +80,7 @@ impl Crypto {
                 .unwrap_or_else(|_| unreachable!("HMAC takes any key length")),
             wrap: Aes256Gcm::new(wrap.as_ref().into()),
             jwt_secret: derive(master, b"access-token-hs256"),
+            test_payments: derive(master, b"test-mode-payments"),
         }
     }
 
@@ -150,6 +152,16 @@ impl Crypto {
 
     pub fn unwrap_key(&self, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
         open(&self.wrap, sealed, b"signing-key").map(Zeroizing::new)
+    }
+
+    /// A secret of the local test-mode payment gateway (`purpose`: its key secret, its
+    /// webhook secret), stable for this master key: what Razorpay's dashboard would
+    /// issue, made here because test mode has no Razorpay account.
+    pub fn test_mode_payment_secret(&self, purpose: &str) -> String {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(self.test_payments.as_ref())
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        mac.update(purpose.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
     }
 
     pub fn jwt_secret(&self) -> &[u8] {

@@ -37,7 +37,6 @@ use tokio_util::sync::CancellationToken;
 pub use crate::app::App;
 use crate::config::Settings;
 use crate::crypto::{Crypto, KeySource};
-use crate::payments::TestModePayments;
 pub use crate::state::AppState;
 use crate::store::SqlStore;
 
@@ -109,12 +108,15 @@ pub async fn build(settings: Settings) -> Result<App, LaunchError> {
         KeySource::ExistingFile => tracing::info!("using the master key file in the data dir"),
         KeySource::Config => {}
     }
-    let app = App::new(
-        settings,
-        Arc::new(store),
-        crypto,
-        Arc::new(TestModePayments),
-    );
+    let app = App::new(settings, Arc::new(store), crypto);
+    match app.payments.checkout_key_id() {
+        Some(key) => tracing::info!(key_id = key, "payments: Razorpay"),
+        None => tracing::warn!(
+            "payments: local TEST MODE (no Razorpay keys): nobody is charged; drivers pay on \
+             the test checkout page at /pay/<booking id>. Set GASQ_RAZORPAY_KEY_ID and \
+             GASQ_RAZORPAY_KEY_SECRET for real payments"
+        ),
+    }
     app.signer.ensure_key().await?;
     Ok(app)
 }
@@ -128,6 +130,8 @@ pub async fn serve(
     let workers = tokio::spawn(workers::run_holds(app.clone(), shutdown.clone()));
     let sealer = tokio::spawn(workers::run_sealer(app.clone(), shutdown.clone()));
     let pruner = tokio::spawn(workers::run_pruner(app.clone(), shutdown.clone()));
+    let money = tokio::spawn(workers::run_money(app.clone(), shutdown.clone()));
+    let reconciler = tokio::spawn(workers::run_reconciliation(app.clone(), shutdown.clone()));
     let stopping = app.stopping.clone();
     let app = router::app(AppState::new(app)).into_make_service_with_connect_info::<SocketAddr>();
     let stop = shutdown.clone();
@@ -142,6 +146,8 @@ pub async fn serve(
     let _ = workers.await;
     let _ = sealer.await;
     let _ = pruner.await;
+    let _ = money.await;
+    let _ = reconciler.await;
     Ok(())
 }
 

@@ -23,7 +23,9 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api::extract::ClientIp;
-use crate::api::{audit, auth, bookings, dashboard, devices, edge, me, ops, stations, tokens};
+use crate::api::{
+    audit, auth, bookings, dashboard, devices, edge, me, ops, payments, stations, tokens,
+};
 use crate::error::openapi::ProblemResponses;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
@@ -41,6 +43,7 @@ use crate::state::AppState;
         (name = "tokens", description = "E-tokens and their verification keys"),
         (name = "audit", description = "The audit log"),
         (name = "edge", description = "Edge boxes: enrollment and sync"),
+        (name = "payments", description = "Payments, refunds, receipts and takings"),
         (name = "ops", description = "Health and metrics"),
     )
 )]
@@ -85,6 +88,11 @@ pub fn api(state: &AppState) -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(tokens::booking_qr_svg))
         .routes(routes!(tokens::booking_qr_png))
         .routes(routes!(tokens::token_keys))
+        .routes(routes!(payments::verify))
+        .routes(routes!(payments::webhook))
+        .routes(routes!(payments::booking_receipt))
+        .routes(routes!(payments::takings))
+        .routes(routes!(payments::ledger_csv))
         .routes(routes!(audit::list_audit))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))

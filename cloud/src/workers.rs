@@ -21,6 +21,38 @@ pub async fn run_holds(app: App, shutdown: CancellationToken) {
     .await;
 }
 
+/// Sends due refunds and captures lingering payments every
+/// `payments.worker_interval_secs` until `shutdown`.
+pub async fn run_money(app: App, shutdown: CancellationToken) {
+    let every = Duration::from_secs(app.settings.payments.worker_interval_secs.max(1));
+    every_tick(every, shutdown, "payments worker", || {
+        crate::app::payments::pass::money_pass(&app)
+    })
+    .await;
+}
+
+/// Compares the ledger with the gateway every `payments.reconcile_every_minutes`.
+pub async fn run_reconciliation(app: App, shutdown: CancellationToken) {
+    let minutes = u64::try_from(app.settings.payments.reconcile_every_minutes.max(1)).unwrap_or(60);
+    every_tick(
+        Duration::from_secs(60 * minutes),
+        shutdown,
+        "reconciliation",
+        || async {
+            let found = crate::app::payments::pass::reconcile(&app, chrono::Utc::now()).await?;
+            if found.recovered > 0 || found.cases > 0 {
+                tracing::warn!(
+                    recovered = found.recovered,
+                    cases = found.cases,
+                    "reconciliation found differences"
+                );
+            }
+            Ok::<_, anyhow::Error>(())
+        },
+    )
+    .await;
+}
+
 /// How often the station change logs are pruned: their growth is slow, and a pass
 /// visits every station with changes.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);

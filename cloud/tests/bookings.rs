@@ -143,12 +143,14 @@ async fn an_online_booking_holds_the_slot_and_has_no_token_until_paid() {
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(problem["code"], "token_unavailable");
 
-    let mut fill = booking_body(station, &vehicle, future_slot(3), "online");
+    // "Fill to full" online pays the station's maximum (12 kg at ₹76) up front.
+    let mut fill = booking_body(station, &vehicle, future_slot(6), "online");
     fill["quantity_kg"] = Value::Null;
-    let (status, problem) = app
+    let (status, full) = app
         .post("/api/v1/bookings", Some(&driver.token), fill)
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(status, StatusCode::CREATED, "{full}");
+    assert_eq!(full["payment"]["amount_paise"], 91_200, "{full}");
 }
 
 #[tokio::test]

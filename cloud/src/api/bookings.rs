@@ -34,6 +34,11 @@ pub struct BookingView {
     amount_paise: Option<i64>,
     /// While `pending_payment`: the order to pay, and until when the slot is held.
     payment: Option<PaymentOrder>,
+    /// While `pending_payment`: the checkout page to pay on.
+    pay_url: Option<String>,
+    /// The price per kg the booking keeps, and what its payment paid.
+    price_paise_per_kg: Option<i64>,
+    paid_paise: Option<i64>,
     hold_expires_at: Option<DateTime<Utc>>,
     /// The e-token's validity window.
     valid_from: DateTime<Utc>,
@@ -69,7 +74,10 @@ impl From<Booking> for BookingView {
             quantity_kg: b.quantity.kg(),
             payment_method: b.payment_method,
             amount_paise: b.amount_paise,
+            pay_url: payment.as_ref().map(|_| format!("/pay/{}", b.id)),
             payment,
+            price_paise_per_kg: b.price_paise_per_kg,
+            paid_paise: b.paid_paise,
             hold_expires_at: b.hold_expires_at,
             valid_from: b.valid_from,
             valid_until: b.valid_until,

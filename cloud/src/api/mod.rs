@@ -10,5 +10,6 @@ pub mod edge;
 pub mod extract;
 pub mod me;
 pub mod ops;
+pub mod payments;
 pub mod stations;
 pub mod tokens;

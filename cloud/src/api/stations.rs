@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{ApiJson, ApiPath, ApiQuery, Authorized, StationStaff, SuperAdmins};
 use crate::app::slots::{self, SlotView};
 use crate::app::stations::{self, StationChanges, StationRequest};
-use crate::domain::{Station, slots as grid};
+use crate::domain::{MoneyPolicy, Station, slots as grid};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
@@ -28,6 +28,8 @@ pub struct StationView {
     policy: StationPolicy,
     lanes_in_service: u16,
     price_paise_per_kg: i64,
+    #[serde(flatten)]
+    money: MoneyPolicy,
     /// Vehicles one slot can take with the lanes in service now, before walk-in reserve.
     slot_capacity: u32,
     updated_at: DateTime<Utc>,
@@ -44,6 +46,7 @@ impl From<&Station> for StationView {
             policy: s.policy.clone(),
             lanes_in_service: s.lanes_in_service(),
             price_paise_per_kg: s.price_paise_per_kg,
+            money: s.money,
             slot_capacity: grid::raw_capacity(s),
             updated_at: s.updated_at,
         }

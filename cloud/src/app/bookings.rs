@@ -11,8 +11,9 @@ use utoipa::ToSchema;
 use super::access;
 use super::{App, Invalid};
 use crate::domain::limits::{LimitHit, Limits};
+use crate::domain::money::{self, CancelledBy};
 use crate::domain::{Actor, Booking, BookingStatus, PaymentMethod, Station, slots};
-use crate::payments::PaymentOrder;
+use crate::payments::{OrderRequest, PaymentOrder};
 use crate::store::{CreateBooking, IdempotencyKey, NewBooking, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -35,8 +36,8 @@ pub enum BookingError {
     BadIdempotencyKey,
     #[error("a {} booking cannot be cancelled", .0.as_str())]
     NotCancellable(BookingStatus),
-    #[error("the payment provider failed: {0}")]
-    Payment(anyhow::Error),
+    #[error(transparent)]
+    Payment(#[from] crate::payments::GatewayError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -51,7 +52,8 @@ pub struct BookingRequest {
     pub vehicle_id: VehicleId,
     /// Start of a slot from `GET /api/v1/stations/{id}/slots`.
     pub slot_start: DateTime<Utc>,
-    /// Kilograms of CNG; leave out to fill to full (pay at the station).
+    /// Kilograms of CNG; leave out to fill to full (online: the station's fill-to-full
+    /// amount is paid up front and the fill settles it).
     pub quantity_kg: Option<f64>,
     pub payment_method: PaymentMethod,
 }
@@ -178,6 +180,7 @@ async fn new_booking(app: &App, driver: &Actor, req: &BookingRequest) -> Result<
         payment_method: req.payment_method,
         status: payment.status,
         amount_paise: payment.amount,
+        price_paise_per_kg: station.price_paise_per_kg,
         payment_provider: payment.order.as_ref().map(|o| o.provider.clone()),
         payment_order_id: payment.order.map(|o| o.order_id),
         hold_expires_at: payment.hold,
@@ -216,17 +219,20 @@ async fn payment(
             hold: None,
         });
     }
-    if quantity.is_fill_to_full() {
-        return Err(Invalid::new(
-            "quantity_kg",
-            "give a quantity to pay online, or choose payment_method at_station",
-        )
-        .into());
-    }
-    let amount = (i64::from(quantity.centikg()) * station.price_paise_per_kg + 50) / 100;
+    // "Fill to full" pays for the station's maximum up front; the fill settles it.
+    let centikg = if quantity.is_fill_to_full() {
+        station.money.fill_to_full_centikg
+    } else {
+        quantity.centikg()
+    };
+    let amount = money::amount_for(u32::from(centikg), station.price_paise_per_kg);
     let order = app
         .payments
-        .create_order(id, amount)
+        .create_order(OrderRequest {
+            booking: id,
+            station: station.id,
+            amount_paise: amount,
+        })
         .await
         .map_err(BookingError::Payment)?;
     Ok(Payment {
@@ -253,19 +259,28 @@ pub async fn visible(app: &App, user: &Actor, id: BookingId) -> Result<Booking> 
     }
 }
 
-/// Cancels a pending or confirmed booking and frees its place.
+/// Cancels a pending or confirmed booking and frees its place. A paid booking is
+/// refunded: by the station's policy when its driver cancels, in full when the
+/// station's staff do (a lane fault, a closed station).
 pub async fn cancel(app: &App, user: &Actor, id: BookingId) -> Result<Booking> {
     let booking = visible(app, user, id).await?;
+    let by = if booking.user_id == user.id {
+        CancelledBy::Driver
+    } else {
+        CancelledBy::Station
+    };
     let entry = user.audit(
         "booking.cancel",
         format!("booking:{id}"),
-        serde_json::json!({ "was": booking.status }),
+        serde_json::json!({ "was": booking.status, "by_station": by == CancelledBy::Station }),
     );
-    app.store
-        .cancel_booking(id, Utc::now(), entry)
+    let cancelled = app
+        .store
+        .cancel_paid_booking(id, Utc::now(), by, entry)
         .await
         .map_err(|e| match e {
             StoreError::Conflict(_) => BookingError::NotCancellable(booking.status),
             other => other.into(),
-        })
+        })?;
+    Ok(cancelled.booking)
 }

@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod keys;
 pub mod login;
 pub mod ops;
+pub mod payments;
 pub mod slots;
 pub mod stations;
 pub mod sync;
@@ -31,7 +32,9 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::jwt::AccessTokens;
 use crate::config::Settings;
 use crate::crypto::Crypto;
-use crate::payments::PaymentProvider;
+use crate::payments::PaymentGateway;
+use crate::payments::razorpay::RazorpayGateway;
+use crate::payments::test_mode::TestModeGateway;
 use crate::signing::TokenSigner;
 use crate::store::Store;
 
@@ -46,7 +49,10 @@ pub struct Services {
     pub crypto: Crypto,
     pub access_tokens: AccessTokens,
     pub signer: TokenSigner,
-    pub payments: Arc<dyn PaymentProvider>,
+    /// Razorpay when its keys are configured, else the local test-mode gateway.
+    pub payments: Arc<dyn PaymentGateway>,
+    /// The local test-mode gateway when it is the one in use (its checkout page).
+    pub test_gateway: Option<Arc<TestModeGateway>>,
     /// Fires when the server begins to shut down: held requests (long polls) answer
     /// at once instead of keeping the shutdown waiting.
     pub stopping: CancellationToken,
@@ -60,14 +66,17 @@ impl std::ops::Deref for App {
 }
 
 impl App {
-    pub fn new(
-        settings: Settings,
-        store: Arc<dyn Store>,
-        crypto: Crypto,
-        payments: Arc<dyn PaymentProvider>,
-    ) -> Self {
+    pub fn new(settings: Settings, store: Arc<dyn Store>, crypto: Crypto) -> Self {
         let access_tokens = AccessTokens::new(&crypto, settings.auth.access_token_ttl_secs);
         let signer = TokenSigner::new(store.clone(), crypto.clone());
+        let (payments, test_gateway): (Arc<dyn PaymentGateway>, _) =
+            match RazorpayGateway::from_settings(&settings.razorpay) {
+                Some(razorpay) => (Arc::new(razorpay), None),
+                None => {
+                    let local = Arc::new(TestModeGateway::new(store.clone(), &crypto));
+                    (local.clone(), Some(local))
+                }
+            };
         Self(Arc::new(Services {
             settings,
             store,
@@ -75,6 +84,7 @@ impl App {
             access_tokens,
             signer,
             payments,
+            test_gateway,
             stopping: CancellationToken::new(),
         }))
     }

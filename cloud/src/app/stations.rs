@@ -41,6 +41,12 @@ pub struct StationChanges {
     /// Lanes out of service (lowers capacity at once).
     pub lanes_down: Option<u16>,
     pub price_paise_per_kg: Option<i64>,
+    /// What "fill to full" pays up front online, centi-kg (1200 = 12 kg).
+    pub fill_to_full_centikg: Option<u16>,
+    /// Cancelled at least this many minutes before the slot: refunded in full.
+    pub refund_cutoff_minutes: Option<i64>,
+    /// Cancelled later (before the slot starts): refunded less this fee, paise.
+    pub cancel_fee_paise: Option<i64>,
     #[serde(flatten)]
     pub policy: PolicyChanges,
     /// Fields that are not station settings (a typo): refused, named.
@@ -103,6 +109,15 @@ pub async fn create(app: &App, by: Option<&Actor>, req: StationRequest) -> Resul
         .apply(&s.policy)
         .map_err(Invalid::from)?;
     let price = check_price(s.price_paise_per_kg.unwrap_or(DEFAULT_PRICE_PAISE_PER_KG))?;
+    let mut money = crate::domain::MoneyPolicy::default();
+    money.fill_to_full_centikg = s.fill_to_full_centikg.unwrap_or(money.fill_to_full_centikg);
+    money.refund_cutoff_minutes = s
+        .refund_cutoff_minutes
+        .unwrap_or(money.refund_cutoff_minutes);
+    money.cancel_fee_paise = s.cancel_fee_paise.unwrap_or(money.cancel_fee_paise);
+    money
+        .check()
+        .map_err(|(field, range)| Invalid::new(field, format!("use {range}")))?;
     let detail = serde_json::json!({ "code": code });
     let entry = audit_entry(by, "station.create", String::new(), detail);
     let new = NewStation {
@@ -112,6 +127,7 @@ pub async fn create(app: &App, by: Option<&Actor>, req: StationRequest) -> Resul
         lon: req.lon,
         policy,
         price_paise_per_kg: price,
+        money,
     };
     app.store
         .create_station(new, entry)
@@ -180,6 +196,12 @@ fn changed(before: &Station, c: &StationChanges) -> std::result::Result<Station,
     if let Some(price) = c.price_paise_per_kg {
         s.price_paise_per_kg = check_price(price)?;
     }
+    let m = &mut s.money;
+    m.fill_to_full_centikg = c.fill_to_full_centikg.unwrap_or(m.fill_to_full_centikg);
+    m.refund_cutoff_minutes = c.refund_cutoff_minutes.unwrap_or(m.refund_cutoff_minutes);
+    m.cancel_fee_paise = c.cancel_fee_paise.unwrap_or(m.cancel_fee_paise);
+    m.check()
+        .map_err(|(field, range)| Invalid::new(field, format!("use {range}")))?;
     Ok(s)
 }
 
@@ -224,7 +246,10 @@ async fn change(
             by,
             "station.update",
             format!("station:{id}"),
-            serde_json::json!({ "policy": s.policy, "lanes_down": s.lanes_down }),
+            serde_json::json!({
+                "policy": s.policy, "lanes_down": s.lanes_down,
+                "price_paise_per_kg": s.price_paise_per_kg, "money": s.money,
+            }),
         );
         let capacity = slots::capacity(&s, 0);
         match app

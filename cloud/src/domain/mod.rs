@@ -6,9 +6,11 @@ pub mod audit;
 pub mod codes;
 pub mod limits;
 pub mod model;
+pub mod money;
 pub mod slots;
 pub mod throttle;
 
 pub use actor::{Actor, Role};
 pub use audit::{AuditEntry, AuditRecord};
 pub use model::{Booking, BookingStatus, PaymentMethod, Station, UserRecord, Vehicle};
+pub use money::MoneyPolicy;

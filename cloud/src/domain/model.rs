@@ -93,6 +93,8 @@ pub struct Station {
     /// Lanes out of service right now (faults reported by the edge, or set by an admin).
     pub lanes_down: u16,
     pub price_paise_per_kg: i64,
+    /// Fill-to-full prepayment and refund policy.
+    pub money: super::MoneyPolicy,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -131,6 +133,14 @@ pub struct Booking {
     /// Which payment provider holds the order (`test_mode`, `razorpay`).
     pub payment_provider: Option<String>,
     pub payment_order_id: Option<String>,
+    /// The station's price per kg when the booking was made (kept for its bill).
+    pub price_paise_per_kg: Option<i64>,
+    /// The gateway payment that confirmed it, and what it paid.
+    pub payment_id: Option<String>,
+    pub paid_paise: Option<i64>,
+    pub paid_at: Option<DateTime<Utc>>,
+    /// What the dispenser reported, once the fill reached the cloud.
+    pub filled_centikg: Option<u32>,
     pub hold_expires_at: Option<DateTime<Utc>>,
     pub valid_from: DateTime<Utc>,
     pub valid_until: DateTime<Utc>,

@@ -143,6 +143,7 @@ pub(crate) mod tests {
             policy: StationPolicy::with_lanes(2),
             lanes_down: 0,
             price_paise_per_kg: 7_600,
+            money: crate::domain::MoneyPolicy::default(),
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }

@@ -68,6 +68,11 @@ pub enum ErrorCode {
     EnrollmentCodeInvalid,
     InvalidBatch,
     BatchTooLarge,
+    // Payments.
+    /// A checkout callback or webhook whose signature does not verify.
+    InvalidPaymentSignature,
+    /// The payment gateway cannot be reached now: try again, or pay at the station.
+    PaymentGatewayUnavailable,
     // Our side.
     DatabaseUnavailable,
     /// Something else conflicted with this request: try again.
@@ -115,6 +120,8 @@ impl ErrorCode {
             EnrollmentCodeInvalid => "enrollment_code_invalid",
             InvalidBatch => "invalid_batch",
             BatchTooLarge => "batch_too_large",
+            InvalidPaymentSignature => "invalid_payment_signature",
+            PaymentGatewayUnavailable => "payment_gateway_unavailable",
             DatabaseUnavailable => "database_unavailable",
             Conflict => "conflict",
             Internal => "internal",

@@ -14,6 +14,7 @@ use crate::app::devices::DeviceError;
 use crate::app::enrollment::EnrollError;
 use crate::app::ingest::IngestError;
 use crate::app::ops::NotReady;
+use crate::app::payments::PaymentError;
 use crate::app::slots::SlotsError;
 use crate::app::stations::StationError;
 use crate::app::sync::SyncError;
@@ -157,9 +158,69 @@ impl From<BookingError> for ApiError {
                 ErrorCode::NotCancellable,
                 format!("a {} booking cannot be cancelled", status.as_str()),
             ),
-            Payment(e) => Self::Internal(e),
+            Payment(e) => gateway_unavailable(&e),
             Store(e) => e.into(),
         }
+    }
+}
+
+/// The payment gateway did not make an order: a 503 the driver can act on (the cause is
+/// logged, not shown).
+fn gateway_unavailable(e: &crate::payments::GatewayError) -> ApiError {
+    tracing::error!(error = %e, "payment gateway");
+    let mut err = ApiError::client(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::PaymentGatewayUnavailable,
+        "online payment is unavailable right now: try again in a minute, or book with \
+         payment_method at_station",
+    );
+    retry_after(&mut err, 60);
+    err
+}
+
+impl From<PaymentError> for ApiError {
+    fn from(e: PaymentError) -> Self {
+        use PaymentError::*;
+        match e {
+            Invalid(e) => e.into(),
+            BadSignature => Self::bad_request(
+                ErrorCode::InvalidPaymentSignature,
+                "the signature does not match: send the fields exactly as the gateway gave them",
+            ),
+            NoWebhookSecret => {
+                let mut err = Self::client(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::PaymentGatewayUnavailable,
+                    "webhooks are not set up here yet (no webhook secret): deliver again later",
+                );
+                retry_after(&mut err, 600);
+                err
+            }
+            UnknownOrder => Self::not_found("order"),
+            NotFound => Self::not_found("booking"),
+            NotTestMode => Self::not_found("test-mode checkout"),
+            RetryLater => {
+                let mut err = Self::client(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::Conflict,
+                    "this event overtook our own request to the gateway: deliver it again later",
+                );
+                retry_after(&mut err, 60);
+                err
+            }
+            Gateway(e) => gateway_unavailable(&e),
+            Access(e) => e.into(),
+            Store(e) => e.into(),
+        }
+    }
+}
+
+fn retry_after(err: &mut ApiError, secs: u64) {
+    if let ApiError::Client {
+        retry_after_secs, ..
+    } = err
+    {
+        *retry_after_secs = Some(secs);
     }
 }
 

@@ -10,12 +10,14 @@
 
 pub mod audit;
 pub mod bookings;
+pub(crate) mod cases;
 pub mod changes;
 pub mod db;
 pub mod edges;
 mod error;
 pub mod ingest;
 pub mod keys;
+pub mod payments;
 mod prune;
 mod seal;
 pub mod stations;
@@ -26,7 +28,7 @@ use async_trait::async_trait;
 
 pub use audit::{AuditFilter, AuditRecord, AuditStore};
 pub use bookings::{
-    BookingStore, CreateBooking, IDEMPOTENCY_KEY_TTL_HOURS, IdempotencyKey, NewBooking,
+    BookingStore, Cancelled, CreateBooking, IDEMPOTENCY_KEY_TTL_HOURS, IdempotencyKey, NewBooking,
 };
 pub use changes::{ChangeKind, ChangePage};
 pub use db::{Backend, Db};
@@ -37,6 +39,11 @@ pub use edges::{
 pub use error::{StoreError, StoreResult};
 pub use ingest::{IngestResult, ReceivedEvent};
 pub use keys::{KeyStore, SigningKeyRecord};
+pub use payments::test_gateway::TestGatewayStore;
+pub use payments::{
+    KnownPayment, LedgerEntry, LedgerKind, PaymentOutcome, PaymentSeen, PaymentSource,
+    PaymentStore, RefundJob, RefundNews, RefundReason, RefundRecord,
+};
 pub use prune::PruneStore;
 pub use seal::SealStore;
 pub use stations::{NewStation, SlotLoad, StationStore};
@@ -55,6 +62,8 @@ pub trait Store:
     + EdgeStore
     + SealStore
     + PruneStore
+    + PaymentStore
+    + TestGatewayStore
 {
     fn backend(&self) -> Backend;
     /// A cheap round trip, for `/readyz`.

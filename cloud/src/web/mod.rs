@@ -12,12 +12,15 @@ use axum::routing::get;
 
 use crate::state::AppState;
 
+mod pay;
+
 const INDEX: &str = include_str!("app.html");
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
         .route("/app", get(index))
+        .route("/pay/{id}", get(pay::show).post(pay::submit))
 }
 
 async fn index() -> impl IntoResponse {

@@ -53,6 +53,19 @@ pub const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/bookings/{id}/qr.svg", AnyUser),
     ("GET", "/api/v1/bookings/{id}/qr.png", AnyUser),
     ("GET", "/api/v1/token-keys", Public),
+    ("GET", "/api/v1/bookings/{id}/receipt", AnyUser),
+    ("POST", "/api/v1/payments/razorpay/verify", Public),
+    ("POST", "/api/v1/payments/razorpay/webhook", Public),
+    (
+        "GET",
+        "/api/v1/stations/{id}/takings",
+        Roles(&[StationAdmin, SuperAdmin]),
+    ),
+    (
+        "GET",
+        "/api/v1/stations/{id}/ledger.csv",
+        Roles(&[StationAdmin, SuperAdmin]),
+    ),
     ("GET", "/api/v1/audit", Roles(&[SuperAdmin])),
     (
         "POST",

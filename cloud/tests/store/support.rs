@@ -26,6 +26,7 @@ pub fn new_station(code: &str, lanes: u16) -> NewStation {
         lon: 72.87,
         policy: StationPolicy::with_lanes(lanes),
         price_paise_per_kg: 7_600,
+        money: Default::default(),
     }
 }
 
@@ -88,6 +89,7 @@ pub fn booking(user: UserId, station: &Station, slot: DateTime<Utc>) -> NewBooki
         payment_method: PaymentMethod::AtStation,
         status: BookingStatus::Confirmed,
         amount_paise: None,
+        price_paise_per_kg: station.price_paise_per_kg,
         payment_provider: None,
         payment_order_id: None,
         hold_expires_at: None,

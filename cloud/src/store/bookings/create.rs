@@ -8,6 +8,7 @@ use super::{CreateBooking, IdempotencyKey, NewBooking, limits, places};
 use crate::domain::{AuditEntry, BookingStatus, codes, slots};
 use crate::store::changes::{self, ChangeKind};
 use crate::store::db::{Db, Tx, query};
+use crate::store::payments::{LedgerEntry, LedgerKind, ledger_append};
 use crate::store::stations::station_in;
 use crate::store::{StoreError, StoreResult, audit};
 
@@ -53,6 +54,19 @@ pub(super) async fn create(
         return Ok(CreateBooking::SlotFull);
     }
     let row = insert(&mut tx, &b).await?;
+    if let (Some(order), Some(amount)) = (&b.payment_order_id, b.amount_paise) {
+        let entry = LedgerEntry {
+            at: b.now,
+            station_id: b.station_id,
+            booking_id: Some(b.id),
+            kind: LedgerKind::Order,
+            amount_paise: amount,
+            gateway_ref: Some(order.clone()),
+            actor: format!("user:{}", b.user_id),
+            detail: b.payment_provider.clone().unwrap_or_default(),
+        };
+        ledger_append(&mut tx, &entry).await?;
+    }
     if b.status == BookingStatus::Confirmed {
         changes::log(&mut tx, b.station_id, ChangeKind::Booking(b.id)).await?;
     }
@@ -87,8 +101,9 @@ async fn insert(tx: &mut Tx, b: &NewBooking) -> StoreResult<BookingRow> {
                     "INSERT INTO bookings (id, code, user_id, vehicle_id, registration, station_id, \
                      slot_start, slot_end, quantity_centikg, payment_method, status, amount_paise, \
                      payment_provider, payment_order_id, hold_expires_at, valid_from, valid_until, \
-                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-                     $12, $13, $14, $15, $16, $17, $18, $18) ON CONFLICT DO NOTHING RETURNING *",
+                     created_at, updated_at, price_paise_per_kg) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+                     $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19) \
+                     ON CONFLICT DO NOTHING RETURNING *",
                 )
                 .bind(b.id)
                 .bind(codes::booking_code())
@@ -107,7 +122,8 @@ async fn insert(tx: &mut Tx, b: &NewBooking) -> StoreResult<BookingRow> {
                 .bind(b.hold_expires_at)
                 .bind(b.valid_from)
                 .bind(b.valid_until)
-                .bind(b.now),
+                .bind(b.now)
+                .bind(b.price_paise_per_kg),
             )
             .await
             // The vehicle was removed after the caller read it (the only reference a

@@ -6,11 +6,13 @@
 use chrono::{DateTime, Utc};
 use gasq_shared::BookingId;
 
-use super::places;
 use super::row::{BookingRow, bookings};
+use super::{Cancelled, places};
+use crate::domain::money::CancelledBy;
 use crate::domain::{AuditEntry, Booking};
 use crate::store::changes::{self, ChangeKind};
 use crate::store::db::{Db, Lock, Query, Tx};
+use crate::store::payments::refund_on_cancel;
 use crate::store::stations::live_status_sql;
 use crate::store::{StoreError, StoreResult, audit};
 
@@ -18,8 +20,9 @@ pub(super) async fn cancel(
     db: &Db,
     id: BookingId,
     now: DateTime<Utc>,
+    by: CancelledBy,
     entry: AuditEntry,
-) -> StoreResult<Booking> {
+) -> StoreResult<Cancelled> {
     let mut tx = db.begin().await?;
     let sql = format!(
         "UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = $2 \
@@ -38,9 +41,13 @@ pub(super) async fn cancel(
     places::release(&mut tx, booking.station_id, booking.slot_start).await?;
     // The edge must refuse this booking's token from now on.
     changes::log(&mut tx, booking.station_id, ChangeKind::Booking(id)).await?;
+    let actor = entry
+        .actor_id
+        .map_or_else(|| "system".to_owned(), |u| format!("user:{u}"));
+    let refund = refund_on_cancel(&mut tx, &booking, by, &actor, now).await?;
     audit::append(&mut tx, &entry).await?;
     tx.commit().await?;
-    Ok(booking)
+    Ok(Cancelled { booking, refund })
 }
 
 pub(super) async fn expire_holds(

@@ -6,7 +6,7 @@ mod create;
 mod idempotency;
 mod lifecycle;
 mod limits;
-mod places;
+pub(crate) mod places;
 mod row;
 
 use async_trait::async_trait;
@@ -19,6 +19,7 @@ pub(crate) use row::{BookingRow, bookings};
 use super::db::query;
 use super::{SqlStore, StoreError, StoreResult};
 use crate::domain::limits::{LimitHit, Limits};
+use crate::domain::money::{CancelRefund, CancelledBy};
 use crate::domain::{AuditEntry, Booking, BookingStatus, PaymentMethod};
 
 /// A booking to create. The slot's capacity is computed in the booking's transaction
@@ -38,6 +39,8 @@ pub struct NewBooking {
     pub payment_method: PaymentMethod,
     pub status: BookingStatus,
     pub amount_paise: Option<i64>,
+    /// The station's price per kg now: the booking keeps it.
+    pub price_paise_per_kg: i64,
     pub payment_provider: Option<String>,
     pub payment_order_id: Option<String>,
     pub hold_expires_at: Option<DateTime<Utc>>,
@@ -46,6 +49,13 @@ pub struct NewBooking {
     pub now: DateTime<Utc>,
     /// The driver's limits, checked in the booking's transaction.
     pub limits: Limits,
+}
+
+/// A cancelled booking, and what its cancellation refunds (when it was paid).
+#[derive(Debug, Clone)]
+pub struct Cancelled {
+    pub booking: Booking,
+    pub refund: Option<CancelRefund>,
 }
 
 /// An `Idempotency-Key` and the hash of the request body it came with.
@@ -94,13 +104,28 @@ pub trait BookingStore: Send + Sync {
     /// Forgets `Idempotency-Key`s that expired by `now`; returns how many.
     async fn prune_idempotency_keys(&self, now: DateTime<Utc>) -> StoreResult<u64>;
     async fn bookings_for_user(&self, user: UserId, limit: i64) -> StoreResult<Vec<Booking>>;
-    /// Cancels a live booking and frees its capacity; `Conflict` if it is not live.
+    /// Cancels a live booking and frees its capacity; a paid one is refunded by the
+    /// station's policy (in full when the station cancelled). `Conflict` if it is not
+    /// live.
+    async fn cancel_paid_booking(
+        &self,
+        id: BookingId,
+        now: DateTime<Utc>,
+        by: CancelledBy,
+        audit: AuditEntry,
+    ) -> StoreResult<Cancelled>;
+    /// Cancels a live booking as its driver.
     async fn cancel_booking(
         &self,
         id: BookingId,
         now: DateTime<Utc>,
         audit: AuditEntry,
-    ) -> StoreResult<Booking>;
+    ) -> StoreResult<Booking> {
+        Ok(self
+            .cancel_paid_booking(id, now, CancelledBy::Driver, audit)
+            .await?
+            .booking)
+    }
     /// Expires payment holds that lapsed before `now`, freeing their capacity.
     async fn expire_holds(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>>;
     /// Marks confirmed bookings whose window ended before `now` as no-shows.
@@ -159,13 +184,14 @@ impl BookingStore for SqlStore {
         bookings(self.db.fetch_all(q).await?)
     }
 
-    async fn cancel_booking(
+    async fn cancel_paid_booking(
         &self,
         id: BookingId,
         now: DateTime<Utc>,
+        by: CancelledBy,
         audit: AuditEntry,
-    ) -> StoreResult<Booking> {
-        lifecycle::cancel(&self.db, id, now, audit).await
+    ) -> StoreResult<Cancelled> {
+        lifecycle::cancel(&self.db, id, now, by, audit).await
     }
 
     async fn expire_holds(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>> {

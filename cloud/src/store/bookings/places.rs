@@ -12,7 +12,7 @@ use crate::store::StoreResult;
 use crate::store::db::{Tx, query};
 
 /// Takes one place of the slot if one is free under `capacity`; returns whether it did.
-pub(super) async fn take(
+pub(crate) async fn take(
     tx: &mut Tx,
     station: StationId,
     slot_start: DateTime<Utc>,
@@ -37,7 +37,7 @@ pub(super) async fn take(
 }
 
 /// Frees the place a live booking held.
-pub(super) async fn release(
+pub(crate) async fn release(
     tx: &mut Tx,
     station: StationId,
     slot_start: DateTime<Utc>,

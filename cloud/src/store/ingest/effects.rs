@@ -12,7 +12,7 @@ use crate::domain::{AuditEntry, BookingStatus, slots};
 use crate::store::changes::{self, ChangeKind};
 use crate::store::db::{Tx, query};
 use crate::store::stations::{resize_open_slots, station_in};
-use crate::store::{StoreError, StoreResult};
+use crate::store::{StoreError, StoreResult, cases, payments};
 
 /// A new event's effect, applied after all events of the batch are recorded.
 pub(super) enum Effect {
@@ -258,10 +258,14 @@ async fn complete(
             .bind(now),
         )
         .await?;
+    if updated > 0 {
+        // The fill settles the bill: the unused prepayment goes back (once).
+        payments::settle_fill(tx, station, booking, centikg, now).await?;
+    }
     Ok(updated > 0)
 }
 
-/// Raises a reconciliation case for the station admin.
+/// Raises a reconciliation case for the station admin about `booking`.
 async fn raise_case(
     tx: &mut Tx,
     station: StationId,
@@ -270,19 +274,7 @@ async fn raise_case(
     detail: String,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    tx.execute(
-        query(
-            "INSERT INTO reconciliation_cases (id, station_id, booking_id, kind, detail, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(uuid::Uuid::now_v7())
-        .bind(station)
-        .bind(booking)
-        .bind(kind)
-        .bind(detail)
-        .bind(now),
-    )
-    .await?;
+    cases::raise(tx, station, Some(booking), kind, None, detail, now).await?;
     Ok(())
 }
 

@@ -26,6 +26,7 @@ pub struct NewStation {
     pub lon: f64,
     pub policy: StationPolicy,
     pub price_paise_per_kg: i64,
+    pub money: crate::domain::MoneyPolicy,
 }
 
 /// A slot's live bookings against its capacity.
@@ -103,6 +104,28 @@ pub(crate) async fn resize_open_slots(
     Ok(())
 }
 
+/// Keeps the station's price history: a row whenever its price differs from the last.
+async fn price_history(
+    tx: &mut Tx,
+    s: &Station,
+    by: Option<gasq_shared::UserId>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    tx.execute(
+        query(
+            "INSERT INTO station_prices (station_id, price_paise_per_kg, from_at, set_by) \
+             SELECT $1, $2, $3, $4 WHERE $2 <> COALESCE((SELECT price_paise_per_kg FROM \
+             station_prices WHERE station_id = $1 ORDER BY from_at DESC, id DESC LIMIT 1), -1)",
+        )
+        .bind(s.id)
+        .bind(s.price_paise_per_kg)
+        .bind(now)
+        .bind(by),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Binds a station's policy as the statement's first ten parameters, in the order of
 /// [`POLICY_COLUMNS`].
 fn bind_policy(q: Query, p: &StationPolicy) -> Query {
@@ -130,9 +153,9 @@ impl StationStore for SqlStore {
         let mut tx = self.db.begin().await?;
         let sql = format!(
             "INSERT INTO stations ({POLICY_COLUMNS}, code, name, lat, lon, lanes_down, \
-             price_paise_per_kg, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, $15, $16, $16) \
-             RETURNING *"
+             price_paise_per_kg, created_at, updated_at, fill_to_full_centikg, \
+             refund_cutoff_minutes, cancel_fee_paise) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             $10, $11, $12, $13, $14, 0, $15, $16, $16, $17, $18, $19) RETURNING *"
         );
         let q = bind_policy(Query::assembled(sql), &s.policy)
             .bind(s.code.as_str())
@@ -140,12 +163,16 @@ impl StationStore for SqlStore {
             .bind(s.lat)
             .bind(s.lon)
             .bind(s.price_paise_per_kg)
-            .bind(now);
+            .bind(now)
+            .bind(i32::from(s.money.fill_to_full_centikg))
+            .bind(s.money.refund_cutoff_minutes)
+            .bind(s.money.cancel_fee_paise);
         let row: StationRow = tx
             .fetch_one(q)
             .await
             .map_err(|e| e.conflict_if_taken("a station with this code already exists"))?;
         let station = Station::try_from(row)?;
+        price_history(&mut tx, &station, entry.actor_id, now).await?;
         // Change 1 of every station is its creation, so a synced cursor is never 0
         // (0 asks for a full resync).
         changes::log(&mut tx, station.id, ChangeKind::Station).await?;
@@ -168,7 +195,8 @@ impl StationStore for SqlStore {
         resize_open_slots(&mut tx, s, slot_capacity, now).await?;
         let sql = format!(
             "UPDATE stations SET ({POLICY_COLUMNS}, name, lat, lon, lanes_down, price_paise_per_kg, \
-             updated_at) = ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+             updated_at, fill_to_full_centikg, refund_cutoff_minutes, cancel_fee_paise) = ($1, $2, \
+             $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $19, $20, $21) \
              WHERE id = $17 AND updated_at = $18 RETURNING *"
         );
         let q = bind_policy(Query::assembled(sql), &s.policy)
@@ -179,11 +207,15 @@ impl StationStore for SqlStore {
             .bind(s.price_paise_per_kg)
             .bind(now)
             .bind(s.id)
-            .bind(read_at);
+            .bind(read_at)
+            .bind(i32::from(s.money.fill_to_full_centikg))
+            .bind(s.money.refund_cutoff_minutes)
+            .bind(s.money.cancel_fee_paise);
         let row: StationRow = tx
             .fetch_optional(q)
             .await?
             .ok_or_else(|| StoreError::Conflict("the station changed meanwhile".into()))?;
+        price_history(&mut tx, s, entry.actor_id, now).await?;
         changes::log(&mut tx, s.id, ChangeKind::Station).await?;
         audit::append(&mut tx, &entry).await?;
         tx.commit().await?;

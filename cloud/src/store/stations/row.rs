@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use gasq_shared::policy::{DayMinute, StationPolicy};
 use gasq_shared::{StationCode, StationId};
 
-use crate::domain::Station;
+use crate::domain::{MoneyPolicy, Station};
 use crate::store::StoreError;
 
 #[derive(sqlx::FromRow)]
@@ -26,6 +26,9 @@ pub(crate) struct StationRow {
     walkin_reserve_min: i32,
     walkin_reserve_max_percent: i32,
     price_paise_per_kg: i64,
+    fill_to_full_centikg: i32,
+    refund_cutoff_minutes: i32,
+    cancel_fee_paise: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -69,6 +72,11 @@ impl TryFrom<StationRow> for Station {
             policy,
             lanes_down: small(r.lanes_down, "lanes_down")?,
             price_paise_per_kg: r.price_paise_per_kg,
+            money: MoneyPolicy {
+                fill_to_full_centikg: small(r.fill_to_full_centikg, "fill_to_full_centikg")?,
+                refund_cutoff_minutes: i64::from(r.refund_cutoff_minutes),
+                cancel_fee_paise: r.cancel_fee_paise,
+            },
             created_at: r.created_at,
             updated_at: r.updated_at,
         })

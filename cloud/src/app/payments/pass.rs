@@ -1,0 +1,285 @@
+//! What the workers do with money: send refunds that are due and capture payments left
+//! authorized (`money_pass`), and compare GasQ's records with the gateway's
+//! (`reconcile`). Both run on every replica: refunds are claimed with `SKIP LOCKED`
+//! and sent with an idempotency key, so two replicas never refund twice.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::App;
+use crate::domain::money;
+use crate::payments::{GatewayError, RefundRequest};
+use crate::store::{PaymentSeen, PaymentSource, RefundJob, StoreError};
+
+/// Refunds claimed per pass, and how long a claim lasts.
+const REFUND_BATCH: i64 = 50;
+const REFUND_LEASE_SECS: i64 = 120;
+/// A payment still only authorized after this long is captured by us.
+const CAPTURE_AFTER_SECS: i64 = 120;
+
+/// Sends due refunds and captures lingering authorized payments.
+pub async fn money_pass(app: &App) -> Result<(), StoreError> {
+    let now = Utc::now();
+    let lease = Duration::seconds(REFUND_LEASE_SECS);
+    for job in app.store.claim_refunds(now, lease, REFUND_BATCH).await? {
+        send_refund(app, &job).await?;
+    }
+    let before = now - Duration::seconds(CAPTURE_AFTER_SECS);
+    for (payment, amount) in app.store.uncaptured_payments(before, REFUND_BATCH).await? {
+        match app.payments.capture(&payment, amount).await {
+            Ok(()) => app.store.record_capture(&payment, Utc::now()).await?,
+            Err(e) => tracing::warn!(%payment, error = %e, "capture failed; trying again later"),
+        }
+    }
+    Ok(())
+}
+
+async fn send_refund(app: &App, job: &RefundJob) -> Result<(), StoreError> {
+    let request = RefundRequest {
+        payment_id: job.payment_id.clone(),
+        amount_paise: job.amount_paise,
+        idempotency_key: job.idempotency_key(),
+        refund_id: job.id,
+        booking: job.booking_id,
+    };
+    match app.payments.refund(&request).await {
+        Ok(refund) => {
+            tracing::info!(booking = %job.booking_id, refund = %refund.id, amount = job.amount_paise, "refund sent");
+            let processed = refund.status == "processed";
+            app.store
+                .refund_sent(job, &refund.id, processed, Utc::now())
+                .await
+        }
+        Err(GatewayError::Unavailable(e)) => {
+            let retry_at = Utc::now() + backoff(job.attempts);
+            tracing::warn!(booking = %job.booking_id, error = %e, %retry_at, "refund not sent; retrying");
+            app.store.refund_retry(job, &e, retry_at).await
+        }
+        Err(GatewayError::Refused(e)) => {
+            tracing::error!(booking = %job.booking_id, error = %e, "refund refused by the gateway");
+            app.store.refund_refused(job, &e, Utc::now()).await
+        }
+    }
+}
+
+/// 30 s, 1 min, 2 min, … up to an hour between attempts.
+fn backoff(attempts: i32) -> Duration {
+    let doublings = attempts.clamp(1, 8) - 1;
+    Duration::seconds((30_i64 << doublings).min(3600))
+}
+
+/// What a reconciliation run found.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Payments the gateway has that GasQ had missed (now recorded).
+    pub recovered: usize,
+    /// New cases raised.
+    pub cases: usize,
+}
+
+/// How far back reconciliation looks.
+const RECONCILE_WINDOW_HOURS: i64 = 24;
+/// Payments younger than this may still be on their way to us: not compared yet.
+const SETTLE_MINUTES: i64 = 10;
+
+/// Compares GasQ's records with the gateway's over the last day and raises a case for
+/// every difference: paid but not confirmed (recovered, and confirmed or refunded),
+/// confirmed but not paid, amounts that differ, refunds GasQ did not make.
+pub async fn reconcile(app: &App, now: DateTime<Utc>) -> Result<Reconciled, anyhow::Error> {
+    let mut found = Reconciled::default();
+    let from = now - Duration::hours(RECONCILE_WINDOW_HOURS);
+    let settled = now - Duration::minutes(SETTLE_MINUTES);
+    // 1. Orders still unpaid as far as we know: ask the gateway about each.
+    for booking in app.store.unpaid_orders(from, settled, 500).await? {
+        let Some(order) = booking.payment_order_id.clone() else {
+            continue;
+        };
+        for p in app.payments.order_payments(&order).await? {
+            if p.succeeded() {
+                recover(app, &mut found, &order, &p, now).await?;
+            }
+        }
+    }
+    // 2. The day's payments, both ways.
+    let theirs = app.payments.payments_between(from, now).await?;
+    let ours: HashMap<String, _> = app
+        .store
+        .known_payments(from - Duration::hours(1), now)
+        .await?
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect();
+    let mut seen_there = std::collections::HashSet::new();
+    for p in &theirs {
+        seen_there.insert(p.id.clone());
+        let Some(order) = p.order_id.clone() else {
+            continue;
+        };
+        match ours.get(&p.id) {
+            None if p.succeeded() => recover(app, &mut found, &order, p, now).await?,
+            Some(known) if p.succeeded() && known.amount_paise != p.amount => {
+                let detail = format!(
+                    "payment {} is {} at the gateway but {} in GasQ's records",
+                    p.id,
+                    money::rupees(p.amount),
+                    money::rupees(known.amount_paise)
+                );
+                case(
+                    app,
+                    &mut found,
+                    known.station_id,
+                    Some(known.booking_id),
+                    "amount_differs",
+                    &p.id,
+                    detail,
+                    now,
+                )
+                .await?;
+            }
+            Some(known) if !p.succeeded() && known.status != "failed" => {
+                let detail = format!(
+                    "GasQ recorded payment {} as {} but the gateway says {}: the booking may be \
+                     confirmed without being paid",
+                    p.id, known.status, p.status
+                );
+                case(
+                    app,
+                    &mut found,
+                    known.station_id,
+                    Some(known.booking_id),
+                    "confirmed_not_paid",
+                    &p.id,
+                    detail,
+                    now,
+                )
+                .await?;
+            }
+            Some(known) if p.amount_refunded > 0 => {
+                let refunded = refunded_by_us(app, known.booking_id.into()).await?;
+                if p.amount_refunded > refunded {
+                    let detail = format!(
+                        "the gateway refunded {} of payment {} but GasQ refunded {}: a refund was \
+                         made twice or outside GasQ",
+                        money::rupees(p.amount_refunded),
+                        p.id,
+                        money::rupees(refunded)
+                    );
+                    case(
+                        app,
+                        &mut found,
+                        known.station_id,
+                        Some(known.booking_id),
+                        "refund_mismatch",
+                        &p.id,
+                        detail,
+                        now,
+                    )
+                    .await?;
+                }
+            }
+            _ => {}
+        }
+    }
+    // 3. Payments we hold as paid that the gateway does not list at all.
+    for known in ours.values() {
+        if known.status != "failed" && !seen_there.contains(&known.id) {
+            let detail = format!(
+                "GasQ recorded payment {} ({}) but the gateway does not know it: the booking \
+                 may be confirmed without being paid",
+                known.id,
+                money::rupees(known.amount_paise)
+            );
+            case(
+                app,
+                &mut found,
+                known.station_id,
+                Some(known.booking_id),
+                "confirmed_not_paid",
+                &known.id,
+                detail,
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok(found)
+}
+
+/// A successful payment GasQ had missed: recorded now (confirming or refunding its
+/// booking), and a case says so.
+async fn recover(
+    app: &App,
+    found: &mut Reconciled,
+    order: &str,
+    p: &crate::payments::GatewayPayment,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let seen = PaymentSeen {
+        order_id: order.to_owned(),
+        payment_id: p.id.clone(),
+        amount_paise: p.amount,
+        captured: matches!(p.status.as_str(), "captured" | "refunded"),
+        source: PaymentSource::Reconciliation,
+    };
+    let outcome = app.store.record_payment(seen, now).await?;
+    let Ok(result) = super::result(outcome) else {
+        return Ok(()); // not one of our orders
+    };
+    found.recovered += 1;
+    let Some(b) = app.store.booking(result.booking_id).await? else {
+        return Ok(());
+    };
+    let detail = format!(
+        "the gateway took payment {} ({}) that never reached GasQ (lost callback and webhooks); \
+         recorded now: the booking is {}",
+        p.id,
+        money::rupees(p.amount),
+        result.outcome.replace('_', " ")
+    );
+    case(
+        app,
+        found,
+        i64::from(b.station_id),
+        Some(b.id.0),
+        "paid_not_confirmed",
+        &p.id,
+        detail,
+        now,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)] // one case's fields
+async fn case(
+    app: &App,
+    found: &mut Reconciled,
+    station: i64,
+    booking: Option<uuid::Uuid>,
+    kind: &str,
+    subject: &str,
+    detail: String,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let Ok(station) = gasq_shared::StationId::try_from(station) else {
+        return Ok(());
+    };
+    if app
+        .store
+        .raise_case(station, booking.map(Into::into), kind, subject, detail, now)
+        .await?
+    {
+        found.cases += 1;
+    }
+    Ok(())
+}
+
+/// What GasQ saw refunded of a booking (the gateway confirmed it).
+async fn refunded_by_us(app: &App, booking: gasq_shared::BookingId) -> Result<i64, StoreError> {
+    let (refunds, _) = app.store.booking_money(booking).await?;
+    Ok(refunds
+        .iter()
+        .filter(|r| r.status == "processed")
+        .map(|r| r.amount_paise)
+        .sum())
+}

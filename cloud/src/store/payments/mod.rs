@@ -1,0 +1,502 @@
+//! Money in the store (docs/architecture.md, "Payments"): payments confirming their
+//! bookings (`confirm.rs`, invariant 4), refunds requested once and sent until the
+//! gateway takes them (`refunds.rs`), the append-only ledger (`ledger.rs`), and the
+//! local test-mode gateway's records (`test_gateway.rs`).
+
+mod confirm;
+mod ledger;
+mod refunds;
+pub mod test_gateway;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use gasq_shared::{BookingId, StationId};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+pub(crate) use ledger::append as ledger_append;
+pub use ledger::{LedgerEntry, LedgerKind};
+pub(crate) use refunds::{refund_on_cancel, settle_fill};
+
+use super::bookings::{BookingRow, bookings};
+use super::db::{Query, query};
+use super::{SqlStore, StoreResult};
+use crate::domain::Booking;
+
+/// Where news of a payment came from (the ledger's actor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentSource {
+    /// The driver's browser, with the checkout signature.
+    Checkout,
+    /// A signed gateway webhook.
+    Webhook,
+    /// The reconciliation job asking the gateway.
+    Reconciliation,
+}
+
+impl PaymentSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Checkout => "checkout",
+            Self::Webhook => "gateway webhook",
+            Self::Reconciliation => "reconciliation",
+        }
+    }
+}
+
+/// A successful (authorized or captured) payment the gateway vouched for.
+#[derive(Debug, Clone)]
+pub struct PaymentSeen {
+    pub order_id: String,
+    pub payment_id: String,
+    pub amount_paise: i64,
+    pub captured: bool,
+    pub source: PaymentSource,
+}
+
+/// What a payment did to its booking.
+#[derive(Debug, Clone)]
+pub enum PaymentOutcome {
+    /// It confirmed the booking (also a booking whose hold had lapsed while its place
+    /// was still free).
+    Confirmed(Booking),
+    /// Seen before: nothing changed.
+    AlreadyConfirmed(Booking),
+    /// It came too late (the place went to someone else, or the booking was
+    /// cancelled) or the booking was already paid: it is refunded in full.
+    Refunding(Booking, RefundReason),
+    /// No booking has this order.
+    UnknownOrder,
+}
+
+/// Why a refund is owed; a payment is refunded at most once per reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundReason {
+    /// The fill cost less than the prepayment.
+    Settlement,
+    /// The booking was cancelled.
+    Cancellation,
+    /// The payment arrived after the hold lapsed and the place was gone, or after the
+    /// booking was cancelled.
+    LatePayment,
+    /// A second payment for an already paid booking.
+    DuplicatePayment,
+}
+
+impl RefundReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Settlement => "settlement",
+            Self::Cancellation => "cancellation",
+            Self::LatePayment => "late_payment",
+            Self::DuplicatePayment => "duplicate_payment",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Settlement,
+            Self::Cancellation,
+            Self::LatePayment,
+            Self::DuplicatePayment,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+}
+
+/// What a gateway's news about a refund did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundNews {
+    Recorded,
+    /// Seen before, or not a refund of ours: nothing to do.
+    AlreadyKnown,
+    /// Ours, but our request's answer is still in flight: ask the gateway to deliver
+    /// the news again later.
+    NotYetKnown,
+}
+
+/// A refund to send to the gateway, claimed by one worker for a while.
+#[derive(Debug, Clone)]
+pub struct RefundJob {
+    pub id: Uuid,
+    pub booking_id: BookingId,
+    pub station_id: StationId,
+    pub payment_id: String,
+    pub amount_paise: i64,
+    /// Bumped when the gateway reports a refund failed: a new attempt, a new key.
+    pub generation: i32,
+    pub attempts: i32,
+}
+
+impl RefundJob {
+    /// The gateway's idempotency key for this attempt: every retry of it sends the same.
+    pub fn idempotency_key(&self) -> String {
+        format!("gasq-{}-{}", self.id.simple(), self.generation)
+    }
+}
+
+/// A refund as the driver's receipt and the admin see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RefundRecord {
+    #[schema(value_type = String)]
+    pub id: Uuid,
+    pub reason: RefundReason,
+    pub amount_paise: i64,
+    /// `requested`, `sent`, `processed` (the money is on its way back) or `failed`.
+    pub status: String,
+    pub gateway_refund_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A payment the gateway told us of, as the reconciliation compares them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KnownPayment {
+    pub id: String,
+    pub booking_id: Uuid,
+    pub station_id: i64,
+    pub order_id: String,
+    pub amount_paise: i64,
+    pub status: String,
+}
+
+/// Money in the store.
+#[async_trait]
+pub trait PaymentStore: Send + Sync {
+    /// Records a payment and confirms its booking once (invariant 4); a late or
+    /// second payment is refunded in full instead.
+    async fn record_payment(
+        &self,
+        seen: PaymentSeen,
+        now: DateTime<Utc>,
+    ) -> StoreResult<PaymentOutcome>;
+    /// Records a failed payment attempt (the booking stays held while its hold lasts);
+    /// returns whether it was news.
+    async fn record_failed_payment(
+        &self,
+        order_id: &str,
+        payment_id: &str,
+        amount_paise: i64,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Records that the gateway captured a payment.
+    async fn record_capture(&self, payment_id: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Payments authorized but not captured since `before`: (payment id, amount).
+    async fn uncaptured_payments(
+        &self,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<(String, i64)>>;
+    /// Claims refunds due by `now` for `lease` (another worker may take them after).
+    async fn claim_refunds(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: i64,
+    ) -> StoreResult<Vec<RefundJob>>;
+    /// The gateway took the refund; `processed` when it says the money went back.
+    async fn refund_sent(
+        &self,
+        job: &RefundJob,
+        gateway_refund_id: &str,
+        processed: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The gateway was unavailable: try again at `retry_at`.
+    async fn refund_retry(
+        &self,
+        job: &RefundJob,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The gateway refused the refund: it stops, and a case is raised.
+    async fn refund_refused(
+        &self,
+        job: &RefundJob,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// A `refund.processed` from the gateway (found by its id, or ours in its notes);
+    /// returns whether it was news.
+    async fn refund_processed(
+        &self,
+        gateway_refund_id: &str,
+        ours: Option<Uuid>,
+        payment_id: &str,
+        amount_paise: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// A `refund.failed` from the gateway: the refund is requested again (a new
+    /// attempt, a new idempotency key) after `retry_at`.
+    async fn refund_failed(
+        &self,
+        gateway_refund_id: &str,
+        ours: Option<Uuid>,
+        reason: &str,
+        retry_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RefundNews>;
+    /// Whether a webhook with this event id was handled before.
+    async fn webhook_seen(&self, event_id: &str) -> StoreResult<bool>;
+    /// Remembers a handled webhook event.
+    async fn remember_webhook(
+        &self,
+        event_id: &str,
+        event: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The booking with this gateway order.
+    async fn booking_by_order(&self, order_id: &str) -> StoreResult<Option<Booking>>;
+    /// A booking's refunds and ledger rows, oldest first.
+    async fn booking_money(
+        &self,
+        booking: BookingId,
+    ) -> StoreResult<(Vec<RefundRecord>, Vec<LedgerEntry>)>;
+    /// A station's ledger rows in `[from, to)`, oldest first.
+    async fn ledger_between(
+        &self,
+        station: StationId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<LedgerEntry>>;
+    /// Online bookings made in `[from, to)` whose order was never paid, as far as we
+    /// know (pending, or lapsed unpaid).
+    async fn unpaid_orders(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<Booking>>;
+    /// Payments we recorded as created in `[from, to)`.
+    async fn known_payments(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<KnownPayment>>;
+    /// Raises a reconciliation case once per (`kind`, `subject`); whether it was new.
+    async fn raise_case(
+        &self,
+        station: StationId,
+        booking: Option<BookingId>,
+        kind: &str,
+        subject: &str,
+        detail: String,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+}
+
+#[async_trait]
+impl PaymentStore for SqlStore {
+    async fn record_payment(
+        &self,
+        seen: PaymentSeen,
+        now: DateTime<Utc>,
+    ) -> StoreResult<PaymentOutcome> {
+        confirm::record_payment(&self.db, seen, now).await
+    }
+
+    async fn record_failed_payment(
+        &self,
+        order_id: &str,
+        payment_id: &str,
+        amount_paise: i64,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        confirm::record_failed(&self.db, order_id, payment_id, amount_paise, reason, now).await
+    }
+
+    async fn record_capture(&self, payment_id: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        confirm::record_capture(&self.db, payment_id, now).await
+    }
+
+    async fn uncaptured_payments(
+        &self,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        let q = query(
+            "SELECT id, amount_paise FROM payments WHERE status = 'authorized' AND updated_at < $1 \
+             ORDER BY updated_at LIMIT $2",
+        )
+        .bind(before)
+        .bind(limit);
+        self.db.fetch_all(q).await
+    }
+
+    async fn claim_refunds(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: i64,
+    ) -> StoreResult<Vec<RefundJob>> {
+        refunds::claim(&self.db, now, lease, limit).await
+    }
+
+    async fn refund_sent(
+        &self,
+        job: &RefundJob,
+        gateway_refund_id: &str,
+        processed: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        refunds::sent(&self.db, job, gateway_refund_id, processed, now).await
+    }
+
+    async fn refund_retry(
+        &self,
+        job: &RefundJob,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let q = query(
+            "UPDATE refunds SET last_error = $2, next_attempt_at = $3, updated_at = $3 \
+             WHERE id = $1 AND status = 'requested'",
+        )
+        .bind(job.id)
+        .bind(error)
+        .bind(retry_at);
+        self.db.execute(q).await?;
+        Ok(())
+    }
+
+    async fn refund_refused(
+        &self,
+        job: &RefundJob,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        refunds::refused(&self.db, job, error, now).await
+    }
+
+    async fn refund_processed(
+        &self,
+        gateway_refund_id: &str,
+        ours: Option<Uuid>,
+        payment_id: &str,
+        amount_paise: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        refunds::processed(
+            &self.db,
+            gateway_refund_id,
+            ours,
+            payment_id,
+            amount_paise,
+            now,
+        )
+        .await
+    }
+
+    async fn refund_failed(
+        &self,
+        gateway_refund_id: &str,
+        ours: Option<Uuid>,
+        reason: &str,
+        retry_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RefundNews> {
+        refunds::failed_at_gateway(&self.db, gateway_refund_id, ours, reason, retry_at, now).await
+    }
+
+    async fn webhook_seen(&self, event_id: &str) -> StoreResult<bool> {
+        let q = query("SELECT 1 FROM payment_webhook_events WHERE event_id = $1").bind(event_id);
+        let found: Option<(i32,)> = self.db.fetch_optional(q).await?;
+        Ok(found.is_some())
+    }
+
+    async fn remember_webhook(
+        &self,
+        event_id: &str,
+        event: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let q = query(
+            "INSERT INTO payment_webhook_events (event_id, event, received_at) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(event_id)
+        .bind(event)
+        .bind(now);
+        self.db.execute(q).await?;
+        Ok(())
+    }
+
+    async fn booking_by_order(&self, order_id: &str) -> StoreResult<Option<Booking>> {
+        let q = query("SELECT * FROM bookings WHERE payment_order_id = $1").bind(order_id);
+        let row: Option<BookingRow> = self.db.fetch_optional(q).await?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn booking_money(
+        &self,
+        booking: BookingId,
+    ) -> StoreResult<(Vec<RefundRecord>, Vec<LedgerEntry>)> {
+        Ok((
+            refunds::of_booking(&self.db, booking).await?,
+            ledger::of_booking(&self.db, booking).await?,
+        ))
+    }
+
+    async fn ledger_between(
+        &self,
+        station: StationId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<LedgerEntry>> {
+        ledger::between(&self.db, station, from, to).await
+    }
+
+    async fn unpaid_orders(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<Booking>> {
+        let q = query(
+            "SELECT * FROM bookings WHERE payment_order_id IS NOT NULL AND payment_id IS NULL \
+             AND status IN ('pending_payment', 'expired') AND created_at >= $1 AND created_at < $2 \
+             ORDER BY created_at LIMIT $3",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(limit);
+        bookings(self.db.fetch_all::<BookingRow>(q).await?)
+    }
+
+    async fn known_payments(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<KnownPayment>> {
+        let q = Query::assembled(
+            "SELECT id, booking_id, station_id, order_id, amount_paise, status FROM payments \
+             WHERE created_at >= $1 AND created_at < $2"
+                .to_owned(),
+        )
+        .bind(from)
+        .bind(to);
+        self.db.fetch_all(q).await
+    }
+
+    async fn raise_case(
+        &self,
+        station: StationId,
+        booking: Option<BookingId>,
+        kind: &str,
+        subject: &str,
+        detail: String,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
+        let raised =
+            super::cases::raise(&mut tx, station, booking, kind, Some(subject), detail, now)
+                .await?;
+        tx.commit().await?;
+        Ok(raised)
+    }
+}

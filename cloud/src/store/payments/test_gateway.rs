@@ -1,0 +1,208 @@
+//! What the local test-mode gateway keeps on "its side": its orders, payment attempts
+//! and refunds — in their own tables, apart from GasQ's ledger, so reconciliation in test
+//! mode compares two real records, as it does against Razorpay.
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::payments::GatewayPayment;
+use crate::store::db::query;
+use crate::store::{SqlStore, StoreError, StoreResult};
+
+/// The test-mode gateway's records.
+#[async_trait]
+pub trait TestGatewayStore: Send + Sync {
+    async fn tg_create_order(
+        &self,
+        id: &str,
+        amount_paise: i64,
+        receipt: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// An order's amount.
+    async fn tg_order_amount(&self, id: &str) -> StoreResult<Option<i64>>;
+    async fn tg_add_payment(
+        &self,
+        id: &str,
+        order_id: &str,
+        amount_paise: i64,
+        status: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn tg_capture(&self, payment_id: &str) -> StoreResult<bool>;
+    async fn tg_payments_of_order(&self, order_id: &str) -> StoreResult<Vec<GatewayPayment>>;
+    async fn tg_payments_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<GatewayPayment>>;
+    /// Refunds `amount` of a payment under `key`: the refund already made with this key
+    /// if there is one; `Conflict` when the payment cannot give that much back.
+    async fn tg_refund(
+        &self,
+        new_id: &str,
+        payment_id: &str,
+        amount_paise: i64,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(String, i64)>;
+}
+
+#[derive(sqlx::FromRow)]
+struct PaymentRow {
+    id: String,
+    order_id: String,
+    amount_paise: i64,
+    status: String,
+    created_at: DateTime<Utc>,
+    refunded: i64,
+}
+
+impl From<PaymentRow> for GatewayPayment {
+    fn from(r: PaymentRow) -> Self {
+        let status = if r.refunded >= r.amount_paise && r.status == "captured" {
+            "refunded".to_owned()
+        } else {
+            r.status
+        };
+        GatewayPayment {
+            id: r.id,
+            order_id: Some(r.order_id),
+            amount: r.amount_paise,
+            status,
+            amount_refunded: r.refunded,
+            created_at: r.created_at.timestamp(),
+        }
+    }
+}
+
+const PAYMENTS: &str = "SELECT p.id, p.order_id, p.amount_paise, p.status, p.created_at, \
+     COALESCE((SELECT SUM(r.amount_paise) FROM test_gateway_refunds r WHERE r.payment_id = p.id), 0) \
+     AS refunded FROM test_gateway_payments p";
+
+#[async_trait]
+impl TestGatewayStore for SqlStore {
+    async fn tg_create_order(
+        &self,
+        id: &str,
+        amount_paise: i64,
+        receipt: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let q = query(
+            "INSERT INTO test_gateway_orders (id, amount_paise, receipt, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(amount_paise)
+        .bind(receipt)
+        .bind(now);
+        self.db.execute(q).await?;
+        Ok(())
+    }
+
+    async fn tg_order_amount(&self, id: &str) -> StoreResult<Option<i64>> {
+        let q = query("SELECT amount_paise FROM test_gateway_orders WHERE id = $1").bind(id);
+        let found: Option<(i64,)> = self.db.fetch_optional(q).await?;
+        Ok(found.map(|(a,)| a))
+    }
+
+    async fn tg_add_payment(
+        &self,
+        id: &str,
+        order_id: &str,
+        amount_paise: i64,
+        status: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let q = query(
+            "INSERT INTO test_gateway_payments (id, order_id, amount_paise, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(order_id)
+        .bind(amount_paise)
+        .bind(status)
+        .bind(now);
+        self.db.execute(q).await?;
+        Ok(())
+    }
+
+    async fn tg_capture(&self, payment_id: &str) -> StoreResult<bool> {
+        let q = query(
+            "UPDATE test_gateway_payments SET status = 'captured' \
+             WHERE id = $1 AND status IN ('authorized', 'captured')",
+        )
+        .bind(payment_id);
+        Ok(self.db.execute(q).await? > 0)
+    }
+
+    async fn tg_payments_of_order(&self, order_id: &str) -> StoreResult<Vec<GatewayPayment>> {
+        let q = crate::store::db::Query::assembled(format!(
+            "{PAYMENTS} WHERE p.order_id = $1 ORDER BY p.created_at"
+        ))
+        .bind(order_id);
+        let rows: Vec<PaymentRow> = self.db.fetch_all(q).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn tg_payments_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<GatewayPayment>> {
+        let q = crate::store::db::Query::assembled(format!(
+            "{PAYMENTS} WHERE p.created_at >= $1 AND p.created_at < $2 ORDER BY p.created_at"
+        ))
+        .bind(from)
+        .bind(to);
+        let rows: Vec<PaymentRow> = self.db.fetch_all(q).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn tg_refund(
+        &self,
+        new_id: &str,
+        payment_id: &str,
+        amount_paise: i64,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(String, i64)> {
+        let mut tx = self.db.begin().await?;
+        let q =
+            query("SELECT id, amount_paise FROM test_gateway_refunds WHERE idempotency_key = $1")
+                .bind(key);
+        if let Some(made) = tx.fetch_optional::<(String, i64)>(q).await? {
+            return Ok(made);
+        }
+        let q = crate::store::db::Query::assembled(format!("{PAYMENTS} WHERE p.id = $1"))
+            .bind(payment_id);
+        let Some(payment) = tx.fetch_optional::<PaymentRow>(q).await? else {
+            return Err(StoreError::NotFound("payment"));
+        };
+        if payment.status != "captured" || payment.refunded + amount_paise > payment.amount_paise {
+            return Err(StoreError::Conflict(
+                "the payment is not captured, or cannot give back that much".into(),
+            ));
+        }
+        tx.execute(
+            query(
+                "INSERT INTO test_gateway_refunds (id, payment_id, amount_paise, idempotency_key, \
+                 created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(new_id)
+            .bind(payment_id)
+            .bind(amount_paise)
+            .bind(key)
+            .bind(now),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((new_id.to_owned(), amount_paise))
+    }
+}
+
+/// Seconds since the epoch as a time (the gateway's `created_at`).
+pub fn from_unix(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
+}
