@@ -4,5 +4,6 @@
 pub mod app;
 pub mod db;
 pub mod device;
+pub mod razorpay;
 pub mod roles;
 pub mod world;

@@ -3,8 +3,9 @@
 
 use serde_json::json;
 
-use super::app::{Session, TestApp, future_slot, spawn_app_on};
+use super::app::{Session, TestApp, future_slot, spawn_with};
 use super::db::TestDb;
+use gasq_cloud::config::Settings;
 use gasq_cloud::domain::Role;
 use reqwest::StatusCode;
 
@@ -23,7 +24,12 @@ pub async fn world() -> World {
 
 /// Station `MUM-0042` (2 lanes) with its admin, and driver 1 with vehicle `MH12AB1234`.
 pub async fn world_on(db: TestDb) -> World {
-    let app = spawn_app_on(db).await;
+    world_with(db, |_| {}).await
+}
+
+/// The world on `db`, with `tweak` applied to the cloud's settings.
+pub async fn world_with(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> World {
+    let app = spawn_with(db, tweak).await;
     let root = app.user_with_role(Role::SuperAdmin, "root").await;
     let station = app.station(&root, "MUM-0042", 2).await["id"]
         .as_u64()

@@ -105,7 +105,7 @@ pub async fn reconcile(app: &App, now: DateTime<Utc>) -> Result<Reconciled, anyh
     let theirs = app.payments.payments_between(from, now).await?;
     let ours: HashMap<String, _> = app
         .store
-        .known_payments(from - Duration::hours(1), now)
+        .known_payments(from - Duration::hours(1), now + Duration::hours(1))
         .await?
         .into_iter()
         .map(|p| (p.id.clone(), p))
@@ -223,6 +223,9 @@ async fn recover(
         source: PaymentSource::Reconciliation,
     };
     let outcome = app.store.record_payment(seen, now).await?;
+    if matches!(outcome, crate::store::PaymentOutcome::AlreadyConfirmed(_)) {
+        return Ok(());
+    }
     let Ok(result) = super::result(outcome) else {
         return Ok(()); // not one of our orders
     };
