@@ -216,6 +216,17 @@ async fn orders_go_to_razorpay_and_a_lost_answer_or_a_5xx_makes_no_second_order(
     book_online(&w, future_slot(6), Some(5.0)).await;
     assert_eq!(fake.with(|s| s.orders.len()), 2);
 
+    // Too slow: the cloud gives up waiting, but Razorpay made the order all the same.
+    fake.with(|s| s.slow_next = 1);
+    let b = book_online(&w, future_slot(12), Some(5.0)).await;
+    let orders = fake.with(|s| s.orders.clone());
+    assert_eq!(
+        orders.len(),
+        3,
+        "a timed-out order is found, not made again"
+    );
+    assert_eq!(b["payment"]["order_id"], orders[2]["id"]);
+
     // Razorpay down for good: a clear 503, and the slot is not held.
     fake.with(|s| s.fail_orders = 100);
     let body = json!({"station_id": w.station, "vehicle_id": w.vehicle, "slot_start": future_slot(9),
@@ -555,6 +566,32 @@ async fn reconciliation_recovers_a_lost_payment_and_raises_a_case_for_each_diffe
     // Running again finds the same differences and raises nothing new.
     let again = pass::reconcile(&w.app.app, later).await.unwrap();
     assert_eq!(again.cases, 0, "{again:?}");
+    // The settlement's fee went into the ledger (once), and the day's net counts it.
+    let r = receipt(&w, lost_id).await;
+    assert_eq!(ledger_rows(&r, "gateway_fee"), 1, "{r}");
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Asia::Kolkata)
+        .date_naive();
+    let (_, days) = w
+        .app
+        .get(
+            &format!("/api/v1/stations/{}/takings?from={today}", w.station),
+            Some(&w.admin.token),
+        )
+        .await;
+    let fee = common::razorpay::fee(45_600);
+    assert!(
+        days[0]["gateway_fees_paise"].as_i64().unwrap() >= fee,
+        "{days}"
+    );
+    let d = &days[0];
+    assert_eq!(
+        d["net_paise"].as_i64().unwrap(),
+        d["captured_paise"].as_i64().unwrap()
+            - d["refunded_paise"].as_i64().unwrap()
+            - d["gateway_fees_paise"].as_i64().unwrap(),
+        "{days}"
+    );
 }
 
 /// Invariant 4 on PostgreSQL: two replicas get the same webhook, its siblings and the

@@ -77,7 +77,7 @@ CREATE TABLE ledger (
     at            TEXT NOT NULL,
     station_id    BIGINT NOT NULL,
     booking_id    BLOB,
-    kind          TEXT NOT NULL CHECK (kind IN ('order', 'payment', 'capture', 'payment_failed', 'refund', 'refund_failed', 'fee')),
+    kind          TEXT NOT NULL CHECK (kind IN ('order', 'payment', 'capture', 'payment_failed', 'refund', 'refund_failed', 'fee', 'gateway_fee')),
     amount_paise  BIGINT NOT NULL,
     gateway_ref   TEXT,
     actor         TEXT NOT NULL,

@@ -12,7 +12,7 @@ pub mod signature;
 pub mod test_mode;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use gasq_shared::{BookingId, StationId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -58,6 +58,22 @@ impl GatewayPayment {
     pub fn succeeded(&self) -> bool {
         matches!(self.status.as_str(), "authorized" | "captured" | "refunded")
     }
+}
+
+/// One transaction in the gateway's settlements (Razorpay's settlement recon).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct SettlementItem {
+    /// The payment or refund id.
+    pub entity_id: String,
+    /// `payment`, `refund`, `adjustment`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub amount: i64,
+    /// The gateway's fee, tax included.
+    #[serde(default)]
+    pub fee: i64,
+    #[serde(default)]
+    pub settled: bool,
 }
 
 /// A refund to send: the same `idempotency_key` for every retry of one attempt.
@@ -115,4 +131,6 @@ pub trait PaymentGateway: Send + Sync + std::fmt::Debug {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<GatewayPayment>, GatewayError>;
+    /// The transactions of the settlements of `day` (UTC).
+    async fn settlement_items(&self, day: NaiveDate) -> Result<Vec<SettlementItem>, GatewayError>;
 }

@@ -9,19 +9,20 @@
 //!   Razorpay documents as answering a retry with the refund already made;
 //! - captures: capturing a captured payment answers 400 "already captured", which we
 //!   take as done;
-//! - look-ups are reads.
+//! - look-ups (payments of an order, payments of a period, the settlement recon of a
+//!   day) are reads.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{
     GatewayError, GatewayPayment, GatewayRefund, OrderRequest, PaymentGateway, PaymentOrder,
-    RefundRequest,
+    RefundRequest, SettlementItem,
 };
 use crate::config::RazorpaySettings;
 use crate::secret::Secret;
@@ -286,6 +287,30 @@ impl PaymentGateway for RazorpayGateway {
             let page: Collection<GatewayPayment> = self
                 .call("payments", || {
                     self.request(Method::GET, "/v1/payments").query(&query)
+                })
+                .await?;
+            let n = page.items.len();
+            all.extend(page.items);
+            if n < PAGE {
+                return Ok(all);
+            }
+        }
+    }
+
+    async fn settlement_items(&self, day: NaiveDate) -> Result<Vec<SettlementItem>, GatewayError> {
+        let mut all = Vec::new();
+        loop {
+            let query = [
+                ("year", day.year().to_string()),
+                ("month", day.month().to_string()),
+                ("day", day.day().to_string()),
+                ("count", PAGE.to_string()),
+                ("skip", all.len().to_string()),
+            ];
+            let page: Collection<SettlementItem> = self
+                .call("settlement recon", || {
+                    self.request(Method::GET, "/v1/settlements/recon/combined")
+                        .query(&query)
                 })
                 .await?;
             let n = page.items.len();

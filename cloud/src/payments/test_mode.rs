@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 use serde_json::json;
@@ -16,7 +16,7 @@ use serde_json::json;
 use super::signature;
 use super::{
     GatewayError, GatewayPayment, GatewayRefund, OrderRequest, PaymentGateway, PaymentOrder,
-    RefundRequest,
+    RefundRequest, SettlementItem,
 };
 use crate::crypto::Crypto;
 use crate::secret::Secret;
@@ -233,5 +233,37 @@ impl PaymentGateway for TestModeGateway {
             .tg_payments_between(from, to)
             .await
             .map_err(unavailable)
+    }
+
+    /// The local gateway settles each captured payment and each refund the day it is
+    /// made, without fees.
+    async fn settlement_items(&self, day: NaiveDate) -> Result<Vec<SettlementItem>, GatewayError> {
+        let from = day.and_time(NaiveTime::MIN).and_utc();
+        let to = from + Duration::days(1);
+        let payments = self.payments_between(from, to).await?;
+        let mut items: Vec<SettlementItem> = payments
+            .iter()
+            .filter(|p| p.succeeded())
+            .map(|p| SettlementItem {
+                entity_id: p.id.clone(),
+                kind: "payment".into(),
+                amount: p.amount,
+                fee: 0,
+                settled: true,
+            })
+            .collect();
+        let refunds = self
+            .store
+            .tg_refunds_between(from, to)
+            .await
+            .map_err(unavailable)?;
+        items.extend(refunds.into_iter().map(|(id, amount)| SettlementItem {
+            entity_id: id,
+            kind: "refund".into(),
+            amount,
+            fee: 0,
+            settled: true,
+        }));
+        Ok(items)
     }
 }

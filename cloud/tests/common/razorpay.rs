@@ -36,8 +36,9 @@ pub struct FakeState {
     pub lose_next_order_answer: bool,
     /// Answer the next N refunds with a 503 (nothing made).
     pub fail_refunds: u32,
-    /// Hold every answer this long (timeouts).
-    pub delay: Option<Duration>,
+    /// Hold the next N answers longer than the cloud waits (3 s against its 2 s
+    /// timeout); what they did is done all the same.
+    pub slow_next: u32,
     seq: u32,
 }
 
@@ -56,6 +57,7 @@ impl FakeRazorpay {
             .route("/v1/payments", get(list_payments))
             .route("/v1/payments/{id}/capture", post(capture))
             .route("/v1/payments/{id}/refund", post(refund))
+            .route("/v1/settlements/recon/combined", get(settlement_recon))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -138,15 +140,48 @@ fn error(status: StatusCode, description: &str) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-/// Basic auth with the key id and secret, and the fake's delay; `Err` answers.
+/// Razorpay's fee on a payment in the fake: 2% plus 18% tax on it.
+pub fn fee(amount: i64) -> i64 {
+    amount * 236 / 10_000
+}
+
+/// Every captured payment is settled, with its fee.
+async fn settlement_recon(state: Shared, headers: HeaderMap) -> Response {
+    if let Err(r) = admit(
+        &state,
+        &headers,
+        "GET /v1/settlements/recon/combined".into(),
+    )
+    .await
+    {
+        return r;
+    }
+    let s = state.lock().unwrap();
+    let items: Vec<Value> = s
+        .payments
+        .values()
+        .filter(|p| p["status"] == "captured")
+        .map(|p| {
+            let amount = p["amount"].as_i64().unwrap_or_default();
+            json!({"entity_id": p["id"], "type": "payment", "amount": amount, "fee": fee(amount),
+                   "tax": 0, "settled": true, "order_id": p["order_id"]})
+        })
+        .collect();
+    axum::Json(json!({"entity": "collection", "count": items.len(), "items": items}))
+        .into_response()
+}
+
+/// Basic auth with the key id and secret, and the fake's slowness; `Err` answers.
 async fn admit(state: &Shared, headers: &HeaderMap, call: String) -> Result<(), Response> {
-    let delay = {
+    let slow = {
         let mut s = state.lock().unwrap();
         s.calls.push(call);
-        s.delay
+        let slow = s.slow_next > 0;
+        s.slow_next = s.slow_next.saturating_sub(1);
+        slow
     };
-    if let Some(d) = delay {
-        tokio::time::sleep(d).await;
+    if slow {
+        tokio::time::sleep(Duration::from_secs(3)).await;
     }
     let expected = format!(
         "Basic {}",

@@ -181,7 +181,14 @@ pub async fn reconcile(app: &App, now: DateTime<Utc>) -> Result<Reconciled, anyh
             _ => {}
         }
     }
-    // 3. Payments we hold as paid that the gateway does not list at all.
+    // 3. The settlements of yesterday and today: each settled payment must be ours at
+    //    its amount (its fee goes into the ledger), each settled refund one we asked for.
+    for day in [(now - Duration::days(1)).date_naive(), now.date_naive()] {
+        for item in app.payments.settlement_items(day).await? {
+            check_settled(app, &mut found, &ours, &item, now).await?;
+        }
+    }
+    // 4. Payments we hold as paid that the gateway does not list at all.
     for known in ours.values() {
         if known.status != "failed" && !seen_there.contains(&known.id) {
             let detail = format!(
@@ -204,6 +211,53 @@ pub async fn reconcile(app: &App, now: DateTime<Utc>) -> Result<Reconciled, anyh
         }
     }
     Ok(found)
+}
+
+/// Checks one settled transaction against GasQ's records.
+async fn check_settled(
+    app: &App,
+    found: &mut Reconciled,
+    ours: &HashMap<String, crate::store::KnownPayment>,
+    item: &crate::payments::SettlementItem,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    match item.kind.as_str() {
+        "payment" => {
+            let Some(known) = ours.get(&item.entity_id) else {
+                // Not a payment of this window (or not GasQ's): the payments check
+                // above recovers ours.
+                return Ok(());
+            };
+            app.store
+                .record_gateway_fee(&item.entity_id, item.fee, now)
+                .await?;
+            if known.amount_paise != item.amount {
+                let detail = format!(
+                    "payment {} was settled as {} but GasQ recorded {}",
+                    item.entity_id,
+                    money::rupees(item.amount),
+                    money::rupees(known.amount_paise)
+                );
+                let (station, booking) = (known.station_id, Some(known.booking_id));
+                case(
+                    app,
+                    found,
+                    station,
+                    booking,
+                    "amount_differs",
+                    &item.entity_id,
+                    detail,
+                    now,
+                )
+                .await?;
+            }
+        }
+        "refund" if !app.store.refund_known(&item.entity_id).await? => {
+            tracing::warn!(refund = %item.entity_id, "a settled refund GasQ did not ask for");
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// A successful payment GasQ had missed: recorded now (confirming or refunding its

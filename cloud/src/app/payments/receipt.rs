@@ -124,7 +124,10 @@ pub struct DayTakings {
     pub refunds: u32,
     pub refunded_paise: i64,
     pub fees_paise: i64,
-    /// Captured less refunded: what the day leaves with the station.
+    /// What the gateway charged (fees and their tax).
+    pub gateway_fees_paise: i64,
+    /// Captured less refunded and less the gateway's fees: what the day leaves with the
+    /// station.
     pub net_paise: i64,
     pub failed_payments: u32,
 }
@@ -198,6 +201,7 @@ pub async fn takings(
                 day.refunded_paise += e.amount_paise;
             }
             LedgerKind::Fee => day.fees_paise += e.amount_paise,
+            LedgerKind::GatewayFee => day.gateway_fees_paise += e.amount_paise,
             LedgerKind::PaymentFailed => day.failed_payments += 1,
             LedgerKind::Order | LedgerKind::RefundFailed => {}
         }
@@ -205,7 +209,7 @@ pub async fn takings(
     Ok(days
         .into_values()
         .map(|mut d| {
-            d.net_paise = d.captured_paise - d.refunded_paise;
+            d.net_paise = d.captured_paise - d.refunded_paise - d.gateway_fees_paise;
             d
         })
         .collect())

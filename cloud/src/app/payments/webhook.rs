@@ -38,6 +38,9 @@ struct Payment {
     status: String,
     #[serde(default)]
     error_description: Option<String>,
+    /// The gateway's fee (tax included), once captured.
+    #[serde(default)]
+    fee: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,12 +110,15 @@ async fn apply(app: &App, event: &Event) -> Result<WebhookOutcome> {
             };
             let seen = PaymentSeen {
                 order_id,
-                payment_id: p.id,
+                payment_id: p.id.clone(),
                 amount_paise: p.amount,
                 captured: event.event == "payment.captured" || p.status == "captured",
                 source: PaymentSource::Webhook,
             };
             app.store.record_payment(seen, now).await?;
+            if let Some(fee) = p.fee {
+                app.store.record_gateway_fee(&p.id, fee, now).await?;
+            }
         }
         "payment.failed" => {
             let p: Payment = entity(event, "payment")?;

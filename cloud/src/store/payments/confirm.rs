@@ -251,3 +251,32 @@ pub(super) async fn record_capture(
     tx.commit().await?;
     Ok(())
 }
+
+pub(super) async fn record_gateway_fee(
+    db: &Db,
+    payment_id: &str,
+    fee_paise: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    if fee_paise <= 0 {
+        return Ok(false);
+    }
+    let mut tx = db.begin().await?;
+    let q = query("SELECT booking_id, station_id FROM payments WHERE id = $1").bind(payment_id);
+    let Some((booking, station)) = tx.fetch_optional::<(uuid::Uuid, i64)>(q).await? else {
+        return Ok(false);
+    };
+    let entry = LedgerEntry {
+        at: now,
+        station_id: gasq_shared::StationId::try_from(station).map_err(StoreError::corrupt)?,
+        booking_id: Some(booking.into()),
+        kind: LedgerKind::GatewayFee,
+        amount_paise: fee_paise,
+        gateway_ref: Some(payment_id.to_owned()),
+        actor: "gateway".into(),
+        detail: "the gateway's fee and its tax".into(),
+    };
+    let news = append(&mut tx, &entry).await?;
+    tx.commit().await?;
+    Ok(news)
+}

@@ -29,6 +29,8 @@ pub enum LedgerKind {
     RefundFailed,
     /// What a cancellation kept under the station's policy.
     Fee,
+    /// What the gateway charged for a payment (its fee, tax included).
+    GatewayFee,
 }
 
 impl LedgerKind {
@@ -41,6 +43,7 @@ impl LedgerKind {
             Self::Refund => "refund",
             Self::RefundFailed => "refund_failed",
             Self::Fee => "fee",
+            Self::GatewayFee => "gateway_fee",
         }
     }
 
@@ -53,6 +56,7 @@ impl LedgerKind {
             Self::Refund,
             Self::RefundFailed,
             Self::Fee,
+            Self::GatewayFee,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

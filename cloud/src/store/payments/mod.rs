@@ -277,6 +277,15 @@ pub trait PaymentStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<KnownPayment>>;
+    /// Enters the gateway's fee for a payment (once); whether it was new.
+    async fn record_gateway_fee(
+        &self,
+        payment_id: &str,
+        fee_paise: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Whether GasQ asked for the gateway refund with this id.
+    async fn refund_known(&self, gateway_refund_id: &str) -> StoreResult<bool>;
     /// Raises a reconciliation case once per (`kind`, `subject`); whether it was new.
     async fn raise_case(
         &self,
@@ -481,6 +490,21 @@ impl PaymentStore for SqlStore {
         .bind(from)
         .bind(to);
         self.db.fetch_all(q).await
+    }
+
+    async fn record_gateway_fee(
+        &self,
+        payment_id: &str,
+        fee_paise: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        confirm::record_gateway_fee(&self.db, payment_id, fee_paise, now).await
+    }
+
+    async fn refund_known(&self, gateway_refund_id: &str) -> StoreResult<bool> {
+        let q = query("SELECT 1 FROM refunds WHERE gateway_refund_id = $1").bind(gateway_refund_id);
+        let found: Option<(i32,)> = self.db.fetch_optional(q).await?;
+        Ok(found.is_some())
     }
 
     async fn raise_case(

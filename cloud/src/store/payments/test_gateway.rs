@@ -3,7 +3,7 @@
 //! mode compares two real records, as it does against Razorpay.
 
 use async_trait::async_trait;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::payments::GatewayPayment;
 use crate::store::db::query;
@@ -36,6 +36,12 @@ pub trait TestGatewayStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<GatewayPayment>>;
+    /// Refunds made in `[from, to)`: (id, amount).
+    async fn tg_refunds_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<(String, i64)>>;
     /// Refunds `amount` of a payment under `key`: the refund already made with this key
     /// if there is one; `Conflict` when the payment cannot give that much back.
     async fn tg_refund(
@@ -160,6 +166,20 @@ impl TestGatewayStore for SqlStore {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
+    async fn tg_refunds_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        let q = query(
+            "SELECT id, amount_paise FROM test_gateway_refunds WHERE created_at >= $1 \
+             AND created_at < $2 ORDER BY created_at",
+        )
+        .bind(from)
+        .bind(to);
+        self.db.fetch_all(q).await
+    }
+
     async fn tg_refund(
         &self,
         new_id: &str,
@@ -200,9 +220,4 @@ impl TestGatewayStore for SqlStore {
         tx.commit().await?;
         Ok((new_id.to_owned(), amount_paise))
     }
-}
-
-/// Seconds since the epoch as a time (the gateway's `created_at`).
-pub fn from_unix(secs: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
 }
