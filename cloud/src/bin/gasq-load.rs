@@ -17,6 +17,8 @@
 //! so a handful of drivers can book thousands of slots (under the default limits each
 //! driver stops at 4 live bookings, and the rest count as `booking_limit`).
 
+#[path = "support/fleet.rs"]
+mod fleet;
 #[path = "support/http.rs"]
 mod http;
 
@@ -31,6 +33,7 @@ use hdrhistogram::Histogram;
 use serde_json::json;
 use tokio::sync::Mutex;
 
+use fleet::{Driver, Fleet};
 use http::Client;
 
 #[derive(Parser, Debug, Clone)]
@@ -66,63 +69,16 @@ struct Args {
     lanes: u16,
 }
 
-/// A vehicle and the token of the driver who books it.
-struct Driver {
-    token: String,
-    vehicle: String,
-}
-
 async fn setup(c: &Client, args: &Args) -> anyhow::Result<(u64, Vec<Driver>)> {
     let admin = c.login(&args.login, &args.password).await?;
-    let tag = Utc::now().timestamp() % 10_000;
-    let code = format!("LOAD-{tag:04}");
-    let body =
-        json!({"code": code, "name": "Load test", "lat": 19.0, "lon": 72.8, "lanes": args.lanes});
-    let (status, station) = c.post("/api/v1/stations", Some(&admin), body).await?;
-    if status != 201 {
-        bail!("create station: {status} {station}");
-    }
-    let station_id = station["id"].as_u64().context("station id")?;
-    let mut drivers = Vec::new();
-    for n in 0..args.drivers {
-        let email = format!("load{tag}-{n}@example.in");
-        let phone = format!(
-            "7{:09}",
-            (u64::try_from(tag).unwrap_or(0) * 100_000 + n as u64) % 1_000_000_000
-        );
-        let reg = json!({"name": format!("Load {n}"), "email": email, "phone": phone, "password": "load-test-pass"});
-        let (status, body) = c.post("/api/v1/auth/register", None, reg).await?;
-        if status != 201 {
-            bail!("register driver {n}: {status} {body}");
-        }
-        let token = c.login(&email, "load-test-pass").await?;
-        for k in 0..args.vehicles_per_driver.max(1) {
-            // Plates unique per run: a plate is one tank whoever registered it.
-            let plate = format!("L{tag:04}D{n:04}V{k:02}");
-            let (status, v) = c
-                .post(
-                    "/api/v1/vehicles",
-                    Some(&token),
-                    json!({"registration": plate}),
-                )
-                .await?;
-            if status != 201 {
-                bail!("vehicle: {status} {v}");
-            }
-            drivers.push(Driver {
-                token: token.clone(),
-                vehicle: v["id"].as_str().context("vehicle id")?.to_owned(),
-            });
-        }
-        if n % 16 == 15 {
-            eprint!("\rregistered {}/{} drivers", n + 1, args.drivers);
-        }
-    }
-    eprintln!(
-        "\rregistered {} drivers, station {code} (id {station_id})",
-        args.drivers
-    );
-    Ok((station_id, drivers))
+    let fleet = Fleet {
+        code_prefix: "LOAD",
+        name: "Load test",
+        lanes: args.lanes,
+        drivers: args.drivers,
+        vehicles_per_driver: args.vehicles_per_driver,
+    };
+    fleet.register(c, &admin).await
 }
 
 #[derive(Default)]
