@@ -12,6 +12,7 @@ mod audit;
 mod bookings;
 mod idempotency;
 mod keys;
+mod payments;
 mod stations;
 mod support;
 mod vehicles;
