@@ -640,3 +640,98 @@ async fn two_replicas_receiving_the_same_webhook_at_once_confirm_once() {
         assert_eq!(paid_audits(&w.app, &id).await, 1, "round {round}");
     }
 }
+
+#[tokio::test]
+async fn a_booking_keeps_the_price_of_its_moment_and_prices_keep_their_history() {
+    let w = world().await;
+    let before = book_online(&w, future_slot(3), Some(6.0)).await;
+    let (status, s) = w
+        .app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/stations/{}", w.station),
+            Some(&w.admin.token),
+            Some(json!({"price_paise_per_kg": 8_000})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{s}");
+    let after = book_online(&w, future_slot(6), Some(6.0)).await;
+    assert_eq!(before["payment"]["amount_paise"], 45_600);
+    assert_eq!(after["payment"]["amount_paise"], 48_000);
+    assert_eq!(
+        receipt(&w, before["id"].as_str().unwrap()).await["price_paise_per_kg"],
+        7_600
+    );
+    let (status, prices) = w
+        .app
+        .get(
+            &format!("/api/v1/stations/{}/prices", w.station),
+            Some(&w.admin.token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{prices}");
+    assert_eq!(prices[0]["price_paise_per_kg"], 8_000, "{prices}");
+    assert_eq!(prices[0]["set_by"], w.admin.user_id.as_str(), "{prices}");
+    assert_eq!(prices[1]["price_paise_per_kg"], 7_600, "{prices}");
+}
+
+#[tokio::test]
+async fn a_fill_of_an_unpaid_online_booking_raises_a_case() {
+    let w = world().await;
+    let b = book_online(&w, future_slot(3), Some(6.0)).await;
+    let id = b["id"].as_str().unwrap();
+    let device = TestDevice::enroll(&w.app, &w.admin, w.station).await;
+    let batch = json!([
+        {"id": Uuid::now_v7(), "seq": 1, "at": Utc::now(), "kind": "redeemed", "booking_id": id, "lane": 1, "known": false},
+        {"id": Uuid::now_v7(), "seq": 2, "at": Utc::now(), "kind": "fill", "booking_id": id, "lane": 1, "kg": 6.0, "amount_paise": 45600},
+    ]);
+    let (status, res) = device.push(&w.app, batch).await;
+    assert_eq!(status, 200, "{res}");
+    let cases = w.dashboard().await["reconciliation"].clone();
+    let unpaid: Vec<&Value> = cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "fill_unpaid")
+        .collect();
+    assert_eq!(unpaid.len(), 1, "{cases}");
+    assert!(
+        unpaid[0]["detail"].as_str().unwrap().contains("₹456.00"),
+        "{cases}"
+    );
+}
+
+#[tokio::test]
+async fn a_refund_the_gateway_reports_failed_is_sent_again_under_a_new_key() {
+    let (w, fake) = razorpay_world().await;
+    let b = book_online(&w, future_slot(3), Some(6.0)).await;
+    let id = b["id"].as_str().unwrap();
+    let order = b["payment"]["order_id"].as_str().unwrap();
+    let payment = fake.pay(order);
+    verify(&w.app, FakeRazorpay::checkout_callback(order, &payment)).await;
+    w.cancel(id).await;
+    pass::money_pass(&w.app.app).await.unwrap();
+    let (first, first_key) = fake.with(|s| s.refunds[0].clone());
+    // The bank bounced it: Razorpay gives the money back to the account and says so.
+    fake.with(|s| s.payments.get_mut(&payment).unwrap()["amount_refunded"] = json!(0));
+    let mut failed = first.clone();
+    failed["status"] = json!("failed");
+    let hook = FakeRazorpay::webhook("refund.failed", "refund", failed, "evt_f1");
+    assert_eq!(deliver(&w.app, &hook).await.0, StatusCode::OK);
+    assert_eq!(deliver(&w.app, &hook).await.1["status"], "duplicate");
+    // Tried again after its wait, with a new idempotency key.
+    let r = receipt(&w, id).await;
+    assert_eq!(r["refund_pending_paise"], 45_600, "{r}");
+    assert_eq!(ledger_rows(&r, "refund_failed"), 1, "{r}");
+    let later = Utc::now() + Duration::minutes(11);
+    let jobs = w
+        .app
+        .app
+        .store
+        .claim_refunds(later, Duration::minutes(2), 10)
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_ne!(jobs[0].idempotency_key(), first_key);
+    assert_eq!(jobs[0].amount_paise, 45_600);
+}

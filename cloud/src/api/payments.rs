@@ -17,6 +17,7 @@ use crate::app::payments::{self, CheckoutCallback, PaymentResult, WebhookOutcome
 use crate::domain::Actor;
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::store::PriceChange;
 
 /// The checkout callback: Razorpay Checkout (or the test-mode page) hands the page
 /// these three fields after a payment; the signature is checked with the key secret.
@@ -81,6 +82,17 @@ pub(crate) async fn booking_receipt(
     ApiPath(id): ApiPath<BookingId>,
 ) -> ApiResult<ApiJson<Receipt>> {
     Ok(ApiJson(receipt::receipt(&state, &user, id).await?))
+}
+
+/// The station's prices per kg over time, newest first (who set each, when).
+#[utoipa::path(get, path = "/api/v1/stations/{id}/prices", tag = "payments", params(("id" = u32, Path)),
+    responses((status = 200, body = [PriceChange]), (status = 403)), security(("bearer" = [])))]
+pub(crate) async fn price_history(
+    State(state): State<AppState>,
+    staff: Authorized<StationStaff>,
+    ApiPath(id): ApiPath<StationId>,
+) -> ApiResult<ApiJson<Vec<PriceChange>>> {
+    Ok(ApiJson(receipt::prices(&state, &staff, id).await?))
 }
 
 /// A range of the station's local dates (at most 92 days); `to` defaults to `from`.

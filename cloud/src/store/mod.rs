@@ -42,7 +42,7 @@ pub use keys::{KeyStore, SigningKeyRecord};
 pub use payments::test_gateway::TestGatewayStore;
 pub use payments::{
     KnownPayment, LedgerEntry, LedgerKind, PaymentOutcome, PaymentSeen, PaymentSource,
-    PaymentStore, RefundJob, RefundNews, RefundReason, RefundRecord,
+    PaymentStore, PriceChange, RefundJob, RefundNews, RefundReason, RefundRecord,
 };
 pub use prune::PruneStore;
 pub use seal::SealStore;

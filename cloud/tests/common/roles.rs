@@ -66,6 +66,11 @@ pub const TABLE: &[(&str, &str, Access)] = &[
         "/api/v1/stations/{id}/ledger.csv",
         Roles(&[StationAdmin, SuperAdmin]),
     ),
+    (
+        "GET",
+        "/api/v1/stations/{id}/prices",
+        Roles(&[StationAdmin, SuperAdmin]),
+    ),
     ("GET", "/api/v1/audit", Roles(&[SuperAdmin])),
     (
         "POST",

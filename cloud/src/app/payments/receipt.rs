@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::{App, Invalid, PaymentError, Result};
 use crate::app::{access, bookings};
 use crate::domain::{Actor, BookingStatus, PaymentMethod, money};
-use crate::store::{LedgerEntry, LedgerKind, RefundRecord};
+use crate::store::{LedgerEntry, LedgerKind, PriceChange, RefundRecord};
 
 /// A booking's bill: what was ordered, paid, filled, refunded and kept.
 #[derive(Debug, Serialize, ToSchema)]
@@ -112,6 +112,12 @@ pub async fn receipt(app: &App, user: &Actor, id: BookingId) -> Result<Receipt> 
         ledger,
         summary,
     })
+}
+
+/// A station's price history, newest first (its staff).
+pub async fn prices(app: &App, staff: &Actor, station: StationId) -> Result<Vec<PriceChange>> {
+    access::require_station(app, staff, station).await?;
+    Ok(app.store.price_history(station).await?)
 }
 
 /// One day's money at a station (its local date).

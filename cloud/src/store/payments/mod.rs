@@ -152,6 +152,16 @@ pub struct RefundRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A station's price from a moment on, and who set it (none: at the station's creation
+/// or before prices were kept).
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct PriceChange {
+    pub price_paise_per_kg: i64,
+    pub from_at: DateTime<Utc>,
+    #[schema(value_type = Option<String>)]
+    pub set_by: Option<Uuid>,
+}
+
 /// A payment the gateway told us of, as the reconciliation compares them.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct KnownPayment {
@@ -277,6 +287,8 @@ pub trait PaymentStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<KnownPayment>>;
+    /// A station's prices, newest first.
+    async fn price_history(&self, station: StationId) -> StoreResult<Vec<PriceChange>>;
     /// Enters the gateway's fee for a payment (once); whether it was new.
     async fn record_gateway_fee(
         &self,
@@ -489,6 +501,15 @@ impl PaymentStore for SqlStore {
         )
         .bind(from)
         .bind(to);
+        self.db.fetch_all(q).await
+    }
+
+    async fn price_history(&self, station: StationId) -> StoreResult<Vec<PriceChange>> {
+        let q = query(
+            "SELECT price_paise_per_kg, from_at, set_by FROM station_prices WHERE station_id = $1 \
+             ORDER BY from_at DESC, id DESC LIMIT 500",
+        )
+        .bind(station);
         self.db.fetch_all(q).await
     }
 
