@@ -38,6 +38,60 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub razorpay: RazorpaySettings,
     pub payments: PaymentSettings,
+    pub twilio: TwilioSettings,
+    /// `smtp://user:pass@host:587?tls=required` (lettre's URL form). Unset: e-mail goes
+    /// to the console.
+    pub smtp_url: Option<Secret>,
+    pub notifications: NotificationSettings,
+}
+
+/// Twilio (`GASQ_TWILIO_BASE_URL`, `GASQ_TWILIO_ACCOUNT_SID`, `GASQ_TWILIO_AUTH_TOKEN`,
+/// `GASQ_TWILIO_FROM`). Without an account, SMS go to the console.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TwilioSettings {
+    pub base_url: String,
+    pub account_sid: Option<String>,
+    /// Also signs Twilio's webhooks to us.
+    pub auth_token: Option<Secret>,
+    /// The number (E.164) or messaging service SMS go from.
+    pub from: Option<String>,
+    /// Each call's timeout, seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for TwilioSettings {
+    fn default() -> Self {
+        Self {
+            base_url: "https://api.twilio.com".into(),
+            account_sid: None,
+            auth_token: None,
+            from: None,
+            timeout_secs: 10,
+        }
+    }
+}
+
+/// The notifications worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotificationSettings {
+    /// How often the worker sends what is due, seconds.
+    pub worker_interval_secs: u64,
+    /// Attempts before a message is dead-lettered (shown to admins).
+    pub max_attempts: i32,
+    /// The sender of e-mail.
+    pub email_from: String,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        Self {
+            worker_interval_secs: 2,
+            max_attempts: 8,
+            email_from: "GasQ <no-reply@gasq.local>".into(),
+        }
+    }
 }
 
 /// Razorpay (`GASQ_RAZORPAY_BASE_URL`, `GASQ_RAZORPAY_KEY_ID`, `GASQ_RAZORPAY_KEY_SECRET`,
@@ -194,6 +248,9 @@ impl Default for Settings {
             metrics: MetricsSettings::default(),
             razorpay: RazorpaySettings::default(),
             payments: PaymentSettings::default(),
+            twilio: TwilioSettings::default(),
+            smtp_url: None,
+            notifications: NotificationSettings::default(),
         }
     }
 }
@@ -263,10 +320,12 @@ impl Settings {
             known.iter().any(|k| k.eq_ignore_ascii_case(top))
         }));
         // The integrations' documented names have one underscore: GASQ_RAZORPAY_KEY_ID.
-        figment = figment.merge(
-            Env::prefixed("GASQ_RAZORPAY_")
-                .map(|key| format!("razorpay.{}", key.as_str().to_ascii_lowercase()).into()),
-        );
+        for integration in ["razorpay", "twilio"] {
+            let prefix = format!("GASQ_{}_", integration.to_ascii_uppercase());
+            figment = figment.merge(Env::prefixed(&prefix).map(move |key| {
+                format!("{integration}.{}", key.as_str().to_ascii_lowercase()).into()
+            }));
+        }
         let mut settings: Settings = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
         // Set but empty means unset, as for the metrics token.
         let r = &mut settings.razorpay;
@@ -279,6 +338,17 @@ impl Settings {
             .webhook_secret
             .take()
             .filter(|k| !k.expose().trim().is_empty());
+        let t = &mut settings.twilio;
+        t.account_sid = t.account_sid.take().filter(|k| !k.trim().is_empty());
+        t.auth_token = t
+            .auth_token
+            .take()
+            .filter(|k| !k.expose().trim().is_empty());
+        t.from = t.from.take().filter(|k| !k.trim().is_empty());
+        settings.smtp_url = settings
+            .smtp_url
+            .take()
+            .filter(|u| !u.expose().trim().is_empty());
         // `GASQ_METRICS__TOKEN=` (set but empty) means no token, as if it were unset.
         if settings
             .metrics
@@ -372,6 +442,25 @@ impl Settings {
                 "payments.worker_interval_secs and payments.reconcile_every_minutes \
                  must be at least 1",
             );
+        }
+        let t = &self.twilio;
+        let set = [
+            t.account_sid.is_some(),
+            t.auth_token.is_some(),
+            t.from.is_some(),
+        ];
+        if set.iter().any(|s| *s) && !set.iter().all(|s| *s) {
+            return bad(
+                "twilio.account_sid, twilio.auth_token and twilio.from go together: set \
+                 all three (GASQ_TWILIO_ACCOUNT_SID, GASQ_TWILIO_AUTH_TOKEN, GASQ_TWILIO_FROM) or \
+                 none for the console",
+            );
+        }
+        if !(1..=50).contains(&self.notifications.max_attempts)
+            || self.notifications.worker_interval_secs < 1
+        {
+            return bad("notifications.max_attempts is 1 to 50 and \
+                 notifications.worker_interval_secs at least 1");
         }
         if self.database_max_connections == 0 {
             return bad("database_max_connections must be at least 1");

@@ -42,6 +42,7 @@ pub struct Crypto {
     wrap: Aes256Gcm,
     jwt_secret: Zeroizing<[u8; 32]>,
     test_payments: Zeroizing<[u8; 32]>,
+    reply_links: HmacSha256,
 }
 
 impl std::fmt::Debug for Crypto {
@@ -81,6 +82,10 @@ impl Crypto {
             wrap: Aes256Gcm::new(wrap.as_ref().into()),
             jwt_secret: derive(master, b"access-token-hs256"),
             test_payments: derive(master, b"test-mode-payments"),
+            reply_links: <HmacSha256 as Mac>::new_from_slice(
+                derive(master, b"reminder-reply-links").as_ref(),
+            )
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length")),
         }
     }
 
@@ -152,6 +157,17 @@ impl Crypto {
 
     pub fn unwrap_key(&self, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
         open(&self.wrap, sealed, b"signing-key").map(Zeroizing::new)
+    }
+
+    /// The tag of a reminder's reply link for `subject` (80 bits: the link is one click,
+    /// and a guess must not answer for someone else).
+    pub fn reply_link_tag(&self, subject: &[u8]) -> [u8; 10] {
+        let mut mac = self.reply_links.clone();
+        mac.update(subject);
+        let full = mac.finalize().into_bytes();
+        let mut tag = [0u8; 10];
+        tag.copy_from_slice(&full[..10]);
+        tag
     }
 
     /// A secret of the local test-mode payment gateway (`purpose`: its key secret, its

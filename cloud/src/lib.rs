@@ -17,6 +17,7 @@ pub mod crypto;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod messages;
 pub mod metrics;
 pub mod payments;
 pub mod qr;
@@ -52,6 +53,8 @@ pub enum LaunchError {
     MasterKey(#[from] crypto::KeyError),
     #[error("token signing keys: {0}")]
     Signing(#[from] signing::SigningError),
+    #[error("messages: {0}")]
+    Messages(String),
     #[error("HTTP server: {0}")]
     Serve(#[from] std::io::Error),
 }
@@ -108,7 +111,14 @@ pub async fn build(settings: Settings) -> Result<App, LaunchError> {
         KeySource::ExistingFile => tracing::info!("using the master key file in the data dir"),
         KeySource::Config => {}
     }
-    let app = App::new(settings, Arc::new(store), crypto);
+    let messenger = messages::Messenger::from_settings(&settings).map_err(LaunchError::Messages)?;
+    let app = App::new(settings, Arc::new(store), crypto, messenger);
+    tracing::info!(
+        sms = app.messenger.sms.name(),
+        email = app.messenger.email.name(),
+        languages = ?app.messenger.catalog.languages(),
+        "messages to drivers"
+    );
     match app.payments.checkout_key_id() {
         Some(key) => tracing::info!(key_id = key, "payments: Razorpay"),
         None => tracing::warn!(
@@ -131,6 +141,7 @@ pub async fn serve(
     let sealer = tokio::spawn(workers::run_sealer(app.clone(), shutdown.clone()));
     let pruner = tokio::spawn(workers::run_pruner(app.clone(), shutdown.clone()));
     let money = tokio::spawn(workers::run_money(app.clone(), shutdown.clone()));
+    let notifier = tokio::spawn(workers::run_notifications(app.clone(), shutdown.clone()));
     let reconciler = tokio::spawn(workers::run_reconciliation(app.clone(), shutdown.clone()));
     let stopping = app.stopping.clone();
     let app = router::app(AppState::new(app)).into_make_service_with_connect_info::<SocketAddr>();
@@ -147,6 +158,7 @@ pub async fn serve(
     let _ = sealer.await;
     let _ = pruner.await;
     let _ = money.await;
+    let _ = notifier.await;
     let _ = reconciler.await;
     Ok(())
 }

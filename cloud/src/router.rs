@@ -70,7 +70,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, OpenApiDoc) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(limited)
         .merge(edge_sync)
-        .routes(routes!(me::me))
+        .routes(routes!(me::me, me::update_me))
         .routes(routes!(me::add_vehicle, me::list_vehicles))
         .routes(routes!(me::remove_vehicle))
         .routes(routes!(stations::list_stations, stations::create_station))

@@ -31,6 +31,17 @@ pub async fn run_money(app: App, shutdown: CancellationToken) {
     .await;
 }
 
+/// Sends due notifications every `notifications.worker_interval_secs`.
+pub async fn run_notifications(app: App, shutdown: CancellationToken) {
+    let every = Duration::from_secs(app.settings.notifications.worker_interval_secs.max(1));
+    every_tick(every, shutdown, "notifications worker", || async {
+        // Drain a backlog before waiting for the next tick.
+        while crate::app::notify::send_pass(&app).await? == 50 {}
+        Ok::<_, crate::store::StoreError>(())
+    })
+    .await;
+}
+
 /// Compares the ledger with the gateway every `payments.reconcile_every_minutes`.
 pub async fn run_reconciliation(app: App, shutdown: CancellationToken) {
     let minutes = u64::try_from(app.settings.payments.reconcile_every_minutes.max(1)).unwrap_or(60);

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::{ApiJson, ApiPath, Authorized, Drivers};
-use crate::app::accounts::{self, Profile};
+use crate::app::accounts::{self, Preferences, Profile};
 use crate::app::vehicles;
 use crate::domain::{Actor, Vehicle};
 use crate::error::ApiResult;
@@ -19,6 +19,17 @@ use crate::state::AppState;
     security(("bearer" = [])))]
 pub(crate) async fn me(State(state): State<AppState>, user: Actor) -> ApiResult<ApiJson<Profile>> {
     Ok(ApiJson(accounts::profile(&state, &user).await?))
+}
+
+/// Changes how GasQ talks to the logged-in user: language and channel.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "me", request_body = Preferences,
+    responses((status = 200, body = Profile), (status = 401), (status = 422)), security(("bearer" = [])))]
+pub(crate) async fn update_me(
+    State(state): State<AppState>,
+    user: Actor,
+    ApiJson(p): ApiJson<Preferences>,
+) -> ApiResult<ApiJson<Profile>> {
+    Ok(ApiJson(accounts::set_preferences(&state, &user, p).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

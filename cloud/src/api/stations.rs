@@ -30,6 +30,7 @@ pub struct StationView {
     price_paise_per_kg: i64,
     #[serde(flatten)]
     money: MoneyPolicy,
+    reminder_lead_minutes: u16,
     /// Vehicles one slot can take with the lanes in service now, before walk-in reserve.
     slot_capacity: u32,
     updated_at: DateTime<Utc>,
@@ -47,6 +48,7 @@ impl From<&Station> for StationView {
             lanes_in_service: s.lanes_in_service(),
             price_paise_per_kg: s.price_paise_per_kg,
             money: s.money,
+            reminder_lead_minutes: s.reminder_lead_minutes,
             slot_capacity: grid::raw_capacity(s),
             updated_at: s.updated_at,
         }

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
 use gasq_shared::{Phone, StationId, UserId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{App, Invalid};
@@ -89,7 +89,51 @@ pub struct Profile {
     pub role: Role,
     /// Stations this user manages (station admins and technicians).
     pub stations: Vec<StationId>,
+    /// The language messages go out in (`en`, `hi`, …).
+    pub language: String,
+    /// How messages reach this user: `sms` (to the phone; e-mail without one), `email`
+    /// or `none`.
+    pub notify_by: String,
     pub created_at: DateTime<Utc>,
+}
+
+/// What a user may change about how GasQ talks to them.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Preferences {
+    /// One of the languages messages exist in (`en`, `hi`).
+    pub language: Option<String>,
+    /// `sms`, `email` or `none`.
+    pub notify_by: Option<String>,
+}
+
+/// Changes the actor's message preferences; their profile after.
+pub async fn set_preferences(app: &App, actor: &Actor, p: Preferences) -> Result<Profile> {
+    if let Some(lang) = &p.language
+        && !app.messenger.catalog.has(lang)
+    {
+        let known = app.messenger.catalog.languages().join(", ");
+        return Err(Invalid::new("language", format!("one of: {known}")).into());
+    }
+    if let Some(by) = &p.notify_by
+        && !matches!(by.as_str(), "sms" | "email" | "none")
+    {
+        return Err(Invalid::new("notify_by", "sms, email or none").into());
+    }
+    let entry = actor.audit(
+        "user.preferences",
+        format!("user:{}", actor.id),
+        serde_json::json!({ "language": p.language, "notify_by": p.notify_by }),
+    );
+    app.store
+        .set_preferences(
+            actor.id,
+            p.language.as_deref(),
+            p.notify_by.as_deref(),
+            entry,
+        )
+        .await?;
+    profile(app, actor).await
 }
 
 /// Lower-cases and checks an e-mail address (enough to catch typos, not RFC 5322).
@@ -311,6 +355,8 @@ pub async fn profile(app: &App, actor: &Actor) -> Result<Profile> {
             .map_err(anyhow::Error::from)?,
         role: record.role,
         stations: app.store.user_stations(actor.id).await?,
+        language: record.language,
+        notify_by: record.notify_by,
         created_at: record.created_at,
     })
 }

@@ -15,8 +15,10 @@ pub mod enrollment;
 pub mod ingest;
 pub mod keys;
 pub mod login;
+pub mod notify;
 pub mod ops;
 pub mod payments;
+pub mod reminders;
 pub mod slots;
 pub mod stations;
 pub mod sync;
@@ -32,6 +34,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::jwt::AccessTokens;
 use crate::config::Settings;
 use crate::crypto::Crypto;
+use crate::messages::Messenger;
 use crate::payments::PaymentGateway;
 use crate::payments::razorpay::RazorpayGateway;
 use crate::payments::test_mode::TestModeGateway;
@@ -51,6 +54,8 @@ pub struct Services {
     pub signer: TokenSigner,
     /// Razorpay when its keys are configured, else the local test-mode gateway.
     pub payments: Arc<dyn PaymentGateway>,
+    /// Messages to drivers: the catalogue and the SMS and e-mail channels.
+    pub messenger: Messenger,
     /// The local test-mode gateway when it is the one in use (its checkout page).
     pub test_gateway: Option<Arc<TestModeGateway>>,
     /// Fires when the server begins to shut down: held requests (long polls) answer
@@ -66,7 +71,12 @@ impl std::ops::Deref for App {
 }
 
 impl App {
-    pub fn new(settings: Settings, store: Arc<dyn Store>, crypto: Crypto) -> Self {
+    pub fn new(
+        settings: Settings,
+        store: Arc<dyn Store>,
+        crypto: Crypto,
+        messenger: Messenger,
+    ) -> Self {
         let access_tokens = AccessTokens::new(&crypto, settings.auth.access_token_ttl_secs);
         let signer = TokenSigner::new(store.clone(), crypto.clone());
         let (payments, test_gateway): (Arc<dyn PaymentGateway>, _) =
@@ -84,6 +94,7 @@ impl App {
             access_tokens,
             signer,
             payments,
+            messenger,
             test_gateway,
             stopping: CancellationToken::new(),
         }))

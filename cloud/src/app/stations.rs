@@ -47,6 +47,8 @@ pub struct StationChanges {
     pub refund_cutoff_minutes: Option<i64>,
     /// Cancelled later (before the slot starts): refunded less this fee, paise.
     pub cancel_fee_paise: Option<i64>,
+    /// Drivers are reminded this many minutes before their slot (5 to 1440).
+    pub reminder_lead_minutes: Option<u16>,
     #[serde(flatten)]
     pub policy: PolicyChanges,
     /// Fields that are not station settings (a typo): refused, named.
@@ -128,6 +130,13 @@ pub async fn create(app: &App, by: Option<&Actor>, req: StationRequest) -> Resul
         policy,
         price_paise_per_kg: price,
         money,
+        reminder_lead_minutes: match s.reminder_lead_minutes {
+            Some(lead) if !(5..=1440).contains(&lead) => {
+                return Err(Invalid::new("reminder_lead_minutes", "use 5 to 1440 minutes").into());
+            }
+            Some(lead) => lead,
+            None => 30,
+        },
     };
     app.store
         .create_station(new, entry)
@@ -202,6 +211,15 @@ fn changed(before: &Station, c: &StationChanges) -> std::result::Result<Station,
     m.cancel_fee_paise = c.cancel_fee_paise.unwrap_or(m.cancel_fee_paise);
     m.check()
         .map_err(|(field, range)| Invalid::new(field, format!("use {range}")))?;
+    if let Some(lead) = c.reminder_lead_minutes {
+        if !(5..=1440).contains(&lead) {
+            return Err(Invalid::new(
+                "reminder_lead_minutes",
+                "use 5 to 1440 minutes",
+            ));
+        }
+        s.reminder_lead_minutes = lead;
+    }
     Ok(s)
 }
 

@@ -95,6 +95,8 @@ pub struct Station {
     pub price_paise_per_kg: i64,
     /// Fill-to-full prepayment and refund policy.
     pub money: super::MoneyPolicy,
+    /// Drivers are reminded this many minutes before their slot.
+    pub reminder_lead_minutes: u16,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -141,6 +143,8 @@ pub struct Booking {
     pub paid_at: Option<DateTime<Utc>>,
     /// What the dispenser reported, once the fill reached the cloud.
     pub filled_centikg: Option<u32>,
+    /// When the driver answered the reminder "Coming".
+    pub coming_at: Option<DateTime<Utc>>,
     pub hold_expires_at: Option<DateTime<Utc>>,
     pub valid_from: DateTime<Utc>,
     pub valid_until: DateTime<Utc>,
@@ -157,5 +161,9 @@ pub struct UserRecord {
     pub phone_enc: Option<Vec<u8>>,
     pub password_hash: String,
     pub role: Role,
+    /// The language messages go out in (`en`, `hi`, …).
+    pub language: String,
+    /// `sms`, `email` or `none`.
+    pub notify_by: String,
     pub created_at: DateTime<Utc>,
 }

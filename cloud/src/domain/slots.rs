@@ -144,6 +144,7 @@ pub(crate) mod tests {
             lanes_down: 0,
             price_paise_per_kg: 7_600,
             money: crate::domain::MoneyPolicy::default(),
+            reminder_lead_minutes: 30,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }

@@ -17,6 +17,7 @@ pub mod edges;
 mod error;
 pub mod ingest;
 pub mod keys;
+pub mod notifications;
 pub mod payments;
 mod prune;
 mod seal;
@@ -39,6 +40,7 @@ pub use edges::{
 pub use error::{StoreError, StoreResult};
 pub use ingest::{IngestResult, ReceivedEvent};
 pub use keys::{KeyStore, SigningKeyRecord};
+pub use notifications::{Claimed, Notice, NotificationStore, NotificationView};
 pub use payments::test_gateway::TestGatewayStore;
 pub use payments::{
     KnownPayment, LedgerEntry, LedgerKind, PaymentOutcome, PaymentSeen, PaymentSource,
@@ -63,6 +65,7 @@ pub trait Store:
     + SealStore
     + PruneStore
     + PaymentStore
+    + NotificationStore
     + TestGatewayStore
 {
     fn backend(&self) -> Backend;

@@ -12,7 +12,9 @@ use axum::routing::get;
 
 use crate::state::AppState;
 
+mod page;
 mod pay;
+mod reply;
 
 const INDEX: &str = include_str!("app.html");
 
@@ -21,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(index))
         .route("/app", get(index))
         .route("/pay/{id}", get(pay::show).post(pay::submit))
+        .route("/r/{token}", get(reply::show).post(reply::submit))
 }
 
 async fn index() -> impl IntoResponse {

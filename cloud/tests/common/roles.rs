@@ -32,6 +32,7 @@ pub const TABLE: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/auth/refresh", Public),
     ("POST", "/api/v1/auth/logout", Public),
     ("GET", "/api/v1/me", AnyUser),
+    ("PATCH", "/api/v1/me", AnyUser),
     ("POST", "/api/v1/vehicles", Roles(&[Driver])),
     ("GET", "/api/v1/vehicles", Roles(&[Driver])),
     ("DELETE", "/api/v1/vehicles/{id}", Roles(&[Driver])),

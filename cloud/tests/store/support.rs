@@ -27,6 +27,7 @@ pub fn new_station(code: &str, lanes: u16) -> NewStation {
         policy: StationPolicy::with_lanes(lanes),
         price_paise_per_kg: 7_600,
         money: Default::default(),
+        reminder_lead_minutes: 30,
     }
 }
 

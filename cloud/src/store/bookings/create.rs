@@ -5,12 +5,12 @@
 use super::idempotency::{self, Claim};
 use super::row::BookingRow;
 use super::{CreateBooking, IdempotencyKey, NewBooking, limits, places};
-use crate::domain::{AuditEntry, BookingStatus, codes, slots};
+use crate::domain::{AuditEntry, Booking, BookingStatus, codes, slots};
 use crate::store::changes::{self, ChangeKind};
 use crate::store::db::{Db, Tx, query};
 use crate::store::payments::{LedgerEntry, LedgerKind, ledger_append};
 use crate::store::stations::station_in;
-use crate::store::{StoreError, StoreResult, audit};
+use crate::store::{StoreError, StoreResult, audit, notifications};
 
 /// Attempts at a fresh booking code before giving up (40-bit codes: a second attempt is
 /// already a once-in-a-lifetime event).
@@ -70,9 +70,14 @@ pub(super) async fn create(
     if b.status == BookingStatus::Confirmed {
         changes::log(&mut tx, b.station_id, ChangeKind::Booking(b.id)).await?;
     }
+    let booking: Booking = row.try_into()?;
+    if booking.status == BookingStatus::Confirmed {
+        notifications::booking_confirmed(&mut tx, &booking, station.reminder_lead_minutes, b.now)
+            .await?;
+    }
     audit::append(&mut tx, &entry).await?;
     tx.commit().await?;
-    Ok(CreateBooking::Created(row.try_into()?))
+    Ok(CreateBooking::Created(booking))
 }
 
 /// The first answer to a key that was claimed before.

@@ -8,13 +8,13 @@ use gasq_shared::BookingId;
 
 use super::row::{BookingRow, bookings};
 use super::{Cancelled, places};
-use crate::domain::money::CancelledBy;
+use crate::domain::money::{self, CancelledBy};
 use crate::domain::{AuditEntry, Booking};
 use crate::store::changes::{self, ChangeKind};
 use crate::store::db::{Db, Lock, Query, Tx};
 use crate::store::payments::refund_on_cancel;
 use crate::store::stations::live_status_sql;
-use crate::store::{StoreError, StoreResult, audit};
+use crate::store::{StoreError, StoreResult, audit, notifications};
 
 pub(super) async fn cancel(
     db: &Db,
@@ -45,6 +45,16 @@ pub(super) async fn cancel(
         .actor_id
         .map_or_else(|| "system".to_owned(), |u| format!("user:{u}"));
     let refund = refund_on_cancel(&mut tx, &booking, by, &actor, now).await?;
+    let refunded = refund
+        .filter(|r| r.refund_paise > 0)
+        .map_or_else(|| "none".to_owned(), |r| money::rupees(r.refund_paise));
+    let notice = notifications::about(
+        &booking,
+        "booking-cancelled",
+        serde_json::json!({ "refund": refunded }),
+        now,
+    );
+    notifications::enqueue(&mut tx, &notice, now).await?;
     audit::append(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(Cancelled { booking, refund })

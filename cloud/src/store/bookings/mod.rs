@@ -126,6 +126,9 @@ pub trait BookingStore: Send + Sync {
             .await?
             .booking)
     }
+    /// Records that the driver of a confirmed booking is coming (once: the first answer
+    /// counts); the booking as it is.
+    async fn mark_coming(&self, id: BookingId, now: DateTime<Utc>) -> StoreResult<Booking>;
     /// Expires payment holds that lapsed before `now`, freeing their capacity.
     async fn expire_holds(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>>;
     /// Marks confirmed bookings whose window ended before `now` as no-shows.
@@ -192,6 +195,31 @@ impl BookingStore for SqlStore {
         audit: AuditEntry,
     ) -> StoreResult<Cancelled> {
         lifecycle::cancel(&self.db, id, now, by, audit).await
+    }
+
+    async fn mark_coming(&self, id: BookingId, now: DateTime<Utc>) -> StoreResult<Booking> {
+        let mut tx = self.db.begin().await?;
+        let q = query(
+            "UPDATE bookings SET coming_at = $2, updated_at = $2 WHERE id = $1 \
+             AND status = 'confirmed' AND coming_at IS NULL",
+        )
+        .bind(id)
+        .bind(now);
+        if tx.execute(q).await? > 0 {
+            let row: BookingRow = tx
+                .fetch_one(query("SELECT * FROM bookings WHERE id = $1").bind(id))
+                .await?;
+            let b = Booking::try_from(row)?;
+            let notice =
+                super::notifications::about(&b, "reminder-coming", serde_json::json!({}), now);
+            super::notifications::enqueue(&mut tx, &notice, now).await?;
+            tx.commit().await?;
+            return Ok(b);
+        }
+        drop(tx);
+        self.booking(id)
+            .await?
+            .ok_or(StoreError::NotFound("booking"))
     }
 
     async fn expire_holds(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>> {

@@ -13,7 +13,7 @@ use crate::store::bookings::{BookingRow, places};
 use crate::store::changes::{self, ChangeKind};
 use crate::store::db::{Db, Lock, Tx, query};
 use crate::store::stations::station_in;
-use crate::store::{StoreError, StoreResult, audit, cases};
+use crate::store::{StoreError, StoreResult, audit, cases, notifications};
 
 pub(super) async fn record_payment(
     db: &Db,
@@ -174,7 +174,12 @@ async fn confirm(
         ..AuditEntry::default()
     };
     audit::append(tx, &entry).await?;
-    row.try_into()
+    let confirmed: Booking = row.try_into()?;
+    let station = station_in(tx, b.station_id)
+        .await?
+        .ok_or(StoreError::NotFound("station"))?;
+    notifications::booking_confirmed(tx, &confirmed, station.reminder_lead_minutes, now).await?;
+    Ok(confirmed)
 }
 
 pub(super) async fn record_failed(

@@ -14,6 +14,7 @@ use crate::domain::money::{self, CancelRefund, CancelledBy};
 use crate::domain::{AuditEntry, Booking, PaymentMethod};
 use crate::store::bookings::BookingRow;
 use crate::store::db::{Db, Lock, Query, Tx, query};
+use crate::store::notifications::{self, Notice};
 use crate::store::stations::station_in;
 use crate::store::{StoreError, StoreResult, audit, cases};
 
@@ -280,7 +281,36 @@ pub(super) async fn sent(
     Ok(())
 }
 
+/// The `refund` ledger row (once per gateway refund) and, when new, the driver's notice.
 async fn refund_entry(
+    tx: &mut Tx,
+    station: StationId,
+    booking: BookingId,
+    gateway_refund_id: &str,
+    amount: i64,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let news = refund_row(tx, station, booking, gateway_refund_id, amount, actor, now).await?;
+    if news {
+        let row: BookingRow = tx
+            .fetch_one(query("SELECT * FROM bookings WHERE id = $1").bind(booking))
+            .await?;
+        let b = Booking::try_from(row)?;
+        let notice = Notice {
+            intent: format!("refund-processed:{gateway_refund_id}"),
+            user: b.user_id,
+            booking: Some(b.id),
+            message: "refund-processed",
+            args: serde_json::json!({ "amount": money::rupees(amount) }),
+            at: now,
+        };
+        notifications::enqueue(tx, &notice, now).await?;
+    }
+    Ok(news)
+}
+
+async fn refund_row(
     tx: &mut Tx,
     station: StationId,
     booking: BookingId,

@@ -27,6 +27,7 @@ pub struct NewStation {
     pub policy: StationPolicy,
     pub price_paise_per_kg: i64,
     pub money: crate::domain::MoneyPolicy,
+    pub reminder_lead_minutes: u16,
 }
 
 /// A slot's live bookings against its capacity.
@@ -154,8 +155,9 @@ impl StationStore for SqlStore {
         let sql = format!(
             "INSERT INTO stations ({POLICY_COLUMNS}, code, name, lat, lon, lanes_down, \
              price_paise_per_kg, created_at, updated_at, fill_to_full_centikg, \
-             refund_cutoff_minutes, cancel_fee_paise) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-             $10, $11, $12, $13, $14, 0, $15, $16, $16, $17, $18, $19) RETURNING *"
+             refund_cutoff_minutes, cancel_fee_paise, reminder_lead_minutes) VALUES ($1, $2, $3, $4, \
+             $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, $15, $16, $16, $17, $18, $19, $20) \
+             RETURNING *"
         );
         let q = bind_policy(Query::assembled(sql), &s.policy)
             .bind(s.code.as_str())
@@ -166,7 +168,8 @@ impl StationStore for SqlStore {
             .bind(now)
             .bind(i32::from(s.money.fill_to_full_centikg))
             .bind(s.money.refund_cutoff_minutes)
-            .bind(s.money.cancel_fee_paise);
+            .bind(s.money.cancel_fee_paise)
+            .bind(i32::from(s.reminder_lead_minutes));
         let row: StationRow = tx
             .fetch_one(q)
             .await
@@ -195,8 +198,9 @@ impl StationStore for SqlStore {
         resize_open_slots(&mut tx, s, slot_capacity, now).await?;
         let sql = format!(
             "UPDATE stations SET ({POLICY_COLUMNS}, name, lat, lon, lanes_down, price_paise_per_kg, \
-             updated_at, fill_to_full_centikg, refund_cutoff_minutes, cancel_fee_paise) = ($1, $2, \
-             $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $19, $20, $21) \
+             updated_at, fill_to_full_centikg, refund_cutoff_minutes, cancel_fee_paise, \
+             reminder_lead_minutes) = ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+             $15, $16, $19, $20, $21, $22) \
              WHERE id = $17 AND updated_at = $18 RETURNING *"
         );
         let q = bind_policy(Query::assembled(sql), &s.policy)
@@ -210,7 +214,8 @@ impl StationStore for SqlStore {
             .bind(read_at)
             .bind(i32::from(s.money.fill_to_full_centikg))
             .bind(s.money.refund_cutoff_minutes)
-            .bind(s.money.cancel_fee_paise);
+            .bind(s.money.cancel_fee_paise)
+            .bind(i32::from(s.reminder_lead_minutes));
         let row: StationRow = tx
             .fetch_optional(q)
             .await?

@@ -29,6 +29,7 @@ pub(crate) struct StationRow {
     fill_to_full_centikg: i32,
     refund_cutoff_minutes: i32,
     cancel_fee_paise: i64,
+    reminder_lead_minutes: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -77,6 +78,7 @@ impl TryFrom<StationRow> for Station {
                 refund_cutoff_minutes: i64::from(r.refund_cutoff_minutes),
                 cancel_fee_paise: r.cancel_fee_paise,
             },
+            reminder_lead_minutes: small(r.reminder_lead_minutes, "reminder_lead_minutes")?,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })

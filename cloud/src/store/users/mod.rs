@@ -57,6 +57,14 @@ pub trait UserStore: Send + Sync {
     /// By the keyed hash of an e-mail address or a phone number.
     async fn user_by_lookup(&self, hash: &[u8]) -> StoreResult<Option<UserRecord>>;
     async fn user(&self, id: UserId) -> StoreResult<Option<UserRecord>>;
+    /// Sets what is given of a user's language and channel.
+    async fn set_preferences(
+        &self,
+        id: UserId,
+        language: Option<&str>,
+        notify_by: Option<&str>,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
     async fn assign_station(
         &self,
         user: UserId,
@@ -170,6 +178,29 @@ impl UserStore for SqlStore {
         tx.commit().await
     }
 
+    async fn set_preferences(
+        &self,
+        id: UserId,
+        language: Option<&str>,
+        notify_by: Option<&str>,
+        entry: AuditEntry,
+    ) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            query(
+                "UPDATE users SET language = COALESCE($2, language), \
+                 notify_by = COALESCE($3, notify_by) WHERE id = $1",
+            )
+            .bind(id)
+            .bind(language)
+            .bind(notify_by),
+        )
+        .await?;
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn user_stations(&self, user: UserId) -> StoreResult<Vec<StationId>> {
         let q =
             query("SELECT station_id FROM user_stations WHERE user_id = $1 ORDER BY station_id")
@@ -238,6 +269,8 @@ struct UserRow {
     phone_enc: Option<Vec<u8>>,
     password_hash: String,
     role: String,
+    language: String,
+    notify_by: String,
     created_at: DateTime<Utc>,
 }
 
@@ -252,6 +285,8 @@ impl TryFrom<UserRow> for UserRecord {
             password_hash: r.password_hash,
             role: Role::parse(&r.role)
                 .ok_or_else(|| StoreError::corrupt(format!("role {}", r.role)))?,
+            language: r.language,
+            notify_by: r.notify_by,
             created_at: r.created_at,
         })
     }

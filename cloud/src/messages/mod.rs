@@ -1,0 +1,44 @@
+//! Talking to drivers (docs/architecture.md, "Messages"): the catalogue of messages in
+//! each language (`i18n.rs`, Fluent files in `cloud/locales/`), SMS length (`segments.rs`),
+//! and the channels — SMS through Twilio or the console (`sms.rs`), e-mail through SMTP
+//! or the console (`email.rs`). With nothing configured, both channels are the console.
+
+pub mod email;
+pub mod i18n;
+pub mod segments;
+pub mod sms;
+
+use std::sync::Arc;
+
+use crate::config::Settings;
+
+/// The channels and the catalogue.
+#[derive(Debug, Clone)]
+pub struct Messenger {
+    pub catalog: Arc<i18n::Catalog>,
+    pub sms: Arc<dyn sms::SmsSender>,
+    pub email: Arc<dyn email::EmailSender>,
+}
+
+impl Messenger {
+    /// The configured channels (console where nothing is); an SMTP URL that does not
+    /// parse is an error naming it.
+    pub fn from_settings(s: &Settings) -> Result<Self, String> {
+        let sms: Arc<dyn sms::SmsSender> = match sms::TwilioSms::from_settings(&s.twilio) {
+            Some(twilio) => Arc::new(twilio),
+            None => Arc::new(sms::ConsoleSms),
+        };
+        let email: Arc<dyn email::EmailSender> = match &s.smtp_url {
+            Some(url) => Arc::new(email::SmtpEmail::new(
+                url.expose(),
+                &s.notifications.email_from,
+            )?),
+            None => Arc::new(email::ConsoleEmail),
+        };
+        Ok(Self {
+            catalog: Arc::new(i18n::Catalog::load()),
+            sms,
+            email,
+        })
+    }
+}

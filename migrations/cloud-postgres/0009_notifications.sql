@@ -1,0 +1,32 @@
+-- Messages to drivers (docs/architecture.md, "Messages"): each user's language and
+-- channel, each station's reminder lead, and the notifications outbox — one row per
+-- intent (its unique key), claimed by the workers with SKIP LOCKED, retried with backoff,
+-- dead-lettered after the last attempt.
+
+ALTER TABLE users ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
+ALTER TABLE users ADD COLUMN notify_by TEXT NOT NULL DEFAULT 'sms'
+    CHECK (notify_by IN ('sms', 'email', 'none'));
+-- The driver answered the reminder "Coming" (shown on the station's board).
+ALTER TABLE bookings ADD COLUMN coming_at TIMESTAMPTZ;
+ALTER TABLE stations ADD COLUMN reminder_lead_minutes INTEGER NOT NULL DEFAULT 30
+    CHECK (reminder_lead_minutes BETWEEN 5 AND 1440);
+
+CREATE TABLE notifications (
+    id               UUID PRIMARY KEY,
+    intent           TEXT NOT NULL UNIQUE,
+    user_id          UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    booking_id       UUID,
+    message          TEXT NOT NULL,
+    args             TEXT NOT NULL,
+    status           TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'dead', 'skipped')),
+    channel          TEXT,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    first_tried_at   TIMESTAMPTZ,
+    next_attempt_at  TIMESTAMPTZ NOT NULL,
+    last_error       TEXT,
+    provider_ref     TEXT,
+    created_at       TIMESTAMPTZ NOT NULL,
+    sent_at          TIMESTAMPTZ
+);
+CREATE INDEX notifications_due ON notifications (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX notifications_dead ON notifications (created_at) WHERE status = 'dead';
