@@ -22,14 +22,18 @@ const STATION_CHARS: usize = 24;
 
 /// Sends what is due; returns how many were handled.
 pub async fn send_pass(app: &App) -> Result<usize, StoreError> {
-    let now = Utc::now();
+    send_due(app, Utc::now()).await
+}
+
+/// Sends what is due by `now` (the tests look ahead in time with it).
+pub async fn send_due(app: &App, now: chrono::DateTime<Utc>) -> Result<usize, StoreError> {
     let claimed = app
         .store
         .claim_notifications(now, Duration::seconds(LEASE_SECS), BATCH)
         .await?;
     let n = claimed.len();
     for c in claimed {
-        send_one(app, &c).await?;
+        send_one(app, &c, now).await?;
     }
     Ok(n)
 }
@@ -44,14 +48,11 @@ enum Prepared {
     Skip(String),
 }
 
-async fn send_one(app: &App, n: &Claimed) -> Result<(), StoreError> {
+async fn send_one(app: &App, n: &Claimed, now: chrono::DateTime<Utc>) -> Result<(), StoreError> {
     let (user, args) = match prepare(app, n).await? {
         Prepared::Send { user, args } => (user, args),
         Prepared::Skip(why) => {
-            return app
-                .store
-                .notification_sent(n.id, "none", &why, Utc::now())
-                .await;
+            return app.store.notification_sent(n.id, "none", &why, now).await;
         }
     };
     let lang = if app.messenger.catalog.has(&user.language) {
@@ -90,11 +91,11 @@ async fn send_one(app: &App, n: &Claimed) -> Result<(), StoreError> {
     match sent {
         Ok((channel, reference)) => {
             app.store
-                .notification_sent(n.id, channel, &reference, Utc::now())
+                .notification_sent(n.id, channel, &reference, now)
                 .await
         }
         Err(SendError::Retry(e)) if n.attempts < app.settings.notifications.max_attempts => {
-            let at = Utc::now() + backoff(n.attempts);
+            let at = now + backoff(n.attempts);
             tracing::warn!(intent = %n.intent, error = %e, retry_at = %at, "notification not sent; retrying");
             app.store.notification_failed(n.id, &e, Some(at)).await
         }

@@ -6,4 +6,6 @@ pub mod db;
 pub mod device;
 pub mod razorpay;
 pub mod roles;
+pub mod smtp;
+pub mod twilio;
 pub mod world;
