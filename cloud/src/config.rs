@@ -230,6 +230,8 @@ pub struct RateLimits {
     pub auth_requests_per_ip_per_minute: u32,
     /// Take the client IP from `X-Forwarded-For` (only behind a trusted load balancer).
     pub trust_forwarded_for: bool,
+    /// Inbound SMS per phone per hour before they go unanswered.
+    pub sms_per_phone_per_hour: u32,
 }
 
 impl Default for Settings {
@@ -286,6 +288,7 @@ impl Default for RateLimits {
             login_failure_window_minutes: 15,
             auth_requests_per_ip_per_minute: 300,
             trust_forwarded_for: false,
+            sms_per_phone_per_hour: 30,
         }
     }
 }

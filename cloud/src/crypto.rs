@@ -170,10 +170,11 @@ impl Crypto {
         tag
     }
 
-    /// A secret of the local test-mode payment gateway (`purpose`: its key secret, its
-    /// webhook secret), stable for this master key: what Razorpay's dashboard would
-    /// issue, made here because test mode has no Razorpay account.
-    pub fn test_mode_payment_secret(&self, purpose: &str) -> String {
+    /// A secret of a local stand-in for an outside provider (`purpose`: the test-mode
+    /// gateway's key secret or webhook secret, the SMS webhook token when no Twilio
+    /// account is set), stable for this master key: what the provider's dashboard would
+    /// issue, made here because the embedded default has no account anywhere.
+    pub fn local_provider_secret(&self, purpose: &str) -> String {
         let mut mac = <HmacSha256 as Mac>::new_from_slice(self.test_payments.as_ref())
             .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
         mac.update(purpose.as_bytes());

@@ -24,7 +24,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api::extract::ClientIp;
 use crate::api::{
-    audit, auth, bookings, dashboard, devices, edge, me, ops, payments, stations, tokens,
+    audit, auth, bookings, dashboard, devices, edge, me, ops, payments, sms, stations, tokens,
 };
 use crate::error::openapi::ProblemResponses;
 use crate::error::{ApiError, ErrorCode};
@@ -44,6 +44,7 @@ use crate::state::AppState;
         (name = "audit", description = "The audit log"),
         (name = "edge", description = "Edge boxes: enrollment and sync"),
         (name = "payments", description = "Payments, refunds, receipts and takings"),
+        (name = "messages", description = "Twilio webhooks: booking by SMS and phone call"),
         (name = "ops", description = "Health and metrics"),
     )
 )]
@@ -88,6 +89,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(tokens::booking_qr_svg))
         .routes(routes!(tokens::booking_qr_png))
         .routes(routes!(tokens::token_keys))
+        .routes(routes!(sms::inbound))
         .routes(routes!(payments::verify))
         .routes(routes!(payments::webhook))
         .routes(routes!(payments::booking_receipt))

@@ -39,7 +39,7 @@ async fn every_route_admits_exactly_the_roles_in_its_row() {
                     Access::Public => true,
                     Access::AnyUser => role.is_some(),
                     Access::Roles(roles) => role.is_some_and(|r| roles.contains(&r)),
-                    Access::Device | Access::Scraper => false,
+                    Access::Device | Access::Scraper | Access::Twilio => false,
                 };
                 if allowed {
                     assert!(
@@ -47,12 +47,13 @@ async fn every_route_admits_exactly_the_roles_in_its_row() {
                         "{method} {path} as {role:?}: expected access, got {status} {body}"
                     );
                 } else {
-                    let expected =
-                        if role.is_none() || matches!(access, Access::Device | Access::Scraper) {
-                            StatusCode::UNAUTHORIZED
-                        } else {
-                            StatusCode::FORBIDDEN
-                        };
+                    let expected = if matches!(access, Access::Twilio) {
+                        StatusCode::FORBIDDEN
+                    } else if role.is_none() || matches!(access, Access::Device | Access::Scraper) {
+                        StatusCode::UNAUTHORIZED
+                    } else {
+                        StatusCode::FORBIDDEN
+                    };
                     assert_eq!(status, expected, "{method} {path} as {role:?}: {body}");
                 }
                 assert!(

@@ -30,3 +30,12 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_due ON notifications (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX notifications_dead ON notifications (created_at) WHERE status = 'dead';
+
+-- Inbound SMS handled, by Twilio's MessageSid (a replay is answered with nothing), and
+-- counted per sender (a keyed hash of the number) for the per-phone rate limit.
+CREATE TABLE sms_inbound (
+    message_sid  TEXT PRIMARY KEY,
+    phone_hash   BLOB NOT NULL,
+    received_at  TEXT NOT NULL
+);
+CREATE INDEX sms_inbound_phone ON sms_inbound (phone_hash, received_at);

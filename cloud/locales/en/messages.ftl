@@ -30,3 +30,20 @@ your-turn = GasQ: your turn at { $station }: go to lane { $lane }.
 
 slot-offered = GasQ: a place is free at { $station }, { $when }. Send YES within { $minutes } min to take it.
     .subject = A place is free at { $station }
+
+# Replies to a driver's SMS (each tells what happened and what to send next).
+sms-booked = GasQ: booked { $station }, { $when }. Code { $code }. Show it at the lane. To cancel send CANCEL { $code }
+sms-full = GasQ: { $station } is full at { $time }. Free: { $times }. Send BOOK { $station_code } { $first }
+sms-no-station = GasQ: no station "{ $station_code }". Send BOOK <station code> <HH:MM>, e.g. BOOK MUM-0042 17:30
+sms-need-time = GasQ: at what time? Send BOOK { $station_code } <HH:MM>, e.g. BOOK { $station_code } 17:30
+sms-need-vehicle = GasQ: add your vehicle number: BOOK { $station_code } { $time } MH12AB1234
+sms-refused = GasQ: not booked: { $reason }. Send HELP for the commands.
+sms-status-none = GasQ: no bookings on this number. To book send BOOK <station code> <HH:MM>
+sms-status = GasQ: { $list }. To cancel send CANCEL <code>
+sms-cancelled = GasQ: booking { $code } is cancelled.
+sms-not-found = GasQ: no booking { $code } on this number. Send STATUS to see yours.
+sms-need-code = GasQ: which booking? Send CANCEL <code>; STATUS lists your codes.
+sms-help = GasQ: BOOK <station> <HH:MM> [kg] [vehicle no.] to book. STATUS. CANCEL <code>. 1 = coming, 2 = not coming.
+sms-unknown = GasQ: not understood. Send HELP, or e.g. BOOK MUM-0042 17:30
+sms-no-reminder = GasQ: no reminder to answer now. Send STATUS to see your bookings.
+sms-limit = GasQ: too many messages from this number. Try again in an hour.

@@ -27,3 +27,20 @@ your-turn = GasQ: { $station } पर आपकी बारी: लेन { $la
 
 slot-offered = GasQ: { $station }, { $when } जगह खाली। लेने के लिए { $minutes } मिनट में YES भेजें।
     .subject = { $station } पर जगह खाली
+
+# SMS के जवाब।
+sms-booked = GasQ: { $station }, { $when } बुक। कोड { $code }। लेन पर दिखाएँ। रद्द: CANCEL { $code }
+sms-full = GasQ: { $station } { $time } भरा। खाली: { $times }। भेजें BOOK { $station_code } { $first }
+sms-no-station = GasQ: स्टेशन "{ $station_code }" नहीं मिला। भेजें BOOK <स्टेशन कोड> <HH:MM>, जैसे BOOK MUM-0042 17:30
+sms-need-time = GasQ: किस समय? भेजें BOOK { $station_code } <HH:MM>, जैसे BOOK { $station_code } 17:30
+sms-need-vehicle = GasQ: गाड़ी नंबर जोड़ें: BOOK { $station_code } { $time } MH12AB1234
+sms-refused = GasQ: बुक नहीं हुआ: { $reason }। HELP भेजें।
+sms-status-none = GasQ: इस नंबर पर कोई बुकिंग नहीं। बुक करें: BOOK <स्टेशन कोड> <HH:MM>
+sms-status = GasQ: { $list }। रद्द: CANCEL <कोड>
+sms-cancelled = GasQ: बुकिंग { $code } रद्द।
+sms-not-found = GasQ: इस नंबर पर बुकिंग { $code } नहीं। STATUS भेजें।
+sms-need-code = GasQ: कौन सी बुकिंग? CANCEL <कोड> भेजें; STATUS से कोड देखें।
+sms-help = GasQ: बुक: BOOK <स्टेशन> <HH:MM> [kg] [गाड़ी नं.]। STATUS। CANCEL <कोड>। 1 = आ रहा, 2 = नहीं।
+sms-unknown = GasQ: समझ नहीं आया। HELP भेजें, जैसे BOOK MUM-0042 17:30
+sms-no-reminder = GasQ: अभी कोई रिमाइंडर नहीं। STATUS भेजें।
+sms-limit = GasQ: इस नंबर से बहुत संदेश। एक घंटे बाद भेजें।

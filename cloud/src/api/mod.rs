@@ -11,5 +11,6 @@ pub mod extract;
 pub mod me;
 pub mod ops;
 pub mod payments;
+pub mod sms;
 pub mod stations;
 pub mod tokens;

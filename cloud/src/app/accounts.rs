@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::{App, Invalid};
 use crate::auth::{password, refresh};
-use crate::domain::{Actor, AuditEntry, Role};
+use crate::domain::{Actor, AuditEntry, Role, UserRecord};
 use crate::secret::Secret;
 use crate::store::{NewRefreshToken, NewUser, RefreshOutcome, StoreError};
 
@@ -186,6 +186,57 @@ pub async fn register(app: &App, r: Registration, ip: Option<IpAddr>) -> Result<
         ip,
     )
     .await
+}
+
+/// The driver account of a phone number, made on first contact by SMS or call: no
+/// e-mail (its look-up key is the number's, so it never matches an address) and no
+/// password anyone knows — it is used by phone only.
+pub async fn phone_driver(app: &App, phone: &Phone) -> Result<UserRecord> {
+    if let Some(user) = app
+        .store
+        .user_by_lookup(&app.crypto.lookup_hash(phone.as_str()))
+        .await?
+    {
+        return Ok(user);
+    }
+    let unguessable: String = {
+        use rand::Rng;
+        rand::thread_rng()
+            .sample_iter(&rand::distributions::Alphanumeric)
+            .take(32)
+            .map(char::from)
+            .collect()
+    };
+    let c = &app.crypto;
+    let id = UserId::new();
+    let user = NewUser {
+        id,
+        name: format!("Driver {}", phone.masked()),
+        email_enc: c.encrypt_pii(""),
+        email_hash: c.lookup_hash(&format!("phone-only:{}", phone.as_str())),
+        phone_enc: Some(c.encrypt_pii(phone.as_str())),
+        phone_hash: Some(c.lookup_hash(phone.as_str())),
+        password_hash: password::hash(Secret::new(unguessable)).await?,
+        role: Role::Driver,
+        created_at: Utc::now(),
+    };
+    let entry = AuditEntry {
+        actor_id: Some(id),
+        actor_role: Some(Role::Driver),
+        action: "user.create".into(),
+        target: format!("user:{id}"),
+        detail: serde_json::json!({ "role": Role::Driver, "by": "phone" }),
+        ..AuditEntry::default()
+    };
+    match app.store.create_user(user, entry).await {
+        // Two messages of a new number at once: the other made it.
+        Ok(_) | Err(StoreError::Conflict(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    app.store
+        .user_by_lookup(&app.crypto.lookup_hash(phone.as_str()))
+        .await?
+        .ok_or(AccountError::NotFound("user"))
 }
 
 /// Creates an account of any role and assigns its stations (the first super admin,

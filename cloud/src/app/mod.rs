@@ -20,6 +20,7 @@ pub mod ops;
 pub mod payments;
 pub mod reminders;
 pub mod slots;
+pub mod sms;
 pub mod stations;
 pub mod sync;
 pub mod tokens;

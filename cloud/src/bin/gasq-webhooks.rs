@@ -79,7 +79,7 @@ async fn main() -> anyhow::Result<()> {
         .context("--master-key is base64")?
         .try_into()
         .map_err(|_| anyhow::anyhow!("--master-key is 32 bytes in base64"))?;
-    let secret = Crypto::from_master(&master).test_mode_payment_secret("webhook secret");
+    let secret = Crypto::from_master(&master).local_provider_secret("webhook secret");
     let c = Arc::new(Client::new(&args.url)?);
     let admin = c.login(&args.login, &args.password).await?;
     let fleet = Fleet {

@@ -109,6 +109,19 @@ mod tests {
         "lane-moved",
         "your-turn",
         "slot-offered",
+        "sms-booked",
+        "sms-full",
+        "sms-no-station",
+        "sms-need-time",
+        "sms-need-vehicle",
+        "sms-status-none",
+        "sms-cancelled",
+        "sms-not-found",
+        "sms-need-code",
+        "sms-help",
+        "sms-unknown",
+        "sms-no-reminder",
+        "sms-limit",
     ];
 
     fn longest_args(refund: bool) -> FluentArgs<'static> {
@@ -123,6 +136,9 @@ mod tests {
         args.set("minutes", "10");
         // The reminder's one-click link: public URL and a signed token.
         args.set("link", "https://gasq.example.in/r/AbCdEfGhIjKlMnOpQrStUv");
+        args.set("station_code", "MUM-0042");
+        args.set("times", "17:45, 18:00, 18:15");
+        args.set("first", "17:45");
         args
     }
 

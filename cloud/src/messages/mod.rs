@@ -7,6 +7,8 @@ pub mod email;
 pub mod i18n;
 pub mod segments;
 pub mod sms;
+pub mod twilio_signature;
+pub mod twiml;
 
 use std::sync::Arc;
 

@@ -53,8 +53,8 @@ impl TestModeGateway {
     pub fn new(store: Arc<dyn Store>, crypto: &Crypto) -> Self {
         Self {
             store,
-            key_secret: Secret::new(crypto.test_mode_payment_secret("key secret")),
-            webhook_secret: Secret::new(crypto.test_mode_payment_secret("webhook secret")),
+            key_secret: Secret::new(crypto.local_provider_secret("key secret")),
+            webhook_secret: Secret::new(crypto.local_provider_secret("webhook secret")),
         }
     }
 

@@ -21,6 +21,7 @@ pub mod notifications;
 pub mod payments;
 mod prune;
 mod seal;
+pub mod sms;
 pub mod stations;
 pub mod users;
 pub mod vehicles;
@@ -48,6 +49,7 @@ pub use payments::{
 };
 pub use prune::PruneStore;
 pub use seal::SealStore;
+pub use sms::SmsStore;
 pub use stations::{NewStation, SlotLoad, StationStore};
 pub use users::{NewRefreshToken, NewUser, RefreshOutcome, UserStore};
 pub use vehicles::VehicleStore;
@@ -66,6 +68,7 @@ pub trait Store:
     + PruneStore
     + PaymentStore
     + NotificationStore
+    + SmsStore
     + TestGatewayStore
 {
     fn backend(&self) -> Backend;

@@ -164,6 +164,9 @@ pub trait NotificationStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Notifications by status, newest first.
     async fn notifications(&self, status: &str, limit: i64) -> StoreResult<Vec<NotificationView>>;
+    /// The booking of the latest reminder sent to `user` whose booking is still
+    /// confirmed (what a reply of `1` or `2` answers).
+    async fn last_reminded_booking(&self, user: UserId) -> StoreResult<Option<BookingId>>;
     /// Notifications of an intent prefix for a booking (tests, the booking's history).
     async fn notifications_of_booking(
         &self,
@@ -275,6 +278,17 @@ impl NotificationStore for SqlStore {
         .bind(status)
         .bind(limit);
         self.db.fetch_all(q).await
+    }
+
+    async fn last_reminded_booking(&self, user: UserId) -> StoreResult<Option<BookingId>> {
+        let q = query(
+            "SELECT n.booking_id FROM notifications n JOIN bookings b ON b.id = n.booking_id \
+             WHERE n.user_id = $1 AND n.message = 'reminder' AND n.status = 'sent' \
+             AND b.status = 'confirmed' ORDER BY n.sent_at DESC LIMIT 1",
+        )
+        .bind(user);
+        let found: Option<(Uuid,)> = self.db.fetch_optional(q).await?;
+        Ok(found.map(|(id,)| id.into()))
     }
 
     async fn notifications_of_booking(

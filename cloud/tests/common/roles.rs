@@ -20,9 +20,11 @@ pub enum Access {
     Device,
     /// The holder of the scrape token (`metrics.token`) only: every user gets 401.
     Scraper,
+    /// Twilio only (its request signature): everyone else, logged in or not, gets 403.
+    Twilio,
 }
 
-use Access::{AnyUser, Device, Public, Roles, Scraper};
+use Access::{AnyUser, Device, Public, Roles, Scraper, Twilio};
 use Role::{Driver, StationAdmin, SuperAdmin, Technician};
 
 /// Every route the server answers, with who may call it.
@@ -56,6 +58,7 @@ pub const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/token-keys", Public),
     ("GET", "/api/v1/bookings/{id}/receipt", AnyUser),
     ("POST", "/api/v1/payments/razorpay/verify", Public),
+    ("POST", "/api/v1/sms/inbound", Twilio),
     ("POST", "/api/v1/payments/razorpay/webhook", Public),
     (
         "GET",

@@ -1,0 +1,186 @@
+//! Booking by SMS through the real cloud: Twilio's webhook signed as Twilio signs it
+//! (forged and replayed ones get nothing), each command and its errors, replies in
+//! Hindi, a full slot answered with free times, and the per-phone limit.
+
+#![allow(clippy::unwrap_used)] // a panic in a test is a failed assertion
+
+mod common;
+
+use chrono::{Duration, DurationRound, Utc};
+use common::db::TestDb;
+use common::world::{World, world_with};
+use gasq_cloud::messages::twilio_signature;
+use reqwest::StatusCode;
+use serde_json::json;
+
+const PUBLIC: &str = "https://gasq.test";
+
+async fn sms_world() -> World {
+    world_with(TestDb::sqlite(), |s| s.public_url = Some(PUBLIC.into())).await
+}
+
+/// Posts an SMS as Twilio would; the status and the TwiML answer.
+async fn text(w: &World, from: &str, body: &str, sid: &str) -> (StatusCode, String) {
+    let params: Vec<(String, String)> = [
+        ("MessageSid", sid),
+        ("AccountSid", "ACtest"),
+        ("From", from),
+        ("To", "+15005550006"),
+        ("Body", body),
+        ("NumMedia", "0"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let token = w.app.app.crypto.local_provider_secret("twilio auth token");
+    let sig = twilio_signature::sign(&token, &format!("{PUBLIC}/api/v1/sms/inbound"), &params);
+    post(w, &params, &sig).await
+}
+
+async fn post(w: &World, params: &[(String, String)], sig: &str) -> (StatusCode, String) {
+    let res = w
+        .app
+        .http
+        .post(w.app.url("/api/v1/sms/inbound"))
+        .header("x-twilio-signature", sig)
+        .form(params)
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+/// The `<Message>` of a TwiML answer.
+fn said(twiml: &str) -> String {
+    twiml
+        .split("<Message>")
+        .nth(1)
+        .and_then(|m| m.split("</Message>").next())
+        .unwrap_or_default()
+        .replace("&quot;", "\"")
+}
+
+fn hhmm(at: chrono::DateTime<Utc>) -> String {
+    at.with_timezone(&chrono_tz::Asia::Kolkata)
+        .format("%H:%M")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_new_number_books_checks_and_cancels_by_sms() {
+    let w = sms_world().await;
+    let phone = "+919811122233";
+    let slot = Utc::now().duration_trunc(Duration::minutes(15)).unwrap() + Duration::hours(3);
+    let (status, twiml) = text(&w, phone, &format!("BOOK MUM-0042 {}", hhmm(slot)), "SM1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(twiml.starts_with("<?xml"), "{twiml}");
+    assert!(said(&twiml).contains("add your vehicle number"), "{twiml}");
+
+    let (_, twiml) = text(
+        &w,
+        phone,
+        &format!("book  mum-0042 {} 8 MH 14 ZZ 9999", hhmm(slot)),
+        "SM2",
+    )
+    .await;
+    let reply = said(&twiml);
+    assert!(reply.starts_with("GasQ: booked"), "{reply}");
+    let code = reply.split("Code ").nth(1).unwrap()[..8].to_owned();
+
+    let (_, twiml) = text(&w, phone, "STATUS", "SM3").await;
+    assert!(said(&twiml).contains(&code), "{twiml}");
+    // The same message delivered again is not acted on or answered again.
+    let (status, twiml) = text(&w, phone, "STATUS", "SM3").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!twiml.contains("<Message>"), "{twiml}");
+
+    let (_, twiml) = text(&w, phone, &format!("cancel {}", code.to_lowercase()), "SM4").await;
+    assert!(said(&twiml).contains("is cancelled"), "{twiml}");
+    let (_, twiml) = text(&w, phone, &format!("CANCEL {code}"), "SM5").await;
+    assert!(said(&twiml).contains("no booking"), "{twiml}");
+    let (_, twiml) = text(&w, phone, "STATUS", "SM6").await;
+    assert!(said(&twiml).contains("no bookings"), "{twiml}");
+    let (_, twiml) = text(&w, phone, "what?", "SM7").await;
+    assert!(said(&twiml).contains("HELP"), "{twiml}");
+    let (_, twiml) = text(&w, phone, "BOOK NOPE-0001 17:30", "SM8").await;
+    assert!(said(&twiml).contains("no station"), "{twiml}");
+    let (_, twiml) = text(&w, phone, "1", "SM9").await;
+    assert!(said(&twiml).contains("no reminder"), "{twiml}");
+}
+
+#[tokio::test]
+async fn forged_signatures_are_refused() {
+    let w = sms_world().await;
+    let params: Vec<(String, String)> = vec![
+        ("MessageSid".into(), "SMx".into()),
+        ("From".into(), "+919811122233".into()),
+        ("Body".into(), "STATUS".into()),
+    ];
+    let (status, _) = post(&w, &params, "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let token = w.app.app.crypto.local_provider_secret("twilio auth token");
+    // Signed for another URL (the cloud's own address instead of the public one).
+    let sig = twilio_signature::sign(&token, &w.app.url("/api/v1/sms/inbound"), &params);
+    assert_eq!(post(&w, &params, &sig).await.0, StatusCode::FORBIDDEN);
+    // Signed right, then a parameter changed on the way.
+    let sig = twilio_signature::sign(&token, &format!("{PUBLIC}/api/v1/sms/inbound"), &params);
+    let mut altered = params.clone();
+    altered[2].1 = "CANCEL ABCD2345".into();
+    assert_eq!(post(&w, &altered, &sig).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(post(&w, &params, &sig).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn hindi_keywords_get_hindi_replies_and_a_full_slot_gets_free_times() {
+    let w = sms_world().await;
+    // One place per slot.
+    w.app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/stations/{}", w.station),
+            Some(&w.admin.token),
+            Some(json!({"lanes": 1, "service_minutes": 15})),
+        )
+        .await;
+    let slot = Utc::now().duration_trunc(Duration::minutes(15)).unwrap() + Duration::hours(3);
+    let (_, twiml) = text(
+        &w,
+        "+919800000011",
+        &format!("बुक MUM-0042 {} MH01AA1111", hhmm(slot)),
+        "SMh1",
+    )
+    .await;
+    assert!(said(&twiml).contains("बुक"), "{twiml}");
+    let (_, twiml) = text(
+        &w,
+        "+919800000022",
+        &format!("BOOK MUM-0042 {} MH01BB2222", hhmm(slot)),
+        "SMh2",
+    )
+    .await;
+    let reply = said(&twiml);
+    assert!(reply.contains("is full at"), "{reply}");
+    let next = hhmm(slot + Duration::minutes(15));
+    assert!(reply.contains(&next), "the nearest free times: {reply}");
+    let suggested = reply.split("Send ").nth(1).unwrap().to_owned();
+    let (_, twiml) = text(&w, "+919800000022", &suggested, "SMh3").await;
+    assert!(said(&twiml).starts_with("GasQ: booked"), "{twiml}");
+}
+
+#[tokio::test]
+async fn a_number_is_answered_thirty_times_an_hour_then_told_once_then_not_at_all() {
+    let w = sms_world().await;
+    let phone = "+919800000033";
+    for i in 0..30 {
+        let (_, twiml) = text(&w, phone, "HELP", &format!("SMr{i}")).await;
+        assert!(twiml.contains("<Message>"), "{i}: {twiml}");
+    }
+    let (_, twiml) = text(&w, phone, "HELP", "SMr30").await;
+    assert!(said(&twiml).contains("too many messages"), "{twiml}");
+    let (status, twiml) = text(&w, phone, "HELP", "SMr31").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!twiml.contains("<Message>"), "{twiml}");
+    // Another number is not held back.
+    let (_, twiml) = text(&w, "+919800000044", "HELP", "SMr32").await;
+    assert!(twiml.contains("<Message>"), "{twiml}");
+}
