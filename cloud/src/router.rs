@@ -96,6 +96,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(payments::takings))
         .routes(routes!(payments::ledger_csv))
         .routes(routes!(payments::price_history))
+        .routes(routes!(payments::resolve_case))
         .routes(routes!(audit::list_audit))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))

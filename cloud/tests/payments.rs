@@ -528,6 +528,94 @@ async fn a_payment_after_the_hold_lapsed_confirms_if_the_place_is_free_else_is_r
         refunds[0].0["amount"], 45_600,
         "a late payment comes back in full"
     );
+
+    // The place comes free again: the refunded payment still confirms nothing, whether
+    // its callback is replayed or reconciliation asks the gateway about the order.
+    let (status, _) = w
+        .app
+        .post(
+            &format!("/api/v1/bookings/{}/cancel", b["id"].as_str().unwrap()),
+            Some(&other.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, res) = verify(&w.app, FakeRazorpay::checkout_callback(order, &late)).await;
+    assert_eq!(res["outcome"], "refunding", "{res}");
+    let found = pass::reconcile(&w.app.app, Utc::now() + Duration::minutes(20))
+        .await
+        .unwrap();
+    assert_eq!(found.recovered, 0, "{found:?}");
+    let id = taken["id"].as_str().unwrap();
+    assert_eq!(booking(&w, id).await["status"], "expired");
+    let r = receipt(&w, id).await;
+    assert_eq!(r["paid_paise"], 45_600, "{r}");
+    assert!(
+        r["summary"].as_str().unwrap().starts_with("Paid ₹456.00"),
+        "{r}"
+    );
+}
+
+#[tokio::test]
+async fn a_cancelled_booking_fuelled_anyway_is_not_refunded_twice_and_the_rest_is_collected() {
+    let w = world().await;
+    let b = book_online(&w, future_slot(3), Some(6.0)).await;
+    let id = b["id"].as_str().unwrap();
+    pay_in_test_mode(&w, id).await;
+    w.cancel(id).await;
+    pass::money_pass(&w.app.app).await.unwrap();
+    assert_eq!(receipt(&w, id).await["refunded_paise"], 45_600);
+    // The edge had it offline and fuelled it: 2 kg.
+    let device = TestDevice::enroll(&w.app, &w.admin, w.station).await;
+    let batch = json!([
+        {"id": Uuid::now_v7(), "seq": 1, "at": Utc::now(), "kind": "redeemed", "booking_id": id, "lane": 1, "known": true},
+        {"id": Uuid::now_v7(), "seq": 2, "at": Utc::now(), "kind": "fill", "booking_id": id, "lane": 1, "kg": 2.0, "amount_paise": 15200},
+    ]);
+    let (status, res) = device.push(&w.app, batch).await;
+    assert_eq!(status, 200, "{res}");
+    pass::money_pass(&w.app.app).await.unwrap();
+    let r = receipt(&w, id).await;
+    assert_eq!(
+        r["refunds"].as_array().unwrap().len(),
+        1,
+        "no second refund: {r}"
+    );
+    let cases = w.dashboard().await["reconciliation"].clone();
+    let collect = cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "underpaid")
+        .unwrap_or_else(|| panic!("{cases}"));
+    assert!(
+        collect["detail"]
+            .as_str()
+            .unwrap()
+            .contains("collect ₹152.00"),
+        "{collect}"
+    );
+    // The admin collects it and closes the case.
+    let path = format!(
+        "/api/v1/stations/{}/cases/{}/resolve",
+        w.station,
+        collect["id"].as_str().unwrap()
+    );
+    let (status, _) = w
+        .app
+        .post(
+            &path,
+            Some(&w.admin.token),
+            json!({"resolution": "collected ₹152 at lane 1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = w
+        .app
+        .post(&path, Some(&w.admin.token), json!({"resolution": "again"}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let cases = w.dashboard().await["reconciliation"].clone();
+    assert!(!cases.to_string().contains("underpaid"), "{cases}");
 }
 
 #[tokio::test]

@@ -124,6 +124,9 @@ CREATE TABLE test_gateway_payments (
     created_at    TEXT NOT NULL
 );
 CREATE INDEX test_gateway_payments_order ON test_gateway_payments (order_id);
+-- As at Razorpay, a paid order takes no second payment.
+CREATE UNIQUE INDEX test_gateway_payments_paid ON test_gateway_payments (order_id)
+    WHERE status = 'captured';
 CREATE TABLE test_gateway_refunds (
     id               TEXT PRIMARY KEY,
     payment_id       TEXT NOT NULL,

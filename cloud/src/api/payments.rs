@@ -95,6 +95,28 @@ pub(crate) async fn price_history(
     Ok(ApiJson(receipt::prices(&state, &staff, id).await?))
 }
 
+/// What was done about a reconciliation case.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resolution {
+    /// 1 to 500 characters, e.g. "collected ₹152 at the station".
+    resolution: String,
+}
+
+/// Closes an open reconciliation case of the station, with what was done (audited).
+#[utoipa::path(post, path = "/api/v1/stations/{id}/cases/{case_id}/resolve", tag = "payments",
+    params(("id" = u32, Path), ("case_id" = String, Path)), request_body = Resolution,
+    responses((status = 204), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+pub(crate) async fn resolve_case(
+    State(state): State<AppState>,
+    staff: Authorized<StationStaff>,
+    ApiPath((id, case)): ApiPath<(StationId, uuid::Uuid)>,
+    ApiJson(body): ApiJson<Resolution>,
+) -> ApiResult<axum::http::StatusCode> {
+    receipt::resolve_case(&state, &staff, id, case, &body.resolution).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 /// A range of the station's local dates (at most 92 days); `to` defaults to `from`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

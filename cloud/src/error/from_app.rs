@@ -198,6 +198,7 @@ impl From<PaymentError> for ApiError {
             }
             UnknownOrder => Self::not_found("order"),
             NotFound => Self::not_found("booking"),
+            CaseNotFound => Self::not_found("open case"),
             NotTestMode => Self::not_found("test-mode checkout"),
             RetryLater => {
                 let mut err = Self::client(

@@ -70,10 +70,15 @@ impl TestModeGateway {
         let payment_id = id("pay_test_");
         let now = Utc::now();
         let status = if succeed { "captured" } else { "failed" };
-        self.store
+        match self
+            .store
             .tg_add_payment(&payment_id, order_id, amount, status, now)
             .await
-            .map_err(unavailable)?;
+        {
+            Ok(()) => {}
+            Err(e @ StoreError::Conflict(_)) => return Err(GatewayError::Refused(e.to_string())),
+            Err(e) => return Err(unavailable(e)),
+        }
         let (event, error) = if succeed {
             ("payment.captured", serde_json::Value::Null)
         } else {

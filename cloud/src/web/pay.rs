@@ -96,13 +96,22 @@ pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Resp
         );
         return page(StatusCode::OK, live, "Nothing to pay", &body);
     }
+    // The deadline in the station's own time, as the slot is shown.
+    let tz = state
+        .store
+        .station(b.station_id)
+        .await
+        .ok()
+        .flatten()
+        .map(|s| s.policy.timezone);
     let until = b
         .hold_expires_at
         .map(|t| {
-            format!(
-                "<p class=\"muted\">Pay before {} UTC or the slot is released.</p>",
-                t.format("%H:%M")
-            )
+            let at = tz.map_or_else(
+                || format!("{} UTC", t.format("%H:%M")),
+                |tz| t.with_timezone(&tz).format("%H:%M").to_string(),
+            );
+            format!("<p class=\"muted\">Pay before {at} or the slot is released.</p>")
         })
         .unwrap_or_default();
     if live {
@@ -198,6 +207,12 @@ pub async fn submit(
         Ok(made) => made,
         Err(e) => {
             tracing::warn!(error = %e, "test-mode payment");
+            // Paid meanwhile (another tab, a double tap): say so.
+            if let Some(now) = booking(&state, &id).await
+                && now.status != BookingStatus::PendingPayment
+            {
+                return show(State(state), Path(id)).await;
+            }
             return page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 false,

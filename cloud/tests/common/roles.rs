@@ -75,6 +75,11 @@ pub const TABLE: &[(&str, &str, Access)] = &[
         "/api/v1/stations/{id}/prices",
         Roles(&[StationAdmin, SuperAdmin]),
     ),
+    (
+        "POST",
+        "/api/v1/stations/{id}/cases/{case_id}/resolve",
+        Roles(&[StationAdmin, SuperAdmin]),
+    ),
     ("GET", "/api/v1/audit", Roles(&[SuperAdmin])),
     (
         "POST",

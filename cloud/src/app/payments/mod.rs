@@ -33,6 +33,8 @@ pub enum PaymentError {
     UnknownOrder,
     #[error("booking not found")]
     NotFound,
+    #[error("no such open case at this station")]
+    CaseNotFound,
     /// Not in test mode (the local checkout page only exists there).
     #[error("payments are live: pay through Razorpay Checkout")]
     NotTestMode,
@@ -64,8 +66,9 @@ pub struct CheckoutCallback {
 pub struct PaymentResult {
     pub booking_id: BookingId,
     pub status: BookingStatus,
-    /// `confirmed` (now), `already_confirmed` (seen before), or `refunding` (the
-    /// payment came too late or twice: it is being refunded in full).
+    /// `confirmed` (now), `already_confirmed` (seen before), `already_recorded` (seen
+    /// before, and the booking was cancelled since), or `refunding` (the payment came
+    /// too late or twice: it is being refunded in full).
     pub outcome: String,
     /// What happened, in words for the driver.
     pub message: String,
@@ -122,10 +125,21 @@ pub async fn verify(app: &App, cb: CheckoutCallback) -> Result<PaymentResult> {
 pub(crate) fn result(outcome: PaymentOutcome) -> Result<PaymentResult> {
     let (booking, outcome, message) = match outcome {
         PaymentOutcome::Confirmed(b) => (b, "confirmed", "Paid: your booking is confirmed."),
+        // The webhook usually gets here before the page's callback: to the driver it is
+        // the same good news.
+        PaymentOutcome::AlreadyConfirmed(b)
+            if matches!(
+                b.status,
+                BookingStatus::Confirmed | BookingStatus::Redeemed | BookingStatus::Completed
+            ) =>
+        {
+            (b, "already_confirmed", "Paid: your booking is confirmed.")
+        }
         PaymentOutcome::AlreadyConfirmed(b) => (
             b,
-            "already_confirmed",
-            "This payment was already recorded: your booking is confirmed.",
+            "already_recorded",
+            "This payment was recorded before; the booking has since been cancelled and any \
+             refund is on its way.",
         ),
         PaymentOutcome::Refunding(b, _) => (
             b,

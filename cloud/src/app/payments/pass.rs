@@ -90,26 +90,36 @@ pub async fn reconcile(app: &App, now: DateTime<Utc>) -> Result<Reconciled, anyh
     let mut found = Reconciled::default();
     let from = now - Duration::hours(RECONCILE_WINDOW_HOURS);
     let settled = now - Duration::minutes(SETTLE_MINUTES);
-    // 1. Orders still unpaid as far as we know: ask the gateway about each.
-    for booking in app.store.unpaid_orders(from, settled, 500).await? {
-        let Some(order) = booking.payment_order_id.clone() else {
-            continue;
-        };
-        for p in app.payments.order_payments(&order).await? {
-            if p.succeeded() {
-                recover(app, &mut found, &order, &p, now).await?;
-            }
-        }
-    }
-    // 2. The day's payments, both ways.
-    let theirs = app.payments.payments_between(from, now).await?;
-    let ours: HashMap<String, _> = app
+    // What GasQ knows of (a little wider than the gateway's window: a payment is
+    // recorded here a moment after the gateway made it).
+    let mut ours: HashMap<String, _> = app
         .store
         .known_payments(from - Duration::hours(1), now + Duration::hours(1))
         .await?
         .into_iter()
         .map(|p| (p.id.clone(), p))
         .collect();
+    // 1. Orders still unpaid as far as we know: ask the gateway about each. A payment
+    //    GasQ already knows (a late one, being refunded) is not news.
+    for booking in app.store.unpaid_orders(from, settled, 500).await? {
+        let Some(order) = booking.payment_order_id.clone() else {
+            continue;
+        };
+        for p in app.payments.order_payments(&order).await? {
+            if p.succeeded() && !ours.contains_key(&p.id) {
+                recover(app, &mut found, &order, &p, now).await?;
+            }
+        }
+    }
+    ours.extend(
+        app.store
+            .known_payments(from - Duration::hours(1), now + Duration::hours(1))
+            .await?
+            .into_iter()
+            .map(|p| (p.id.clone(), p)),
+    );
+    // 2. The day's payments, both ways.
+    let theirs = app.payments.payments_between(from, now).await?;
     let mut seen_there = std::collections::HashSet::new();
     for p in &theirs {
         seen_there.insert(p.id.clone());
@@ -188,9 +198,12 @@ pub async fn reconcile(app: &App, now: DateTime<Utc>) -> Result<Reconciled, anyh
             check_settled(app, &mut found, &ours, &item, now).await?;
         }
     }
-    // 4. Payments we hold as paid that the gateway does not list at all.
+    // 4. Payments we hold as paid that the gateway does not list at all — among those
+    //    made well inside the window the gateway was asked about.
     for known in ours.values() {
-        if known.status != "failed" && !seen_there.contains(&known.id) {
+        let inside = known.created_at >= from + Duration::minutes(SETTLE_MINUTES)
+            && known.created_at <= settled;
+        if inside && known.status != "failed" && !seen_there.contains(&known.id) {
             let detail = format!(
                 "GasQ recorded payment {} ({}) but the gateway does not know it: the booking \
                  may be confirmed without being paid",
@@ -331,12 +344,13 @@ async fn case(
     Ok(())
 }
 
-/// What GasQ saw refunded of a booking (the gateway confirmed it).
+/// What GasQ has had the gateway refund of a booking: taken (`sent`, still on its way
+/// to the bank — the gateway counts it refunded at once) or `processed`.
 async fn refunded_by_us(app: &App, booking: gasq_shared::BookingId) -> Result<i64, StoreError> {
     let (refunds, _) = app.store.booking_money(booking).await?;
     Ok(refunds
         .iter()
-        .filter(|r| r.status == "processed")
+        .filter(|r| matches!(r.status.as_str(), "sent" | "processed"))
         .map(|r| r.amount_paise)
         .sum())
 }

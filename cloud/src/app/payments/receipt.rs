@@ -26,6 +26,8 @@ pub struct Receipt {
     pub price_paise_per_kg: Option<i64>,
     /// What the order asked for.
     pub ordered_paise: Option<i64>,
+    /// What the gateway took for this booking, all payments together (a late or second
+    /// payment is refunded, and shows under the refunds).
     pub paid_paise: Option<i64>,
     pub payment_id: Option<String>,
     /// The fill the dispenser reported, and what it cost at the booking's price.
@@ -64,12 +66,18 @@ pub async fn receipt(app: &App, user: &Actor, id: BookingId) -> Result<Receipt> 
         .filter(|e| e.kind == LedgerKind::Fee)
         .map(|e| e.amount_paise)
         .sum();
+    // Every payment the gateway took for it (a late or second one too, refunded).
+    let payments: Vec<&LedgerEntry> = ledger
+        .iter()
+        .filter(|e| e.kind == LedgerKind::Payment)
+        .collect();
+    let paid = (!payments.is_empty()).then(|| payments.iter().map(|e| e.amount_paise).sum::<i64>());
     let fill_paise = b
         .filled_centikg
         .zip(b.price_paise_per_kg)
         .map(|(c, p)| money::amount_for(c, p));
     let filled_kg = b.filled_centikg.map(|c| f64::from(c) / 100.0);
-    let mut summary = match (b.paid_paise, filled_kg, fill_paise) {
+    let mut summary = match (paid, filled_kg, fill_paise) {
         (Some(paid), Some(kg), Some(cost)) => format!(
             "Paid {}, filled {kg:.2} kg for {}",
             money::rupees(paid),
@@ -101,7 +109,7 @@ pub async fn receipt(app: &App, user: &Actor, id: BookingId) -> Result<Receipt> 
         payment_method: b.payment_method,
         price_paise_per_kg: b.price_paise_per_kg,
         ordered_paise: b.amount_paise,
-        paid_paise: b.paid_paise,
+        paid_paise: paid,
         payment_id: b.payment_id,
         filled_kg,
         fill_paise,
@@ -112,6 +120,36 @@ pub async fn receipt(app: &App, user: &Actor, id: BookingId) -> Result<Receipt> 
         ledger,
         summary,
     })
+}
+
+/// Closes one of the station's open reconciliation cases, saying what was done
+/// (station admins and super admins; audited).
+pub async fn resolve_case(
+    app: &App,
+    staff: &Actor,
+    station: StationId,
+    case: uuid::Uuid,
+    resolution: &str,
+) -> Result<()> {
+    access::require_station(app, staff, station).await?;
+    let resolution = resolution.trim();
+    if resolution.is_empty() || resolution.chars().count() > 500 {
+        return Err(Invalid::new("resolution", "say what was done, in 1 to 500 characters").into());
+    }
+    let entry = staff.audit(
+        "case.resolve",
+        format!("station:{station}/case:{case}"),
+        serde_json::json!({ "resolution": resolution }),
+    );
+    if app
+        .store
+        .resolve_case(station, case, resolution, entry, chrono::Utc::now())
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(PaymentError::CaseNotFound)
+    }
 }
 
 /// A station's price history, newest first (its staff).
@@ -230,24 +268,39 @@ pub async fn ledger_csv(
     to: NaiveDate,
 ) -> Result<String> {
     let (tz, ledger) = ledger_for(app, staff, station, from, to).await?;
-    let mut out = String::from("date,time,booking_id,kind,amount_inr,gateway_ref,actor,detail\n");
+    // `in_inr` and `out_inr` carry the money that moved (captured in; refunds and the
+    // gateway's fees out), so their difference is the takings; `amount_inr` is each
+    // row's own amount (an order's, a failed attempt's) for reference.
+    let mut out = String::from(
+        "date,time,booking_id,kind,amount_inr,in_inr,out_inr,gateway_ref,actor,detail\n",
+    );
     for e in ledger {
         let local = e.at.with_timezone(&tz);
+        let amount = inr(e.amount_paise);
+        let (money_in, money_out) = match e.kind {
+            LedgerKind::Capture => (amount.clone(), String::new()),
+            LedgerKind::Refund | LedgerKind::GatewayFee => (String::new(), amount.clone()),
+            _ => (String::new(), String::new()),
+        };
         let _ = writeln!(
             out,
-            "{},{},{},{},{}.{:02},{},{},{}",
+            "{},{},{},{},{amount},{money_in},{money_out},{},{},{}",
             local.format("%Y-%m-%d"),
             local.format("%H:%M:%S"),
             e.booking_id.map(|b| b.to_string()).unwrap_or_default(),
             e.kind.as_str(),
-            e.amount_paise / 100,
-            (e.amount_paise % 100).abs(),
             csv_field(e.gateway_ref.as_deref().unwrap_or_default()),
             csv_field(&e.actor),
             csv_field(&e.detail),
         );
     }
     Ok(out)
+}
+
+/// Paise as rupees with two decimals, no symbol (for spreadsheets).
+fn inr(paise: i64) -> String {
+    let sign = if paise < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", paise.abs() / 100, paise.abs() % 100)
 }
 
 /// A CSV field, quoted when it needs to be; a leading `=`, `+`, `-` or `@` is

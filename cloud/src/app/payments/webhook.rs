@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::{App, PaymentError, Result};
 use crate::payments::signature;
-use crate::store::{PaymentSeen, PaymentSource, RefundNews};
+use crate::store::{PaymentOutcome, PaymentSeen, PaymentSource, RefundNews};
 
 /// How long after a `refund.failed` the refund is tried again.
 const REFUND_RETRY_AFTER_FAILURE_MINUTES: i64 = 10;
@@ -52,14 +52,18 @@ struct Refund {
     notes: serde_json::Value,
 }
 
-fn entity<T: serde::de::DeserializeOwned>(event: &Event, name: &str) -> Result<T> {
-    serde_json::from_value(event.payload[name]["entity"].clone()).map_err(|e| {
-        super::Invalid::new(
-            "payload",
-            format!("{} needs payload.{name}.entity: {e}", event.event),
-        )
-        .into()
-    })
+/// The event's `payload.<name>.entity`, or `None` (logged) when it is not what GasQ
+/// understands: the event is signed, so answering 4xx would only make the gateway
+/// deliver it again for a day and then disable the webhook; reconciliation finds what
+/// such an event was about.
+fn entity<T: serde::de::DeserializeOwned>(event: &Event, name: &str) -> Option<T> {
+    match serde_json::from_value(event.payload[name]["entity"].clone()) {
+        Ok(entity) => Some(entity),
+        Err(e) => {
+            tracing::error!(event = %event.event, error = %e, "a signed payment event GasQ cannot read: ignored");
+            None
+        }
+    }
 }
 
 /// Handles one delivery: `raw` is the body exactly as received.
@@ -104,7 +108,9 @@ async fn apply(app: &App, event: &Event) -> Result<WebhookOutcome> {
     let now = Utc::now();
     match event.event.as_str() {
         "payment.authorized" | "payment.captured" | "order.paid" => {
-            let p: Payment = entity(event, "payment")?;
+            let Some(p) = entity::<Payment>(event, "payment") else {
+                return Ok(WebhookOutcome::Ignored);
+            };
             let Some(order_id) = p.order_id else {
                 return Ok(WebhookOutcome::Ignored);
             };
@@ -115,13 +121,20 @@ async fn apply(app: &App, event: &Event) -> Result<WebhookOutcome> {
                 captured: event.event == "payment.captured" || p.status == "captured",
                 source: PaymentSource::Webhook,
             };
-            app.store.record_payment(seen, now).await?;
+            if matches!(
+                app.store.record_payment(seen, now).await?,
+                PaymentOutcome::UnknownOrder
+            ) {
+                return Ok(WebhookOutcome::Ignored);
+            }
             if let Some(fee) = p.fee {
                 app.store.record_gateway_fee(&p.id, fee, now).await?;
             }
         }
         "payment.failed" => {
-            let p: Payment = entity(event, "payment")?;
+            let Some(p) = entity::<Payment>(event, "payment") else {
+                return Ok(WebhookOutcome::Ignored);
+            };
             let Some(order_id) = p.order_id else {
                 return Ok(WebhookOutcome::Ignored);
             };
@@ -131,14 +144,18 @@ async fn apply(app: &App, event: &Event) -> Result<WebhookOutcome> {
                 .await?;
         }
         "refund.processed" => {
-            let r: Refund = entity(event, "refund")?;
+            let Some(r) = entity::<Refund>(event, "refund") else {
+                return Ok(WebhookOutcome::Ignored);
+            };
             let ours = ours(&r);
             app.store
                 .refund_processed(&r.id, ours, &r.payment_id, r.amount, now)
                 .await?;
         }
         "refund.failed" => {
-            let r: Refund = entity(event, "refund")?;
+            let Some(r) = entity::<Refund>(event, "refund") else {
+                return Ok(WebhookOutcome::Ignored);
+            };
             let retry_at = now + Duration::minutes(REFUND_RETRY_AFTER_FAILURE_MINUTES);
             let news = app
                 .store

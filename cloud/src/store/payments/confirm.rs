@@ -36,6 +36,12 @@ pub(super) async fn record_payment(
         tx.commit().await?;
         return Ok(PaymentOutcome::AlreadyConfirmed(booking));
     }
+    // A payment already being refunded (it came late, or twice) stays refunded: it
+    // never confirms the booking later, even if the place has come free since.
+    if let Some(reason) = refunds::requested_for(&mut tx, &seen.payment_id).await? {
+        tx.commit().await?;
+        return Ok(PaymentOutcome::Refunding(booking, reason));
+    }
     let reason = if booking.payment_id.is_some() {
         Some(RefundReason::DuplicatePayment)
     } else if confirmable(&mut tx, &booking, now).await? {

@@ -171,6 +171,7 @@ pub struct KnownPayment {
     pub order_id: String,
     pub amount_paise: i64,
     pub status: String,
+    pub created_at: DateTime<Utc>,
 }
 
 /// Money in the store.
@@ -298,6 +299,16 @@ pub trait PaymentStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Whether GasQ asked for the gateway refund with this id.
     async fn refund_known(&self, gateway_refund_id: &str) -> StoreResult<bool>;
+    /// Closes an open case of `station` with what was done; `false` when there is no such
+    /// open case.
+    async fn resolve_case(
+        &self,
+        station: StationId,
+        case: Uuid,
+        resolution: &str,
+        audit: crate::domain::AuditEntry,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// Raises a reconciliation case once per (`kind`, `subject`); whether it was new.
     async fn raise_case(
         &self,
@@ -495,7 +506,7 @@ impl PaymentStore for SqlStore {
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<KnownPayment>> {
         let q = Query::assembled(
-            "SELECT id, booking_id, station_id, order_id, amount_paise, status FROM payments \
+            "SELECT id, booking_id, station_id, order_id, amount_paise, status, created_at FROM payments \
              WHERE created_at >= $1 AND created_at < $2"
                 .to_owned(),
         )
@@ -526,6 +537,36 @@ impl PaymentStore for SqlStore {
         let q = query("SELECT 1 FROM refunds WHERE gateway_refund_id = $1").bind(gateway_refund_id);
         let found: Option<(i32,)> = self.db.fetch_optional(q).await?;
         Ok(found.is_some())
+    }
+
+    async fn resolve_case(
+        &self,
+        station: StationId,
+        case: Uuid,
+        resolution: &str,
+        audit: crate::domain::AuditEntry,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
+        let done = tx
+            .execute(
+                query(
+                    "UPDATE reconciliation_cases SET resolved_at = $3, resolved_by = $4, \
+                     resolution = $5 WHERE id = $1 AND station_id = $2 AND resolved_at IS NULL",
+                )
+                .bind(case)
+                .bind(station)
+                .bind(now)
+                .bind(audit.actor_id)
+                .bind(resolution),
+            )
+            .await?;
+        if done == 0 {
+            return Ok(false);
+        }
+        super::audit::append(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn raise_case(

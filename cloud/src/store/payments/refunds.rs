@@ -61,6 +61,32 @@ pub(super) async fn request(
     Ok(added > 0)
 }
 
+/// Why `payment_id` is being refunded in full, if it is (a late or second payment).
+pub(super) async fn requested_for(
+    tx: &mut Tx,
+    payment_id: &str,
+) -> StoreResult<Option<RefundReason>> {
+    let q = query(
+        "SELECT reason FROM refunds WHERE payment_id = $1 \
+         AND reason IN ('late_payment', 'duplicate_payment')",
+    )
+    .bind(payment_id);
+    let found: Option<(String,)> = tx.fetch_optional(q).await?;
+    Ok(found.and_then(|(r,)| RefundReason::parse(&r)))
+}
+
+/// What is already being given back of a booking's payment (requested, sent or done).
+async fn refunded_so_far(tx: &mut Tx, booking: BookingId, payment_id: &str) -> StoreResult<i64> {
+    let q = query(
+        "SELECT COALESCE(SUM(amount_paise), 0) FROM refunds WHERE booking_id = $1 \
+         AND payment_id = $2 AND status <> 'failed'",
+    )
+    .bind(booking)
+    .bind(payment_id);
+    let (sum,): (i64,) = tx.fetch_one(q).await?;
+    Ok(sum)
+}
+
 /// Settles a completed booking's bill by its fill: the unused prepayment is refunded;
 /// an unpaid online booking, or a fill beyond the prepayment, becomes a case.
 pub(crate) async fn settle_fill(
@@ -99,7 +125,10 @@ pub(crate) async fn settle_fill(
         .await?;
         return Ok(());
     };
-    let s = money::settle(paid, price, filled);
+    // A booking cancelled (and refunded) before the lane fuelled it anyway keeps only
+    // what was not given back.
+    let kept = paid - refunded_so_far(tx, booking, payment).await?;
+    let s = money::settle(kept, price, filled);
     request(
         tx,
         &b,
@@ -111,8 +140,10 @@ pub(crate) async fn settle_fill(
     .await?;
     if s.shortfall_paise > 0 {
         let detail = format!(
-            "booking {booking} paid {} but filled {:.2} kg worth {}: collect {} at the station",
-            money::rupees(paid),
+            "booking {} has {} of its payment left but filled {:.2} kg worth {}: collect {} at \
+             the station or from the driver",
+            b.code,
+            money::rupees(kept),
             f64::from(filled) / 100.0,
             money::rupees(s.bill_paise),
             money::rupees(s.shortfall_paise)

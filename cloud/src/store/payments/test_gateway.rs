@@ -130,7 +130,10 @@ impl TestGatewayStore for SqlStore {
         .bind(amount_paise)
         .bind(status)
         .bind(now);
-        self.db.execute(q).await?;
+        self.db
+            .execute(q)
+            .await
+            .map_err(|e| e.conflict_if_taken("the order is already paid"))?;
         Ok(())
     }
 
