@@ -172,6 +172,20 @@ pub async fn enrollment_code(settings: Settings, station: &str) -> anyhow::Resul
     Ok(())
 }
 
+/// Answers one SMS as the inbound webhook would (without Twilio's signature: this is
+/// the operator's own machine), printing the reply.
+pub async fn sms(settings: Settings, from: &str, text: &str) -> anyhow::Result<()> {
+    let app = gasq_cloud::build(settings).await?;
+    let sid = format!("CLI{}", uuid::Uuid::new_v4().simple());
+    match gasq_cloud::app::sms::inbound(&app, from, text, &sid).await? {
+        Some(reply) => println!("{reply}"),
+        None => {
+            anyhow::bail!("{from:?} is not a phone number, or it sent too many messages this hour")
+        }
+    }
+    Ok(())
+}
+
 pub async fn demo_traffic(
     settings: Settings,
     request: gasq_cloud::demo::TrafficRequest,

@@ -47,6 +47,16 @@ enum Command {
     /// List or revoke a station's edge boxes.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// Answer an SMS as if a driver had sent it (book, check, cancel by SMS with no
+    /// Twilio account): prints GasQ's reply. Messages it causes go out through the
+    /// running server's channels (the console by default).
+    Sms {
+        /// The driver's phone number (a 10-digit mobile or +<country><number>).
+        #[arg(long)]
+        from: String,
+        /// The message, e.g. "BOOK MUM-0042 17:30 MH12AB1234".
+        text: String,
+    },
     /// Make a one-time code that enrolls an edge box for a station.
     EnrollmentCode {
         /// The station's id or code (e.g. 1 or MUM-0042).
@@ -201,6 +211,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             cli::revoke_device(settings, &device).await
         }
         Command::EnrollmentCode { station } => cli::enrollment_code(settings, &station).await,
+        Command::Sms { from, text } => cli::sms(settings, &from, &text).await,
         Command::DemoTraffic {
             count,
             later_slots,

@@ -411,3 +411,17 @@ fn settings_come_from_the_environment() {
         .arg("migrate"));
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+#[test]
+fn an_sms_is_answered_from_the_command_line_with_no_twilio_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(gasq(dir.path()).args(["sms", "--from", "9811122233", "मदद"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let reply = text(&out.stdout);
+    assert!(reply.starts_with("GasQ: बुक: BOOK"), "a Hindi keyword gets Hindi help: {reply}");
+    let out = run(gasq(dir.path()).args(["sms", "--from", "9811122233", "BOOK NOPE-0001 17:30"]));
+    assert!(text(&out.stdout).contains("no station"), "{}", text(&out.stdout));
+    let out = run(gasq(dir.path()).args(["sms", "--from", "not a phone", "HELP"]));
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("not a phone number"), "{}", text(&out.stderr));
+}

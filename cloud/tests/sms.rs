@@ -16,7 +16,12 @@ use serde_json::json;
 const PUBLIC: &str = "https://gasq.test";
 
 async fn sms_world() -> World {
-    world_with(TestDb::sqlite(), |s| s.public_url = Some(PUBLIC.into())).await
+    world_with(TestDb::sqlite(), |s| {
+        s.public_url = Some(PUBLIC.into());
+        // Notifications are looked at, not sent, here.
+        s.notifications.worker_interval_secs = 3600;
+    })
+    .await
 }
 
 /// Posts an SMS as Twilio would; the status and the TwiML answer.
@@ -86,6 +91,14 @@ async fn a_new_number_books_checks_and_cancels_by_sms() {
     let reply = said(&twiml);
     assert!(reply.starts_with("GasQ: booked"), "{reply}");
     let code = reply.split("Code ").nth(1).unwrap()[..8].to_owned();
+    // The reply was the confirmation: the confirmation SMS is not sent as well.
+    let skipped = w.app.app.store.notifications("skipped", 10).await.unwrap();
+    assert!(
+        skipped
+            .iter()
+            .any(|n| n.intent.starts_with("booking-confirmed:")),
+        "{skipped:?}"
+    );
 
     let (_, twiml) = text(&w, phone, "STATUS", "SM3").await;
     assert!(said(&twiml).contains(&code), "{twiml}");

@@ -162,6 +162,9 @@ pub trait NotificationStore: Send + Sync {
         error: &str,
         retry_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()>;
+    /// Marks a notification not yet sent as not needed (its news went out another way,
+    /// e.g. in the reply to the SMS that made the booking).
+    async fn skip_notification(&self, intent: &str, why: &str) -> StoreResult<()>;
     /// Notifications by status, newest first.
     async fn notifications(&self, status: &str, limit: i64) -> StoreResult<Vec<NotificationView>>;
     /// The booking of the latest reminder sent to `user` whose booking is still
@@ -267,6 +270,17 @@ impl NotificationStore for SqlStore {
             .bind(id)
             .bind(error),
         };
+        self.db.execute(q).await?;
+        Ok(())
+    }
+
+    async fn skip_notification(&self, intent: &str, why: &str) -> StoreResult<()> {
+        let q = query(
+            "UPDATE notifications SET status = 'skipped', channel = 'none', provider_ref = $2 \
+             WHERE intent = $1 AND status = 'pending'",
+        )
+        .bind(intent)
+        .bind(why);
         self.db.execute(q).await?;
         Ok(())
     }

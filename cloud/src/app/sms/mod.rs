@@ -215,6 +215,11 @@ async fn book(
     };
     match bookings::book(app, driver, req, None).await {
         Ok(booked) => {
+            // The reply is the confirmation: no second SMS saying the same.
+            let intent = format!("booking-confirmed:{}", booked.booking.id);
+            app.store
+                .skip_notification(&intent, "confirmed in the SMS reply")
+                .await?;
             let mut args = FluentArgs::new();
             args.set("code", booked.booking.code.clone());
             describe(app, &booked.booking, &mut args).await?;
