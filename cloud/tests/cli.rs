@@ -418,10 +418,21 @@ fn an_sms_is_answered_from_the_command_line_with_no_twilio_account() {
     let out = run(gasq(dir.path()).args(["sms", "--from", "9811122233", "मदद"]));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let reply = text(&out.stdout);
-    assert!(reply.starts_with("GasQ: बुक: BOOK"), "a Hindi keyword gets Hindi help: {reply}");
+    assert!(
+        reply.starts_with("GasQ: बुक: BOOK"),
+        "a Hindi keyword gets Hindi help: {reply}"
+    );
     let out = run(gasq(dir.path()).args(["sms", "--from", "9811122233", "BOOK NOPE-0001 17:30"]));
-    assert!(text(&out.stdout).contains("no station"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("no station"),
+        "{}",
+        text(&out.stdout)
+    );
     let out = run(gasq(dir.path()).args(["sms", "--from", "not a phone", "HELP"]));
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("not a phone number"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not a phone number"),
+        "{}",
+        text(&out.stderr)
+    );
 }

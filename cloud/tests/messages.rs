@@ -259,3 +259,36 @@ async fn not_coming_cancels_and_a_reminder_for_a_cancelled_booking_is_not_sent()
     );
     assert!(!bodies.iter().any(|b| b.contains("Reply 1")), "{bodies:?}");
 }
+
+#[tokio::test]
+async fn the_driver_is_told_their_lane_when_the_edge_assigns_it_but_not_hours_later() {
+    let (w, twilio) = twilio_world(TestDb::sqlite()).await;
+    let fresh = book_at_station(&w, future_slot(3)).await;
+    let other = w.app.vehicle(&w.driver, "MH12ZZ0001").await;
+    let body = json!({"station_id": w.station, "vehicle_id": other, "slot_start": future_slot(6),
+        "payment_method": "at_station"});
+    let (_, stale) = w
+        .app
+        .post("/api/v1/bookings", Some(&w.driver.token), body)
+        .await;
+    let device = common::device::TestDevice::enroll(&w.app, &w.admin, w.station).await;
+    let redeemed = |seq: i64, booking: &serde_json::Value, at: chrono::DateTime<Utc>| {
+        json!({"id": uuid::Uuid::now_v7(), "seq": seq, "at": at, "kind": "redeemed",
+            "booking_id": booking["id"], "lane": 3, "known": true})
+    };
+    let batch = json!([
+        redeemed(1, &fresh, Utc::now()),
+        redeemed(2, &stale, Utc::now() - Duration::hours(2)),
+    ]);
+    let (status, res) = device.push(&w.app, batch).await;
+    assert_eq!(status, 200, "{res}");
+    notify::send_pass(&w.app.app).await.unwrap();
+    let turns: Vec<String> = twilio
+        .messages()
+        .into_iter()
+        .map(|m| m.body)
+        .filter(|b| b.contains("your turn"))
+        .collect();
+    assert_eq!(turns.len(), 1, "{turns:?}");
+    assert!(turns[0].contains("lane 3"), "{turns:?}");
+}

@@ -8,11 +8,12 @@ use chrono::{DateTime, Utc};
 use gasq_shared::sync::{EdgeEvent, EdgeEventKind};
 use gasq_shared::{BookingId, StationId};
 
-use crate::domain::{AuditEntry, BookingStatus, slots};
+use crate::domain::{AuditEntry, Booking, BookingStatus, slots};
+use crate::store::bookings::BookingRow;
 use crate::store::changes::{self, ChangeKind};
 use crate::store::db::{Tx, query};
 use crate::store::stations::{resize_open_slots, station_in};
-use crate::store::{StoreError, StoreResult, cases, payments};
+use crate::store::{StoreError, StoreResult, cases, notifications, payments};
 
 /// A new event's effect, applied after all events of the batch are recorded.
 pub(super) enum Effect {
@@ -165,6 +166,9 @@ fn entry(action: &str, target: String, detail: serde_json::Value) -> AuditEntry 
     }
 }
 
+/// How old a redemption may be for its driver to be told "your turn: lane N".
+const YOUR_TURN_FRESH_MINUTES: i64 = 10;
+
 /// What the cloud knew of a booking when the lane redeemed it.
 #[derive(sqlx::FromRow)]
 struct Known {
@@ -221,6 +225,20 @@ async fn redeem(
         .bind(now),
     )
     .await?;
+    // "Your turn: lane N" — while it is news (an edge syncing after hours offline has
+    // nothing to tell the driver any more).
+    if let Some(lane) = lane
+        && status == BookingStatus::Confirmed.as_str()
+        && now - at < chrono::Duration::minutes(YOUR_TURN_FRESH_MINUTES)
+    {
+        let row: BookingRow = tx
+            .fetch_one(query("SELECT * FROM bookings WHERE id = $1").bind(booking))
+            .await?;
+        let b = Booking::try_from(row)?;
+        let notice =
+            notifications::about(&b, "your-turn", serde_json::json!({ "lane": lane }), now);
+        notifications::enqueue(tx, &notice, now).await?;
+    }
     if status != BookingStatus::Confirmed.as_str() {
         // Cancelled, expired, still pending payment, or already a no-show.
         let detail = format!(
