@@ -25,6 +25,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::api::extract::ClientIp;
 use crate::api::{
     audit, auth, bookings, dashboard, devices, edge, me, ops, payments, sms, stations, tokens,
+    waitlist,
 };
 use crate::error::openapi::ProblemResponses;
 use crate::error::{ApiError, ErrorCode};
@@ -90,6 +91,9 @@ pub fn api(state: &AppState) -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(tokens::booking_qr_png))
         .routes(routes!(tokens::token_keys))
         .routes(routes!(sms::inbound))
+        .routes(routes!(waitlist::join, waitlist::mine))
+        .routes(routes!(waitlist::accept))
+        .routes(routes!(waitlist::leave))
         .routes(routes!(payments::verify))
         .routes(routes!(payments::webhook))
         .routes(routes!(payments::booking_receipt))

@@ -47,3 +47,4 @@ sms-help = GasQ: BOOK <station> <HH:MM> [kg] [vehicle no.] to book. STATUS. CANC
 sms-unknown = GasQ: not understood. Send HELP, or e.g. BOOK MUM-0042 17:30
 sms-no-reminder = GasQ: no reminder to answer now. Send STATUS to see your bookings.
 sms-limit = GasQ: too many messages from this number. Try again in an hour.
+sms-no-offer = GasQ: no place is offered to you now. We send an SMS when one frees.

@@ -44,3 +44,4 @@ sms-help = GasQ: बुक: BOOK <स्टेशन> <HH:MM> [kg] [गाड़
 sms-unknown = GasQ: समझ नहीं आया। HELP भेजें, जैसे BOOK MUM-0042 17:30
 sms-no-reminder = GasQ: अभी कोई रिमाइंडर नहीं। STATUS भेजें।
 sms-limit = GasQ: इस नंबर से बहुत संदेश। एक घंटे बाद भेजें।
+sms-no-offer = GasQ: अभी आपके लिए कोई जगह नहीं। खाली होने पर SMS भेजेंगे।

@@ -14,3 +14,4 @@ pub mod payments;
 pub mod sms;
 pub mod stations;
 pub mod tokens;
+pub mod waitlist;

@@ -146,7 +146,11 @@ fn answer(outcome: CreateBooking, station: StationId) -> Result<Booked> {
 
 /// Checks a request against the station, the driver's vehicles and the slot grid, and
 /// prices it (an online booking gets its payment order and a hold).
-async fn new_booking(app: &App, driver: &Actor, req: &BookingRequest) -> Result<NewBooking> {
+pub(crate) async fn new_booking(
+    app: &App,
+    driver: &Actor,
+    req: &BookingRequest,
+) -> Result<NewBooking> {
     let quantity = Quantity::from_kg(req.quantity_kg)
         .map_err(|e| Invalid::new("quantity_kg", e.to_string()))?;
     let station = app

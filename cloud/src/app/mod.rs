@@ -26,6 +26,7 @@ pub mod sync;
 pub mod tokens;
 pub mod upkeep;
 pub mod vehicles;
+pub mod waitlist;
 
 use std::sync::Arc;
 

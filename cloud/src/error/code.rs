@@ -62,6 +62,10 @@ pub enum ErrorCode {
     InvalidIdempotencyKey,
     IdempotencyKeyReused,
     NotCancellable,
+    /// Waiting is for full slots: this one has a place.
+    SlotHasPlaces,
+    /// No waitlist place is offered to the caller now.
+    NoOffer,
     /// Only a confirmed booking has an e-token.
     TokenUnavailable,
     // Edge boxes.
@@ -116,6 +120,8 @@ impl ErrorCode {
             InvalidIdempotencyKey => "invalid_idempotency_key",
             IdempotencyKeyReused => "idempotency_key_reused",
             NotCancellable => "not_cancellable",
+            SlotHasPlaces => "slot_has_places",
+            NoOffer => "no_offer",
             TokenUnavailable => "token_unavailable",
             EnrollmentCodeInvalid => "enrollment_code_invalid",
             InvalidBatch => "invalid_batch",

@@ -20,6 +20,7 @@ use crate::app::stations::StationError;
 use crate::app::sync::SyncError;
 use crate::app::tokens::TokenError;
 use crate::app::vehicles::VehicleError;
+use crate::app::waitlist::WaitlistError;
 use crate::auth::device::DeviceTokenError;
 use crate::domain::BookingStatus;
 use crate::signing::SigningError;
@@ -176,6 +177,25 @@ fn gateway_unavailable(e: &crate::payments::GatewayError) -> ApiError {
     );
     retry_after(&mut err, 60);
     err
+}
+
+impl From<WaitlistError> for ApiError {
+    fn from(e: WaitlistError) -> Self {
+        match e {
+            WaitlistError::Booking(e) => e.into(),
+            WaitlistError::HasPlaces => Self::conflict(
+                ErrorCode::SlotHasPlaces,
+                "that slot has a free place: book it with POST /api/v1/bookings",
+            ),
+            WaitlistError::NotFound => Self::not_found("waitlist place"),
+            WaitlistError::NoOffer => Self::conflict(
+                ErrorCode::NoOffer,
+                "no place is offered to you for this now (the offer lapsed or went to the \
+                 next driver): you are told by SMS when one is",
+            ),
+            WaitlistError::Store(e) => e.into(),
+        }
+    }
 }
 
 impl From<PaymentError> for ApiError {

@@ -122,6 +122,7 @@ mod tests {
         "sms-unknown",
         "sms-no-reminder",
         "sms-limit",
+        "sms-no-offer",
     ];
 
     fn longest_args(refund: bool) -> FluentArgs<'static> {

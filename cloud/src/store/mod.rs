@@ -25,6 +25,7 @@ pub mod sms;
 pub mod stations;
 pub mod users;
 pub mod vehicles;
+pub mod waitlist;
 
 use async_trait::async_trait;
 
@@ -53,6 +54,7 @@ pub use sms::SmsStore;
 pub use stations::{NewStation, SlotLoad, StationStore};
 pub use users::{NewRefreshToken, NewUser, RefreshOutcome, UserStore};
 pub use vehicles::VehicleStore;
+pub use waitlist::{Accepted, Joined, WaitEntry, WaitlistStore};
 
 /// Everything the cloud persists.
 #[async_trait]
@@ -69,6 +71,7 @@ pub trait Store:
     + PaymentStore
     + NotificationStore
     + SmsStore
+    + WaitlistStore
     + TestGatewayStore
 {
     fn backend(&self) -> Backend;

@@ -16,3 +16,4 @@ mod payments;
 mod stations;
 mod support;
 mod vehicles;
+mod waitlist;

@@ -14,7 +14,7 @@ use gasq_shared::{Phone, StationCode};
 
 use super::bookings::{self, BookingError, BookingRequest};
 use super::reminders::{self, Answer};
-use super::{App, accounts, slots as slot_views, vehicles};
+use super::{App, accounts, slots as slot_views, vehicles, waitlist};
 use crate::domain::{Actor, Booking, BookingStatus, PaymentMethod, Station, codes, slots};
 use crate::messages::i18n::FALLBACK;
 use crate::store::StoreError;
@@ -100,7 +100,8 @@ pub async fn inbound(
                 None => say("sms-no-reminder", FluentArgs::new()),
             }
         }
-        Command::Help | Command::Yes => say("sms-help", FluentArgs::new()),
+        Command::Yes => take_offer(app, &driver, &say).await?,
+        Command::Help => say("sms-help", FluentArgs::new()),
         Command::Unknown => say("sms-unknown", FluentArgs::new()),
     };
     Ok(Some(reply))
@@ -271,6 +272,30 @@ async fn calmer(
                 .to_string()
         })
         .collect())
+}
+
+/// `YES`: takes the place offered from the waitlist.
+async fn take_offer(
+    app: &App,
+    driver: &Actor,
+    say: &impl Fn(&str, FluentArgs<'_>) -> String,
+) -> Result<String, StoreError> {
+    let offer = waitlist::current_offer(app, driver)
+        .await
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let Some(offer) = offer else {
+        return Ok(say("sms-no-offer", FluentArgs::new()));
+    };
+    match waitlist::accept(app, driver, offer.id).await {
+        Ok(b) => {
+            let mut args = FluentArgs::new();
+            args.set("code", b.code.clone());
+            describe(app, &b, &mut args).await?;
+            Ok(say("sms-booked", args))
+        }
+        Err(waitlist::WaitlistError::Store(e)) => Err(e),
+        Err(_) => Ok(say("sms-no-offer", FluentArgs::new())),
+    }
 }
 
 async fn status(

@@ -98,7 +98,7 @@ async fn replay(tx: &mut Tx, b: &NewBooking, key: &IdempotencyKey) -> StoreResul
 }
 
 /// Inserts `b` under a fresh booking code; returns its row.
-async fn insert(tx: &mut Tx, b: &NewBooking) -> StoreResult<BookingRow> {
+pub(crate) async fn insert(tx: &mut Tx, b: &NewBooking) -> StoreResult<BookingRow> {
     for _ in 0..CODE_ATTEMPTS {
         let inserted: Option<BookingRow> = tx
             .fetch_optional(

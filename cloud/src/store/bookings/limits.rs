@@ -18,7 +18,7 @@ use chrono::{DateTime, Duration, Utc};
 
 /// Serialises with every other booking of the same driver and vehicle, then checks
 /// the limits; `Some` names the one that refuses `b`.
-pub(super) async fn check(tx: &mut Tx, b: &NewBooking) -> StoreResult<Option<LimitHit>> {
+pub(crate) async fn check(tx: &mut Tx, b: &NewBooking) -> StoreResult<Option<LimitHit>> {
     tx.serialize_on(lock_key("driver", &b.user_id.to_string()))
         .await?;
     if let Some(reg) = &b.registration {

@@ -2,10 +2,10 @@
 //! with `Idempotency-Key`s in `idempotency.rs` and the per-driver and per-vehicle
 //! limits in `limits.rs`), cancellation, lapsed holds and no-shows (`lifecycle.rs`).
 
-mod create;
+pub(crate) mod create;
 mod idempotency;
 mod lifecycle;
-mod limits;
+pub(crate) mod limits;
 pub(crate) mod places;
 mod row;
 
