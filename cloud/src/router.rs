@@ -24,7 +24,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api::extract::ClientIp;
 use crate::api::{
-    audit, auth, bookings, dashboard, devices, edge, me, ops, payments, sms, stations, tokens,
+    audit, auth, bookings, dashboard, devices, edge, ivr, me, ops, payments, sms, stations, tokens,
     waitlist,
 };
 use crate::error::openapi::ProblemResponses;
@@ -91,6 +91,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(tokens::booking_qr_png))
         .routes(routes!(tokens::token_keys))
         .routes(routes!(sms::inbound))
+        .routes(routes!(ivr::voice))
         .routes(routes!(waitlist::join, waitlist::mine))
         .routes(routes!(waitlist::accept))
         .routes(routes!(waitlist::leave))

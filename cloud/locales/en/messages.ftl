@@ -48,3 +48,19 @@ sms-unknown = GasQ: not understood. Send HELP, or e.g. BOOK MUM-0042 17:30
 sms-no-reminder = GasQ: no reminder to answer now. Send STATUS to see your bookings.
 sms-limit = GasQ: too many messages from this number. Try again in an hour.
 sms-no-offer = GasQ: no place is offered to you now. We send an SMS when one frees.
+
+# The phone line (IVR), spoken.
+ivr-language = For English, press 2.
+ivr-station = Enter the station number, then press hash.
+ivr-time = Enter the time as four digits, for example 1 7 3 0 for half past five in the evening.
+ivr-kg = Enter the kilograms, or 0 to fill the tank, then press hash.
+ivr-confirm = { $station }, at { $time }, { $kg }. Press 1 to book. Press 2 to start again.
+ivr-fill = a full tank
+ivr-kilos = { $kg } kilograms
+ivr-booked = Booked. Your code is { $code }. We are sending it to you by SMS. Goodbye.
+ivr-full = That time is full. The nearest free time is { $first }. Enter a time as four digits.
+ivr-no-station = There is no station with that number.
+ivr-bad-time = The station cannot take bookings then.
+ivr-wrong = Sorry, that key is not one of the choices.
+ivr-goodbye = Sorry, we could not understand. Please call again, or send HELP by SMS. Goodbye.
+ivr-refused = We could not book: { $reason }. Goodbye.

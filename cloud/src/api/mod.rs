@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod devices;
 pub mod edge;
 pub mod extract;
+pub mod ivr;
 pub mod me;
 pub mod ops;
 pub mod payments;

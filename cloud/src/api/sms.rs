@@ -39,6 +39,43 @@ pub fn public_url(state: &AppState, path: &str, query: Option<&str>) -> String {
     url
 }
 
+/// Refuses (403) a request to `path` that Twilio did not sign.
+pub fn check_signature(
+    state: &AppState,
+    headers: &HeaderMap,
+    path: &str,
+    query: Option<&str>,
+    params: &[(String, String)],
+) -> ApiResult<()> {
+    let url = public_url(state, path, query);
+    let signature = headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if twilio_signature::verifies(&webhook_token(state), &url, params, signature) {
+        return Ok(());
+    }
+    tracing::warn!(
+        path,
+        "a Twilio webhook with a missing or bad signature refused"
+    );
+    Err(ApiError::client(
+        StatusCode::FORBIDDEN,
+        ErrorCode::Forbidden,
+        "the X-Twilio-Signature does not match: this endpoint is for Twilio",
+    ))
+}
+
+/// Twilio's form parameters.
+pub fn form(body: &[u8]) -> ApiResult<Vec<(String, String)>> {
+    serde_urlencoded::from_bytes(body).map_err(|_| {
+        ApiError::bad_request(
+            ErrorCode::InvalidBody,
+            "expected Twilio's form parameters (application/x-www-form-urlencoded)",
+        )
+    })
+}
+
 /// A driver's SMS, as Twilio posts it (`From`, `Body`, `MessageSid`, and the rest,
 /// all covered by the signature).
 #[utoipa::path(post, path = "/api/v1/sms/inbound", tag = "messages",
@@ -53,25 +90,8 @@ pub(crate) async fn inbound(
     body: Bytes,
 ) -> ApiResult<Response> {
     // Parsed here rather than by axum's `Form`, so a bad body is a problem+json 400.
-    let params: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| {
-        ApiError::bad_request(
-            ErrorCode::InvalidBody,
-            "expected Twilio's form parameters (application/x-www-form-urlencoded)",
-        )
-    })?;
-    let url = public_url(&state, INBOUND_PATH, query.as_deref());
-    let signature = headers
-        .get("x-twilio-signature")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if !twilio_signature::verifies(&webhook_token(&state), &url, &params, signature) {
-        tracing::warn!("inbound SMS with a missing or bad Twilio signature refused");
-        return Err(ApiError::client(
-            StatusCode::FORBIDDEN,
-            ErrorCode::Forbidden,
-            "the X-Twilio-Signature does not match: this endpoint is for Twilio",
-        ));
-    }
+    let params = form(&body)?;
+    check_signature(&state, &headers, INBOUND_PATH, query.as_deref(), &params)?;
     let field = |name: &str| {
         params
             .iter()

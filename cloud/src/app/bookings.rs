@@ -151,6 +151,52 @@ pub(crate) async fn new_booking(
     driver: &Actor,
     req: &BookingRequest,
 ) -> Result<NewBooking> {
+    let vehicle = app
+        .store
+        .vehicle(req.vehicle_id)
+        .await?
+        .filter(|v| v.user_id == driver.id)
+        .ok_or_else(not_your_vehicle)?;
+    assemble(app, driver, req, Some(vehicle)).await
+}
+
+/// Books by phone (the IVR): with the driver's vehicle when they have exactly one, else
+/// with none — the lane matches the booking's code. Paid at the station.
+pub async fn book_by_phone(
+    app: &App,
+    driver: &Actor,
+    station_id: StationId,
+    slot_start: DateTime<Utc>,
+    quantity_kg: Option<f64>,
+) -> Result<Booked> {
+    let mut mine = app.store.vehicles(driver.id).await?;
+    let vehicle = (mine.len() == 1).then(|| mine.remove(0));
+    let req = BookingRequest {
+        station_id,
+        vehicle_id: vehicle.as_ref().map_or_else(VehicleId::new, |v| v.id),
+        slot_start,
+        quantity_kg,
+        payment_method: PaymentMethod::AtStation,
+    };
+    let new = assemble(app, driver, &req, vehicle).await?;
+    let entry = driver.audit(
+        "booking.create",
+        format!("booking:{}", new.id),
+        serde_json::json!({ "station_id": station_id, "slot_start": slot_start, "by": "phone" }),
+    );
+    answer(
+        app.store.create_booking(new, None, entry).await?,
+        station_id,
+    )
+}
+
+/// A booking of `req` for `driver`, checked against the station and its grid, and priced.
+async fn assemble(
+    app: &App,
+    driver: &Actor,
+    req: &BookingRequest,
+    vehicle: Option<crate::domain::Vehicle>,
+) -> Result<NewBooking> {
     let quantity = Quantity::from_kg(req.quantity_kg)
         .map_err(|e| Invalid::new("quantity_kg", e.to_string()))?;
     let station = app
@@ -158,12 +204,6 @@ pub(crate) async fn new_booking(
         .station(req.station_id)
         .await?
         .ok_or_else(|| Invalid::new("station_id", "no such station"))?;
-    let vehicle = app
-        .store
-        .vehicle(req.vehicle_id)
-        .await?
-        .filter(|v| v.user_id == driver.id)
-        .ok_or_else(not_your_vehicle)?;
     let now = Utc::now();
     let horizon = app.settings.bookings.horizon_days;
     slots::check_bookable(&station.policy, req.slot_start, now, horizon)
@@ -174,8 +214,8 @@ pub(crate) async fn new_booking(
     Ok(NewBooking {
         id,
         user_id: driver.id,
-        vehicle_id: Some(vehicle.id),
-        registration: Some(vehicle.registration.to_string()),
+        vehicle_id: vehicle.as_ref().map(|v| v.id),
+        registration: vehicle.map(|v| v.registration.to_string()),
         station_id: station.id,
         slot_start: req.slot_start,
         slot_end: slots::slot_end(&station.policy, req.slot_start),

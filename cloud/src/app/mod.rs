@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod devices;
 pub mod enrollment;
 pub mod ingest;
+pub mod ivr;
 pub mod keys;
 pub mod login;
 pub mod notify;

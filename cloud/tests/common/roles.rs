@@ -59,6 +59,7 @@ pub const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/bookings/{id}/receipt", AnyUser),
     ("POST", "/api/v1/payments/razorpay/verify", Public),
     ("POST", "/api/v1/sms/inbound", Twilio),
+    ("POST", "/api/v1/ivr/voice", Twilio),
     ("POST", "/api/v1/waitlist", Roles(&[Driver])),
     ("GET", "/api/v1/waitlist", Roles(&[Driver])),
     ("POST", "/api/v1/waitlist/{id}/accept", Roles(&[Driver])),

@@ -139,7 +139,7 @@ async fn describe(app: &App, b: &Booking, args: &mut FluentArgs<'_>) -> Result<(
 
 /// The slot of `station` that `time` (local) falls in: today's, or tomorrow's when that
 /// has passed.
-fn slot_at(station: &Station, time: NaiveTime) -> Option<chrono::DateTime<Utc>> {
+pub(crate) fn slot_at(station: &Station, time: NaiveTime) -> Option<chrono::DateTime<Utc>> {
     let now = Utc::now();
     let today = slots::local_date(&station.policy, now);
     for date in [today, today + Duration::days(1)] {
@@ -246,7 +246,7 @@ async fn book(
 }
 
 /// The free slots nearest to `wanted` (local `HH:MM`), nearest first.
-async fn calmer(
+pub(crate) async fn calmer(
     app: &App,
     station: &Station,
     wanted: chrono::DateTime<Utc>,
