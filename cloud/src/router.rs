@@ -103,6 +103,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(payments::price_history))
         .routes(routes!(payments::resolve_case))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(audit::list_notifications))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))

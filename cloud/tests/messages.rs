@@ -292,3 +292,35 @@ async fn the_driver_is_told_their_lane_when_the_edge_assigns_it_but_not_hours_la
     assert_eq!(turns.len(), 1, "{turns:?}");
     assert!(turns[0].contains("lane 3"), "{turns:?}");
 }
+
+#[tokio::test]
+async fn a_message_twilio_refuses_is_dead_lettered_and_shown_to_super_admins() {
+    let (w, twilio) = twilio_world(TestDb::sqlite()).await;
+    twilio.with(|s| s.reject_next = 1);
+    book_at_station(&w, future_slot(3)).await;
+    notify::send_pass(&w.app.app).await.unwrap();
+    notify::send_due(&w.app.app, Utc::now() + Duration::hours(1))
+        .await
+        .unwrap();
+    assert!(twilio.messages().is_empty(), "refused, never retried");
+    let root = w
+        .app
+        .user_with_role(gasq_cloud::domain::Role::SuperAdmin, "root2")
+        .await;
+    let (status, dead) = w.app.get("/api/v1/notifications", Some(&root.token)).await;
+    assert_eq!(status, StatusCode::OK, "{dead}");
+    assert_eq!(dead.as_array().unwrap().len(), 1, "{dead}");
+    assert_eq!(dead[0]["message"], "booking-confirmed");
+    assert!(
+        dead[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("not a valid phone number"),
+        "{dead}"
+    );
+    let (status, _) = w
+        .app
+        .get("/api/v1/notifications", Some(&w.admin.token))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

@@ -86,6 +86,7 @@ pub const TABLE: &[(&str, &str, Access)] = &[
         Roles(&[StationAdmin, SuperAdmin]),
     ),
     ("GET", "/api/v1/audit", Roles(&[SuperAdmin])),
+    ("GET", "/api/v1/notifications", Roles(&[SuperAdmin])),
     (
         "POST",
         "/api/v1/stations/{id}/enrollment-codes",

@@ -33,6 +33,8 @@ pub struct TwilioState {
     pub messages: Vec<Sms>,
     /// Answer the next N sends with a 500 (nothing sent).
     pub fail_next: u32,
+    /// Refuse the next N sends with a 400 (as for a number that cannot take SMS).
+    pub reject_next: u32,
     /// Accept the next N sends but answer after 3 s (longer than the cloud waits).
     pub slow_next: u32,
     pub calls: Vec<String>,
@@ -111,6 +113,13 @@ async fn send(
         if s.fail_next > 0 {
             s.fail_next -= 1;
             return error(StatusCode::INTERNAL_SERVER_ERROR, "Internal error");
+        }
+        if s.reject_next > 0 {
+            s.reject_next -= 1;
+            return error(
+                StatusCode::BAD_REQUEST,
+                "The 'To' number is not a valid phone number.",
+            );
         }
         let (Some(to), Some(body)) = (form.get("To"), form.get("Body")) else {
             return error(StatusCode::BAD_REQUEST, "A 'To' and 'Body' are required");
