@@ -20,6 +20,7 @@ use super::{
 };
 use crate::crypto::Crypto;
 use crate::secret::Secret;
+use crate::store::payments::test_gateway::TestGatewayPayment;
 use crate::store::{Store, StoreError};
 
 /// The local gateway.
@@ -142,6 +143,23 @@ fn id(prefix: &str) -> String {
     format!("{prefix}{tail}")
 }
 
+/// A kept payment as Razorpay would report it (fully refunded: `refunded`).
+fn as_gateway(p: TestGatewayPayment) -> GatewayPayment {
+    let status = if p.refunded >= p.amount_paise && p.status == "captured" {
+        "refunded".to_owned()
+    } else {
+        p.status
+    };
+    GatewayPayment {
+        id: p.id,
+        order_id: Some(p.order_id),
+        amount: p.amount_paise,
+        status,
+        amount_refunded: p.refunded,
+        created_at: p.created_at.timestamp(),
+    }
+}
+
 fn unavailable(e: StoreError) -> GatewayError {
     GatewayError::Unavailable(format!("test-mode gateway: {e}"))
 }
@@ -223,10 +241,12 @@ impl PaymentGateway for TestModeGateway {
     }
 
     async fn order_payments(&self, order_id: &str) -> Result<Vec<GatewayPayment>, GatewayError> {
-        self.store
+        let kept = self
+            .store
             .tg_payments_of_order(order_id)
             .await
-            .map_err(unavailable)
+            .map_err(unavailable)?;
+        Ok(kept.into_iter().map(as_gateway).collect())
     }
 
     async fn payments_between(
@@ -234,10 +254,12 @@ impl PaymentGateway for TestModeGateway {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<GatewayPayment>, GatewayError> {
-        self.store
+        let kept = self
+            .store
             .tg_payments_between(from, to)
             .await
-            .map_err(unavailable)
+            .map_err(unavailable)?;
+        Ok(kept.into_iter().map(as_gateway).collect())
     }
 
     /// The local gateway settles each captured payment and each refund the day it is

@@ -9,6 +9,7 @@
 //! functions over a [`db::Tx`].
 
 pub mod audit;
+pub(crate) mod booking_rows;
 pub mod bookings;
 pub(crate) mod cases;
 pub mod changes;
@@ -17,8 +18,11 @@ pub mod edges;
 mod error;
 pub mod ingest;
 pub mod keys;
+pub mod ledger;
 pub mod notifications;
+pub(crate) mod offers;
 pub mod payments;
+pub(crate) mod places;
 mod prune;
 mod seal;
 pub mod sms;
@@ -42,11 +46,12 @@ pub use edges::{
 pub use error::{StoreError, StoreResult};
 pub use ingest::{IngestResult, ReceivedEvent};
 pub use keys::{KeyStore, SigningKeyRecord};
+pub use ledger::{LedgerEntry, LedgerKind};
 pub use notifications::{Claimed, Notice, NotificationStore, NotificationView};
 pub use payments::test_gateway::TestGatewayStore;
 pub use payments::{
-    KnownPayment, LedgerEntry, LedgerKind, PaymentOutcome, PaymentSeen, PaymentSource,
-    PaymentStore, PriceChange, RefundJob, RefundNews, RefundReason, RefundRecord,
+    KnownPayment, PaymentOutcome, PaymentSeen, PaymentSource, PaymentStore, PriceChange, RefundJob,
+    RefundNews, RefundReason, RefundRecord,
 };
 pub use prune::PruneStore;
 pub use seal::SealStore;

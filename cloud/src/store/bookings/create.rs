@@ -3,12 +3,13 @@
 //! transaction), insert it, log it for the edge, audit it — all or nothing.
 
 use super::idempotency::{self, Claim};
-use super::row::BookingRow;
-use super::{CreateBooking, IdempotencyKey, NewBooking, limits, places};
+use super::{CreateBooking, IdempotencyKey, NewBooking, limits};
 use crate::domain::{AuditEntry, Booking, BookingStatus, codes, slots};
+use crate::store::booking_rows::BookingRow;
 use crate::store::changes::{self, ChangeKind};
 use crate::store::db::{Db, Tx, query};
-use crate::store::payments::{LedgerEntry, LedgerKind, ledger_append};
+use crate::store::ledger::{self, LedgerEntry, LedgerKind};
+use crate::store::places;
 use crate::store::stations::station_in;
 use crate::store::{StoreError, StoreResult, audit, notifications};
 
@@ -65,7 +66,7 @@ pub(super) async fn create(
             actor: format!("user:{}", b.user_id),
             detail: b.payment_provider.clone().unwrap_or_default(),
         };
-        ledger_append(&mut tx, &entry).await?;
+        ledger::append(&mut tx, &entry).await?;
     }
     if b.status == BookingStatus::Confirmed {
         changes::log(&mut tx, b.station_id, ChangeKind::Booking(b.id)).await?;

@@ -7,14 +7,14 @@ use chrono::{DateTime, Utc};
 use gasq_shared::BookingId;
 
 use super::Cancelled;
-use super::row::{BookingRow, bookings};
 use crate::domain::money::{self, CancelledBy};
 use crate::domain::{AuditEntry, Booking};
+use crate::store::booking_rows::{BookingRow, bookings};
 use crate::store::changes::{self, ChangeKind};
 use crate::store::db::{Db, Lock, Query, Tx};
 use crate::store::payments::refund_on_cancel;
 use crate::store::stations::live_status_sql;
-use crate::store::{StoreError, StoreResult, audit, notifications, waitlist};
+use crate::store::{StoreError, StoreResult, audit, notifications, offers};
 
 pub(super) async fn cancel(
     db: &Db,
@@ -38,7 +38,7 @@ pub(super) async fn cancel(
         ));
     };
     let booking = Booking::try_from(row)?;
-    waitlist::release_or_offer(&mut tx, booking.station_id, booking.slot_start, now).await?;
+    offers::release_or_offer(&mut tx, booking.station_id, booking.slot_start, now).await?;
     // The edge must refuse this booking's token from now on.
     changes::log(&mut tx, booking.station_id, ChangeKind::Booking(id)).await?;
     let actor = entry
@@ -76,7 +76,7 @@ pub(super) async fn expire_holds(
     // One lock order for slot rows across all transactions: no deadlocks.
     expired.sort_by_key(|b| (b.station_id, b.slot_start));
     for b in &expired {
-        waitlist::release_or_offer(&mut tx, b.station_id, b.slot_start, now).await?;
+        offers::release_or_offer(&mut tx, b.station_id, b.slot_start, now).await?;
     }
     // The audit log comes after every slot row (lock order).
     audit_each(&mut tx, &expired, "booking.hold_expired").await?;

@@ -6,16 +6,14 @@ pub(crate) mod create;
 mod idempotency;
 mod lifecycle;
 pub(crate) mod limits;
-pub(crate) mod places;
-mod row;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gasq_shared::{BookingId, Quantity, StationId, UserId, VehicleId};
 
 pub use idempotency::IDEMPOTENCY_KEY_TTL_HOURS;
-pub(crate) use row::{BookingRow, bookings};
 
+use super::booking_rows::{BookingRow, bookings};
 use super::db::query;
 use super::{SqlStore, StoreError, StoreResult};
 use crate::domain::limits::{LimitHit, Limits};

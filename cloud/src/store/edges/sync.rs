@@ -6,7 +6,7 @@ use gasq_shared::{BookingId, StationId};
 use uuid::Uuid;
 
 use crate::domain::Booking;
-use crate::store::bookings::{BookingRow, bookings};
+use crate::store::booking_rows::{BookingRow, bookings};
 use crate::store::changes::{self, ChangePage};
 use crate::store::db::{Db, query};
 use crate::store::{StoreError, StoreResult};

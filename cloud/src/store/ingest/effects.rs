@@ -9,7 +9,7 @@ use gasq_shared::sync::{EdgeEvent, EdgeEventKind};
 use gasq_shared::{BookingId, StationId};
 
 use crate::domain::{AuditEntry, Booking, BookingStatus, slots};
-use crate::store::bookings::BookingRow;
+use crate::store::booking_rows::BookingRow;
 use crate::store::changes::{self, ChangeKind};
 use crate::store::db::{Tx, query};
 use crate::store::stations::{resize_open_slots, station_in};

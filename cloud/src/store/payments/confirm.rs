@@ -6,12 +6,13 @@
 
 use chrono::{DateTime, Utc};
 
-use super::ledger::{LedgerEntry, LedgerKind, append};
 use super::{PaymentOutcome, PaymentSeen, RefundReason, refunds};
 use crate::domain::{AuditEntry, Booking, BookingStatus, money, slots};
-use crate::store::bookings::{BookingRow, places};
+use crate::store::booking_rows::BookingRow;
 use crate::store::changes::{self, ChangeKind};
 use crate::store::db::{Db, Lock, Tx, query};
+use crate::store::ledger::{LedgerEntry, LedgerKind, append};
+use crate::store::places;
 use crate::store::stations::station_in;
 use crate::store::{StoreError, StoreResult, audit, cases, notifications};
 

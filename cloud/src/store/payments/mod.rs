@@ -4,7 +4,6 @@
 //! local test-mode gateway's records (`test_gateway.rs`).
 
 mod confirm;
-mod ledger;
 mod refunds;
 pub mod test_gateway;
 
@@ -15,11 +14,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-pub(crate) use ledger::append as ledger_append;
-pub use ledger::{LedgerEntry, LedgerKind};
+pub use super::ledger::{LedgerEntry, LedgerKind};
 pub(crate) use refunds::{refund_on_cancel, settle_fill};
 
-use super::bookings::{BookingRow, bookings};
+use super::booking_rows::{BookingRow, bookings};
 use super::db::{Query, query};
 use super::{SqlStore, StoreResult};
 use crate::domain::Booking;
@@ -470,7 +468,7 @@ impl PaymentStore for SqlStore {
     ) -> StoreResult<(Vec<RefundRecord>, Vec<LedgerEntry>)> {
         Ok((
             refunds::of_booking(&self.db, booking).await?,
-            ledger::of_booking(&self.db, booking).await?,
+            super::ledger::of_booking(&self.db, booking).await?,
         ))
     }
 
@@ -480,7 +478,7 @@ impl PaymentStore for SqlStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<LedgerEntry>> {
-        ledger::between(&self.db, station, from, to).await
+        super::ledger::between(&self.db, station, from, to).await
     }
 
     async fn unpaid_orders(

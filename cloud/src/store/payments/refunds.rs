@@ -8,12 +8,12 @@ use chrono::{DateTime, Duration, Utc};
 use gasq_shared::{BookingId, StationId};
 use uuid::Uuid;
 
-use super::ledger::{LedgerEntry, LedgerKind, append};
 use super::{RefundJob, RefundNews, RefundReason, RefundRecord};
 use crate::domain::money::{self, CancelRefund, CancelledBy};
 use crate::domain::{AuditEntry, Booking, PaymentMethod};
-use crate::store::bookings::BookingRow;
+use crate::store::booking_rows::BookingRow;
 use crate::store::db::{Db, Lock, Query, Tx, query};
+use crate::store::ledger::{LedgerEntry, LedgerKind, append};
 use crate::store::notifications::{self, Notice};
 use crate::store::stations::station_in;
 use crate::store::{StoreError, StoreResult, audit, cases};

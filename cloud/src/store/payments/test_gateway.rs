@@ -5,7 +5,6 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::payments::GatewayPayment;
 use crate::store::db::query;
 use crate::store::{SqlStore, StoreError, StoreResult};
 
@@ -30,12 +29,12 @@ pub trait TestGatewayStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
     async fn tg_capture(&self, payment_id: &str) -> StoreResult<bool>;
-    async fn tg_payments_of_order(&self, order_id: &str) -> StoreResult<Vec<GatewayPayment>>;
+    async fn tg_payments_of_order(&self, order_id: &str) -> StoreResult<Vec<TestGatewayPayment>>;
     async fn tg_payments_between(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> StoreResult<Vec<GatewayPayment>>;
+    ) -> StoreResult<Vec<TestGatewayPayment>>;
     /// Refunds made in `[from, to)`: (id, amount).
     async fn tg_refunds_between(
         &self,
@@ -54,32 +53,17 @@ pub trait TestGatewayStore: Send + Sync {
     ) -> StoreResult<(String, i64)>;
 }
 
-#[derive(sqlx::FromRow)]
-struct PaymentRow {
-    id: String,
-    order_id: String,
-    amount_paise: i64,
-    status: String,
-    created_at: DateTime<Utc>,
-    refunded: i64,
-}
-
-impl From<PaymentRow> for GatewayPayment {
-    fn from(r: PaymentRow) -> Self {
-        let status = if r.refunded >= r.amount_paise && r.status == "captured" {
-            "refunded".to_owned()
-        } else {
-            r.status
-        };
-        GatewayPayment {
-            id: r.id,
-            order_id: Some(r.order_id),
-            amount: r.amount_paise,
-            status,
-            amount_refunded: r.refunded,
-            created_at: r.created_at.timestamp(),
-        }
-    }
+/// A payment attempt as the test-mode gateway keeps it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TestGatewayPayment {
+    pub id: String,
+    pub order_id: String,
+    pub amount_paise: i64,
+    /// `captured` or `failed`.
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    /// Refunded of it so far.
+    pub refunded: i64,
 }
 
 const PAYMENTS: &str = "SELECT p.id, p.order_id, p.amount_paise, p.status, p.created_at, \
@@ -146,27 +130,25 @@ impl TestGatewayStore for SqlStore {
         Ok(self.db.execute(q).await? > 0)
     }
 
-    async fn tg_payments_of_order(&self, order_id: &str) -> StoreResult<Vec<GatewayPayment>> {
+    async fn tg_payments_of_order(&self, order_id: &str) -> StoreResult<Vec<TestGatewayPayment>> {
         let q = crate::store::db::Query::assembled(format!(
             "{PAYMENTS} WHERE p.order_id = $1 ORDER BY p.created_at"
         ))
         .bind(order_id);
-        let rows: Vec<PaymentRow> = self.db.fetch_all(q).await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        self.db.fetch_all(q).await
     }
 
     async fn tg_payments_between(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> StoreResult<Vec<GatewayPayment>> {
+    ) -> StoreResult<Vec<TestGatewayPayment>> {
         let q = crate::store::db::Query::assembled(format!(
             "{PAYMENTS} WHERE p.created_at >= $1 AND p.created_at < $2 ORDER BY p.created_at"
         ))
         .bind(from)
         .bind(to);
-        let rows: Vec<PaymentRow> = self.db.fetch_all(q).await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        self.db.fetch_all(q).await
     }
 
     async fn tg_refunds_between(
@@ -200,7 +182,7 @@ impl TestGatewayStore for SqlStore {
         }
         let q = crate::store::db::Query::assembled(format!("{PAYMENTS} WHERE p.id = $1"))
             .bind(payment_id);
-        let Some(payment) = tx.fetch_optional::<PaymentRow>(q).await? else {
+        let Some(payment) = tx.fetch_optional::<TestGatewayPayment>(q).await? else {
             return Err(StoreError::NotFound("payment"));
         };
         if payment.status != "captured" || payment.refunded + amount_paise > payment.amount_paise {

@@ -132,7 +132,7 @@ fn entries(rows: Vec<LedgerRow>) -> Vec<LedgerEntry> {
 
 const COLUMNS: &str = "at, station_id, booking_id, kind, amount_paise, gateway_ref, actor, detail";
 
-pub(super) async fn of_booking(db: &Db, booking: BookingId) -> StoreResult<Vec<LedgerEntry>> {
+pub(crate) async fn of_booking(db: &Db, booking: BookingId) -> StoreResult<Vec<LedgerEntry>> {
     let q = crate::store::db::Query::assembled(format!(
         "SELECT {COLUMNS} FROM ledger WHERE booking_id = $1 ORDER BY id"
     ))
@@ -140,7 +140,7 @@ pub(super) async fn of_booking(db: &Db, booking: BookingId) -> StoreResult<Vec<L
     Ok(entries(db.fetch_all(q).await?))
 }
 
-pub(super) async fn between(
+pub(crate) async fn between(
     db: &Db,
     station: StationId,
     from: DateTime<Utc>,
