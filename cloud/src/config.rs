@@ -323,11 +323,16 @@ impl Settings {
             known.iter().any(|k| k.eq_ignore_ascii_case(top))
         }));
         // The integrations' documented names have one underscore: GASQ_RAZORPAY_KEY_ID.
+        // Read as text, never as numbers: `GASQ_TWILIO_FROM=+15005550006` is a phone
+        // number, not 15005550006 (figment's `Env` would parse it as one).
         for integration in ["razorpay", "twilio"] {
             let prefix = format!("GASQ_{}_", integration.to_ascii_uppercase());
-            figment = figment.merge(Env::prefixed(&prefix).map(move |key| {
-                format!("{integration}.{}", key.as_str().to_ascii_lowercase()).into()
-            }));
+            for (name, value) in std::env::vars() {
+                if let Some(key) = name.strip_prefix(&prefix).filter(|k| !k.starts_with('_')) {
+                    let path = format!("{integration}.{}", key.to_ascii_lowercase());
+                    figment = figment.merge(Serialized::default(&path, value));
+                }
+            }
         }
         let mut settings: Settings = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
         // Set but empty means unset, as for the metrics token.
@@ -458,6 +463,11 @@ impl Settings {
                  all three (GASQ_TWILIO_ACCOUNT_SID, GASQ_TWILIO_AUTH_TOKEN, GASQ_TWILIO_FROM) or \
                  none for the console",
             );
+        }
+        if !(1..=20).contains(&self.twilio.timeout_secs)
+            || !(1..=60).contains(&self.razorpay.timeout_secs)
+        {
+            return bad("twilio.timeout_secs is 1 to 20 and razorpay.timeout_secs 1 to 60");
         }
         if !(1..=50).contains(&self.notifications.max_attempts)
             || self.notifications.worker_interval_secs < 1

@@ -36,7 +36,7 @@ pub async fn run_notifications(app: App, shutdown: CancellationToken) {
     let every = Duration::from_secs(app.settings.notifications.worker_interval_secs.max(1));
     every_tick(every, shutdown, "notifications worker", || async {
         // Drain a backlog before waiting for the next tick.
-        while crate::app::notify::send_pass(&app).await? == 50 {}
+        while crate::app::notify::send_pass(&app).await? == crate::app::notify::BATCH as usize {}
         Ok::<_, crate::store::StoreError>(())
     })
     .await;

@@ -422,9 +422,10 @@ fn an_sms_is_answered_from_the_command_line_with_no_twilio_account() {
         reply.starts_with("GasQ: बुक: BOOK"),
         "a Hindi keyword gets Hindi help: {reply}"
     );
+    // The number wrote in Hindi once: its replies stay Hindi.
     let out = run(gasq(dir.path()).args(["sms", "--from", "9811122233", "BOOK NOPE-0001 17:30"]));
     assert!(
-        text(&out.stdout).contains("no station"),
+        text(&out.stdout).contains("नहीं मिला"),
         "{}",
         text(&out.stdout)
     );
@@ -432,6 +433,24 @@ fn an_sms_is_answered_from_the_command_line_with_no_twilio_account() {
     assert!(!out.status.success());
     assert!(
         text(&out.stderr).contains("not a phone number"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn integration_settings_in_the_environment_stay_text_even_when_they_look_like_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(gasq(dir.path())
+        .env("RUST_LOG", "info")
+        .env("GASQ_TWILIO_ACCOUNT_SID", "AC0123")
+        .env("GASQ_TWILIO_AUTH_TOKEN", "0123456789")
+        .env("GASQ_TWILIO_FROM", "+15005550006")
+        .env("GASQ_TWILIO_BASE_URL", "http://127.0.0.1:9")
+        .args(["sms", "--from", "9811122233", "HELP"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("sms=\"twilio\""),
         "{}",
         text(&out.stderr)
     );

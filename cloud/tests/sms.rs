@@ -109,7 +109,11 @@ async fn a_new_number_books_checks_and_cancels_by_sms() {
 
     let (_, twiml) = text(&w, phone, &format!("cancel {}", code.to_lowercase()), "SM4").await;
     assert!(said(&twiml).contains("is cancelled"), "{twiml}");
+    // Cancelling again says it is cancelled (a repeat is not an error); an unknown code
+    // is not found.
     let (_, twiml) = text(&w, phone, &format!("CANCEL {code}"), "SM5").await;
+    assert!(said(&twiml).contains("is cancelled"), "{twiml}");
+    let (_, twiml) = text(&w, phone, "CANCEL ZZZZ2222", "SM5b").await;
     assert!(said(&twiml).contains("no booking"), "{twiml}");
     let (_, twiml) = text(&w, phone, "STATUS", "SM6").await;
     assert!(said(&twiml).contains("no bookings"), "{twiml}");
@@ -196,4 +200,58 @@ async fn a_number_is_answered_thirty_times_an_hour_then_told_once_then_not_at_al
     // Another number is not held back.
     let (_, twiml) = text(&w, "+919800000044", "HELP", "SMr32").await;
     assert!(twiml.contains("<Message>"), "{twiml}");
+}
+
+#[tokio::test]
+async fn answers_racing_each_other_get_no_server_error_and_cancel_once() {
+    let w = sms_world().await;
+    let phone = "+919844444442";
+    let slot = Utc::now().duration_trunc(Duration::minutes(15)).unwrap() + Duration::hours(3);
+    let (_, twiml) = text(
+        &w,
+        phone,
+        &format!("BOOK MUM-0042 {} MH01RR0001", hhmm(slot)),
+        "SMq1",
+    )
+    .await;
+    assert!(said(&twiml).starts_with("GasQ: booked"), "{twiml}");
+    // The reminder goes out (to the console here) half an hour before the slot.
+    gasq_cloud::app::notify::send_due(&w.app.app, slot - Duration::minutes(29))
+        .await
+        .unwrap();
+    let sids: Vec<String> = (0..4).map(|i| format!("SMq2-{i}")).collect();
+    let answers = sids.iter().map(|sid| text(&w, phone, "2", sid));
+    let answered = futures::future::join_all(answers).await;
+    for (status, twiml) in &answered {
+        assert_eq!(*status, StatusCode::OK, "{twiml}");
+    }
+    let cancelled = answered
+        .iter()
+        .filter(|(_, t)| said(t).contains("is cancelled"))
+        .count();
+    assert!(cancelled >= 1, "{answered:?}");
+    let (_, twiml) = text(&w, phone, "STATUS", "SMq3").await;
+    assert!(said(&twiml).contains("no bookings"), "{twiml}");
+}
+
+#[tokio::test]
+async fn a_time_after_closing_is_refused_not_booked_at_the_last_slot() {
+    let w = sms_world().await;
+    w.app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/stations/{}", w.station),
+            Some(&w.admin.token),
+            Some(json!({"opens_at": "06:00", "closes_at": "22:00"})),
+        )
+        .await;
+    let (_, twiml) = text(
+        &w,
+        "+919844444443",
+        "BOOK MUM-0042 23:30 MH01RR0002",
+        "SMc1",
+    )
+    .await;
+    let reply = said(&twiml);
+    assert!(reply.contains("closed then"), "{reply}");
 }

@@ -43,7 +43,7 @@ sms-status = GasQ: { $list }. To cancel send CANCEL <code>
 sms-cancelled = GasQ: booking { $code } is cancelled.
 sms-not-found = GasQ: no booking { $code } on this number. Send STATUS to see yours.
 sms-need-code = GasQ: which booking? Send CANCEL <code>; STATUS lists your codes.
-sms-help = GasQ: BOOK <station> <HH:MM> [kg] [vehicle no.] to book. STATUS. CANCEL <code>. 1 = coming, 2 = not coming.
+sms-help = GasQ: BOOK <station> <HH:MM> [kg] [vehicle no.] to book. STATUS. CANCEL <code>. 1 = coming, 2 = not coming. YES takes a place offered.
 sms-unknown = GasQ: not understood. Send HELP, or e.g. BOOK MUM-0042 17:30
 sms-no-reminder = GasQ: no reminder to answer now. Send STATUS to see your bookings.
 sms-limit = GasQ: too many messages from this number. Try again in an hour.
@@ -63,4 +63,5 @@ ivr-no-station = There is no station with that number.
 ivr-bad-time = The station cannot take bookings then.
 ivr-wrong = Sorry, that key is not one of the choices.
 ivr-goodbye = Sorry, we could not understand. Please call again, or send HELP by SMS. Goodbye.
+ivr-already = This call has already made its booking. Its code is on its way by SMS. Goodbye.
 ivr-refused = We could not book: { $reason }. Goodbye.

@@ -40,7 +40,7 @@ sms-status = GasQ: { $list }। रद्द: CANCEL <कोड>
 sms-cancelled = GasQ: बुकिंग { $code } रद्द।
 sms-not-found = GasQ: इस नंबर पर बुकिंग { $code } नहीं। STATUS भेजें।
 sms-need-code = GasQ: कौन सी बुकिंग? CANCEL <कोड> भेजें; STATUS से कोड देखें।
-sms-help = GasQ: बुक: BOOK <स्टेशन> <HH:MM> [kg] [गाड़ी नं.]। STATUS। CANCEL <कोड>। 1 = आ रहा, 2 = नहीं।
+sms-help = GasQ: बुक: BOOK <स्टेशन> <HH:MM> [kg] [गाड़ी नं.]। STATUS। CANCEL <कोड>। 1 = आ रहा, 2 = नहीं। हाँ = दी गई जगह लें।
 sms-unknown = GasQ: समझ नहीं आया। HELP भेजें, जैसे BOOK MUM-0042 17:30
 sms-no-reminder = GasQ: अभी कोई रिमाइंडर नहीं। STATUS भेजें।
 sms-limit = GasQ: इस नंबर से बहुत संदेश। एक घंटे बाद भेजें।
@@ -60,4 +60,5 @@ ivr-no-station = इस नंबर का कोई स्टेशन नह�
 ivr-bad-time = उस समय स्टेशन बुकिंग नहीं लेता।
 ivr-wrong = माफ़ कीजिए, यह विकल्प नहीं है।
 ivr-goodbye = माफ़ कीजिए, हम समझ नहीं पाए। फिर से कॉल करें, या SMS में HELP भेजें। धन्यवाद।
+ivr-already = इस कॉल से बुकिंग हो चुकी है। कोड SMS से आ रहा है। धन्यवाद।
 ivr-refused = बुक नहीं हो सका: { $reason }। धन्यवाद।

@@ -39,13 +39,11 @@ pub(crate) async fn voice(
         .as_deref()
         .and_then(|q| serde_urlencoded::from_str(q).ok())
         .unwrap_or_default();
-    let twiml = ivr::step(
-        &state,
-        field("From").unwrap_or_default(),
-        call,
-        field("Digits"),
-    )
-    .await?;
+    let who = ivr::Call {
+        from: field("From").unwrap_or_default(),
+        sid: field("CallSid").unwrap_or_default(),
+    };
+    let twiml = ivr::step(&state, &who, call, field("Digits")).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
         twiml,

@@ -96,10 +96,17 @@ fn gather(next: &CallState, prompt: &str, digits: Option<u8>) -> String {
     ))
 }
 
-/// The TwiML for one step of a call from `from`, given the keys pressed (`digits`).
+/// Who is calling, and the call (Twilio's `From` and `CallSid`).
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    pub from: &'a str,
+    pub sid: &'a str,
+}
+
+/// The TwiML for one step of `call`, given the keys pressed (`digits`).
 pub async fn step(
     app: &App,
-    from: &str,
+    call: &Call<'_>,
     state: CallState,
     digits: Option<&str>,
 ) -> Result<String, StoreError> {
@@ -107,7 +114,7 @@ pub async fn step(
     let digits = digits.map(str::trim).filter(|d| !d.is_empty());
     // A wrong (or no) key: say so and ask again, or end after the third.
     let retry = |state: &CallState, app: &App| -> Option<String> {
-        if state.n + 1 >= TRIES {
+        if state.n.saturating_add(1) >= TRIES {
             return Some(twiml::response(&format!(
                 "{}<Hangup/>",
                 say(app, state.lang(), "ivr-goodbye", &FluentArgs::new())
@@ -129,7 +136,7 @@ pub async fn step(
             return bye;
         }
         let again = CallState {
-            n: state.n + 1,
+            n: state.n.saturating_add(1),
             ..state.clone()
         };
         let prompt = format!(
@@ -154,7 +161,7 @@ pub async fn step(
                     return Ok(bye);
                 }
                 let again = CallState {
-                    n: state.n + 1,
+                    n: state.n.saturating_add(1),
                     ..state.clone()
                 };
                 let prompt = format!(
@@ -190,7 +197,7 @@ pub async fn step(
                         return Ok(bye);
                     }
                     let again = CallState {
-                        n: state.n + 1,
+                        n: state.n.saturating_add(1),
                         ..state.clone()
                     };
                     let prompt = format!(
@@ -231,7 +238,7 @@ pub async fn step(
             None => Ok(wrong(&state, app, "ivr-kg", None)),
         },
         "confirm" => match digits {
-            Some("1") => book(app, from, &state).await,
+            Some("1") => book(app, call, &state).await,
             Some("2") => {
                 let next = CallState {
                     l: state.l.clone(),
@@ -249,7 +256,7 @@ pub async fn step(
                     return Ok(bye);
                 }
                 let again = CallState {
-                    n: state.n + 1,
+                    n: state.n.saturating_add(1),
                     ..state.clone()
                 };
                 let prompt = format!(
@@ -261,7 +268,7 @@ pub async fn step(
             }
         },
         // An unknown step (an old URL): start again.
-        _ => Box::pin(step(app, from, CallState::default(), None)).await,
+        _ => Box::pin(step(app, call, CallState::default(), None)).await,
     }
 }
 
@@ -305,10 +312,10 @@ fn say_text(app: &App, lang: &str, id: &str, args: &FluentArgs<'_>) -> String {
         .map_or_else(|| id.to_owned(), |r| r.text)
 }
 
-async fn book(app: &App, from: &str, state: &CallState) -> Result<String, StoreError> {
+async fn book(app: &App, call: &Call<'_>, state: &CallState) -> Result<String, StoreError> {
     let lang = state.lang().to_owned();
     let ended = |text: String| twiml::response(&format!("{text}<Hangup/>"));
-    let Ok(phone) = Phone::parse(from) else {
+    let Ok(phone) = Phone::parse(call.from) else {
         let mut a = FluentArgs::new();
         a.set("reason", "no caller number");
         return Ok(ended(say(app, &lang, "ivr-refused", &a)));
@@ -316,6 +323,28 @@ async fn book(app: &App, from: &str, state: &CallState) -> Result<String, StoreE
     let user = accounts::phone_driver(app, &phone)
         .await
         .map_err(|e| StoreError::Corrupt(format!("phone account: {e}")))?;
+    // One booking per call: a replayed confirmation (or a double tap) books nothing more.
+    let key = app.crypto.lookup_hash(phone.as_str());
+    if !app
+        .store
+        .record_inbound_sms(&format!("call:{}", call.sid), &key, chrono::Utc::now())
+        .await?
+    {
+        return Ok(ended(say(app, &lang, "ivr-already", &FluentArgs::new())));
+    }
+    // The language chosen is the driver's from now on (the SMS with the code too).
+    if user.language != lang {
+        let entry = crate::domain::AuditEntry {
+            actor_id: Some(user.id),
+            action: "user.preferences".into(),
+            target: format!("user:{}", user.id),
+            detail: serde_json::json!({ "language": lang, "by": "call" }),
+            ..crate::domain::AuditEntry::default()
+        };
+        app.store
+            .set_preferences(user.id, Some(&lang), None, entry)
+            .await?;
+    }
     let driver = Actor {
         id: user.id,
         role: user.role,
@@ -328,7 +357,7 @@ async fn book(app: &App, from: &str, state: &CallState) -> Result<String, StoreE
             .as_deref()
             .and_then(|t| NaiveTime::parse_from_str(t, "%H%M").ok()),
     ) else {
-        return Box::pin(step(app, from, CallState::default(), None)).await;
+        return Box::pin(step(app, call, CallState::default(), None)).await;
     };
     let Some(station) = app.store.station(station_id).await? else {
         return Ok(ended(say(app, &lang, "ivr-no-station", &FluentArgs::new())));

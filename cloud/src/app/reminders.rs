@@ -85,7 +85,15 @@ pub async fn answer(
                 role: driver.role,
                 ip: None,
             };
-            bookings::cancel(app, &actor, booking).await
+            match bookings::cancel(app, &actor, booking).await {
+                // Answered twice at once: the other answer cancelled it.
+                Err(BookingError::NotCancellable(_)) => app
+                    .store
+                    .booking(booking)
+                    .await?
+                    .ok_or(BookingError::NotFound),
+                other => other,
+            }
         }
     }
 }

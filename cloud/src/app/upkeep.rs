@@ -26,6 +26,10 @@ pub async fn bookings_pass(app: &App) -> Result<(), StoreError> {
     while app.store.mark_no_shows(Utc::now(), BATCH).await?.len() as i64 == BATCH {}
     // Offered places not taken pass to the next driver waiting (or back to everyone).
     while app.store.expire_offers(Utc::now(), BATCH).await? as i64 == BATCH {}
+    // Inbound SMS are counted for the hourly limit and calls for their one booking.
+    app.store
+        .prune_inbound_sms(Utc::now() - Duration::hours(6))
+        .await?;
     let window = Duration::minutes(app.settings.rate_limits.login_failure_window_minutes);
     app.store.prune_login_attempts(Utc::now() - window).await?;
     app.store.prune_idempotency_keys(Utc::now()).await?;

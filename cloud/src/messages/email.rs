@@ -69,7 +69,7 @@ impl EmailSender for SmtpEmail {
     async fn send(&self, to: &str, subject: &str, body: &str) -> Result<String, SendError> {
         let to = to
             .parse()
-            .map_err(|e| SendError::Permanent(format!("recipient: {e}")))?;
+            .map_err(|e| SendError::Permanent(format!("the recipient's address: {e}")))?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -79,8 +79,10 @@ impl EmailSender for SmtpEmail {
             .map_err(|e| SendError::Permanent(format!("message: {e}")))?;
         match self.transport.send(message).await {
             Ok(answer) => Ok(answer.message().collect::<Vec<_>>().join(" ")),
-            Err(e) if e.is_permanent() => Err(SendError::Permanent(format!("smtp: {e}"))),
-            Err(e) => Err(SendError::Retry(format!("smtp: {e}"))),
+            Err(e) if e.is_permanent() => {
+                Err(SendError::Permanent(super::redact(&format!("smtp: {e}"))))
+            }
+            Err(e) => Err(SendError::Retry(super::redact(&format!("smtp: {e}")))),
         }
     }
 }

@@ -14,6 +14,24 @@ use std::sync::Arc;
 
 use crate::config::Settings;
 
+/// A provider's error text with phone numbers and e-mail addresses hidden (they go to
+/// logs and to the dead letters' `last_error`).
+pub fn redact(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            let digits = word.chars().filter(char::is_ascii_digit).count();
+            if digits >= 7 {
+                sms::mask(word)
+            } else if let Some((_, domain)) = word.split_once('@') {
+                format!("…@{domain}")
+            } else {
+                word.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The channels and the catalogue.
 #[derive(Debug, Clone)]
 pub struct Messenger {
@@ -42,5 +60,23 @@ impl Messenger {
             sms,
             email,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn provider_errors_lose_their_phone_numbers_and_addresses() {
+        assert_eq!(
+            redact("The 'To' number +919710000000 is not a valid phone number."),
+            "The 'To' number +••••••••0000 is not a valid phone number."
+        );
+        assert_eq!(
+            redact("550 no mailbox asha@example.in here"),
+            "550 no mailbox …@example.in here"
+        );
+        assert_eq!(redact("timed out after 10 s"), "timed out after 10 s");
     }
 }

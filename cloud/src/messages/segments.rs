@@ -33,6 +33,22 @@ pub fn measure(text: &str) -> (Encoding, usize) {
     (Encoding::Gsm7, segments(septets, 160, 153))
 }
 
+/// `text`, cut (with `…`) until it takes at most `max` segments.
+pub fn fit(text: &str, max: usize) -> String {
+    if measure(text).1 <= max {
+        return text.to_owned();
+    }
+    let mut chars: Vec<char> = text.chars().collect();
+    while !chars.is_empty() {
+        chars.pop();
+        let cut: String = chars.iter().collect::<String>() + "…";
+        if measure(&cut).1 <= max {
+            return cut;
+        }
+    }
+    String::new()
+}
+
 fn segments(units: usize, single: usize, each: usize) -> usize {
     if units <= single {
         1
@@ -54,6 +70,15 @@ mod tests {
         // Extension characters count twice.
         assert_eq!(measure(&"{".repeat(80)), (Encoding::Gsm7, 1));
         assert_eq!(measure(&"{".repeat(81)), (Encoding::Gsm7, 2));
+    }
+
+    #[test]
+    fn fit_cuts_a_long_text_to_two_segments() {
+        let long = "a".repeat(400);
+        let cut = fit(&long, 2);
+        assert!(cut.ends_with('…'));
+        assert_eq!(measure(&cut).1, 2);
+        assert_eq!(fit("short", 2), "short");
     }
 
     #[test]

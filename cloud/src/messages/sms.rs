@@ -207,13 +207,15 @@ impl SmsSender for TwilioSms {
             return Ok(m.sid);
         }
         let detail = res.text().await.unwrap_or_default();
-        let detail: String = serde_json::from_str::<serde_json::Value>(&detail)
-            .ok()
-            .and_then(|v| v["message"].as_str().map(str::to_owned))
-            .unwrap_or(detail)
-            .chars()
-            .take(200)
-            .collect();
+        let detail: String = super::redact(
+            &serde_json::from_str::<serde_json::Value>(&detail)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(str::to_owned))
+                .unwrap_or(detail),
+        )
+        .chars()
+        .take(200)
+        .collect();
         if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
             Err(SendError::Retry(format!("twilio: {status} {detail}")))
         } else {

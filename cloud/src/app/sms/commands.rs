@@ -28,6 +28,14 @@ pub enum Command {
 
 /// The command, and `Some("hi")` when it was written with a Hindi keyword.
 pub fn parse(body: &str) -> (Command, Option<&'static str>) {
+    // Devanagari digits (०–९) read as 0–9.
+    let body: String = body
+        .chars()
+        .map(|c| match c {
+            '०'..='९' => char::from_digit(u32::from(c) - u32::from('०'), 10).unwrap_or(c),
+            c => c,
+        })
+        .collect();
     let words: Vec<String> = body.split_whitespace().map(str::to_uppercase).collect();
     let Some(first) = words.first() else {
         return (Command::Help, None);
@@ -68,13 +76,18 @@ fn book(args: &[String]) -> Command {
     // After the time: an optional quantity, then the vehicle's number, which drivers
     // write with spaces (`MH 14 ZZ 9999`).
     let mut rest = args.iter().skip(2).peekable();
-    let kg = rest
+    // A quantity: `8`, `8KG`, `8 KG`; `0` is a full tank.
+    let number = rest
         .peek()
         .and_then(|a| a.trim_end_matches("KG").parse::<f64>().ok())
-        .filter(|n| (0.5..=100.0).contains(n));
-    if kg.is_some() {
+        .filter(|n| *n == 0.0 || (0.5..=100.0).contains(n));
+    if number.is_some() {
         rest.next();
+        if rest.peek().is_some_and(|w| w.as_str() == "KG") {
+            rest.next();
+        }
     }
+    let kg = number.filter(|n| *n > 0.0);
     let registration: String = rest.map(String::as_str).collect();
     let registration = (!registration.is_empty()).then_some(registration);
     Command::Book {
@@ -152,6 +165,26 @@ mod tests {
                 registration: Some("MH14ZZ9999".into())
             }
         );
+    }
+
+    #[test]
+    fn kilograms_may_be_written_with_kg_and_zero_fills_the_tank() {
+        assert!(matches!(
+            parse("BOOK MUM-0042 09:00 10 kg").0,
+            Command::Book { kg: Some(k), registration: None, .. } if k == 10.0
+        ));
+        assert!(matches!(
+            parse("BOOK MUM-0042 09:00 0 MH12AB1234").0,
+            Command::Book {
+                kg: None,
+                registration: Some(_),
+                ..
+            }
+        ));
+        assert!(matches!(
+            parse("बुक MUM-0042 २०:००").0,
+            Command::Book { time: Some(t), .. } if t == NaiveTime::from_hms_opt(20, 0, 0).unwrap()
+        ));
     }
 
     #[test]

@@ -47,6 +47,21 @@ pub async fn inbound(
         .await
         .map_err(|e| StoreError::Corrupt(format!("phone account: {e}")))?;
     let (command, hint) = commands::parse(body);
+    // Written in Hindi: replies, reminders and calls are in Hindi from now on.
+    if let Some(lang) = hint
+        && user.language != lang
+    {
+        let entry = crate::domain::AuditEntry {
+            actor_id: Some(user.id),
+            action: "user.preferences".into(),
+            target: format!("user:{}", user.id),
+            detail: serde_json::json!({ "language": lang, "by": "sms" }),
+            ..crate::domain::AuditEntry::default()
+        };
+        app.store
+            .set_preferences(user.id, Some(lang), None, entry)
+            .await?;
+    }
     let lang = hint.unwrap_or(user.language.as_str()).to_owned();
     let say = |id: &str, args: FluentArgs<'_>| render(app, &lang, id, &args);
     if sent > limit {
@@ -88,6 +103,15 @@ pub async fn inbound(
                     let b = reminders::answer(app, booking, answer)
                         .await
                         .map_err(store)?;
+                    // The reply says it: no second message saying the same.
+                    let said = if b.status == BookingStatus::Cancelled {
+                        "booking-cancelled"
+                    } else {
+                        "reminder-coming"
+                    };
+                    app.store
+                        .skip_notification(&format!("{said}:{}", b.id), "answered in the SMS reply")
+                        .await?;
                     let mut args = FluentArgs::new();
                     args.set("code", b.code.clone());
                     if b.status == BookingStatus::Cancelled {
@@ -104,7 +128,8 @@ pub async fn inbound(
         Command::Help => say("sms-help", FluentArgs::new()),
         Command::Unknown => say("sms-unknown", FluentArgs::new()),
     };
-    Ok(Some(reply))
+    // Whatever it says, at most two segments.
+    Ok(Some(crate::messages::segments::fit(&reply, 2)))
 }
 
 fn render(app: &App, lang: &str, id: &str, args: &FluentArgs<'_>) -> String {
@@ -144,9 +169,14 @@ pub(crate) fn slot_at(station: &Station, time: NaiveTime) -> Option<chrono::Date
     let today = slots::local_date(&station.policy, now);
     for date in [today, today + Duration::days(1)] {
         let starts = slots::slot_starts(&station.policy, date);
+        // The slot the time falls in: started by then and not yet over (a time after
+        // closing, or in a midday closure, has none).
         let wanted = starts.into_iter().rev().find(|s| {
             let local = s.with_timezone(&station.policy.timezone);
-            local.time() <= time && local.day() == date.day()
+            let end = slots::slot_end(&station.policy, *s).with_timezone(&station.policy.timezone);
+            local.day() == date.day()
+                && local.time() <= time
+                && (end.time() > time || end.date_naive() > local.date_naive())
         });
         if let Some(start) = wanted
             && slots::slot_end(&station.policy, start) > now
@@ -168,7 +198,10 @@ async fn book(
     registration: Option<&str>,
 ) -> Result<String, StoreError> {
     let mut args = FluentArgs::new();
-    args.set("station_code", station_code.to_owned());
+    args.set(
+        "station_code",
+        station_code.chars().take(16).collect::<String>(),
+    );
     let station = match StationCode::parse(station_code) {
         Ok(code) => app.store.station_by_code(&code).await?,
         Err(_) => None,
@@ -288,6 +321,10 @@ async fn take_offer(
     };
     match waitlist::accept(app, driver, offer.id).await {
         Ok(b) => {
+            let intent = format!("booking-confirmed:{}", b.id);
+            app.store
+                .skip_notification(&intent, "confirmed in the SMS reply")
+                .await?;
             let mut args = FluentArgs::new();
             args.set("code", b.code.clone());
             describe(app, &b, &mut args).await?;
@@ -303,7 +340,9 @@ async fn status(
     driver: &Actor,
     say: &impl Fn(&str, FluentArgs<'_>) -> String,
 ) -> Result<String, StoreError> {
-    let mine = bookings::mine(app, driver).await.map_err(store)?;
+    let mut mine = bookings::mine(app, driver).await.map_err(store)?;
+    // The soonest first.
+    mine.sort_by_key(|b| b.slot_start);
     let mut live = Vec::new();
     for b in mine.iter().filter(|b| b.status.is_live()).take(3) {
         let station = app.store.station(b.station_id).await?;
@@ -337,14 +376,26 @@ async fn cancel(
     let mut args = FluentArgs::new();
     args.set("code", code.clone());
     let mine = bookings::mine(app, driver).await.map_err(store)?;
-    let Some(b) = mine
-        .into_iter()
-        .find(|b| b.code == code && b.status.is_live())
-    else {
+    let Some(b) = mine.into_iter().find(|b| b.code == code) else {
         return Ok(say("sms-not-found", args));
     };
+    if !b.status.is_live() {
+        // Cancelled already (a repeat, or two messages at once): say so again.
+        let id = if b.status == BookingStatus::Cancelled {
+            "sms-cancelled"
+        } else {
+            "sms-not-found"
+        };
+        return Ok(say(id, args));
+    }
     match bookings::cancel(app, driver, b.id).await {
-        Ok(_) => Ok(say("sms-cancelled", args)),
+        Ok(_) | Err(BookingError::NotCancellable(BookingStatus::Cancelled)) => {
+            let intent = format!("booking-cancelled:{}", b.id);
+            app.store
+                .skip_notification(&intent, "answered in the SMS reply")
+                .await?;
+            Ok(say("sms-cancelled", args))
+        }
         Err(BookingError::Store(e)) => Err(e),
         Err(_) => Ok(say("sms-not-found", args)),
     }
