@@ -11,16 +11,21 @@
 //! 4. scan→verdict over the bus with durable redemption (WAL, synchronous=FULL, on the
 //!    target dir's disk): p50 / p99 / max for sequential scans, each a new booking;
 //! 5. sustained throughput: a burst of scans published back to back; then the paced
-//!    mode of a busy station: one scan every 50 ms, next to the broker's own echo paced
-//!    the same way (an idle process wakes up for each, unlike back to back);
+//!    mode of a busy station: one scan every 50 ms, next to the broker's own echo and
+//!    the disk's durable commit paced the same way (an idle process wakes up for each,
+//!    unlike back to back, and cold caches slow what it runs);
 //! 6. a flood of decompression bombs (32 PNGs of 4096×4096 16-bit RGBA, 128 MiB each
 //!    decoded) across 8 lanes, with sequential scans in between: scan→verdict during
 //!    the flood and the agent's peak memory (VmHWM).
 //!
-//! The edge is enrolled against the tests' fake cloud, like in the integration tests,
-//! and the bench's clients log in as a provisioned bridge (`gasq-edge bus-client add`),
-//! signing the dispenser events they send.
-//! `GASQ_BENCH_SCANS` sets the number of sequential scans (default 2000).
+//! The edge is enrolled against the tests' fake cloud, like in the integration tests
+//! (on a runtime of its own: the cloud answering the edge's pushes is not on the
+//! scanner's path), and the bench's clients log in as a provisioned bridge
+//! (`gasq-edge bus-client add`), signing the dispenser events they send.
+//! `GASQ_BENCH_SCANS` sets the number of sequential scans (default 2000);
+//! `GASQ_BENCH_EDGE_BIN=PATH` runs another build of `gasq-edge` instead of this one, so
+//! two builds can be compared in alternating runs (on a shared machine, runs minutes
+//! apart differ more than the builds do).
 
 #![allow(clippy::unwrap_used)] // a benchmark harness: a panic is a failed run
 
@@ -64,7 +69,14 @@ fn main() {
         "validator checks (token v1)     {checks:>10.0} /s  ({:.0}% of raw)",
         100.0 * checks / raw
     );
-    runtime.block_on(over_the_bus());
+    let cloud_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("fake-cloud")
+        .enable_all()
+        .build()
+        .unwrap();
+    let cloud = cloud_runtime.block_on(fake_cloud::FakeCloud::start());
+    runtime.block_on(over_the_bus(&cloud));
 }
 
 /// Operations per second of `f` over `n` runs (after a warm-up).
@@ -106,15 +118,24 @@ fn verification() -> (f64, f64) {
 }
 
 /// A commit of one row in its own transaction, WAL + synchronous=FULL, in `dir`: the
-/// floor under any durable redemption on this disk.
-fn sqlite_commits(dir: &std::path::Path, n: usize) -> Vec<Duration> {
-    let conn = rusqlite::Connection::open(dir.join("floor.db")).unwrap();
+/// floor under any durable redemption on this disk. With `pace`, one commit after each
+/// such pause (the thread sleeping in between, as the agent's does between scans).
+fn sqlite_commits(dir: &std::path::Path, n: usize, pace: Option<Duration>) -> Vec<Duration> {
+    let name = if pace.is_some() {
+        "paced.db"
+    } else {
+        "floor.db"
+    };
+    let conn = rusqlite::Connection::open(dir.join(name)).unwrap();
     conn.pragma_update(None, "journal_mode", "WAL").unwrap();
     conn.pragma_update(None, "synchronous", "FULL").unwrap();
     conn.execute("CREATE TABLE t (id TEXT PRIMARY KEY, at TEXT)", [])
         .unwrap();
     (0..n)
         .map(|_| {
+            if let Some(pace) = pace {
+                std::thread::sleep(pace);
+            }
             let start = Instant::now();
             let id = uuid::Uuid::now_v7().to_string();
             conn.execute("INSERT INTO t VALUES (?1, datetime('now'))", [id])
@@ -135,7 +156,10 @@ async fn start_edge(
         tokens::token_keys(),
         "secret",
     );
-    let bin = env!("CARGO_BIN_EXE_gasq-edge");
+    let other_build = std::env::var("GASQ_BENCH_EDGE_BIN").ok();
+    let bin = other_build
+        .as_deref()
+        .unwrap_or(env!("CARGO_BIN_EXE_gasq-edge"));
     let enroll = tokio::process::Command::new(bin)
         .args([
             "enroll",
@@ -269,16 +293,18 @@ fn report(name: &str, mut samples: Vec<Duration>) {
     );
 }
 
-async fn over_the_bus() {
+async fn over_the_bus(cloud: &fake_cloud::FakeCloud) {
     let n: usize = std::env::var("GASQ_BENCH_SCANS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000);
-    let cloud = fake_cloud::FakeCloud::start().await;
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     println!("\n## Durable commit floor (same disk)");
-    report("SQLite commit, WAL+FULL", sqlite_commits(dir.path(), n));
-    let (edge, mqtt) = start_edge(&cloud, dir.path()).await;
+    report(
+        "SQLite commit, WAL+FULL",
+        sqlite_commits(dir.path(), n, None),
+    );
+    let (edge, mqtt) = start_edge(cloud, dir.path()).await;
     println!("\n## Over the station bus (release binary, loopback)");
     report(
         "broker publish→receive (QoS 1)",
@@ -304,6 +330,10 @@ async fn over_the_bus() {
         "broker publish→receive, paced",
         broker_round_trips_paced(mqtt, PACED).await,
     );
+    let floor_dir = dir.path().to_owned();
+    let paced_commits =
+        tokio::task::spawn_blocking(move || sqlite_commits(&floor_dir, PACED, Some(PACE)));
+    report("SQLite commit, paced", paced_commits.await.unwrap());
     report(
         "scan→verdict, paced",
         sequential_scans_paced(&scanner, &mut answers, PACED).await,
