@@ -229,6 +229,8 @@ pub async fn run(
         loaded.device.id,
         &loaded.devices,
         counters.clone(),
+        // The link's tasks go beside the lanes, on the database thread.
+        loaded.db.runtime(),
     )?;
     let watcher = (loaded.db.clone(), loaded.devices.clone(), embedded);
     let http = bind_http(settings.http_listen).await?;
@@ -302,8 +304,10 @@ fn spawn_components(
     };
     let status_topic = Topic::EdgeStatus { station };
     let queue = state.queue.clone();
+    // The lanes run on the database thread: a verdict's commit needs no hand-off there.
+    let lanes = lanes::dispatch(incoming, state.lanes.clone(), stop.clone());
     vec![
-        tokio::spawn(lanes::dispatch(incoming, state.lanes.clone(), stop.clone())),
+        state.recorder.db().spawn(lanes),
         tokio::spawn(queue.run(bus.clone(), queue_topic, stop.clone())),
         tokio::spawn(status::publish_loop(
             state.clone(),

@@ -33,6 +33,7 @@ pub(super) fn start(
     device: DeviceId,
     devices: &Registry,
     counters: Arc<Counters>,
+    runtime: &tokio::runtime::Handle,
 ) -> Result<BusStarted, AgentError> {
     for warning in warnings(settings, devices.len()) {
         tracing::warn!("{warning}");
@@ -86,7 +87,7 @@ pub(super) fn start(
         ),
         login: (!settings.allow_anonymous).then(|| devices.agent_login()),
     };
-    let io = bus::local::connect(tx, rx, &filters, counters, fallback)?;
+    let io = bus::local::connect(tx, rx, &filters, counters, fallback, runtime)?;
     Ok(BusStarted {
         io,
         address: BusAddress::Embedded(embedded.addr),

@@ -1,8 +1,11 @@
 //! The in-process link to the embedded rumqttd broker (`Broker::link`): no socket, no
 //! serialisation, the lowest latency path for verdicts.
 //!
-//! rumqttd's `LinkTx` hands packets to the router with a blocking channel send, so the
-//! publishing side runs on its own thread; the receiving side is an async task.
+//! Both sides are tasks on the runtime the caller names: the agent puts them on the
+//! database thread beside the lanes (`Db::spawn`), so a scan goes from the broker's
+//! router to its verdict and back without waking any other thread. rumqttd's `LinkTx`
+//! hands packets to the router with a blocking channel send, which only waits while
+//! the router's queue (1000 events) is full.
 //!
 //! IMPORTANT: if the link ever closes (rumqttd drops a session when another CONNECT
 //! claims its client id — impossible for devices with credentials, possible with
@@ -20,6 +23,7 @@ use rumqttc::{AsyncClient, QoS};
 use rumqttd::Notification;
 use rumqttd::local::{LinkRx, LinkTx};
 use rumqttd::protocol::{Packet, Publish};
+use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
 use super::{BusIo, INCOMING_CAPACITY, LinkHealth, Message, Outgoing, outgoing, remote};
@@ -42,13 +46,15 @@ pub struct Fallback {
 /// The TCP client, once the fallback is in use; publishes go there instead.
 type Replacement = Arc<Mutex<Option<AsyncClient>>>;
 
-/// Subscribes the link to `filters` and starts its publisher thread and reader task.
+/// Subscribes the link to `filters` and starts its publisher and reader tasks on
+/// `runtime`.
 pub fn connect(
     mut tx: LinkTx,
     rx: LinkRx,
     filters: &[String],
     counters: Arc<Counters>,
     fallback: Fallback,
+    runtime: &Handle,
 ) -> Result<BusIo, LinkError> {
     for filter in filters {
         tx.subscribe(filter.clone())
@@ -61,7 +67,7 @@ pub fn connect(
     let (bus, out_rx) = outgoing(counters);
     let (in_tx, incoming) = mpsc::channel(INCOMING_CAPACITY);
     let publishing = replacement.clone();
-    let publisher = tokio::task::spawn_blocking(move || publish_loop(tx, out_rx, &publishing));
+    let publisher = runtime.spawn(publish_loop(tx, out_rx, publishing));
     let reader = Reader {
         counters: counters_for_reader,
         incoming: in_tx,
@@ -70,7 +76,7 @@ pub fn connect(
         fallback,
         filters: filters.to_vec(),
     };
-    tokio::spawn(reader.run(rx));
+    runtime.spawn(reader.run(rx));
     Ok(BusIo {
         bus,
         incoming,
@@ -79,8 +85,8 @@ pub fn connect(
     })
 }
 
-fn publish_loop(mut tx: LinkTx, mut out: mpsc::Receiver<Outgoing>, replacement: &Replacement) {
-    while let Some(msg) = out.blocking_recv() {
+async fn publish_loop(mut tx: LinkTx, mut out: mpsc::Receiver<Outgoing>, replacement: Replacement) {
+    while let Some(msg) = out.recv().await {
         let client = replacement
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -108,9 +114,9 @@ fn publish_loop(mut tx: LinkTx, mut out: mpsc::Receiver<Outgoing>, replacement: 
             ) => {
                 let packet =
                     Packet::Publish(Publish::new(Bytes::from(topic), payload, retain), None);
-                // `send` never awaits (the router channel send inside is blocking), so
-                // driving it to completion here is immediate.
-                if let Err(e) = futures::executor::block_on(tx.send(packet)) {
+                // IMPORTANT: `send` never yields; the router channel send inside blocks
+                // this thread while the router's queue is full (it drains on its own).
+                if let Err(e) = tx.send(packet).await {
                     tracing::error!(error = %e, "embedded broker refused a publish");
                 }
             }

@@ -1,21 +1,33 @@
 //! The local SQLite database, owned by one dedicated thread.
 //!
-//! rusqlite blocks, so no async task ever touches a connection: [`Db::call`] sends a
-//! closure to the database thread and awaits its result. One writer thread also means
-//! every transaction runs alone, which keeps the redemption decision simple (the
-//! `INSERT` into `redemptions` either lands or conflicts).
+//! rusqlite blocks, so no task on the agent's async workers ever touches a connection:
+//! [`Db::call`] sends a closure to the database thread and awaits its result. One
+//! writer thread also means every transaction runs alone, which keeps the redemption
+//! decision simple (the `INSERT` into `redemptions` either lands or conflicts).
+//!
+//! The database thread runs a single-threaded async runtime of its own, and the work
+//! whose critical path is a database write — the station-bus link and the lane workers,
+//! i.e. every scan's verdict — runs there too ([`Db::spawn`]). On that thread
+//! [`Db::call`] runs the closure at once, in place: a scan is read, checked, committed,
+//! signed and handed to the broker without waking another thread (an idle thread's
+//! wake-up costs more than the work when scans come one at a time; docs/benchmarks.md,
+//! "Edge: paced scans"). Everyone else's calls queue up as jobs between the lanes'.
 //!
 //! Durability (docs/architecture.md, invariant 2): WAL with `synchronous=FULL`, so a committed transaction is
 //! on disk before [`Db::call`] returns — only then may an `accepted` verdict go out.
 
 pub mod kv;
 
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::ThreadId;
 
 use rusqlite::{Connection, OpenFlags};
-use tokio::sync::oneshot;
+use tokio::runtime::Handle;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 
 /// The schema, one file per version (`migrations/edge/`). Append only.
 const MIGRATIONS: &[&str] = &[
@@ -43,7 +55,17 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 /// A handle to the database thread. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Db {
-    tx: mpsc::Sender<Job>,
+    jobs: mpsc::UnboundedSender<Job>,
+    home: Arc<Home>,
+}
+
+/// The database thread: which one it is, its runtime, and the connection (only ever
+/// locked on that thread, so never contended).
+#[derive(Debug)]
+struct Home {
+    thread: ThreadId,
+    runtime: Handle,
+    conn: Mutex<Connection>,
 }
 
 /// How to open the database.
@@ -56,37 +78,94 @@ pub enum Mode {
 }
 
 impl Db {
-    /// Opens `path` and starts the database thread.
+    /// Opens `path` and starts the database thread. It runs until every handle is
+    /// dropped (and with it the tasks [`Db::spawn`] started there).
     pub fn open(path: &Path, mode: Mode) -> Result<Self, DbError> {
-        let mut conn = connect(path, mode)?;
-        let (tx, rx) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
+        let conn = connect(path, mode)?;
+        let cannot_start =
+            |e: std::io::Error| DbError::Corrupt(format!("cannot start the database thread: {e}"));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(cannot_start)?;
+        let (jobs, mut queued) = mpsc::unbounded_channel::<Job>();
+        let (started, home) = std::sync::mpsc::channel::<Arc<Home>>();
+        let handle = runtime.handle().clone();
+        let thread = std::thread::Builder::new()
             .name("edge-db".into())
             .spawn(move || {
-                while let Ok(job) = rx.recv() {
-                    // A panicking job must not take the database down for everyone; its
-                    // open transaction rolls back when the Transaction is dropped.
-                    if std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut conn))).is_err() {
-                        tracing::error!("a database job panicked; its transaction was rolled back");
-                    }
+                let home = Arc::new(Home {
+                    thread: std::thread::current().id(),
+                    runtime: handle,
+                    conn: Mutex::new(conn),
+                });
+                if started.send(home.clone()).is_err() {
+                    return;
                 }
+                runtime.block_on(async {
+                    while let Some(job) = queued.recv().await {
+                        home.run(job);
+                    }
+                });
+                // Tasks still on this thread (the lanes of an agent that did not stop
+                // them) are dropped with the runtime; a frame decoder still running
+                // finishes on its own.
+                runtime.shutdown_background();
             })
-            .map_err(|e| DbError::Corrupt(format!("cannot start the database thread: {e}")))?;
-        Ok(Self { tx })
+            .map_err(cannot_start)?;
+        let home = home.recv().map_err(|_| {
+            let _ = thread.join();
+            DbError::Closed
+        })?;
+        Ok(Self { jobs, home })
     }
 
-    /// Runs `f` on the database thread and returns what it returns.
+    /// Runs `f` on the database thread and returns what it returns. Called on that
+    /// thread (from a task [`Db::spawn`] started), `f` runs at once, in place.
     pub async fn call<R, F>(&self, f: F) -> Result<R, DbError>
     where
         R: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<R, DbError> + Send + 'static,
     {
+        if std::thread::current().id() == self.home.thread {
+            let mut result = Err(DbError::Closed);
+            self.home.run(|conn| result = f(conn));
+            return result;
+        }
         let (done, result) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
             let _ = done.send(f(conn));
         });
-        self.tx.send(job).map_err(|_| DbError::Closed)?;
+        self.jobs.send(job).map_err(|_| DbError::Closed)?;
         result.await.map_err(|_| DbError::Closed)?
+    }
+
+    /// Runs `task` on the database thread, where its [`Db::call`]s need no hand-off.
+    /// For work whose critical path is a database write (the bus link, the lanes); it
+    /// must not block that thread any other way, since every database call waits on it.
+    pub fn spawn<F>(&self, task: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.home.runtime.spawn(task)
+    }
+
+    /// The database thread's runtime, for transports that start their own tasks there.
+    pub fn runtime(&self) -> &Handle {
+        &self.home.runtime
+    }
+}
+
+impl Home {
+    /// Runs one job on the connection; on the database thread only.
+    fn run(&self, job: impl FnOnce(&mut Connection)) {
+        let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        // A panicking job must not take the database down for everyone; its open
+        // transaction rolls back when the Transaction is dropped.
+        if std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut conn))).is_err() {
+            tracing::error!("a database job panicked; its transaction was rolled back");
+        }
     }
 }
 
@@ -180,6 +259,25 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(n, 0);
+    }
+
+    #[tokio::test]
+    async fn a_task_on_the_database_thread_calls_it_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("edge.db"), Mode::ReadWrite).unwrap();
+        let thread_of = |_: &mut Connection| Ok(std::thread::current().id());
+        let on_thread = db.clone();
+        let (task, its_call) = db
+            .spawn(async move {
+                let its_call = on_thread.call(thread_of).await.unwrap();
+                (std::thread::current().id(), its_call)
+            })
+            .await
+            .unwrap();
+        assert_eq!(task, its_call, "no hand-off to another thread");
+        let from_here = db.call(thread_of).await.unwrap();
+        assert_eq!(from_here, its_call, "everyone else's calls run there too");
+        assert_ne!(from_here, std::thread::current().id());
     }
 
     #[test]
