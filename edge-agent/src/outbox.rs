@@ -69,24 +69,23 @@ fn decode(seq: i64, id: &str, at: &str, body: &str) -> Result<EdgeEvent, String>
 }
 
 /// Applies the cloud's answer: acked events leave, rejected ones are quarantined.
-/// Returns how many events left the outbox.
+/// Returns how many events left the outbox. Run it inside a transaction (the push
+/// commits it together with the time of the push: one commit per answered batch).
 pub fn settle(
-    conn: &mut Connection,
+    conn: &Connection,
     acked: &[EventId],
     rejected: &[(EventId, String)],
 ) -> Result<usize, DbError> {
-    let tx = conn.transaction()?;
     let mut gone = 0;
     {
-        let mut delete = tx.prepare_cached("DELETE FROM outbox WHERE id = ?1")?;
+        let mut delete = conn.prepare_cached("DELETE FROM outbox WHERE id = ?1")?;
         for id in acked {
             gone += delete.execute([id.to_string()])?;
         }
     }
     for (id, reason) in rejected {
-        gone += quarantine(&tx, &id.to_string(), reason)?;
+        gone += quarantine(conn, &id.to_string(), reason)?;
     }
-    tx.commit()?;
     Ok(gone)
 }
 
@@ -248,7 +247,7 @@ mod tests {
         let a = append(&conn, &fill(1), Utc::now()).unwrap();
         let b = append(&conn, &fill(2), Utc::now()).unwrap();
         let c = append(&conn, &fill(3), Utc::now()).unwrap();
-        let gone = settle(&mut conn, &[a], &[(b, "no such lane".into())]).unwrap();
+        let gone = settle(&conn, &[a], &[(b, "no such lane".into())]).unwrap();
         assert_eq!(gone, 2);
         let left = peek(&mut conn, 10).unwrap();
         assert_eq!(left.iter().map(|e| e.id).collect::<Vec<_>>(), vec![c]);
@@ -274,7 +273,7 @@ mod tests {
         let mut conn = crate::db::memory();
         let a = append(&conn, &fill(1), Utc::now()).unwrap();
         let first = peek(&mut conn, 1).unwrap()[0].seq;
-        settle(&mut conn, &[a], &[]).unwrap();
+        settle(&conn, &[a], &[]).unwrap();
         append(&conn, &fill(2), Utc::now()).unwrap();
         assert!(peek(&mut conn, 1).unwrap()[0].seq > first);
     }
@@ -302,7 +301,7 @@ mod tests {
         let mut conn = crate::db::memory();
         let a = append(&conn, &fill(1), Utc::now()).unwrap();
         let b = append(&conn, &fill(2), Utc::now()).unwrap();
-        settle(&mut conn, &[], &[(a, "refused".into())]).unwrap();
+        settle(&conn, &[], &[(a, "refused".into())]).unwrap();
         assert_eq!(stats(&conn).unwrap().quarantined, 1);
         assert_eq!(requeue_quarantined(&mut conn).unwrap(), 1);
         let s = stats(&conn).unwrap();

@@ -9,11 +9,12 @@
 //! which backs off and retries: it says nothing about the events (invariant 9,
 //! docs/architecture.md).
 
+use chrono::{DateTime, Utc};
 use gasq_shared::EventId;
 use gasq_shared::sync::{EdgeEvent, EventBatch, EventsResponse};
 
 use super::client::{CloudClient, Health, SyncError};
-use crate::db::Db;
+use crate::db::{Db, kv};
 use crate::outbox;
 
 /// What one push did.
@@ -24,6 +25,8 @@ pub struct Pushed {
     pub sent: usize,
     pub acked: usize,
     pub quarantined: usize,
+    /// When the cloud's last answer was settled (and stored as `last_push_at`).
+    pub settled_at: Option<DateTime<Utc>>,
 }
 
 /// Pushes until the outbox is empty (or an error the caller must back off from).
@@ -101,8 +104,19 @@ async fn settle(
     }
     let acked = answer.acked;
     let (n_acked, n_rejected) = (acked.len(), rejected.len());
+    let now = Utc::now();
+    // One commit for the batch and the time of the push: each commit is a disk flush
+    // the lanes' redemptions may have to wait behind.
     let gone = db
-        .call(move |c| outbox::settle(c, &acked, &rejected))
+        .call(move |c| {
+            let tx = c.transaction()?;
+            let gone = outbox::settle(&tx, &acked, &rejected)?;
+            if gone > 0 {
+                kv::set(&tx, kv::keys::LAST_PUSH_AT, &now, now)?;
+            }
+            tx.commit()?;
+            Ok(gone)
+        })
         .await?;
     pushed.sent += count;
     pushed.acked += n_acked;
@@ -112,6 +126,7 @@ async fn settle(
             "the cloud acknowledged none of the events it was sent".into(),
         ));
     }
+    pushed.settled_at = Some(now);
     Ok(())
 }
 

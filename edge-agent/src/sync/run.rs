@@ -135,13 +135,9 @@ impl Syncer {
     pub(super) async fn push(&self) -> Result<(), SyncError> {
         let (batch, attempts) = (self.options.batch, self.options.poison_attempts);
         let pushed = push::push(&self.client, self.recorder.db(), batch, attempts).await?;
-        if pushed.sent > 0 {
-            let now = Utc::now();
-            self.recorder
-                .db()
-                .call(move |c| kv::set(c, kv::keys::LAST_PUSH_AT, &now, now))
-                .await?;
-            self.handle.succeeded(Direction::Push, now, None);
+        // `last_push_at` was stored with the batch it dates.
+        if let Some(at) = pushed.settled_at {
+            self.handle.succeeded(Direction::Push, at, None);
             self.forget_saved_error().await;
         }
         Ok(())
