@@ -78,6 +78,21 @@ fn say(app: &App, lang: &str, id: &str, args: &FluentArgs<'_>) -> String {
     format!("<Say language=\"{voice}\">{}</Say>", twiml::esc(&text))
 }
 
+/// After a wrong (or no) key: `prompt` again, or — the third time — a polite goodbye.
+fn again(app: &App, state: &CallState, prompt: &str, digits: Option<u8>) -> String {
+    if state.n.saturating_add(1) >= TRIES {
+        return twiml::response(&format!(
+            "{}<Hangup/>",
+            say(app, state.lang(), "ivr-goodbye", &FluentArgs::new())
+        ));
+    }
+    let next = CallState {
+        n: state.n.saturating_add(1),
+        ..state.clone()
+    };
+    gather(&next, prompt, digits)
+}
+
 /// Asks for keys: `digits` of them, or up to `#` when `None`; silence re-asks.
 fn gather(next: &CallState, prompt: &str, digits: Option<u8>) -> String {
     let keys = digits.map_or_else(
@@ -112,39 +127,26 @@ pub async fn step(
 ) -> Result<String, StoreError> {
     let none = FluentArgs::new();
     let digits = digits.map(str::trim).filter(|d| !d.is_empty());
-    // A wrong (or no) key: say so and ask again, or end after the third.
-    let retry = |state: &CallState, app: &App| -> Option<String> {
-        if state.n.saturating_add(1) >= TRIES {
-            return Some(twiml::response(&format!(
-                "{}<Hangup/>",
-                say(app, state.lang(), "ivr-goodbye", &FluentArgs::new())
-            )));
-        }
-        None
+    let lang = state.lang().to_owned();
+    let choose_language = || {
+        format!(
+            "{}{}",
+            say(app, "hi", "ivr-language", &FluentArgs::new()),
+            say(app, "en", "ivr-language", &FluentArgs::new())
+        )
     };
     let Some(at) = state.step.clone() else {
         // The call starts: the language.
-        let prompt = format!(
-            "{}{}",
-            say(app, "hi", "ivr-language", &none),
-            say(app, "en", "ivr-language", &none)
-        );
-        return Ok(gather(&state.at("lang"), &prompt, Some(1)));
+        return Ok(gather(&state.at("lang"), &choose_language(), Some(1)));
     };
-    let wrong = |state: &CallState, app: &App, ask: &str, digits_n: Option<u8>| -> String {
-        if let Some(bye) = retry(state, app) {
-            return bye;
-        }
-        let again = CallState {
-            n: state.n.saturating_add(1),
-            ..state.clone()
-        };
+    // A wrong key, asking again with `ask` (`ivr-wrong` first).
+    let wrong = |ask: &str, digits_n: Option<u8>| {
         let prompt = format!(
             "{}{}",
-            say(app, state.lang(), "ivr-wrong", &FluentArgs::new()),
-            say(app, state.lang(), ask, &FluentArgs::new())
+            say(app, &lang, "ivr-wrong", &FluentArgs::new()),
+            say(app, &lang, ask, &FluentArgs::new())
         );
-        gather(&again, &prompt, digits_n)
+        again(app, &state, &prompt, digits_n)
     };
     match at.as_str() {
         "lang" => match digits {
@@ -156,21 +158,7 @@ pub async fn step(
                 };
                 Ok(gather(&next, &say(app, l, "ivr-station", &none), None))
             }
-            _ => {
-                if let Some(bye) = retry(&state, app) {
-                    return Ok(bye);
-                }
-                let again = CallState {
-                    n: state.n.saturating_add(1),
-                    ..state.clone()
-                };
-                let prompt = format!(
-                    "{}{}",
-                    say(app, "hi", "ivr-language", &none),
-                    say(app, "en", "ivr-language", &none)
-                );
-                Ok(gather(&again, &prompt, Some(1)))
-            }
+            _ => Ok(again(app, &state, &choose_language(), Some(1))),
         },
         "station" => {
             let station = match digits
@@ -186,26 +174,15 @@ pub async fn step(
                         s: Some(s.id.get()),
                         ..state.at("time")
                     };
-                    Ok(gather(
-                        &next,
-                        &say(app, state.lang(), "ivr-time", &none),
-                        Some(4),
-                    ))
+                    Ok(gather(&next, &say(app, &lang, "ivr-time", &none), Some(4)))
                 }
                 None => {
-                    if let Some(bye) = retry(&state, app) {
-                        return Ok(bye);
-                    }
-                    let again = CallState {
-                        n: state.n.saturating_add(1),
-                        ..state.clone()
-                    };
                     let prompt = format!(
                         "{}{}",
-                        say(app, state.lang(), "ivr-no-station", &none),
-                        say(app, state.lang(), "ivr-station", &none)
+                        say(app, &lang, "ivr-no-station", &none),
+                        say(app, &lang, "ivr-station", &none)
                     );
-                    Ok(gather(&again, &prompt, None))
+                    Ok(again(app, &state, &prompt, None))
                 }
             }
         }
@@ -221,7 +198,7 @@ pub async fn step(
                     None,
                 ))
             }
-            None => Ok(wrong(&state, app, "ivr-time", Some(4))),
+            None => Ok(wrong("ivr-time", Some(4))),
         },
         "kg" => match digits
             .and_then(|d| d.parse::<u32>().ok())
@@ -235,7 +212,7 @@ pub async fn step(
                 let prompt = confirm_prompt(app, &next).await?;
                 Ok(gather(&next, &prompt, Some(1)))
             }
-            None => Ok(wrong(&state, app, "ivr-kg", None)),
+            None => Ok(wrong("ivr-kg", None)),
         },
         "confirm" => match digits {
             Some("1") => book(app, call, &state).await,
@@ -252,19 +229,12 @@ pub async fn step(
                 ))
             }
             _ => {
-                if let Some(bye) = retry(&state, app) {
-                    return Ok(bye);
-                }
-                let again = CallState {
-                    n: state.n.saturating_add(1),
-                    ..state.clone()
-                };
                 let prompt = format!(
                     "{}{}",
-                    say(app, state.lang(), "ivr-wrong", &none),
-                    confirm_prompt(app, &again).await?
+                    say(app, &lang, "ivr-wrong", &none),
+                    confirm_prompt(app, &state).await?
                 );
-                Ok(gather(&again, &prompt, Some(1)))
+                Ok(again(app, &state, &prompt, Some(1)))
             }
         },
         // An unknown step (an old URL): start again.
