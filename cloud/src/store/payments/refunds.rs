@@ -1,21 +1,19 @@
 //! Refunds: requested once per payment and reason (a unique row), claimed by the
 //! payments pass and sent until the gateway takes them, recorded as processed when the
-//! gateway says so. A settlement (the fill cost less than the prepayment) and a
-//! cancellation (by the station's policy) request theirs inside the transaction that
-//! decided them.
+//! gateway says so. A settlement and a cancellation request theirs inside the
+//! transaction that decided them (`settle.rs`).
 
 use chrono::{DateTime, Duration, Utc};
 use gasq_shared::{BookingId, StationId};
 use uuid::Uuid;
 
 use super::{RefundJob, RefundNews, RefundReason, RefundRecord};
-use crate::domain::money::{self, CancelRefund, CancelledBy};
-use crate::domain::{AuditEntry, Booking, PaymentMethod};
+use crate::domain::money;
+use crate::domain::{AuditEntry, Booking};
 use crate::store::booking_rows::BookingRow;
 use crate::store::db::{Db, Lock, Query, Tx, query};
 use crate::store::ledger::{LedgerEntry, LedgerKind, append};
 use crate::store::notifications::{self, Notice};
-use crate::store::stations::station_in;
 use crate::store::{StoreError, StoreResult, audit, cases};
 
 /// Requests a refund of `amount` of `payment_id`, once per reason; returns whether this
@@ -73,135 +71,6 @@ pub(super) async fn requested_for(
     .bind(payment_id);
     let found: Option<(String,)> = tx.fetch_optional(q).await?;
     Ok(found.and_then(|(r,)| RefundReason::parse(&r)))
-}
-
-/// What is already being given back of a booking's payment (requested, sent or done).
-async fn refunded_so_far(tx: &mut Tx, booking: BookingId, payment_id: &str) -> StoreResult<i64> {
-    let q = query(
-        "SELECT COALESCE(SUM(amount_paise), 0) FROM refunds WHERE booking_id = $1 \
-         AND payment_id = $2 AND status <> 'failed'",
-    )
-    .bind(booking)
-    .bind(payment_id);
-    let (sum,): (i64,) = tx.fetch_one(q).await?;
-    Ok(sum)
-}
-
-/// Settles a completed booking's bill by its fill: the unused prepayment is refunded;
-/// an unpaid online booking, or a fill beyond the prepayment, becomes a case.
-pub(crate) async fn settle_fill(
-    tx: &mut Tx,
-    station: StationId,
-    booking: BookingId,
-    filled_centikg: i32,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    let row: BookingRow = tx
-        .fetch_one(query("SELECT * FROM bookings WHERE id = $1").bind(booking))
-        .await?;
-    let b = Booking::try_from(row)?;
-    if b.payment_method != PaymentMethod::Online {
-        return Ok(());
-    }
-    let price = b.price_paise_per_kg.unwrap_or_default();
-    let filled = u32::try_from(filled_centikg).unwrap_or(0);
-    let (Some(paid), Some(payment)) = (b.paid_paise, b.payment_id.as_deref()) else {
-        let detail = format!(
-            "booking {booking} was fuelled ({:.2} kg, {}) but never paid online: collect it at \
-             the station or from the driver",
-            f64::from(filled) / 100.0,
-            money::rupees(money::amount_for(filled, price))
-        );
-        let subject = booking.to_string();
-        cases::raise(
-            tx,
-            station,
-            Some(booking),
-            "fill_unpaid",
-            Some(&subject),
-            detail,
-            now,
-        )
-        .await?;
-        return Ok(());
-    };
-    // A booking cancelled (and refunded) before the lane fuelled it anyway keeps only
-    // what was not given back.
-    let kept = paid - refunded_so_far(tx, booking, payment).await?;
-    let s = money::settle(kept, price, filled);
-    request(
-        tx,
-        &b,
-        payment,
-        s.refund_paise,
-        RefundReason::Settlement,
-        now,
-    )
-    .await?;
-    if s.shortfall_paise > 0 {
-        let detail = format!(
-            "booking {} has {} of its payment left but filled {:.2} kg worth {}: collect {} at \
-             the station or from the driver",
-            b.code,
-            money::rupees(kept),
-            f64::from(filled) / 100.0,
-            money::rupees(s.bill_paise),
-            money::rupees(s.shortfall_paise)
-        );
-        let subject = booking.to_string();
-        cases::raise(
-            tx,
-            station,
-            Some(booking),
-            "underpaid",
-            Some(&subject),
-            detail,
-            now,
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-/// Refunds a cancelled booking that was paid, by the station's policy (in full when the
-/// station cancelled); what the policy keeps is a `fee` in the ledger.
-pub(crate) async fn refund_on_cancel(
-    tx: &mut Tx,
-    b: &Booking,
-    by: CancelledBy,
-    actor: &str,
-    now: DateTime<Utc>,
-) -> StoreResult<Option<CancelRefund>> {
-    let (Some(paid), Some(payment)) = (b.paid_paise, b.payment_id.as_deref()) else {
-        return Ok(None);
-    };
-    let station = station_in(tx, b.station_id)
-        .await?
-        .ok_or(StoreError::NotFound("station"))?;
-    let r = money::cancel_refund(&station.money, paid, b.slot_start, now, by);
-    request(
-        tx,
-        b,
-        payment,
-        r.refund_paise,
-        RefundReason::Cancellation,
-        now,
-    )
-    .await?;
-    if r.kept_paise > 0 {
-        let entry = LedgerEntry {
-            at: now,
-            station_id: b.station_id,
-            booking_id: Some(b.id),
-            kind: LedgerKind::Fee,
-            amount_paise: r.kept_paise,
-            gateway_ref: None,
-            actor: actor.to_owned(),
-            detail: "kept on cancellation by the station's refund policy".into(),
-        };
-        append(tx, &entry).await?;
-    }
-    Ok(Some(r))
 }
 
 #[derive(sqlx::FromRow)]
