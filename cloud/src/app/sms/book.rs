@@ -1,0 +1,160 @@
+//! `BOOK <station> <HH:MM> [kg] [vehicle]` by SMS: the slot the time falls in, the
+//! vehicle (added on first use), and — when the slot is full — the nearest free times.
+
+use chrono::{Datelike, Duration, NaiveTime, Utc};
+use fluent_bundle::FluentArgs;
+use gasq_shared::StationCode;
+
+use super::describe;
+use crate::app::bookings::{self, BookingError, BookingRequest};
+use crate::app::{App, slots as slot_views, vehicles};
+use crate::domain::{Actor, PaymentMethod, Station, slots};
+use crate::store::StoreError;
+
+/// How many free times a "full" answer offers.
+const ALTERNATIVES: usize = 3;
+
+/// The slot of `station` that `time` (local) falls in: today's, or tomorrow's when that
+/// has passed.
+pub(crate) fn slot_at(station: &Station, time: NaiveTime) -> Option<chrono::DateTime<Utc>> {
+    let now = Utc::now();
+    let today = slots::local_date(&station.policy, now);
+    for date in [today, today + Duration::days(1)] {
+        let starts = slots::slot_starts(&station.policy, date);
+        // The slot the time falls in: started by then and not yet over (a time after
+        // closing, or in a midday closure, has none).
+        let wanted = starts.into_iter().rev().find(|s| {
+            let local = s.with_timezone(&station.policy.timezone);
+            let end = slots::slot_end(&station.policy, *s).with_timezone(&station.policy.timezone);
+            local.day() == date.day()
+                && local.time() <= time
+                && (end.time() > time || end.date_naive() > local.date_naive())
+        });
+        if let Some(start) = wanted
+            && slots::slot_end(&station.policy, start) > now
+        {
+            return Some(start);
+        }
+    }
+    None
+}
+
+#[allow(clippy::too_many_arguments)] // the command's fields
+pub(super) async fn book(
+    app: &App,
+    driver: &Actor,
+    say: &impl Fn(&str, FluentArgs<'_>) -> String,
+    station_code: &str,
+    time: Option<NaiveTime>,
+    kg: Option<f64>,
+    registration: Option<&str>,
+) -> Result<String, StoreError> {
+    let mut args = FluentArgs::new();
+    args.set(
+        "station_code",
+        station_code.chars().take(16).collect::<String>(),
+    );
+    let station = match StationCode::parse(station_code) {
+        Ok(code) => app.store.station_by_code(&code).await?,
+        Err(_) => None,
+    };
+    let Some(station) = station else {
+        return Ok(say("sms-no-station", args));
+    };
+    let Some(time) = time else {
+        return Ok(say("sms-need-time", args));
+    };
+    args.set("time", time.format("%H:%M").to_string());
+    let vehicle = match registration {
+        Some(reg) => match vehicles::add(app, driver, reg).await {
+            Ok(v) => Some(v),
+            // Already one of the driver's (or not a registration): look it up.
+            Err(_) => {
+                let wanted = gasq_shared::VehicleReg::parse(reg).ok();
+                vehicles::list(app, driver)
+                    .await
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                    .into_iter()
+                    .find(|v| Some(&v.registration) == wanted.as_ref())
+            }
+        },
+        None => {
+            let mine = vehicles::list(app, driver)
+                .await
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            (mine.len() == 1).then(|| mine[0].clone())
+        }
+    };
+    let Some(vehicle) = vehicle else {
+        return Ok(say("sms-need-vehicle", args));
+    };
+    let Some(slot_start) = slot_at(&station, time) else {
+        args.set("reason", "the station is closed then");
+        return Ok(say("sms-refused", args));
+    };
+    let req = BookingRequest {
+        station_id: station.id,
+        vehicle_id: vehicle.id,
+        slot_start,
+        quantity_kg: kg,
+        payment_method: PaymentMethod::AtStation,
+    };
+    match bookings::book(app, driver, req, None).await {
+        Ok(booked) => {
+            // The reply is the confirmation: no second SMS saying the same.
+            let intent = format!("booking-confirmed:{}", booked.booking.id);
+            app.store
+                .skip_notification(&intent, "confirmed in the SMS reply")
+                .await?;
+            let mut args = FluentArgs::new();
+            args.set("code", booked.booking.code.clone());
+            describe(app, &booked.booking, &mut args).await?;
+            Ok(say("sms-booked", args))
+        }
+        Err(BookingError::SlotFull { .. }) => {
+            let free = calmer(app, &station, slot_start).await?;
+            args.set("station", station.name.chars().take(24).collect::<String>());
+            if free.is_empty() {
+                args.set("reason", "the station is full today");
+                return Ok(say("sms-refused", args));
+            }
+            args.set("first", free[0].clone());
+            args.set("times", free.join(", "));
+            Ok(say("sms-full", args))
+        }
+        Err(BookingError::Store(e)) => Err(e),
+        Err(other) => {
+            args.set("reason", other.to_string());
+            Ok(say("sms-refused", args))
+        }
+    }
+}
+
+/// The free slots nearest to `wanted` (local `HH:MM`), nearest first.
+pub(crate) async fn calmer(
+    app: &App,
+    station: &Station,
+    wanted: chrono::DateTime<Utc>,
+) -> Result<Vec<String>, StoreError> {
+    let date = slots::local_date(&station.policy, wanted)
+        .format("%Y-%m-%d")
+        .to_string();
+    let day = slot_views::day(app, station.id, Some(&date))
+        .await
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut free: Vec<_> = day
+        .into_iter()
+        .filter(|s| s.available > 0 && s.start > Utc::now())
+        .collect();
+    free.sort_by_key(|s| (s.start - wanted).num_seconds().abs());
+    Ok(free
+        .into_iter()
+        .take(ALTERNATIVES)
+        .map(|s| {
+            s.start
+                .with_timezone(&station.policy.timezone)
+                .format("%H:%M")
+                .to_string()
+        })
+        .collect())
+}
