@@ -22,7 +22,8 @@
 //! (on a runtime of its own: the cloud answering the edge's pushes is not on the
 //! scanner's path), and the bench's clients log in as a provisioned bridge
 //! (`gasq-edge bus-client add`), signing the dispenser events they send.
-//! `GASQ_BENCH_SCANS` sets the number of sequential scans (default 2000);
+//! `GASQ_BENCH_SCANS` sets the number of sequential scans (default 2000),
+//! `GASQ_BENCH_PACED` that of each paced measure (default 200; more give a steadier p99);
 //! `GASQ_BENCH_EDGE_BIN=PATH` runs another build of `gasq-edge` instead of this one, so
 //! two builds can be compared in alternating runs (on a shared machine, runs minutes
 //! apart differ more than the builds do).
@@ -294,10 +295,16 @@ fn report(name: &str, mut samples: Vec<Duration>) {
 }
 
 async fn over_the_bus(cloud: &fake_cloud::FakeCloud) {
-    let n: usize = std::env::var("GASQ_BENCH_SCANS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2000);
+    let count = |var: &str, default: usize| {
+        std::env::var(var)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (n, paced) = (
+        count("GASQ_BENCH_SCANS", 2000),
+        count("GASQ_BENCH_PACED", PACED),
+    );
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     println!("\n## Durable commit floor (same disk)");
     report(
@@ -328,15 +335,15 @@ async fn over_the_bus(cloud: &fake_cloud::FakeCloud) {
     println!("\n## Paced: one every {PACE:?} (a busy station)");
     report(
         "broker publish→receive, paced",
-        broker_round_trips_paced(mqtt, PACED).await,
+        broker_round_trips_paced(mqtt, paced).await,
     );
     let floor_dir = dir.path().to_owned();
     let paced_commits =
-        tokio::task::spawn_blocking(move || sqlite_commits(&floor_dir, PACED, Some(PACE)));
+        tokio::task::spawn_blocking(move || sqlite_commits(&floor_dir, paced, Some(PACE)));
     report("SQLite commit, paced", paced_commits.await.unwrap());
     report(
         "scan→verdict, paced",
-        sequential_scans_paced(&scanner, &mut answers, PACED).await,
+        sequential_scans_paced(&scanner, &mut answers, paced).await,
     );
     println!("\n## A flood of decompression bombs (32 across {LANES} lanes)");
     bomb_flood(&scanner, &mut answers, edge.id().unwrap()).await;
@@ -440,7 +447,7 @@ async fn request_reply_round_trips(mqtt: SocketAddr, n: usize) -> Vec<Duration> 
 
 type Answers = mpsc::UnboundedReceiver<(String, bytes::Bytes)>;
 
-/// The pace of the paced mode, and how many it measures.
+/// The pace of the paced mode, and how many it measures by default.
 const PACE: Duration = Duration::from_millis(50);
 const PACED: usize = 200;
 
