@@ -216,6 +216,14 @@ async fn reminders_go_out_once_from_two_replicas_and_their_link_answers_coming()
         .unwrap()
         .unwrap();
     assert!(booking.coming_at.is_some());
+    let (_, seen) = w
+        .app
+        .get(&format!("/api/v1/bookings/{id}"), Some(&w.admin.token))
+        .await;
+    assert!(
+        seen["coming_at"].is_string(),
+        "the station sees who is coming: {seen}"
+    );
     notify::send_due(&w.app.app, reminder_time).await.unwrap();
     let thanks = twilio
         .messages()

@@ -40,6 +40,8 @@ pub struct BookingView {
     price_paise_per_kg: Option<i64>,
     paid_paise: Option<i64>,
     hold_expires_at: Option<DateTime<Utc>>,
+    /// When the driver answered the reminder "Coming" (staff see who is on the way).
+    coming_at: Option<DateTime<Utc>>,
     /// The e-token's validity window.
     valid_from: DateTime<Utc>,
     valid_until: DateTime<Utc>,
@@ -79,6 +81,7 @@ impl From<Booking> for BookingView {
             price_paise_per_kg: b.price_paise_per_kg,
             paid_paise: b.paid_paise,
             hold_expires_at: b.hold_expires_at,
+            coming_at: b.coming_at,
             valid_from: b.valid_from,
             valid_until: b.valid_until,
             created_at: b.created_at,
