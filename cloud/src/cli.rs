@@ -172,6 +172,20 @@ pub async fn enrollment_code(settings: Settings, station: &str) -> anyhow::Resul
     Ok(())
 }
 
+/// `gasq-cloud keys rotate-lane-codes --station S`
+pub async fn rotate_lane_codes(settings: Settings, station: &str) -> anyhow::Result<()> {
+    let app = gasq_cloud::build(settings).await?;
+    let station = station_named(&app, station).await?;
+    let version = gasq_cloud::app::lanecodes::rotate(&app, None, station.id).await?;
+    println!(
+        "{}: new bookings get lane codes under secret version {version}; its edges get it with \
+         their next pull and keep version {} for codes already given out",
+        station.code,
+        version - 1
+    );
+    Ok(())
+}
+
 /// Answers one SMS as the inbound webhook would (without Twilio's signature: this is
 /// the operator's own machine), printing the reply.
 pub async fn sms(settings: Settings, from: &str, text: &str) -> anyhow::Result<()> {

@@ -9,6 +9,7 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use gasq_shared::StationId;
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
@@ -43,6 +44,7 @@ pub struct Crypto {
     jwt_secret: Zeroizing<[u8; 32]>,
     test_payments: Zeroizing<[u8; 32]>,
     reply_links: HmacSha256,
+    lane_codes: HmacSha256,
 }
 
 impl std::fmt::Debug for Crypto {
@@ -84,6 +86,10 @@ impl Crypto {
             test_payments: derive(master, b"test-mode-payments"),
             reply_links: <HmacSha256 as Mac>::new_from_slice(
                 derive(master, b"reminder-reply-links").as_ref(),
+            )
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length")),
+            lane_codes: <HmacSha256 as Mac>::new_from_slice(
+                derive(master, b"station-lane-codes").as_ref(),
             )
             .unwrap_or_else(|_| unreachable!("HMAC takes any key length")),
         }
@@ -168,6 +174,17 @@ impl Crypto {
         let mut tag = [0u8; 10];
         tag.copy_from_slice(&full[..10]);
         tag
+    }
+
+    /// Version `version` of `station`'s lane-code secret. Derived rather than stored:
+    /// it is as safe at rest as the master key, and a rotation is a version bump.
+    pub fn lane_code_secret(&self, station: StationId, version: u32) -> Zeroizing<[u8; 32]> {
+        let mut mac = self.lane_codes.clone();
+        mac.update(&station.get().to_be_bytes());
+        mac.update(&version.to_be_bytes());
+        let mut out = Zeroizing::new([0u8; 32]);
+        out.copy_from_slice(&mac.finalize().into_bytes());
+        out
     }
 
     /// A secret of a local stand-in for an outside provider (`purpose`: the test-mode

@@ -131,6 +131,14 @@ enum KeysCommand {
     },
     /// List the keys as published.
     List,
+    /// Rotate a station's lane-code secret (the key of the 8-digit codes its edge checks
+    /// offline), e.g. after a box was lost. Codes given out before keep working until
+    /// the next rotation.
+    RotateLaneCodes {
+        /// The station's id or code (e.g. 1 or MUM-0042).
+        #[arg(long)]
+        station: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -203,6 +211,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             cli::rotate_keys(settings, lead_hours).await
         }
         Command::Keys(KeysCommand::List) => cli::list_keys(settings).await,
+        Command::Keys(KeysCommand::RotateLaneCodes { station }) => {
+            cli::rotate_lane_codes(settings, &station).await
+        }
         Command::Audit(AuditCommand::Verify) => cli::verify_audit(settings).await,
         Command::Device(DeviceCommand::List { station }) => {
             cli::list_devices(settings, &station).await

@@ -423,3 +423,83 @@ async fn events_an_edge_quarantined_show_on_the_dashboard_until_it_reports_none(
     device.push(&w.app, json!([])).await;
     assert_eq!(dashboard().await["quarantined"], 0);
 }
+
+/// The station's lane-code secret and one booking: does the booking's code check
+/// against it, as the edge will check it?
+fn code_checks(secret: &Value, booking: &Value, station: u64) -> bool {
+    use gasq_shared::lanecode::{self, CodeSubject, LaneCodeSecret};
+    let secret: LaneCodeSecret = serde_json::from_value(secret.clone()).unwrap();
+    let subject = CodeSubject {
+        booking: booking["id"].as_str().unwrap().parse().unwrap(),
+        station: gasq_shared::StationId::new(u32::try_from(station).unwrap()).unwrap(),
+        valid_from: booking["valid_from"].as_str().unwrap().parse().unwrap(),
+        valid_until: booking["valid_until"].as_str().unwrap().parse().unwrap(),
+    };
+    lanecode::matches(
+        &secret.bytes().unwrap(),
+        &subject,
+        booking["code"].as_str().unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn lane_codes_check_at_the_edge_and_a_rotation_reaches_it_by_sync() {
+    let w = world().await;
+    let device = TestDevice::enroll(&w.app, &w.admin, w.station).await;
+    let secrets = device.enrollment["lane_code_secrets"].clone();
+    assert_eq!(secrets.as_array().unwrap().len(), 1, "{secrets}");
+    assert_eq!(secrets[0]["version"], 1);
+    let first = w.book(2).await;
+    let (_, b1) = w
+        .app
+        .get(&format!("/api/v1/bookings/{first}"), Some(&w.driver.token))
+        .await;
+    let code = b1["code"].as_str().unwrap();
+    assert!(
+        code.len() == 8 && code.bytes().all(|c| c.is_ascii_digit()),
+        "{code}"
+    );
+    // The pull carries the booking with its window: the edge can check the code.
+    let page = device.pull(&w.app, 0).await;
+    let synced = page["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "booking")
+        .unwrap()["booking"]
+        .clone();
+    assert!(code_checks(&secrets[0], &synced, w.station));
+
+    // A rotation: the next pull brings the new secret and keeps the old one.
+    let version = gasq_cloud::app::lanecodes::rotate(
+        &w.app.app,
+        None,
+        gasq_shared::StationId::new(u32::try_from(w.station).unwrap()).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(version, 2);
+    let next = device.pull(&w.app, page["cursor"].as_i64().unwrap()).await;
+    let station = next["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "station")
+        .expect("the rotation is a station change");
+    let rotated = station["lane_code_secrets"].as_array().unwrap();
+    assert_eq!(rotated.len(), 2);
+    assert_eq!(rotated[0]["version"], 2);
+    assert_eq!(
+        rotated[1], secrets[0],
+        "the previous secret stays for codes given out"
+    );
+    assert!(!code_checks(&rotated[0], &synced, w.station));
+    // A new booking's code is made under the new secret.
+    let second = w.book(4).await;
+    let (_, b2) = w
+        .app
+        .get(&format!("/api/v1/bookings/{second}"), Some(&w.driver.token))
+        .await;
+    assert!(code_checks(&rotated[0], &b2, w.station), "{b2}");
+    assert!(!code_checks(&rotated[1], &b2, w.station));
+}

@@ -80,6 +80,7 @@ pub async fn enroll(
         keys: response.keys.clone(),
         keys_updated_at: Utc::now(),
         attendant_hash,
+        lane_code_secrets: response.lane_code_secrets.clone(),
     };
     db.call(move |c| identity::store(c, &enrolled, Utc::now()))
         .await?;

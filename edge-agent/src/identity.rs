@@ -1,10 +1,11 @@
 //! What enrollment leaves in the database: the device id, the station's config, the
-//! token key set and the attendant secret's hash. `run`, `status` and `doctor` read it
+//! token key set, the attendant secret's hash and the lane-code secrets. `run`, `status` and `doctor` read it
 //! back; sync updates the station and keys later.
 
 use chrono::{DateTime, Utc};
 use gasq_shared::DeviceId;
 use gasq_shared::keys::TokenKeys;
+use gasq_shared::lanecode::LaneCodeSecret;
 use gasq_shared::sync::StationConfig;
 use rusqlite::Connection;
 
@@ -20,6 +21,9 @@ pub struct Enrolled {
     /// for months; doctor judges freshness by the last pull).
     pub keys_updated_at: DateTime<Utc>,
     pub attendant_hash: String,
+    /// The keys of the 8-digit lane codes (empty for a box enrolled before they existed,
+    /// until its next pull of the station).
+    pub lane_code_secrets: Vec<LaneCodeSecret>,
 }
 
 /// Reads the enrollment; `None` if this data dir was never enrolled.
@@ -37,12 +41,14 @@ fn read(c: &Connection) -> Result<Option<Enrolled>, DbError> {
         kv::get_with_time(c, kv::keys::TOKEN_KEYS)?.ok_or_else(|| missing("key set"))?;
     let attendant_hash =
         kv::get(c, kv::keys::ATTENDANT_HASH)?.ok_or_else(|| missing("attendant secret"))?;
+    let lane_code_secrets = kv::get(c, kv::keys::LANE_CODE_SECRETS)?.unwrap_or_default();
     Ok(Some(Enrolled {
         device_id,
         station,
         keys,
         keys_updated_at,
         attendant_hash,
+        lane_code_secrets,
     }))
 }
 
@@ -54,6 +60,7 @@ pub fn store(c: &mut Connection, e: &Enrolled, now: DateTime<Utc>) -> Result<(),
     kv::set(&tx, kv::keys::STATION, &e.station, now)?;
     kv::set(&tx, kv::keys::TOKEN_KEYS, &e.keys, now)?;
     kv::set(&tx, kv::keys::ATTENDANT_HASH, &e.attendant_hash, now)?;
+    kv::set(&tx, kv::keys::LANE_CODE_SECRETS, &e.lane_code_secrets, now)?;
     kv::set(&tx, kv::keys::CURSOR, &0_i64, now)?;
     kv::delete(&tx, kv::keys::LAST_SYNC_AT)?;
     kv::delete(&tx, kv::keys::LAST_PUSH_AT)?;

@@ -29,6 +29,7 @@ pub mod device;
 pub mod doctor;
 pub mod enroll;
 pub mod identity;
+pub mod lanecodes;
 pub mod lanes;
 pub mod logs;
 pub mod metrics;

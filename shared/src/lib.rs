@@ -2,7 +2,7 @@
 //! validated ids ([`ids`]), token v1 ([`token`], [`base45`]), the published key set
 //! ([`keys`]), a station's booking policy ([`policy`]), the station bus ([`topics`]),
 //! edge ↔ cloud sync ([`sync`]) and the problem+json error body ([`problem`]). Also:
-//! [`bussig`] (signed verdicts and dispenser events on the station bus), [`secret`]
+//! [`lanecode`] (the 8-digit codes the edge checks offline), [`bussig`] (signed verdicts and dispenser events on the station bus), [`secret`]
 //! (a value logs never show) and, with the `frames` feature, `frames` (QR
 //! codes read from camera frames).
 
@@ -14,6 +14,7 @@ pub mod bussig;
 pub mod frames;
 pub mod ids;
 pub mod keys;
+pub mod lanecode;
 pub mod policy;
 pub mod problem;
 pub mod secret;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{BookingId, DeviceId, EventId, StationCode, StationId};
 use crate::keys::TokenKeys;
+use crate::lanecode::LaneCodeSecret;
 use crate::policy::StationPolicy;
 use crate::topics::Reason;
 
@@ -60,6 +61,10 @@ pub struct EnrollResponse {
     /// The station-local secret attendants use on the edge's HTTP API. Shown once here;
     /// the edge stores only a hash of it.
     pub attendant_secret: String,
+    /// The station's lane-code secrets (current and previous version), so the box
+    /// checks drivers' 8-digit codes from its first minute.
+    #[serde(default)]
+    pub lane_code_secrets: Vec<LaneCodeSecret>,
 }
 
 /// A station's configuration as the edge needs it.
@@ -101,8 +106,14 @@ pub enum Change {
     Revoked { booking_id: BookingId },
     /// The token verification key set changed.
     Keys { keys: TokenKeys },
-    /// The station's configuration changed.
-    Station { config: StationConfig },
+    /// The station's configuration changed (or its lane-code secret was rotated).
+    Station {
+        config: StationConfig,
+        /// The lane-code secrets the edge should hold now, newest first; the
+        /// previous version stays until codes made under it have expired.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        lane_code_secrets: Vec<LaneCodeSecret>,
+    },
 }
 
 /// `GET /api/v1/edge/changes?since=<cursor>`.

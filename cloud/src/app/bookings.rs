@@ -230,6 +230,7 @@ async fn assemble(
         hold_expires_at: payment.hold,
         valid_from,
         valid_until,
+        codes: super::lanecodes::candidates(app, &station, id, valid_from, valid_until),
         now,
         limits: Limits {
             max_live: app.settings.bookings.max_live_per_driver,

@@ -198,5 +198,6 @@ pub async fn enroll(app: &App, req: EnrollRequest) -> Result<EnrollResponse> {
         station: station_config(&station),
         keys,
         attendant_secret,
+        lane_code_secrets: super::lanecodes::edge_secrets(app, &station),
     })
 }

@@ -15,6 +15,7 @@ pub mod enrollment;
 pub mod ingest;
 pub mod ivr;
 pub mod keys;
+pub mod lanecodes;
 pub mod login;
 pub mod notify;
 pub mod ops;

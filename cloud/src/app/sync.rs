@@ -10,6 +10,7 @@ use gasq_shared::sync::{Change, ChangesResponse, StationConfig, SyncedBooking};
 use gasq_shared::{BookingId, StationId};
 
 use super::App;
+use super::lanecodes;
 use super::stations::{self, StationError};
 use crate::domain::{Booking, BookingStatus, PaymentMethod, Station};
 use crate::signing::SigningError;
@@ -161,6 +162,7 @@ async fn full_resync(
     let mut changes = vec![
         Change::Station {
             config: station_config(station),
+            lane_code_secrets: lanecodes::edge_secrets(app, station),
         },
         Change::Keys {
             keys: app.signer.published_now().await?,
@@ -197,6 +199,7 @@ async fn render(app: &App, station: &Station, page: &ChangePage) -> Result<Vec<C
     if station_changed {
         changes.push(Change::Station {
             config: station_config(station),
+            lane_code_secrets: lanecodes::edge_secrets(app, station),
         });
     }
     if keys_changed {

@@ -1,5 +1,7 @@
-//! Short human codes: booking codes drivers read out or text, enrollment codes
-//! technicians type. Crockford's base32 alphabet (no I, L, O, U) avoids misreadings.
+//! Short human codes technicians and attendants type (enrollment codes, attendant
+//! secrets). Crockford's base32 alphabet (no I, L, O, U) avoids misreadings. Booking
+//! codes are lane codes instead: 8 digits a driver can read out or key in
+//! (`gasq_shared::lanecode`).
 
 use rand::Rng;
 
@@ -11,11 +13,6 @@ pub fn random_code(len: usize) -> String {
     (0..len)
         .map(|_| char::from(ALPHABET[rng.gen_range(0..32)]))
         .collect()
-}
-
-/// A booking code: 8 characters, 40 bits.
-pub fn booking_code() -> String {
-    random_code(8)
 }
 
 /// Whether every character is from the code alphabet (so byte offsets are char offsets).
@@ -44,7 +41,7 @@ mod tests {
     #[test]
     fn codes_use_only_the_unambiguous_alphabet() {
         for _ in 0..100 {
-            let code = booking_code();
+            let code = random_code(8);
             assert_eq!(code.len(), 8);
             assert!(code.bytes().all(|b| ALPHABET.contains(&b)), "{code}");
         }

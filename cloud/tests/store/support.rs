@@ -6,8 +6,9 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use gasq_cloud::domain::limits::Limits;
 use gasq_cloud::domain::{AuditEntry, BookingStatus, PaymentMethod, Role, Station, Vehicle};
 use gasq_cloud::store::{IdempotencyKey, NewBooking, NewStation, NewUser, Store};
+use gasq_shared::lanecode;
 use gasq_shared::policy::StationPolicy;
-use gasq_shared::{BookingId, Quantity, StationCode, UserId, VehicleId, VehicleReg};
+use gasq_shared::{BookingId, Quantity, StationCode, StationId, UserId, VehicleId, VehicleReg};
 
 pub fn audit(action: &str) -> AuditEntry {
     AuditEntry {
@@ -96,6 +97,7 @@ pub fn booking(user: UserId, station: &Station, slot: DateTime<Utc>) -> NewBooki
         hold_expires_at: None,
         valid_from: slot - Duration::minutes(15),
         valid_until: slot + Duration::minutes(45),
+        codes: lane_codes(id, station.id, slot),
         now,
         limits: Limits {
             max_live: u32::MAX,
@@ -118,4 +120,17 @@ pub fn vehicle(owner: UserId, reg: &str, created_at: DateTime<Utc>) -> Vehicle {
         registration: VehicleReg::parse(reg).unwrap(),
         created_at,
     }
+}
+
+/// A booking's lane codes as the cloud would make them, under a test secret.
+pub fn lane_codes(id: BookingId, station: StationId, slot: DateTime<Utc>) -> Vec<String> {
+    let subject = lanecode::CodeSubject {
+        booking: id,
+        station,
+        valid_from: slot - Duration::minutes(15),
+        valid_until: slot + Duration::minutes(45),
+    };
+    (0..lanecode::NONCES)
+        .map(|n| lanecode::lane_code(&[7; 32], &subject, n))
+        .collect()
 }

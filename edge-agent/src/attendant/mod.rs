@@ -137,7 +137,10 @@ async fn validate(
             .validate_code(code, req.lane)
             .await
             .map_err(|e| match e {
-                CodeError::Unknown(_) => ApiError::UnknownCode(e.to_string()),
+                CodeError::Unknown(_) | CodeError::Ambiguous => {
+                    ApiError::UnknownCode(e.to_string())
+                }
+                CodeError::NoSecret => ApiError::Unavailable(e.to_string()),
                 CodeError::Db(db) => ApiError::from(db),
             })?
     };

@@ -16,6 +16,9 @@ pub mod keys {
     pub const STATION: &str = "station";
     /// The token verification `TokenKeys` (enrollment, then sync).
     pub const TOKEN_KEYS: &str = "token_keys";
+    /// The station's lane-code secrets, `Vec<LaneCodeSecret>` newest first (enrollment,
+    /// then sync).
+    pub const LANE_CODE_SECRETS: &str = "lane_code_secrets";
     /// argon2id PHC string of the attendant secret.
     pub const ATTENDANT_HASH: &str = "attendant_secret_hash";
     /// The change-log cursor to pull from next.

@@ -165,6 +165,7 @@ mod tests {
             },
             keys_updated_at: keys_changed,
             attendant_hash: String::new(),
+            lane_code_secrets: Vec::new(),
         }
     }
 

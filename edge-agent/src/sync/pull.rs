@@ -57,8 +57,15 @@ pub fn apply(
                     tracing::error!(error = %e, "the cloud sent an unusable key set; keeping the current one")
                 }
             },
-            Change::Station { config } => {
+            Change::Station {
+                config,
+                lane_code_secrets,
+            } => {
                 kv::set(&tx, kv::keys::STATION, config, now)?;
+                // A cloud that sends none (an older one) leaves the secrets we have.
+                if !lane_code_secrets.is_empty() {
+                    kv::set(&tx, kv::keys::LANE_CODE_SECRETS, lane_code_secrets, now)?;
+                }
                 applied.station = Some(config.clone());
             }
         }

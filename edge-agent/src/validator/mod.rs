@@ -12,12 +12,14 @@ pub mod check;
 use std::sync::Arc;
 
 use chrono::Utc;
+use gasq_shared::lanecode;
 use gasq_shared::token::{TokenClaims, TokenFlags};
 use gasq_shared::topics::{Reason, Verdict};
 use gasq_shared::{BookingId, Quantity};
 
 use crate::clock::TrustedClock;
 use crate::db::DbError;
+use crate::lanecodes::{self, Found};
 use crate::metrics::Counters;
 use crate::queue::QueueService;
 use crate::recorder::Recorder;
@@ -31,6 +33,14 @@ pub enum CodeError {
         "no booking synced to this station has the code {0:?}; ask for the QR token, or check that the station is syncing"
     )]
     Unknown(String),
+    #[error(
+        "two bookings share this code: scan the driver's QR token, or check the booking with the station office"
+    )]
+    Ambiguous,
+    #[error(
+        "this box has no lane-code secret yet: let it sync with the cloud once, or scan the QR token"
+    )]
+    NoSecret,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -105,15 +115,35 @@ impl Validator {
         Ok(self.finish(scan_id, Reason::Malformed, None, lane))
     }
 
-    /// Validates a short code quoted by a driver (only bookings known by sync).
+    /// Validates a short code quoted by a driver: an 8-digit lane code, checked with the
+    /// station's lane-code secrets against the synced bookings; or an older booking's
+    /// letter code, looked up as synced.
     pub async fn validate_code(&self, code: &str, lane: Option<u16>) -> Result<Verdict, CodeError> {
-        let lookup = code.to_owned();
-        let found = self
-            .recorder
-            .db()
-            .call(move |c| redemptions::booking_by_code(c, &lookup))
-            .await?;
-        let booking = found.ok_or_else(|| CodeError::Unknown(code.trim().to_owned()))?;
+        let now = self.clock.now().at;
+        let station = self.station.config().station_id;
+        let booking = match lanecode::normalize(code) {
+            Some(digits) => {
+                let found = self
+                    .recorder
+                    .db()
+                    .call(move |c| lanecodes::find(c, station, &digits, now))
+                    .await?;
+                match found {
+                    Found::One(b) => b,
+                    Found::Nothing => return Err(CodeError::Unknown(code.trim().to_owned())),
+                    Found::Ambiguous => return Err(CodeError::Ambiguous),
+                    Found::NoSecret => return Err(CodeError::NoSecret),
+                }
+            }
+            None => {
+                let lookup = code.to_owned();
+                self.recorder
+                    .db()
+                    .call(move |c| redemptions::booking_by_code(c, &lookup))
+                    .await?
+                    .ok_or_else(|| CodeError::Unknown(code.trim().to_owned()))?
+            }
+        };
         let claims = TokenClaims {
             kid: 0,
             booking_id: booking.id,
@@ -124,7 +154,7 @@ impl Validator {
             flags: TokenFlags::default(),
             vehicle: booking.vehicle.unwrap_or_default(),
         };
-        let now = self.clock.now().at.timestamp();
+        let now = now.timestamp();
         if let Err(reason) = check::check_window(
             booking.valid_from_unix,
             booking.valid_until_unix,

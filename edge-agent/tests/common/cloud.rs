@@ -210,8 +210,9 @@ pub async fn enrollment_code(api: &Api) -> String {
     code["code"].as_str().unwrap().to_owned()
 }
 
-/// `gasq-edge enroll` of the data dir `data` with a new code (and `extra` flags).
-pub async fn enroll(api: &Api, data: &Path, extra: &[&str]) {
+/// `gasq-edge enroll` of the data dir `data` with a new code (and `extra` flags);
+/// the attendant secret it printed.
+pub async fn enroll(api: &Api, data: &Path, extra: &[&str]) -> String {
     let code = enrollment_code(api).await;
     let mut args = vec!["enroll", "--cloud", &api.base, "--code", &code];
     args.extend(extra);
@@ -221,13 +222,26 @@ pub async fn enroll(api: &Api, data: &Path, extra: &[&str]) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut lines = stdout.lines();
+    lines.find(|l| l.starts_with("Attendant secret"));
+    lines.next().unwrap_or_default().trim().to_owned()
 }
 
 /// The technician: a code from the cloud, then enroll the box and run it until synced.
 pub async fn enroll_and_run(api: &Api, env: &[(&str, &str)]) -> (tempfile::TempDir, Edge) {
+    let (data, station, _) = enroll_and_run_with_secret(api, env).await;
+    (data, station)
+}
+
+/// [`enroll_and_run`], and the attendant secret the enrollment printed.
+pub async fn enroll_and_run_with_secret(
+    api: &Api,
+    env: &[(&str, &str)],
+) -> (tempfile::TempDir, Edge, String) {
     let data = tempfile::tempdir().unwrap();
-    enroll(api, data.path(), &[]).await;
+    let secret = enroll(api, data.path(), &[]).await;
     let station = Edge::start(data.path(), env).await;
     station.wait_synced().await;
-    (data, station)
+    (data, station, secret)
 }

@@ -198,6 +198,7 @@ async fn enroll(State(state): Shared, Json(req): Json<EnrollRequest>) -> Respons
         station,
         keys,
         attendant_secret: secret,
+        lane_code_secrets: Vec::new(),
     })
     .into_response()
 }

@@ -4,7 +4,7 @@
 
 use super::idempotency::{self, Claim};
 use super::{CreateBooking, IdempotencyKey, NewBooking, limits};
-use crate::domain::{AuditEntry, Booking, BookingStatus, codes, slots};
+use crate::domain::{AuditEntry, Booking, BookingStatus, slots};
 use crate::store::booking_rows::BookingRow;
 use crate::store::changes::{self, ChangeKind};
 use crate::store::db::{Db, Tx, query};
@@ -12,10 +12,6 @@ use crate::store::ledger::{self, LedgerEntry, LedgerKind};
 use crate::store::places;
 use crate::store::stations::station_in;
 use crate::store::{StoreError, StoreResult, audit, notifications};
-
-/// Attempts at a fresh booking code before giving up (40-bit codes: a second attempt is
-/// already a once-in-a-lifetime event).
-const CODE_ATTEMPTS: usize = 5;
 
 pub(super) async fn create(
     db: &Db,
@@ -98,9 +94,9 @@ async fn replay(tx: &mut Tx, b: &NewBooking, key: &IdempotencyKey) -> StoreResul
     }
 }
 
-/// Inserts `b` under a fresh booking code; returns its row.
+/// Inserts `b` under the first of its codes no other booking has; returns its row.
 pub(crate) async fn insert(tx: &mut Tx, b: &NewBooking) -> StoreResult<BookingRow> {
-    for _ in 0..CODE_ATTEMPTS {
+    for code in &b.codes {
         let inserted: Option<BookingRow> = tx
             .fetch_optional(
                 query(
@@ -112,7 +108,7 @@ pub(crate) async fn insert(tx: &mut Tx, b: &NewBooking) -> StoreResult<BookingRo
                      ON CONFLICT DO NOTHING RETURNING *",
                 )
                 .bind(b.id)
-                .bind(codes::booking_code())
+                .bind(code)
                 .bind(b.user_id)
                 .bind(b.vehicle_id)
                 .bind(b.registration.clone())
@@ -140,6 +136,6 @@ pub(crate) async fn insert(tx: &mut Tx, b: &NewBooking) -> StoreResult<BookingRo
         }
     }
     Err(StoreError::Conflict(
-        "could not allocate a booking code".into(),
+        "could not allocate a booking code: every lane code this booking may have is taken".into(),
     ))
 }

@@ -44,6 +44,9 @@ pub struct NewBooking {
     pub hold_expires_at: Option<DateTime<Utc>>,
     pub valid_from: DateTime<Utc>,
     pub valid_until: DateTime<Utc>,
+    /// The booking's lane code and its fallbacks, tried in order until one is unused
+    /// (each made with the next nonce: docs/architecture.md, "Lane codes").
+    pub codes: Vec<String>,
     pub now: DateTime<Utc>,
     /// The driver's limits, checked in the booking's transaction.
     pub limits: Limits,

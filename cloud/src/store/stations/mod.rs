@@ -65,6 +65,9 @@ pub trait StationStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<SlotLoad>>;
+    /// Moves the station to the next lane-code secret version and tells its edges;
+    /// the new version. `NotFound` for an unknown station.
+    async fn rotate_lane_codes(&self, station: StationId, audit: AuditEntry) -> StoreResult<u32>;
 }
 
 /// `status IN (…)` over [`BookingStatus::LIVE`], for statements about live bookings.
@@ -225,6 +228,29 @@ impl StationStore for SqlStore {
         audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
         row.try_into()
+    }
+
+    async fn rotate_lane_codes(
+        &self,
+        station: StationId,
+        mut entry: AuditEntry,
+    ) -> StoreResult<u32> {
+        let mut tx = self.db.begin().await?;
+        let q = query(
+            "UPDATE stations SET lane_code_version = lane_code_version + 1, updated_at = $2 \
+             WHERE id = $1 RETURNING lane_code_version",
+        )
+        .bind(station)
+        .bind(Utc::now());
+        let (version,): (i32,) = tx
+            .fetch_optional(q)
+            .await?
+            .ok_or_else(|| StoreError::NotFound("station"))?;
+        changes::log(&mut tx, station, ChangeKind::Station).await?;
+        entry.detail = serde_json::json!({ "version": version });
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        u32::try_from(version).map_err(|_| StoreError::corrupt("lane_code_version out of range"))
     }
 
     async fn live_bookings_ahead(

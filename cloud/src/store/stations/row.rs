@@ -30,6 +30,7 @@ pub(crate) struct StationRow {
     refund_cutoff_minutes: i32,
     cancel_fee_paise: i64,
     reminder_lead_minutes: i32,
+    lane_code_version: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -79,6 +80,8 @@ impl TryFrom<StationRow> for Station {
                 cancel_fee_paise: r.cancel_fee_paise,
             },
             reminder_lead_minutes: small(r.reminder_lead_minutes, "reminder_lead_minutes")?,
+            lane_code_version: u32::try_from(r.lane_code_version)
+                .map_err(|_| StoreError::corrupt("lane_code_version out of range"))?,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })

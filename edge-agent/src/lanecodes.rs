@@ -1,0 +1,166 @@
+//! Lane codes at the lane (docs/architecture.md, "Lane codes"): the booking an
+//! attendant's typed 8-digit code belongs to, found with the station's lane-code
+//! secrets and the synced bookings alone — no cloud needed. The code is a MAC over the
+//! booking, the station and the token's window, so only a booking's own code, for its
+//! current window, finds it.
+
+use chrono::{DateTime, TimeZone, Utc};
+use gasq_shared::StationId;
+use gasq_shared::lanecode::{self, CodeSubject, LaneCodeSecret};
+use rusqlite::Connection;
+
+use crate::db::{DbError, kv};
+use crate::redemptions::CodeBooking;
+
+/// Bookings whose window is this far from now are not candidates: their verdict would
+/// be `too_early` or `expired` anyway, and fewer candidates mean fewer MACs to try.
+const CANDIDATE_MARGIN_SECS: i64 = 24 * 3600;
+
+/// What a typed lane code found.
+#[derive(Debug)]
+pub enum Found {
+    /// No synced booking near now has this code (a guess, a typo, or a booking made
+    /// after the last pull).
+    Nothing,
+    One(CodeBooking),
+    /// Two bookings share the code (once in tens of millions): ask for the QR.
+    Ambiguous,
+    /// The box holds no lane-code secret yet (enrolled before lane codes; the next
+    /// pull of the station brings it).
+    NoSecret,
+}
+
+/// The synced booking whose lane code is `code` (already normalised to 8 digits).
+pub fn find(
+    conn: &Connection,
+    station: StationId,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<Found, DbError> {
+    let secrets: Vec<LaneCodeSecret> =
+        kv::get(conn, kv::keys::LANE_CODE_SECRETS)?.unwrap_or_default();
+    let keys: Vec<[u8; 32]> = secrets.iter().filter_map(LaneCodeSecret::bytes).collect();
+    if keys.is_empty() {
+        return Ok(Found::NoSecret);
+    }
+    let now = now.timestamp();
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, vehicle, valid_from_unix, valid_until_unix, quantity_centikg FROM bookings
+         WHERE valid_from_unix <= ?1 AND valid_until_unix >= ?2",
+    )?;
+    let rows = stmt.query_map(
+        [now + CANDIDATE_MARGIN_SECS, now - CANDIDATE_MARGIN_SECS],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
+        },
+    )?;
+    let mut found = Vec::new();
+    for row in rows {
+        let (id, vehicle, from, until, centikg) = row?;
+        let booking = CodeBooking {
+            id: id
+                .parse()
+                .map_err(|e| DbError::Corrupt(format!("booking id: {e}")))?,
+            vehicle,
+            valid_from_unix: from,
+            valid_until_unix: until,
+            quantity_centikg: u16::try_from(centikg).unwrap_or(0),
+        };
+        let subject = CodeSubject {
+            booking: booking.id,
+            station,
+            valid_from: unix(from)?,
+            valid_until: unix(until)?,
+        };
+        if keys.iter().any(|k| lanecode::matches(k, &subject, code)) {
+            found.push(booking);
+        }
+    }
+    let mut found = found.into_iter();
+    Ok(match (found.next(), found.next()) {
+        (None, _) => Found::Nothing,
+        (Some(b), None) => Found::One(b),
+        (Some(_), Some(_)) => Found::Ambiguous,
+    })
+}
+
+fn unix(secs: i64) -> Result<DateTime<Utc>, DbError> {
+    Utc.timestamp_opt(secs, 0)
+        .single()
+        .ok_or_else(|| DbError::Corrupt(format!("time {secs} out of range")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gasq_shared::BookingId;
+
+    fn db() -> Connection {
+        crate::db::memory()
+    }
+
+    fn add(c: &Connection, id: BookingId, from: i64, until: i64) {
+        c.execute(
+            "INSERT INTO bookings (id, code, vehicle, slot_start, slot_end, valid_from_unix,
+             valid_until_unix, quantity_centikg, prepaid) VALUES (?1, '', NULL, '', '', ?2, ?3, 800, 0)",
+            rusqlite::params![id.to_string(), from, until],
+        )
+        .unwrap();
+    }
+
+    fn code_of(secret: &[u8; 32], id: BookingId, from: i64, until: i64, nonce: u8) -> String {
+        let subject = CodeSubject {
+            booking: id,
+            station: StationId::new(3).unwrap(),
+            valid_from: unix(from).unwrap(),
+            valid_until: unix(until).unwrap(),
+        };
+        lanecode::lane_code(secret, &subject, nonce)
+    }
+
+    #[test]
+    fn a_code_finds_its_booking_under_either_secret_version_and_nothing_else() {
+        let c = db();
+        let station = StationId::new(3).unwrap();
+        let now = Utc::now();
+        let t = now.timestamp();
+        let (a, b) = (BookingId::new(), BookingId::new());
+        add(&c, a, t - 600, t + 600);
+        add(&c, b, t - 600, t + 600);
+        assert!(matches!(
+            find(&c, station, "12345678", now).unwrap(),
+            Found::NoSecret
+        ));
+        let secrets = vec![
+            LaneCodeSecret::from_bytes(2, &[2; 32]),
+            LaneCodeSecret::from_bytes(1, &[1; 32]),
+        ];
+        kv::set(&c, kv::keys::LANE_CODE_SECRETS, &secrets, now).unwrap();
+        let by_old_secret = code_of(&[1; 32], a, t - 600, t + 600, 0);
+        let Found::One(hit) = find(&c, station, &by_old_secret, now).unwrap() else {
+            panic!("a code under the previous secret still finds its booking");
+        };
+        assert_eq!(hit.id, a);
+        let later_nonce = code_of(&[2; 32], b, t - 600, t + 600, 5);
+        let Found::One(hit) = find(&c, station, &later_nonce, now).unwrap() else {
+            panic!("a code with a later nonce finds its booking");
+        };
+        assert_eq!(hit.id, b);
+        let forged = code_of(&[9; 32], a, t - 600, t + 600, 0);
+        assert!(matches!(
+            find(&c, station, &forged, now).unwrap(),
+            Found::Nothing
+        ));
+        let old_window = code_of(&[2; 32], a, t - 900, t + 600, 0);
+        assert!(
+            matches!(find(&c, station, &old_window, now).unwrap(), Found::Nothing),
+            "a moved booking's old code finds nothing"
+        );
+    }
+}
