@@ -17,6 +17,7 @@ pub mod crypto;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod forecast;
 pub mod messages;
 pub mod metrics;
 pub mod payments;
