@@ -56,6 +56,8 @@ pub enum LaunchError {
     Signing(#[from] signing::SigningError),
     #[error("messages: {0}")]
     Messages(String),
+    #[error(transparent)]
+    Forecast(#[from] forecast::ModelError),
     #[error("HTTP server: {0}")]
     Serve(#[from] std::io::Error),
 }
@@ -113,7 +115,15 @@ pub async fn build(settings: Settings) -> Result<App, LaunchError> {
         KeySource::Config => {}
     }
     let messenger = messages::Messenger::from_settings(&settings).map_err(LaunchError::Messages)?;
-    let app = App::new(settings, Arc::new(store), crypto, messenger);
+    let demand = forecast::DemandModel::load(settings.forecast.model_path.as_deref())?;
+    tracing::info!(model = %demand.source, "demand forecast");
+    let app = App::new(
+        settings,
+        Arc::new(store),
+        crypto,
+        messenger,
+        Arc::new(demand),
+    );
     tracing::info!(
         sms = app.messenger.sms.name(),
         email = app.messenger.email.name(),

@@ -219,7 +219,16 @@ async fn assemble(
         station_id: station.id,
         slot_start: req.slot_start,
         slot_end: slots::slot_end(&station.policy, req.slot_start),
-        forecast_walkins: 0,
+        forecast_walkins: match super::slots::forecast_or_none(
+            app,
+            &station,
+            slots::local_date(&station.policy, req.slot_start),
+        )
+        .await
+        {
+            Some(f) => super::forecast::expected_walkins(&f, &station, req.slot_start),
+            None => 0,
+        },
         quantity,
         payment_method: req.payment_method,
         status: payment.status,

@@ -12,6 +12,7 @@ pub mod bookings;
 pub mod dashboard;
 pub mod devices;
 pub mod enrollment;
+pub mod forecast;
 pub mod ingest;
 pub mod ivr;
 pub mod keys;
@@ -38,6 +39,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::jwt::AccessTokens;
 use crate::config::Settings;
 use crate::crypto::Crypto;
+use crate::forecast::DemandModel;
 use crate::messages::Messenger;
 use crate::payments::PaymentGateway;
 use crate::payments::razorpay::RazorpayGateway;
@@ -62,6 +64,10 @@ pub struct Services {
     pub messenger: Messenger,
     /// The local test-mode gateway when it is the one in use (its checkout page).
     pub test_gateway: Option<Arc<TestModeGateway>>,
+    /// The demand model (`models/demand.onnx`, or the configured file).
+    pub demand: Arc<DemandModel>,
+    /// Stations' demand levels, fitted once a day.
+    pub levels: forecast::LevelCache,
     /// Fires when the server begins to shut down: held requests (long polls) answer
     /// at once instead of keeping the shutdown waiting.
     pub stopping: CancellationToken,
@@ -80,6 +86,7 @@ impl App {
         store: Arc<dyn Store>,
         crypto: Crypto,
         messenger: Messenger,
+        demand: Arc<DemandModel>,
     ) -> Self {
         let access_tokens = AccessTokens::new(&crypto, settings.auth.access_token_ttl_secs);
         let signer = TokenSigner::new(store.clone(), crypto.clone());
@@ -100,6 +107,8 @@ impl App {
             payments,
             messenger,
             test_gateway,
+            demand,
+            levels: forecast::LevelCache::default(),
             stopping: CancellationToken::new(),
         }))
     }

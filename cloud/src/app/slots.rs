@@ -5,6 +5,7 @@ use gasq_shared::StationId;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::forecast::{self, DayForecast};
 use super::stations::{self, StationError};
 use crate::domain::slots;
 use crate::store::StoreError;
@@ -71,12 +72,17 @@ pub async fn day(
         .store
         .slot_loads(id, *first, *last + Duration::seconds(1))
         .await?;
-    let fresh_capacity = slots::capacity(&station, 0);
+    let forecast = forecast_or_none(app, &station, date).await;
     Ok(starts
         .into_iter()
         .map(|start| {
             let load = loads.iter().find(|l| l.slot_start == start);
-            let capacity = load.map_or(fresh_capacity, |l| l.capacity);
+            // A slot nobody booked yet is sized now, from the forecast; a booked slot
+            // keeps the capacity it was given (a new forecast never cancels anyone).
+            let walkins = forecast
+                .as_ref()
+                .map_or(0, |f| forecast::expected_walkins(f, &station, start));
+            let capacity = load.map_or_else(|| slots::capacity(&station, walkins), |l| l.capacity);
             let held = load.map_or(0, |l| l.held);
             let end = slots::slot_end(&station.policy, start);
             let available = if end <= now {
@@ -89,8 +95,26 @@ pub async fn day(
                 end,
                 capacity,
                 available,
-                rush_level: RushLevel::Unknown,
+                rush_level: forecast
+                    .as_ref()
+                    .map_or(RushLevel::Unknown, |f| forecast::slot_rush(f, start)),
             }
         })
         .collect())
+}
+
+/// The station's forecast for `date`, or none when it cannot be made (said in the log:
+/// slots then show `unknown` and keep only the station's fixed walk-in reserve).
+pub async fn forecast_or_none(
+    app: &super::App,
+    station: &crate::domain::Station,
+    date: NaiveDate,
+) -> Option<DayForecast> {
+    match forecast::day(app, station, date).await {
+        Ok(f) => Some(f),
+        Err(e) => {
+            tracing::warn!(station = %station.id, error = %e, "no forecast: slots sized without it");
+            None
+        }
+    }
 }

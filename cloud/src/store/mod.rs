@@ -40,7 +40,7 @@ pub use bookings::{
 pub use changes::{ChangeKind, ChangePage};
 pub use db::{Backend, Db};
 pub use edges::{
-    DayCounts, Device, DeviceHealth, EdgeStore, EnrollOutcome, LaneState, NewDevice,
+    DayCounts, DemandHistory, Device, DeviceHealth, EdgeStore, EnrollOutcome, LaneState, NewDevice,
     NewEnrollmentCode, QueueSample, ReconciliationCase,
 };
 pub use error::{StoreError, StoreResult};

@@ -176,8 +176,12 @@ impl TestApp {
     }
 
     /// A station made by a super admin, returned as JSON.
+    /// A station of `lanes` lanes whose slots keep no room for forecast walk-ins, so that
+    /// capacities do not depend on the hour a test runs at (the forecast's own tests
+    /// turn the reserve on).
     pub async fn station(&self, admin: &Session, code: &str, lanes: u16) -> Value {
-        let body = json!({"code": code, "name": format!("Station {code}"), "lat": 19.0, "lon": 72.8, "lanes": lanes});
+        let body = json!({"code": code, "name": format!("Station {code}"), "lat": 19.0, "lon": 72.8,
+            "lanes": lanes, "walkin_reserve_max_percent": 0});
         let (status, res) = self
             .post("/api/v1/stations", Some(&admin.token), body)
             .await;

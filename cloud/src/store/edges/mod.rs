@@ -2,6 +2,7 @@
 //! what a pull reads (`sync.rs`), and what a station's dashboard reads (`station.rs`).
 //! Ingesting the events edges push is its own area (`store::ingest`).
 
+mod demand;
 mod devices;
 mod enrollment;
 mod station;
@@ -11,6 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gasq_shared::{BookingId, DeviceId, StationId};
 
+pub use demand::DemandHistory;
 pub use devices::{Device, DeviceHealth, NewDevice};
 pub use enrollment::{EnrollOutcome, NewEnrollmentCode};
 pub use station::{DayCounts, LaneState, QueueSample, ReconciliationCase};
@@ -100,6 +102,13 @@ pub trait EdgeStore: Send + Sync {
     async fn latest_queue(&self, station: StationId) -> StoreResult<Option<QueueSample>>;
     async fn open_cases(&self, station: StationId) -> StoreResult<Vec<ReconciliationCase>>;
     async fn count_events(&self, station: StationId) -> StoreResult<i64>;
+    /// Arrivals and fills in `[from, to)`, for the demand forecast.
+    async fn demand_history(
+        &self,
+        station: StationId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<DemandHistory>;
 }
 
 #[async_trait]
@@ -226,6 +235,15 @@ impl EdgeStore for SqlStore {
 
     async fn open_cases(&self, station: StationId) -> StoreResult<Vec<ReconciliationCase>> {
         station::open_cases(&self.db, station).await
+    }
+
+    async fn demand_history(
+        &self,
+        station: StationId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<DemandHistory> {
+        demand::demand_history(&self.db, station, from, to).await
     }
 
     async fn count_events(&self, station: StationId) -> StoreResult<i64> {

@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::secret::Secret;
 
+mod integrations;
+pub use integrations::{RazorpaySettings, TwilioSettings};
+
 /// Everything the cloud can be configured with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -43,33 +46,16 @@ pub struct Settings {
     /// to the console.
     pub smtp_url: Option<Secret>,
     pub notifications: NotificationSettings,
+    pub forecast: ForecastSettings,
 }
 
-/// Twilio (`GASQ_TWILIO_BASE_URL`, `GASQ_TWILIO_ACCOUNT_SID`, `GASQ_TWILIO_AUTH_TOKEN`,
-/// `GASQ_TWILIO_FROM`). Without an account, SMS go to the console.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The demand forecast.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct TwilioSettings {
-    pub base_url: String,
-    pub account_sid: Option<String>,
-    /// Also signs Twilio's webhooks to us.
-    pub auth_token: Option<Secret>,
-    /// The number (E.164) or messaging service SMS go from.
-    pub from: Option<String>,
-    /// Each call's timeout, seconds.
-    pub timeout_secs: u64,
-}
-
-impl Default for TwilioSettings {
-    fn default() -> Self {
-        Self {
-            base_url: "https://api.twilio.com".into(),
-            account_sid: None,
-            auth_token: None,
-            from: None,
-            timeout_secs: 10,
-        }
-    }
+pub struct ForecastSettings {
+    /// An ONNX model to use instead of the built-in `models/demand.onnx` (same input
+    /// and output; see `models/README.md`). A file that does not load stops startup.
+    pub model_path: Option<PathBuf>,
 }
 
 /// The notifications worker.
@@ -90,33 +76,6 @@ impl Default for NotificationSettings {
             worker_interval_secs: 2,
             max_attempts: 8,
             email_from: "GasQ <no-reply@gasq.local>".into(),
-        }
-    }
-}
-
-/// Razorpay (`GASQ_RAZORPAY_BASE_URL`, `GASQ_RAZORPAY_KEY_ID`, `GASQ_RAZORPAY_KEY_SECRET`,
-/// `GASQ_RAZORPAY_WEBHOOK_SECRET`). Without a key id and secret, payments run in the
-/// local test mode.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RazorpaySettings {
-    pub base_url: String,
-    pub key_id: Option<String>,
-    pub key_secret: Option<Secret>,
-    /// The secret set on the webhook in Razorpay's dashboard (not the key secret).
-    pub webhook_secret: Option<Secret>,
-    /// Each call's timeout, seconds.
-    pub timeout_secs: u64,
-}
-
-impl Default for RazorpaySettings {
-    fn default() -> Self {
-        Self {
-            base_url: "https://api.razorpay.com".into(),
-            key_id: None,
-            key_secret: None,
-            webhook_secret: None,
-            timeout_secs: 10,
         }
     }
 }
@@ -253,6 +212,7 @@ impl Default for Settings {
             twilio: TwilioSettings::default(),
             smtp_url: None,
             notifications: NotificationSettings::default(),
+            forecast: ForecastSettings::default(),
         }
     }
 }

@@ -1,0 +1,60 @@
+//! The settings of the outside services GasQ calls: Razorpay and Twilio. Each has a
+//! real base URL by default and runs on a local stand-in while its keys are unset.
+
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+
+/// Twilio (`GASQ_TWILIO_BASE_URL`, `GASQ_TWILIO_ACCOUNT_SID`, `GASQ_TWILIO_AUTH_TOKEN`,
+/// `GASQ_TWILIO_FROM`). Without an account, SMS go to the console.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TwilioSettings {
+    pub base_url: String,
+    pub account_sid: Option<String>,
+    /// Also signs Twilio's webhooks to us.
+    pub auth_token: Option<Secret>,
+    /// The number (E.164) or messaging service SMS go from.
+    pub from: Option<String>,
+    /// Each call's timeout, seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for TwilioSettings {
+    fn default() -> Self {
+        Self {
+            base_url: "https://api.twilio.com".into(),
+            account_sid: None,
+            auth_token: None,
+            from: None,
+            timeout_secs: 10,
+        }
+    }
+}
+
+/// Razorpay (`GASQ_RAZORPAY_BASE_URL`, `GASQ_RAZORPAY_KEY_ID`, `GASQ_RAZORPAY_KEY_SECRET`,
+/// `GASQ_RAZORPAY_WEBHOOK_SECRET`). Without a key id and secret, payments run in the
+/// local test mode.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RazorpaySettings {
+    pub base_url: String,
+    pub key_id: Option<String>,
+    pub key_secret: Option<Secret>,
+    /// The secret set on the webhook in Razorpay's dashboard (not the key secret).
+    pub webhook_secret: Option<Secret>,
+    /// Each call's timeout, seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for RazorpaySettings {
+    fn default() -> Self {
+        Self {
+            base_url: "https://api.razorpay.com".into(),
+            key_id: None,
+            key_secret: None,
+            webhook_secret: None,
+            timeout_secs: 10,
+        }
+    }
+}
