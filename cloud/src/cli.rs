@@ -172,6 +172,25 @@ pub async fn enrollment_code(settings: Settings, station: &str) -> anyhow::Resul
     Ok(())
 }
 
+/// `gasq-cloud forecast backtest --history FILE`: needs no database, only the model.
+pub fn backtest(settings: &Settings, history: &std::path::Path) -> anyhow::Result<()> {
+    use gasq_cloud::forecast::{DemandModel, backtest};
+    let text = std::fs::read_to_string(history)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", history.display()))?;
+    let rows = backtest::parse_history(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", history.display()))?;
+    let model = DemandModel::load(settings.forecast.model_path.as_deref())?;
+    eprintln!(
+        "replaying {} hours of {} with the {} …",
+        rows.len(),
+        history.display(),
+        model.source
+    );
+    let report = backtest::run(&model, &rows)?;
+    print!("{}", report.lines());
+    Ok(())
+}
+
 /// `gasq-cloud keys rotate-lane-codes --station S`
 pub async fn rotate_lane_codes(settings: Settings, station: &str) -> anyhow::Result<()> {
     let app = gasq_cloud::build(settings).await?;

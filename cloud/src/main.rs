@@ -44,6 +44,9 @@ enum Command {
     /// Check the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The demand forecast.
+    #[command(subcommand)]
+    Forecast(ForecastCommand),
     /// List or revoke a station's edge boxes.
     #[command(subcommand)]
     Device(DeviceCommand),
@@ -158,14 +161,29 @@ enum DeviceCommand {
 }
 
 #[derive(Subcommand, Debug)]
+enum ForecastCommand {
+    /// Replay a station's history week by week as the cloud would (each week's level
+    /// fitted only from the 28 days before it) and print MAE and RMSE of the model and
+    /// of seasonal-naive (the same hour a week earlier), and their ratio.
+    Backtest {
+        /// CSV with a header: `timestamp,arrivals` and optionally
+        /// `temp_c,humidity,rain_mm,holiday`; one row per local hour (absent hours
+        /// left out, never written as 0).
+        #[arg(long)]
+        history: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum AuditCommand {
     /// Recompute the hash chain and report the first broken entry, if any.
     Verify,
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info,tract_linalg=warn")
+    });
     // Logs go to stderr: stdout carries command output (codes, listings) for scripts.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -215,6 +233,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             cli::rotate_lane_codes(settings, &station).await
         }
         Command::Audit(AuditCommand::Verify) => cli::verify_audit(settings).await,
+        Command::Forecast(ForecastCommand::Backtest { history }) => {
+            cli::backtest(&settings, &history)
+        }
         Command::Device(DeviceCommand::List { station }) => {
             cli::list_devices(settings, &station).await
         }

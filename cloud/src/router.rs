@@ -79,6 +79,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(stations::get_station, stations::update_station))
         .routes(routes!(stations::assign_staff))
         .routes(routes!(stations::list_slots))
+        .routes(routes!(stations::forecast))
         .routes(routes!(dashboard::dashboard))
         .routes(routes!(edge::create_code))
         .routes(routes!(devices::list_devices))

@@ -122,3 +122,178 @@ fn a_configured_model_that_does_not_load_is_a_clear_error() {
         .to_string();
     assert!(missing.contains("cannot read"), "{missing}");
 }
+
+mod common;
+
+use chrono::{Datelike, Duration, Utc};
+use common::app::spawn_app;
+use common::device::TestDevice;
+use gasq_cloud::domain::Role;
+use serde_json::json;
+
+/// The next Wednesday in India: a working day, whatever day the test runs.
+fn next_wednesday() -> chrono::NaiveDate {
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Asia::Kolkata)
+        .date_naive();
+    let ahead = (7 + 2 - i64::from(today.weekday().num_days_from_monday())) % 7;
+    today + Duration::days(if ahead == 0 { 7 } else { ahead })
+}
+
+#[tokio::test]
+async fn a_new_station_is_forecast_from_the_prior_and_its_slots_keep_room_for_walkins_at_the_rush()
+{
+    let app = spawn_app().await;
+    let root = app.user_with_role(Role::SuperAdmin, "root").await;
+    let id = app.station(&root, "FOR-0001", 2).await["id"]
+        .as_u64()
+        .unwrap();
+    // The helper's stations keep no walk-in room; this one keeps up to half a slot.
+    let (status, _) = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/stations/{id}"),
+            Some(&root.token),
+            Some(json!({"walkin_reserve_max_percent": 50})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let date = next_wednesday();
+    let (status, f) = app
+        .get(&format!("/api/v1/stations/{id}/forecast?date={date}"), None)
+        .await;
+    assert_eq!(status, 200, "{f}");
+    assert_eq!(f["source"], "prior", "{f}");
+    // 35 % of 2 lanes × 60 / 4 minutes.
+    assert!((f["level"].as_f64().unwrap() - 10.5).abs() < 1e-9, "{f}");
+    let hours = f["hours"].as_array().unwrap();
+    assert_eq!(hours.len(), 24);
+    let rush = |h: usize| hours[h]["rush_level"].as_str().unwrap().to_owned();
+    assert_eq!(rush(3), "low", "3 am is calm: {}", hours[3]);
+    assert!(
+        hours.iter().any(|h| h["rush_level"] == "high"),
+        "a working day has a rush: {hours:?}"
+    );
+    let kg: f64 = hours
+        .iter()
+        .map(|h| h["expected_kg"].as_f64().unwrap())
+        .sum();
+    assert!((kg - f["total_kg"].as_f64().unwrap()).abs() < 0.05, "{f}");
+    assert!(
+        (hours[8]["expected_kg"].as_f64().unwrap()
+            - 7.0 * hours[8]["expected_arrivals"].as_f64().unwrap())
+        .abs()
+            < 0.05
+    );
+
+    // The slots carry the rush and keep room for walk-ins where the forecast expects
+    // them — and only there.
+    let (_, slots) = app
+        .get(&format!("/api/v1/stations/{id}/slots?date={date}"), None)
+        .await;
+    let slots = slots.as_array().unwrap();
+    let at_three = &slots[12]; // 03:00
+    assert_eq!(at_three["rush_level"], "low");
+    assert_eq!(
+        at_three["capacity"], 7,
+        "a calm hour keeps every place bookable"
+    );
+    let rushed = slots
+        .iter()
+        .find(|s| s["rush_level"] == "high")
+        .expect("a rush slot");
+    let cap = rushed["capacity"].as_u64().unwrap();
+    assert!(
+        (4..7).contains(&cap),
+        "at most half of 7 kept for walk-ins: {rushed}"
+    );
+    // The booking API sizes the slot the same way: 7 − reserve places, then full.
+    let mut won = 0;
+    for n in 0..7 {
+        let d = app.driver(n).await;
+        let v = app.vehicle(&d, &format!("MH12FC{n:04}")).await;
+        let (status, _) = app
+            .post(
+                "/api/v1/bookings",
+                Some(&d.token),
+                json!({"station_id": id, "vehicle_id": v, "slot_start": rushed["start"], "payment_method": "at_station"}),
+            )
+            .await;
+        won += u64::from(status == 201);
+    }
+    assert_eq!(won, cap);
+}
+
+#[tokio::test]
+async fn a_station_with_its_own_history_is_forecast_from_it() {
+    let app = spawn_app().await;
+    let root = app.user_with_role(Role::SuperAdmin, "root").await;
+    let id = app.station(&root, "FOR-0002", 2).await["id"]
+        .as_u64()
+        .unwrap();
+    let device = TestDevice::enroll(&app, &root, id).await;
+    // Ten days of one walk-in an hour, reported by the station's box.
+    let start = Utc::now() - Duration::days(10);
+    let events: Vec<_> = (0..240)
+        .map(|h| {
+            json!({"id": uuid::Uuid::now_v7(), "seq": h + 1, "at": start + Duration::hours(h),
+                "kind": "walkin", "ticket": h + 1, "vehicle": null})
+        })
+        .collect();
+    let (status, body) = device.push(&app, json!(events)).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, f) = app
+        .get(&format!("/api/v1/stations/{id}/forecast"), None)
+        .await;
+    assert_eq!(f["source"], "history", "{f}");
+    assert_eq!(f["walkin_share"], 1.0);
+    // One arrival an hour, spread over shapes averaging about 1.
+    let level = f["level"].as_f64().unwrap();
+    assert!((0.3..3.0).contains(&level), "{f}");
+}
+
+#[test]
+fn the_backtest_command_prints_both_scores_and_refuses_a_bad_file_in_one_line() {
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_gasq-cloud"));
+    let out = std::process::Command::new(&bin)
+        .args(["forecast", "backtest", "--history"])
+        .arg(models().join("bikeshare-2011.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines[0].starts_with("model") && lines[0].contains("MAE 26.029"),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with("seasonal-naive") && lines[1].contains("MAE 42.812"),
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with("ratio") && lines[2].contains("0.608"),
+        "{text}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "timestamp,arrivals\n2024-01-01T00:00:00,-3\n").unwrap();
+    let out = std::process::Command::new(&bin)
+        .args(["forecast", "backtest", "--history"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    let last = err.lines().last().unwrap();
+    assert!(
+        last.contains("line 2: arrivals must be a count of 0 or more"),
+        "{err}"
+    );
+}

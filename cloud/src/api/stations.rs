@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{ApiJson, ApiPath, ApiQuery, Authorized, StationStaff, SuperAdmins};
+use crate::app::forecast::DayForecast;
 use crate::app::slots::{self, SlotView};
 use crate::app::stations::{self, StationChanges, StationRequest};
 use crate::domain::{MoneyPolicy, Station, slots as grid};
@@ -128,6 +129,20 @@ pub(crate) async fn assign_staff(
 pub struct SlotsQuery {
     /// The station's local date, `YYYY-MM-DD`; default today.
     date: Option<String>,
+}
+
+/// The station's demand forecast for a day (public): 24 hourly rows of expected
+/// arrivals, kilograms and rush level, with the level they were scaled by.
+#[utoipa::path(get, path = "/api/v1/stations/{id}/forecast", tag = "slots", params(("id" = u32, Path), SlotsQuery),
+    responses((status = 200, body = DayForecast), (status = 400), (status = 404)))]
+pub(crate) async fn forecast(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<StationId>,
+    ApiQuery(q): ApiQuery<SlotsQuery>,
+) -> ApiResult<ApiJson<DayForecast>> {
+    Ok(ApiJson(
+        slots::forecast(&state, id, q.date.as_deref()).await?,
+    ))
 }
 
 /// The day's slots with what is left (public).

@@ -19,6 +19,8 @@ pub enum SlotsError {
     BadDate(&'static str),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Forecast(#[from] forecast::ForecastError),
 }
 
 /// How busy a slot is expected to be.
@@ -55,15 +57,7 @@ pub async fn day(
 ) -> Result<Vec<SlotView>, SlotsError> {
     let station = stations::get(app, id).await?;
     let now = Utc::now();
-    let today = slots::local_date(&station.policy, now);
-    let date = match date {
-        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map_err(|_| SlotsError::BadDate("date must be YYYY-MM-DD"))?,
-        None => today,
-    };
-    if (date - today).num_days().abs() > MAX_DAYS_AWAY {
-        return Err(SlotsError::BadDate("date must be within a year of today"));
-    }
+    let date = requested_date(&station, date, now)?;
     let starts = slots::slot_starts(&station.policy, date);
     let (Some(first), Some(last)) = (starts.first(), starts.last()) else {
         return Ok(Vec::new());
@@ -101,6 +95,35 @@ pub async fn day(
             }
         })
         .collect())
+}
+
+/// The station's local `date` (`YYYY-MM-DD`, default today), if it is one we answer.
+fn requested_date(
+    station: &crate::domain::Station,
+    date: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<NaiveDate, SlotsError> {
+    let today = slots::local_date(&station.policy, now);
+    let date = match date {
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| SlotsError::BadDate("date must be YYYY-MM-DD"))?,
+        None => today,
+    };
+    if (date - today).num_days().abs() > MAX_DAYS_AWAY {
+        return Err(SlotsError::BadDate("date must be within a year of today"));
+    }
+    Ok(date)
+}
+
+/// The station's demand forecast for its local `date` (default today).
+pub async fn forecast(
+    app: &super::App,
+    id: StationId,
+    date: Option<&str>,
+) -> Result<DayForecast, SlotsError> {
+    let station = stations::get(app, id).await?;
+    let date = requested_date(&station, date, Utc::now())?;
+    Ok(forecast::day(app, &station, date).await?)
 }
 
 /// The station's forecast for `date`, or none when it cannot be made (said in the log:

@@ -12,6 +12,7 @@ use crate::app::bookings::BookingError;
 use crate::app::dashboard::DashboardError;
 use crate::app::devices::DeviceError;
 use crate::app::enrollment::EnrollError;
+use crate::app::forecast;
 use crate::app::ingest::IngestError;
 use crate::app::ops::NotReady;
 use crate::app::payments::PaymentError;
@@ -129,6 +130,8 @@ impl From<SlotsError> for ApiError {
             SlotsError::Station(e) => e.into(),
             SlotsError::BadDate(m) => Self::bad_request(ErrorCode::InvalidQuery, m),
             SlotsError::Store(e) => e.into(),
+            SlotsError::Forecast(forecast::ForecastError::Store(e)) => e.into(),
+            SlotsError::Forecast(e @ forecast::ForecastError::Model(_)) => Self::internal(e),
         }
     }
 }

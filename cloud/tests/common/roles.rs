@@ -48,6 +48,7 @@ pub const TABLE: &[(&str, &str, Access)] = &[
     ),
     ("POST", "/api/v1/stations/{id}/staff", Roles(&[SuperAdmin])),
     ("GET", "/api/v1/stations/{id}/slots", Public),
+    ("GET", "/api/v1/stations/{id}/forecast", Public),
     ("POST", "/api/v1/bookings", Roles(&[Driver])),
     ("GET", "/api/v1/bookings", AnyUser),
     ("GET", "/api/v1/bookings/{id}", AnyUser),
