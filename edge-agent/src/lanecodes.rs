@@ -1,8 +1,10 @@
 //! Lane codes at the lane (docs/architecture.md, "Lane codes"): the booking an
-//! attendant's typed 8-digit code belongs to, found with the station's lane-code
-//! secrets and the synced bookings alone — no cloud needed. The code is a MAC over the
-//! booking, the station and the token's window, so only a booking's own code, for its
-//! current window, finds it.
+//! attendant's typed 8-digit code belongs to, found among the synced bookings alone —
+//! no cloud needed. A booking matches only its one issued code (as synced), and only if
+//! that code is the MAC of the booking, the station and its current window under one
+//! of the station's lane-code secrets: a guess has one chance in 10^8 per live booking,
+//! and a code synced for another window, or altered in the box's database, finds
+//! nothing.
 
 use chrono::{DateTime, TimeZone, Utc};
 use gasq_shared::StationId;
@@ -13,7 +15,7 @@ use crate::db::{DbError, kv};
 use crate::redemptions::CodeBooking;
 
 /// Bookings whose window is this far from now are not candidates: their verdict would
-/// be `too_early` or `expired` anyway, and fewer candidates mean fewer MACs to try.
+/// be `too_early` or `expired` anyway.
 const CANDIDATE_MARGIN_SECS: i64 = 24 * 3600;
 
 /// What a typed lane code found.
@@ -23,7 +25,8 @@ pub enum Found {
     /// after the last pull).
     Nothing,
     One(CodeBooking),
-    /// Two bookings share the code (once in tens of millions): ask for the QR.
+    /// Two synced bookings carry the code (the cloud never issues one code twice): ask
+    /// for the QR.
     Ambiguous,
     /// The box holds no lane-code secret yet (enrolled before lane codes; the next
     /// pull of the station brings it).
@@ -46,10 +49,14 @@ pub fn find(
     let now = now.timestamp();
     let mut stmt = conn.prepare_cached(
         "SELECT id, vehicle, valid_from_unix, valid_until_unix, quantity_centikg FROM bookings
-         WHERE valid_from_unix <= ?1 AND valid_until_unix >= ?2",
+         WHERE code = ?1 AND valid_from_unix <= ?2 AND valid_until_unix >= ?3",
     )?;
     let rows = stmt.query_map(
-        [now + CANDIDATE_MARGIN_SECS, now - CANDIDATE_MARGIN_SECS],
+        rusqlite::params![
+            code,
+            now + CANDIDATE_MARGIN_SECS,
+            now - CANDIDATE_MARGIN_SECS
+        ],
         |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -105,11 +112,11 @@ mod tests {
         crate::db::memory()
     }
 
-    fn add(c: &Connection, id: BookingId, from: i64, until: i64) {
+    fn add(c: &Connection, id: BookingId, code: &str, (from, until): (i64, i64)) {
         c.execute(
             "INSERT INTO bookings (id, code, vehicle, slot_start, slot_end, valid_from_unix,
-             valid_until_unix, quantity_centikg, prepaid) VALUES (?1, '', NULL, '', '', ?2, ?3, 800, 0)",
-            rusqlite::params![id.to_string(), from, until],
+             valid_until_unix, quantity_centikg, prepaid) VALUES (?1, ?2, NULL, '', '', ?3, ?4, 800, 0)",
+            rusqlite::params![id.to_string(), code, from, until],
         )
         .unwrap();
     }
@@ -130,11 +137,17 @@ mod tests {
         let station = StationId::new(3).unwrap();
         let now = Utc::now();
         let t = now.timestamp();
-        let (a, b) = (BookingId::new(), BookingId::new());
-        add(&c, a, t - 600, t + 600);
-        add(&c, b, t - 600, t + 600);
+        let (a, b, moved) = (BookingId::new(), BookingId::new(), BookingId::new());
+        let window = (t - 600, t + 600);
+        let by_old_secret = code_of(&[1; 32], a, t - 600, t + 600, 0);
+        let later_nonce = code_of(&[2; 32], b, t - 600, t + 600, 5);
+        // Synced with the code of a window it no longer has.
+        let stale = code_of(&[2; 32], moved, t - 900, t + 600, 0);
+        add(&c, a, &by_old_secret, window);
+        add(&c, b, &later_nonce, window);
+        add(&c, moved, &stale, window);
         assert!(matches!(
-            find(&c, station, "12345678", now).unwrap(),
+            find(&c, station, &by_old_secret, now).unwrap(),
             Found::NoSecret
         ));
         let secrets = vec![
@@ -142,25 +155,24 @@ mod tests {
             LaneCodeSecret::from_bytes(1, &[1; 32]),
         ];
         kv::set(&c, kv::keys::LANE_CODE_SECRETS, &secrets, now).unwrap();
-        let by_old_secret = code_of(&[1; 32], a, t - 600, t + 600, 0);
         let Found::One(hit) = find(&c, station, &by_old_secret, now).unwrap() else {
             panic!("a code under the previous secret still finds its booking");
         };
         assert_eq!(hit.id, a);
-        let later_nonce = code_of(&[2; 32], b, t - 600, t + 600, 5);
         let Found::One(hit) = find(&c, station, &later_nonce, now).unwrap() else {
             panic!("a code with a later nonce finds its booking");
         };
         assert_eq!(hit.id, b);
-        let forged = code_of(&[9; 32], a, t - 600, t + 600, 0);
+        // A MAC of the booking that was never issued (another nonce) finds nothing: one
+        // code per booking.
+        let unissued = code_of(&[2; 32], a, t - 600, t + 600, 3);
         assert!(matches!(
-            find(&c, station, &forged, now).unwrap(),
+            find(&c, station, &unissued, now).unwrap(),
             Found::Nothing
         ));
-        let old_window = code_of(&[2; 32], a, t - 900, t + 600, 0);
         assert!(
-            matches!(find(&c, station, &old_window, now).unwrap(), Found::Nothing),
-            "a moved booking's old code finds nothing"
+            matches!(find(&c, station, &stale, now).unwrap(), Found::Nothing),
+            "a code synced for another window finds nothing"
         );
     }
 }

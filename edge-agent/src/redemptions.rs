@@ -125,7 +125,9 @@ pub struct CodeBooking {
     pub quantity_centikg: u16,
 }
 
-/// Looks up a booking by the short code drivers quote (case and spaces ignored).
+/// Looks up a booking by the letter code of a booking from before lane codes (case and
+/// spaces ignored). Never finds an 8-digit lane code: those are checked with the
+/// station's secret (`crate::lanecodes`).
 /// `Ok(None)` when no synced booking has it; ambiguous codes also give `None`.
 pub fn booking_by_code(conn: &Connection, code: &str) -> Result<Option<CodeBooking>, DbError> {
     let code: String = code
@@ -135,7 +137,8 @@ pub fn booking_by_code(conn: &Connection, code: &str) -> Result<Option<CodeBooki
         .to_uppercase();
     let mut stmt = conn.prepare_cached(
         "SELECT id, vehicle, valid_from_unix, valid_until_unix, quantity_centikg
-         FROM bookings WHERE upper(code) = ?1 LIMIT 2",
+         FROM bookings WHERE upper(code) = ?1
+         AND NOT code GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]' LIMIT 2",
     )?;
     let rows: Vec<(String, Option<String>, i64, i64, i64)> = stmt
         .query_map([code], |r| {

@@ -39,6 +39,9 @@ pub struct AgentState {
     pub anonymous: bool,
     /// The time tokens are judged by (shown in `/status`).
     pub clock: Arc<TrustedClock>,
+    /// Unknown codes typed per client address: a device that keeps guessing lane codes
+    /// waits longer and longer (others are not affected).
+    pub code_guesses: std::sync::Mutex<crate::attendant_secret::Lockouts>,
 }
 
 /// Where a started agent listens: the addresses actually bound (the real ports when

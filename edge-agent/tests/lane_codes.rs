@@ -105,4 +105,20 @@ async fn a_lane_code_is_accepted_offline_once_and_never_after_its_qr() {
         problem["detail"].as_str().unwrap().contains("QR"),
         "{problem}"
     );
+    // A device that keeps guessing is made to wait, longer and longer.
+    let mut throttled = None;
+    for n in 0..10u8 {
+        let guess = format!("{}{}", &code[..6], 10 + (n + last + 2) % 90);
+        if guess == code || guess == qr_code {
+            continue;
+        }
+        let (status, body) = type_code(&edge, &secret, &guess).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            throttled = Some(body);
+            break;
+        }
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    }
+    let throttled = throttled.expect("guessing is throttled");
+    assert_eq!(throttled["code"], "too_many_codes", "{throttled}");
 }

@@ -101,12 +101,12 @@ pub fn matches(secret: &[u8; 32], subject: &CodeSubject, code: &str) -> bool {
     })
 }
 
-/// The digits of a typed lane code (spaces and dashes ignored); `None` unless exactly
-/// [`DIGITS`] digits remain.
+/// The digits of a typed lane code (any whitespace and dashes ignored); `None` unless
+/// exactly [`DIGITS`] ASCII digits remain.
 pub fn normalize(input: &str) -> Option<String> {
     let digits: String = input
         .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '\t'))
+        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '‐' | '–' | '—'))
         .collect();
     (digits.len() == DIGITS && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
 }
@@ -176,6 +176,7 @@ mod tests {
         assert_eq!(normalize("1234 567"), None);
         assert_eq!(normalize("1234 567A"), None);
         assert_eq!(normalize("K7M2QX01"), None);
+        assert_eq!(normalize("1234\u{a0}5678").as_deref(), Some("12345678"));
         assert_eq!(display("12345678"), "1234 5678");
     }
 

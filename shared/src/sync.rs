@@ -109,8 +109,8 @@ pub enum Change {
     /// The station's configuration changed (or its lane-code secret was rotated).
     Station {
         config: StationConfig,
-        /// The lane-code secrets the edge should hold now, newest first; the
-        /// previous version stays until codes made under it have expired.
+        /// The lane-code secrets the edge should hold now, newest first: the current
+        /// version and the ones before it (codes given out under them still work).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         lane_code_secrets: Vec<LaneCodeSecret>,
     },

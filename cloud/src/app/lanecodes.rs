@@ -33,13 +33,19 @@ pub fn candidates(
         .collect()
 }
 
-/// The secrets the station's edges hold: the current version, and the previous one
-/// so that codes given out before a rotation keep working.
+/// Versions an edge holds besides the current one: enough for any booking still ahead
+/// however often the secret was rotated (a rotation is rare: a lost box).
+const KEPT_VERSIONS: u32 = 16;
+
+/// The secrets the station's edges hold, newest first: the current version, and the
+/// earlier ones, so that codes given out before a rotation keep working. A rotation
+/// protects what comes after it: new bookings get codes under a secret a lost box
+/// never had.
 pub fn edge_secrets(app: &App, station: &Station) -> Vec<LaneCodeSecret> {
     let current = station.lane_code_version;
-    [Some(current), current.checked_sub(1).filter(|v| *v > 0)]
-        .into_iter()
-        .flatten()
+    let oldest = current.saturating_sub(KEPT_VERSIONS - 1).max(1);
+    (oldest..=current)
+        .rev()
         .map(|v| LaneCodeSecret::from_bytes(v, &app.crypto.lane_code_secret(station.id, v)))
         .collect()
 }

@@ -179,6 +179,7 @@ async fn build(
         bus_link,
         anonymous: settings.allow_anonymous,
         clock,
+        code_guesses: std::sync::Mutex::default(),
     });
     let syncer = syncer(
         settings,

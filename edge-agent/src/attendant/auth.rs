@@ -13,9 +13,12 @@ use super::error::ApiError;
 use crate::attendant_secret::Check;
 use crate::state::AgentState;
 
-/// Extractor: the request carries the attendant secret.
+/// Extractor: the request carries the attendant secret. `from` is the client's
+/// address (what guessing is counted by).
 #[derive(Debug, Clone, Copy)]
-pub struct Attendant;
+pub struct Attendant {
+    pub from: IpAddr,
+}
 
 impl FromRequestParts<Arc<AgentState>> for Attendant {
     type Rejection = ApiError;
@@ -38,7 +41,7 @@ impl FromRequestParts<Arc<AgentState>> for Attendant {
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
         match state.attendant.check(presented, from).await {
-            Check::Ok => Ok(Attendant),
+            Check::Ok => Ok(Attendant { from }),
             Check::Wrong => {
                 tracing::warn!(%from, "attendant API: wrong secret presented");
                 Err(ApiError::Unauthorized)

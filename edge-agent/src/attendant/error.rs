@@ -19,6 +19,11 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     UnknownCode(String),
+    /// Seconds this device must wait before typing another code.
+    #[error(
+        "too many unknown codes from this device: check the code with the driver and try again in {0} s (each attempt meanwhile makes the wait longer)"
+    )]
+    TooManyCodes(u64),
     #[error("the station box cannot do this right now: {0}")]
     Unavailable(String),
     /// Seconds this device must wait.
@@ -51,6 +56,11 @@ impl ApiError {
                 "too_many_attempts",
                 "Too many attempts",
             ),
+            Self::TooManyCodes(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_codes",
+                "Too many unknown codes",
+            ),
             Self::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
@@ -76,7 +86,7 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static(problem::CONTENT_TYPE),
         );
-        if let Self::TooManyAttempts(secs) = self {
+        if let Self::TooManyAttempts(secs) | Self::TooManyCodes(secs) = self {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));

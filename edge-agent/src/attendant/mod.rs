@@ -116,7 +116,7 @@ struct ValidateRequest {
 }
 
 async fn validate(
-    _: Attendant,
+    attendant: Attendant,
     State(state): State<Arc<AgentState>>,
     ApiJson(req): ApiJson<ValidateRequest>,
 ) -> Result<Json<Verdict>, ApiError> {
@@ -124,6 +124,16 @@ async fn validate(
     if code.is_empty() {
         return Err(ApiError::BadRequest(
             "`code` is empty: type the token or the short code".into(),
+        ));
+    }
+    let guesses = || state.code_guesses.lock().unwrap_or_else(|p| p.into_inner());
+    let now = std::time::Instant::now();
+    if guesses().locked(attendant.from, now) {
+        let mut g = guesses();
+        // Knocking while locked out is another wrong guess: the wait grows.
+        g.failed(attendant.from, now);
+        return Err(ApiError::TooManyCodes(
+            g.wait_left(attendant.from, now).as_secs().max(1),
         ));
     }
     let verdict = if code.starts_with(token::PREFIX) {
@@ -137,9 +147,11 @@ async fn validate(
             .validate_code(code, req.lane)
             .await
             .map_err(|e| match e {
-                CodeError::Unknown(_) | CodeError::Ambiguous => {
+                CodeError::Unknown(_) => {
+                    guesses().failed(attendant.from, std::time::Instant::now());
                     ApiError::UnknownCode(e.to_string())
                 }
+                CodeError::Ambiguous => ApiError::UnknownCode(e.to_string()),
                 CodeError::NoSecret => ApiError::Unavailable(e.to_string()),
                 CodeError::Db(db) => ApiError::from(db),
             })?
