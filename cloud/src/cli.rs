@@ -177,8 +177,11 @@ pub fn backtest(settings: &Settings, history: &std::path::Path) -> anyhow::Resul
     use gasq_cloud::forecast::{DemandModel, backtest};
     let text = std::fs::read_to_string(history)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", history.display()))?;
-    let rows = backtest::parse_history(&text)
+    let (rows, notes) = backtest::parse_history_noting(&text)
         .map_err(|e| anyhow::anyhow!("{}: {e}", history.display()))?;
+    for note in notes {
+        eprintln!("note: {note}");
+    }
     let model = DemandModel::load(settings.forecast.model_path.as_deref())?;
     eprintln!(
         "replaying {} hours of {} with the {} …",
@@ -198,9 +201,8 @@ pub async fn rotate_lane_codes(settings: Settings, station: &str) -> anyhow::Res
     let version = gasq_cloud::app::lanecodes::rotate(&app, None, station.id).await?;
     println!(
         "{}: new bookings get lane codes under secret version {version}; its edges get it with \
-         their next pull and keep version {} for codes already given out",
-        station.code,
-        version - 1
+         their next pull, and codes already given out keep working",
+        station.code
     );
     Ok(())
 }

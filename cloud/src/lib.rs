@@ -12,6 +12,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod conditions;
 pub mod config;
 pub mod crypto;
 pub mod demo;
@@ -123,6 +124,11 @@ pub async fn build(settings: Settings) -> Result<App, LaunchError> {
         crypto,
         messenger,
         Arc::new(demand),
+    );
+    tracing::info!(
+        weather = app.weather.name(),
+        routes = app.routes.name(),
+        "road conditions (without keys: assumed weather, travel estimated from the distance)"
     );
     tracing::info!(
         sms = app.messenger.sms.name(),

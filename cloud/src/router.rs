@@ -88,6 +88,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(bookings::get_booking))
         .routes(routes!(bookings::cancel_booking))
         .routes(routes!(tokens::booking_token))
+        .routes(routes!(tokens::refresh_token))
         .routes(routes!(tokens::booking_qr_svg))
         .routes(routes!(tokens::booking_qr_png))
         .routes(routes!(tokens::token_keys))

@@ -297,3 +297,213 @@ fn the_backtest_command_prints_both_scores_and_refuses_a_bad_file_in_one_line() 
         "{err}"
     );
 }
+
+/// A station of 2 lanes that keeps up to half a slot for walk-ins, as stations do by
+/// default; returns its id.
+async fn forecasting_station(
+    app: &common::app::TestApp,
+    root: &common::app::Session,
+    code: &str,
+) -> u64 {
+    let id = app.station(root, code, 2).await["id"].as_u64().unwrap();
+    let (status, body) = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/stations/{id}"),
+            Some(&root.token),
+            Some(json!({"walkin_reserve_max_percent": 50})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    id
+}
+
+#[tokio::test]
+async fn a_full_slot_answers_with_calmer_slots_and_a_station_nearby() {
+    let app = spawn_app().await;
+    let root = app.user_with_role(Role::SuperAdmin, "root").await;
+    let here = forecasting_station(&app, &root, "SUG-0001").await;
+    let nearby = forecasting_station(&app, &root, "SUG-0002").await;
+    let date = next_wednesday();
+    let (_, slots) = app
+        .get(&format!("/api/v1/stations/{here}/slots?date={date}"), None)
+        .await;
+    let wanted = slots
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["rush_level"] == "high")
+        .unwrap()
+        .clone();
+    let places = wanted["capacity"].as_u64().unwrap();
+    for n in 0..=places {
+        let d = app.driver(u32::try_from(n).unwrap()).await;
+        let v = app.vehicle(&d, &format!("MH12SG{n:04}")).await;
+        let (status, body) = app
+            .post(
+                "/api/v1/bookings",
+                Some(&d.token),
+                json!({"station_id": here, "vehicle_id": v, "slot_start": wanted["start"], "payment_method": "at_station"}),
+            )
+            .await;
+        if n < places {
+            assert_eq!(status, 201, "{body}");
+            continue;
+        }
+        assert_eq!(status, 409, "{body}");
+        assert_eq!(body["code"], "slot_full");
+        let calmer = body["suggestions"]["slots"].as_array().unwrap();
+        assert!(!calmer.is_empty(), "{body}");
+        assert!(
+            calmer
+                .iter()
+                .all(|s| s["rush_level"] != "high" && s["available"].as_u64() > Some(0)),
+            "{body}"
+        );
+        let stations = body["suggestions"]["stations"].as_array().unwrap();
+        assert_eq!(stations.len(), 1, "{body}");
+        assert_eq!(stations[0]["station_id"], nearby);
+        assert_eq!(stations[0]["code"], "SUG-0002");
+    }
+}
+
+#[tokio::test]
+async fn calm_slots_are_cheaper_and_the_booking_keeps_that_price() {
+    let app = spawn_app().await;
+    let root = app.user_with_role(Role::SuperAdmin, "root").await;
+    let id = forecasting_station(&app, &root, "CLM-0001").await;
+    let (status, body) = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/stations/{id}"),
+            Some(&root.token),
+            Some(json!({"calm_discount_paise_per_kg": 500, "wait_target_minutes": 3})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["calm_discount_paise_per_kg"], 500);
+    assert_eq!(body["wait_target_minutes"], 3);
+    let date = next_wednesday();
+    let (_, slots) = app
+        .get(&format!("/api/v1/stations/{id}/slots?date={date}"), None)
+        .await;
+    let slots = slots.as_array().unwrap();
+    let night = &slots[12]; // 03:00, calm
+    assert_eq!(night["rush_level"], "low");
+    assert_eq!(night["price_paise_per_kg"], 7_100, "₹76 less ₹5 a kg");
+    let rush = slots.iter().find(|s| s["rush_level"] == "high").unwrap();
+    assert_eq!(rush["price_paise_per_kg"], 7_600);
+    let d = app.driver(1).await;
+    let v = app.vehicle(&d, "MH12CL0001").await;
+    let (status, b) = app
+        .post(
+            "/api/v1/bookings",
+            Some(&d.token),
+            json!({"station_id": id, "vehicle_id": v, "slot_start": night["start"], "payment_method": "at_station"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{b}");
+    assert_eq!(b["price_paise_per_kg"], 7_100);
+
+    // The lane plan: the rush needs more lanes than the night, never more than exist.
+    let (_, f) = app
+        .get(&format!("/api/v1/stations/{id}/forecast?date={date}"), None)
+        .await;
+    let hours = f["hours"].as_array().unwrap();
+    let lanes = |h: &Value| h["lanes_needed"].as_u64().unwrap();
+    assert_eq!(lanes(&hours[3]), 1, "{}", hours[3]);
+    let peak = hours
+        .iter()
+        .max_by(|a, b| {
+            a["expected_arrivals"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["expected_arrivals"].as_f64().unwrap())
+        })
+        .unwrap();
+    assert_eq!(lanes(peak), 2, "{peak}");
+    assert_eq!(f["wait_target_minutes"], 3);
+    let (status, bad) = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/stations/{id}"),
+            Some(&root.token),
+            Some(json!({"calm_discount_paise_per_kg": 99_999})),
+        )
+        .await;
+    assert_eq!(status, 422, "{bad}");
+    assert!(
+        bad.to_string().contains("calm_discount_paise_per_kg"),
+        "{bad}"
+    );
+}
+
+#[tokio::test]
+async fn a_booked_rush_slot_keeps_its_walkin_room_through_station_changes_and_lane_faults() {
+    let app = spawn_app().await;
+    let root = app.user_with_role(Role::SuperAdmin, "root").await;
+    let id = forecasting_station(&app, &root, "KEP-0001").await;
+    let date = next_wednesday();
+    let slot_of = |slots: &Value, start: &Value| {
+        slots
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| &s["start"] == start)
+            .unwrap()
+            .clone()
+    };
+    let (_, slots) = app
+        .get(&format!("/api/v1/stations/{id}/slots?date={date}"), None)
+        .await;
+    let rush = slots
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["rush_level"] == "high")
+        .unwrap()
+        .clone();
+    let sized = rush["capacity"].as_u64().unwrap();
+    assert!(sized < 7, "{rush}");
+    let d = app.driver(1).await;
+    let v = app.vehicle(&d, "MH12KP0001").await;
+    let (status, _) = app
+        .post(
+            "/api/v1/bookings",
+            Some(&d.token),
+            json!({"station_id": id, "vehicle_id": v, "slot_start": rush["start"], "payment_method": "at_station"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let patch = |body: Value| {
+        let app = &app;
+        let token = root.token.clone();
+        async move {
+            let (status, b) = app
+                .call(
+                    reqwest::Method::PATCH,
+                    &format!("/api/v1/stations/{id}"),
+                    Some(&token),
+                    Some(body),
+                )
+                .await;
+            assert_eq!(status, 200, "{b}");
+        }
+    };
+    // A price change leaves the slot as it was sized.
+    patch(json!({"price_paise_per_kg": 7_700})).await;
+    let (_, slots) = app
+        .get(&format!("/api/v1/stations/{id}/slots?date={date}"), None)
+        .await;
+    assert_eq!(slot_of(&slots, &rush["start"])["capacity"], sized);
+    // A lane down: one lane serves 3 a slot, and the room for walk-ins stays within the
+    // station's bounds (half of 3) — the slot shrinks, never grows.
+    patch(json!({"lanes_down": 1})).await;
+    let (_, slots) = app
+        .get(&format!("/api/v1/stations/{id}/slots?date={date}"), None)
+        .await;
+    let after = slot_of(&slots, &rush["start"])["capacity"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(after, 2, "3 places less 1 kept for walk-ins");
+}

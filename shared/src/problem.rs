@@ -20,6 +20,10 @@ pub struct Problem {
     /// Per-field messages for validation errors.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Where to go instead, when there is somewhere (a full slot: calmer slots at the
+    /// station and calm stations nearby). An RFC 9457 extension member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestions: Option<serde_json::Value>,
 }
 
 /// One invalid field of a request.
@@ -39,6 +43,7 @@ impl Problem {
             code: code.to_owned(),
             detail,
             errors: Vec::new(),
+            suggestions: None,
         }
     }
 }

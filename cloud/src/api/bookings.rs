@@ -10,11 +10,13 @@ use utoipa::ToSchema;
 
 use super::extract::{ApiJson, ApiPath, Authorized, Drivers};
 use crate::app::bookings::{self, BookingError, BookingRequest};
+use crate::app::suggest;
 use crate::domain::{Actor, Booking, BookingStatus, PaymentMethod};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, problem_response};
 use crate::payments::PaymentOrder;
 use crate::state::AppState;
 use crate::store::IdempotencyKey;
+use gasq_shared::problem::Problem;
 
 /// A booking as its driver (or station staff) sees it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -100,6 +102,45 @@ fn idempotency_key(headers: &HeaderMap, req: &BookingRequest) -> ApiResult<Optio
     Ok(Some(bookings::idempotency_key(key, req)?))
 }
 
+/// A slot_full answer with where to go instead (`suggestions`: calmer slots here, calm
+/// stations nearby). Without suggestions (none to make, or they failed) it is the plain
+/// problem: a driver is never refused because suggesting failed.
+async fn with_suggestions(
+    state: &AppState,
+    err: ApiError,
+    station: StationId,
+    wanted: DateTime<Utc>,
+) -> Response {
+    let ApiError::Client {
+        status,
+        code,
+        detail,
+        ..
+    } = &err
+    else {
+        return err.into_response();
+    };
+    let Ok(Some(here)) = state.store.station(station).await else {
+        return err.into_response();
+    };
+    match suggest::around(state, &here, wanted).await {
+        Ok(s) => {
+            let mut p = Problem::new(
+                status.as_u16(),
+                code.as_str(),
+                status.canonical_reason().unwrap_or("Conflict"),
+                Some(detail.clone()),
+            );
+            p.suggestions = serde_json::to_value(s).ok();
+            problem_response(p, None)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "no suggestions for a full slot");
+            err.into_response()
+        }
+    }
+}
+
 /// Marks an answer as the replay of an earlier request with the same key.
 fn replayed(mut res: Response) -> Response {
     res.headers_mut()
@@ -123,6 +164,7 @@ pub(crate) async fn create_booking(
     ApiJson(req): ApiJson<BookingRequest>,
 ) -> ApiResult<Response> {
     let idem = idempotency_key(&headers, &req)?;
+    let (station, wanted) = (req.station_id, req.slot_start);
     match bookings::book(&state, &driver, req, idem).await {
         Ok(booked) => {
             let res = (
@@ -132,8 +174,9 @@ pub(crate) async fn create_booking(
             let res = res.into_response();
             Ok(if booked.replayed { replayed(res) } else { res })
         }
-        Err(e @ BookingError::SlotFull { replayed: true, .. }) => {
-            Ok(replayed(ApiError::from(e).into_response()))
+        Err(e @ BookingError::SlotFull { replayed, .. }) => {
+            let res = with_suggestions(&state, ApiError::from(e), station, wanted).await;
+            Ok(if replayed { self::replayed(res) } else { res })
         }
         Err(e) => Err(e.into()),
     }

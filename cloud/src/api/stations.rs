@@ -32,6 +32,8 @@ pub struct StationView {
     #[serde(flatten)]
     money: MoneyPolicy,
     reminder_lead_minutes: u16,
+    /// The lane plan keeps a walk-in's expected wait under this many minutes.
+    wait_target_minutes: u16,
     /// Vehicles one slot can take with the lanes in service now, before walk-in reserve.
     slot_capacity: u32,
     updated_at: DateTime<Utc>,
@@ -50,6 +52,7 @@ impl From<&Station> for StationView {
             price_paise_per_kg: s.price_paise_per_kg,
             money: s.money,
             reminder_lead_minutes: s.reminder_lead_minutes,
+            wait_target_minutes: s.wait_target_minutes,
             slot_capacity: grid::raw_capacity(s),
             updated_at: s.updated_at,
         }

@@ -8,11 +8,15 @@ use gasq_shared::BookingId;
 use gasq_shared::keys::TokenKeys;
 
 use super::extract::{ApiJson, ApiPath};
+use crate::app::grace::{self, RefreshError, RefreshRequest, Refreshed};
 use crate::app::tokens::{self, IssuedToken};
 use crate::domain::Actor;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode, problem_response};
 use crate::qr;
 use crate::state::AppState;
+use axum::body::Bytes;
+use axum::response::Response;
+use gasq_shared::problem::Problem;
 
 /// The token verification keys (public; edges and any verifier fetch these). Read
 /// from the store on each request, so a rotation is published at once.
@@ -29,6 +33,47 @@ pub(crate) async fn booking_token(
     ApiPath(id): ApiPath<BookingId>,
 ) -> ApiResult<ApiJson<IssuedToken>> {
     Ok(ApiJson(tokens::for_booking(&state, &user, id).await?))
+}
+
+/// Refreshes the e-token of a driver held up on the way: the late edge of its window
+/// moves by the traffic on the trip (with `lat`/`lon`, the driver's position now) and
+/// the rain at the station, within the station's bounds — while the slot they will
+/// arrive in has room. The body is optional. The lane code changes with the window.
+/// `409 too_late` or `slot_full` carry `suggestions` (slots to book instead).
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/token/refresh", tag = "tokens", params(("id" = BookingId, Path)),
+    request_body(content = Option<RefreshRequest>, description = "where the driver is now (optional)"),
+    responses((status = 200, body = Refreshed), (status = 400), (status = 404), (status = 409)),
+    security(("bearer" = [])))]
+pub(crate) async fn refresh_token(
+    State(state): State<AppState>,
+    user: Actor,
+    ApiPath(id): ApiPath<BookingId>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let req = if body.iter().all(u8::is_ascii_whitespace) {
+        RefreshRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::bad_request(
+                ErrorCode::InvalidBody,
+                format!("send {{\"lat\": …, \"lon\": …}} or nothing: {e}"),
+            )
+        })?
+    };
+    match grace::refresh(&state, &user, id, req).await {
+        Ok(r) => Ok(ApiJson(r).into_response()),
+        Err(e @ (RefreshError::TooLate { .. } | RefreshError::SlotFull { .. })) => {
+            let (code, suggestions) = match &e {
+                RefreshError::TooLate { suggestions, .. } => (ErrorCode::TooLate, suggestions),
+                RefreshError::SlotFull { suggestions } => (ErrorCode::SlotFull, suggestions),
+                _ => unreachable!("matched above"),
+            };
+            let mut p = Problem::new(409, code.as_str(), "Conflict", Some(e.to_string()));
+            p.suggestions = serde_json::to_value(suggestions).ok();
+            Ok(problem_response(p, None))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The e-token as an SVG QR code.

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::access;
+use super::slots::RushLevel;
 use super::{App, Invalid};
 use crate::domain::limits::{LimitHit, Limits};
 use crate::domain::money::{self, CancelledBy};
@@ -209,7 +210,29 @@ async fn assemble(
     slots::check_bookable(&station.policy, req.slot_start, now, horizon)
         .map_err(|e| Invalid::new("slot_start", e.to_string()))?;
     let id = BookingId::new();
-    let payment = payment(app, &station, id, quantity, req.payment_method, now).await?;
+    let forecast = super::slots::forecast_or_none(
+        app,
+        &station,
+        slots::local_date(&station.policy, req.slot_start),
+    )
+    .await;
+    let (forecast_walkins, calm) = forecast.as_ref().map_or((0, false), |f| {
+        (
+            super::forecast::expected_walkins(f, &station, req.slot_start),
+            super::forecast::slot_rush(f, req.slot_start) == RushLevel::Low,
+        )
+    });
+    // The price of the booking's moment, with the calm-slot discount where it applies.
+    let price = money::slot_price(station.price_paise_per_kg, &station.money, calm);
+    let payment = payment(
+        app,
+        &station,
+        (id, price),
+        quantity,
+        req.payment_method,
+        now,
+    )
+    .await?;
     let (valid_from, valid_until) = slots::validity_window(&station.policy, req.slot_start);
     Ok(NewBooking {
         id,
@@ -219,21 +242,12 @@ async fn assemble(
         station_id: station.id,
         slot_start: req.slot_start,
         slot_end: slots::slot_end(&station.policy, req.slot_start),
-        forecast_walkins: match super::slots::forecast_or_none(
-            app,
-            &station,
-            slots::local_date(&station.policy, req.slot_start),
-        )
-        .await
-        {
-            Some(f) => super::forecast::expected_walkins(&f, &station, req.slot_start),
-            None => 0,
-        },
+        forecast_walkins,
         quantity,
         payment_method: req.payment_method,
         status: payment.status,
         amount_paise: payment.amount,
-        price_paise_per_kg: station.price_paise_per_kg,
+        price_paise_per_kg: price,
         payment_provider: payment.order.as_ref().map(|o| o.provider.clone()),
         payment_order_id: payment.order.map(|o| o.order_id),
         hold_expires_at: payment.hold,
@@ -260,7 +274,7 @@ struct Payment {
 async fn payment(
     app: &App,
     station: &Station,
-    id: BookingId,
+    (id, price_paise_per_kg): (BookingId, i64),
     quantity: Quantity,
     method: PaymentMethod,
     now: DateTime<Utc>,
@@ -279,7 +293,7 @@ async fn payment(
     } else {
         quantity.centikg()
     };
-    let amount = money::amount_for(u32::from(centikg), station.price_paise_per_kg);
+    let amount = money::amount_for(u32::from(centikg), price_paise_per_kg);
     let order = app
         .payments
         .create_order(OrderRequest {

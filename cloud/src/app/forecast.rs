@@ -16,11 +16,21 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::App;
-use super::slots::RushLevel;
-use crate::domain::{Station, slots};
+use crate::domain::{Station, queueing, slots};
 use crate::forecast::level::{self, LEVEL_DAYS, MIN_HISTORY_DAYS};
 use crate::forecast::{HourInput, ModelError};
 use crate::store::StoreError;
+
+/// How busy a slot is expected to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RushLevel {
+    /// No forecast yet.
+    Unknown,
+    Low,
+    Medium,
+    High,
+}
 
 /// Kilograms of a fill while a station has recorded none (a car's CNG cylinder).
 const PRIOR_KG_PER_FILL: f64 = 7.0;
@@ -73,6 +83,13 @@ pub struct HourForecast {
     pub expected_arrivals: f64,
     pub expected_kg: f64,
     pub rush_level: RushLevel,
+    /// The lane plan: lanes to staff so that a walk-in's expected wait stays under the
+    /// station's target (M/M/c estimate, `domain/queueing.rs`; at most the lanes in
+    /// service).
+    pub lanes_needed: u32,
+    /// The expected wait with every lane in service open, minutes (`null`: the lanes
+    /// cannot keep up — the queue grows all hour).
+    pub expected_wait_minutes: Option<f64>,
 }
 
 /// A station's forecast for one local day.
@@ -82,11 +99,15 @@ pub struct DayForecast {
     pub date: NaiveDate,
     #[serde(flatten)]
     pub level: StationLevel,
-    /// Where the weather features came from: `assumed` (a dry 27 °C hour) until a
-    /// weather provider is configured.
+    /// Where the weather features came from: `openweathermap` (for the hours it
+    /// covers), else `assumed` (a dry 27 °C hour).
     pub weather: &'static str,
     /// Fills an hour the lanes in service can serve.
     pub hourly_capacity: f64,
+    /// Lanes in service now, beside the plan's `lanes_needed` of each hour.
+    pub lanes_in_service: u16,
+    /// The wait the lane plan keeps walk-ins under, minutes.
+    pub wait_target_minutes: u16,
     pub total_arrivals: f64,
     /// Gas the day needs, for planning supply.
     pub total_kg: f64,
@@ -230,9 +251,24 @@ pub async fn day(
 ) -> Result<DayForecast, ForecastError> {
     let level = station_level(app, station).await?;
     let hours = local_hours(station, date);
+    // The coming hours' weather where the provider has it (about five days ahead).
+    let (outlook, _) = app
+        .weather
+        .outlook(station.id, station.lat, station.lon)
+        .await;
+    let mut from_provider = false;
     let features: Vec<_> = hours
         .iter()
-        .map(|(local, _)| HourInput::assumed(*local).features())
+        .map(|(local, utc)| {
+            let mut input = HourInput::assumed(*local);
+            if let Some(w) = outlook.at(*utc) {
+                from_provider = true;
+                input.temp_c = w.temp_c;
+                input.humidity = w.humidity;
+                input.rain_mm = w.rain_mm;
+            }
+            input.features()
+        })
         .collect();
     let shapes = app.demand.shapes(&features)?;
     let capacity = hourly_capacity(station);
@@ -241,12 +277,22 @@ pub async fn day(
         .zip(shapes)
         .map(|((local, start), shape)| {
             let expected = level.level * f64::from(shape);
+            let service = f64::from(station.policy.service_minutes);
+            let lanes = u32::from(station.lanes_in_service());
             HourForecast {
                 hour: local.hour(),
                 start: *start,
                 expected_arrivals: round2(expected),
                 expected_kg: round2(expected * level.kg_per_fill),
                 rush_level: rush_level(expected, capacity),
+                lanes_needed: queueing::lanes_needed(
+                    expected,
+                    service,
+                    f64::from(station.wait_target_minutes),
+                    lanes,
+                ),
+                expected_wait_minutes: queueing::expected_wait_minutes(expected, service, lanes)
+                    .map(round2),
             }
         })
         .collect();
@@ -254,8 +300,14 @@ pub async fn day(
         station_id: station.id,
         date,
         level,
-        weather: "assumed",
+        weather: if from_provider {
+            "openweathermap"
+        } else {
+            "assumed"
+        },
         hourly_capacity: capacity,
+        lanes_in_service: station.lanes_in_service(),
+        wait_target_minutes: station.wait_target_minutes,
         total_arrivals: round2(hours.iter().map(|h| h.expected_arrivals).sum()),
         total_kg: round2(hours.iter().map(|h| h.expected_kg).sum()),
         hours,

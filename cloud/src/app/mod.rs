@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod devices;
 pub mod enrollment;
 pub mod forecast;
+pub mod grace;
 pub mod ingest;
 pub mod ivr;
 pub mod keys;
@@ -25,6 +26,7 @@ pub mod reminders;
 pub mod slots;
 pub mod sms;
 pub mod stations;
+pub mod suggest;
 pub mod sync;
 pub mod tokens;
 pub mod upkeep;
@@ -37,6 +39,8 @@ use gasq_shared::policy::PolicyError;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::jwt::AccessTokens;
+use crate::conditions::routes::Routes;
+use crate::conditions::weather::Weather;
 use crate::config::Settings;
 use crate::crypto::Crypto;
 use crate::forecast::DemandModel;
@@ -68,6 +72,10 @@ pub struct Services {
     pub demand: Arc<DemandModel>,
     /// Stations' demand levels, fitted once a day.
     pub levels: forecast::LevelCache,
+    /// The weather at stations (OpenWeatherMap, or assumed).
+    pub weather: Weather,
+    /// Drivers' travel times (Google Routes, or estimated).
+    pub routes: Routes,
     /// Fires when the server begins to shut down: held requests (long polls) answer
     /// at once instead of keeping the shutdown waiting.
     pub stopping: CancellationToken,
@@ -98,6 +106,10 @@ impl App {
                     (local.clone(), Some(local))
                 }
             };
+        let (weather, routes) = (
+            Weather::from_settings(&settings.weather),
+            Routes::from_settings(&settings.maps),
+        );
         Self(Arc::new(Services {
             settings,
             store,
@@ -109,6 +121,8 @@ impl App {
             test_gateway,
             demand,
             levels: forecast::LevelCache::default(),
+            weather,
+            routes,
             stopping: CancellationToken::new(),
         }))
     }

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::forecast::{self, DayForecast};
 use super::stations::{self, StationError};
-use crate::domain::slots;
+use crate::domain::{money, slots};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -23,16 +23,7 @@ pub enum SlotsError {
     Forecast(#[from] forecast::ForecastError),
 }
 
-/// How busy a slot is expected to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RushLevel {
-    /// No forecast yet.
-    Unknown,
-    Low,
-    Medium,
-    High,
-}
+pub use super::forecast::RushLevel;
 
 /// One slot of the day.
 #[derive(Debug, Serialize, ToSchema)]
@@ -44,6 +35,9 @@ pub struct SlotView {
     /// Places still free now (0 for a slot that has ended).
     pub available: u32,
     pub rush_level: RushLevel,
+    /// What a kilogram costs if booked in this slot now (the calm-slot discount
+    /// included where the station gives one), paise.
+    pub price_paise_per_kg: i64,
 }
 
 /// How far from today a date may be asked for.
@@ -58,15 +52,25 @@ pub async fn day(
     let station = stations::get(app, id).await?;
     let now = Utc::now();
     let date = requested_date(&station, date, now)?;
+    Ok(of_station(app, &station, date, now).await?)
+}
+
+/// The slots of `station` on its local `date`, as they are at `now`.
+pub async fn of_station(
+    app: &super::App,
+    station: &crate::domain::Station,
+    date: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Vec<SlotView>, StoreError> {
     let starts = slots::slot_starts(&station.policy, date);
     let (Some(first), Some(last)) = (starts.first(), starts.last()) else {
         return Ok(Vec::new());
     };
     let loads = app
         .store
-        .slot_loads(id, *first, *last + Duration::seconds(1))
+        .slot_loads(station.id, *first, *last + Duration::seconds(1))
         .await?;
-    let forecast = forecast_or_none(app, &station, date).await;
+    let forecast = forecast_or_none(app, station, date).await;
     Ok(starts
         .into_iter()
         .map(|start| {
@@ -75,8 +79,8 @@ pub async fn day(
             // keeps the capacity it was given (a new forecast never cancels anyone).
             let walkins = forecast
                 .as_ref()
-                .map_or(0, |f| forecast::expected_walkins(f, &station, start));
-            let capacity = load.map_or_else(|| slots::capacity(&station, walkins), |l| l.capacity);
+                .map_or(0, |f| forecast::expected_walkins(f, station, start));
+            let capacity = load.map_or_else(|| slots::capacity(station, walkins), |l| l.capacity);
             let held = load.map_or(0, |l| l.held);
             let end = slots::slot_end(&station.policy, start);
             let available = if end <= now {
@@ -84,14 +88,20 @@ pub async fn day(
             } else {
                 capacity.saturating_sub(held)
             };
+            let rush_level = forecast
+                .as_ref()
+                .map_or(RushLevel::Unknown, |f| forecast::slot_rush(f, start));
             SlotView {
                 start,
                 end,
                 capacity,
                 available,
-                rush_level: forecast
-                    .as_ref()
-                    .map_or(RushLevel::Unknown, |f| forecast::slot_rush(f, start)),
+                rush_level,
+                price_paise_per_kg: money::slot_price(
+                    station.price_paise_per_kg,
+                    &station.money,
+                    rush_level == RushLevel::Low,
+                ),
             }
         })
         .collect())
@@ -104,9 +114,15 @@ fn requested_date(
     now: DateTime<Utc>,
 ) -> Result<NaiveDate, SlotsError> {
     let today = slots::local_date(&station.policy, now);
-    let date = match date {
-        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map_err(|_| SlotsError::BadDate("date must be YYYY-MM-DD"))?,
+    let date = match date.map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+            let shaped = d.len() == 10 && d.as_bytes()[4] == b'-' && d.as_bytes()[7] == b'-';
+            SlotsError::BadDate(if shaped {
+                "no such date: check the day and the month"
+            } else {
+                "date must be YYYY-MM-DD"
+            })
+        })?,
         None => today,
     };
     if (date - today).num_days().abs() > MAX_DAYS_AWAY {

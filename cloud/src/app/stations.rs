@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::access::{self, AccessError};
 use super::{App, Invalid};
-use crate::domain::{Actor, AuditEntry, Role, Station, slots};
+use crate::domain::{Actor, AuditEntry, Role, Station};
 use crate::store::{NewStation, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -47,8 +47,12 @@ pub struct StationChanges {
     pub refund_cutoff_minutes: Option<i64>,
     /// Cancelled later (before the slot starts): refunded less this fee, paise.
     pub cancel_fee_paise: Option<i64>,
+    /// Off the price per kg in slots the forecast expects to be calm, paise (0 to 2000).
+    pub calm_discount_paise_per_kg: Option<i64>,
     /// Drivers are reminded this many minutes before their slot (5 to 1440).
     pub reminder_lead_minutes: Option<u16>,
+    /// The lane plan keeps a walk-in's expected wait under this many minutes (1 to 60).
+    pub wait_target_minutes: Option<u16>,
     #[serde(flatten)]
     pub policy: PolicyChanges,
     /// Fields that are not station settings (a typo): refused, named.
@@ -117,6 +121,9 @@ pub async fn create(app: &App, by: Option<&Actor>, req: StationRequest) -> Resul
         .refund_cutoff_minutes
         .unwrap_or(money.refund_cutoff_minutes);
     money.cancel_fee_paise = s.cancel_fee_paise.unwrap_or(money.cancel_fee_paise);
+    money.calm_discount_paise_per_kg = s
+        .calm_discount_paise_per_kg
+        .unwrap_or(money.calm_discount_paise_per_kg);
     money
         .check()
         .map_err(|(field, range)| Invalid::new(field, format!("use {range}")))?;
@@ -137,6 +144,7 @@ pub async fn create(app: &App, by: Option<&Actor>, req: StationRequest) -> Resul
             Some(lead) => lead,
             None => 30,
         },
+        wait_target_minutes: check_wait_target(s.wait_target_minutes.unwrap_or(5))?,
     };
     app.store
         .create_station(new, entry)
@@ -209,6 +217,9 @@ fn changed(before: &Station, c: &StationChanges) -> std::result::Result<Station,
     m.fill_to_full_centikg = c.fill_to_full_centikg.unwrap_or(m.fill_to_full_centikg);
     m.refund_cutoff_minutes = c.refund_cutoff_minutes.unwrap_or(m.refund_cutoff_minutes);
     m.cancel_fee_paise = c.cancel_fee_paise.unwrap_or(m.cancel_fee_paise);
+    m.calm_discount_paise_per_kg = c
+        .calm_discount_paise_per_kg
+        .unwrap_or(m.calm_discount_paise_per_kg);
     m.check()
         .map_err(|(field, range)| Invalid::new(field, format!("use {range}")))?;
     if let Some(lead) = c.reminder_lead_minutes {
@@ -220,7 +231,18 @@ fn changed(before: &Station, c: &StationChanges) -> std::result::Result<Station,
         }
         s.reminder_lead_minutes = lead;
     }
+    if let Some(target) = c.wait_target_minutes {
+        s.wait_target_minutes = check_wait_target(target)?;
+    }
     Ok(s)
+}
+
+fn check_wait_target(minutes: u16) -> std::result::Result<u16, Invalid> {
+    if (1..=60).contains(&minutes) {
+        Ok(minutes)
+    } else {
+        Err(Invalid::new("wait_target_minutes", "use 1 to 60 minutes"))
+    }
 }
 
 /// Changes a station's settings (its station admins, or super admins).
@@ -269,12 +291,7 @@ async fn change(
                 "price_paise_per_kg": s.price_paise_per_kg, "money": s.money,
             }),
         );
-        let capacity = slots::capacity(&s, 0);
-        match app
-            .store
-            .update_station(&s, before.updated_at, capacity, entry)
-            .await
-        {
+        match app.store.update_station(&s, before.updated_at, entry).await {
             Ok(saved) => return Ok(saved),
             Err(StoreError::Conflict(_)) => continue,
             Err(e) => return Err(e.into()),

@@ -58,3 +58,46 @@ impl Default for RazorpaySettings {
         }
     }
 }
+
+/// OpenWeatherMap (`GASQ_WEATHER_BASE_URL`, `GASQ_WEATHER_API_KEY`): the weather the
+/// forecast and the late grace use. Without a key, a dry 27 °C hour is assumed (and
+/// said so in the answers).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WeatherSettings {
+    pub base_url: String,
+    pub api_key: Option<Secret>,
+    /// Each call's timeout, seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for WeatherSettings {
+    fn default() -> Self {
+        Self {
+            base_url: "https://api.openweathermap.org".into(),
+            api_key: None,
+            timeout_secs: 5,
+        }
+    }
+}
+
+/// Google Routes (`GASQ_MAPS_BASE_URL`, `GASQ_MAPS_API_KEY`): a driver's travel time
+/// with traffic, for the late grace. Without a key, an estimate from the distance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MapsSettings {
+    pub base_url: String,
+    pub api_key: Option<Secret>,
+    /// Each call's timeout, seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for MapsSettings {
+    fn default() -> Self {
+        Self {
+            base_url: "https://routes.googleapis.com".into(),
+            api_key: None,
+            timeout_secs: 5,
+        }
+    }
+}

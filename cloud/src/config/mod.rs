@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::secret::Secret;
 
 mod integrations;
-pub use integrations::{RazorpaySettings, TwilioSettings};
+pub use integrations::{MapsSettings, RazorpaySettings, TwilioSettings, WeatherSettings};
 
 /// Everything the cloud can be configured with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,6 +47,8 @@ pub struct Settings {
     pub smtp_url: Option<Secret>,
     pub notifications: NotificationSettings,
     pub forecast: ForecastSettings,
+    pub weather: WeatherSettings,
+    pub maps: MapsSettings,
 }
 
 /// The demand forecast.
@@ -213,6 +215,8 @@ impl Default for Settings {
             smtp_url: None,
             notifications: NotificationSettings::default(),
             forecast: ForecastSettings::default(),
+            weather: WeatherSettings::default(),
+            maps: MapsSettings::default(),
         }
     }
 }
@@ -285,7 +289,7 @@ impl Settings {
         // The integrations' documented names have one underscore: GASQ_RAZORPAY_KEY_ID.
         // Read as text, never as numbers: `GASQ_TWILIO_FROM=+15005550006` is a phone
         // number, not 15005550006 (figment's `Env` would parse it as one).
-        for integration in ["razorpay", "twilio"] {
+        for integration in ["razorpay", "twilio", "weather", "maps"] {
             let prefix = format!("GASQ_{}_", integration.to_ascii_uppercase());
             for (name, value) in std::env::vars() {
                 if let Some(key) = name.strip_prefix(&prefix).filter(|k| !k.starts_with('_')) {
@@ -313,6 +317,9 @@ impl Settings {
             .take()
             .filter(|k| !k.expose().trim().is_empty());
         t.from = t.from.take().filter(|k| !k.trim().is_empty());
+        for key in [&mut settings.weather.api_key, &mut settings.maps.api_key] {
+            *key = key.take().filter(|k| !k.expose().trim().is_empty());
+        }
         settings.smtp_url = settings
             .smtp_url
             .take()

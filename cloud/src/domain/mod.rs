@@ -4,9 +4,11 @@
 pub mod actor;
 pub mod audit;
 pub mod codes;
+pub mod geo;
 pub mod limits;
 pub mod model;
 pub mod money;
+pub mod queueing;
 pub mod slots;
 pub mod throttle;
 

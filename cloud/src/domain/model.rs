@@ -97,6 +97,8 @@ pub struct Station {
     pub money: super::MoneyPolicy,
     /// Drivers are reminded this many minutes before their slot.
     pub reminder_lead_minutes: u16,
+    /// The lane plan opens enough lanes to keep a walk-in's expected wait under this.
+    pub wait_target_minutes: u16,
     /// The version of the station's lane-code secret new codes are made under
     /// (docs/architecture.md, "Lane codes").
     pub lane_code_version: u32,

@@ -16,6 +16,9 @@ pub struct MoneyPolicy {
     pub refund_cutoff_minutes: i64,
     /// Cancelled later, but before the slot starts: refunded less this fee.
     pub cancel_fee_paise: i64,
+    /// Off the price per kg in slots the forecast expects to be calm (`low`), to move
+    /// drivers out of the rush; 0 = no discount.
+    pub calm_discount_paise_per_kg: i64,
 }
 
 impl Default for MoneyPolicy {
@@ -24,6 +27,7 @@ impl Default for MoneyPolicy {
             fill_to_full_centikg: 1200,
             refund_cutoff_minutes: 60,
             cancel_fee_paise: 2000,
+            calm_discount_paise_per_kg: 0,
         }
     }
 }
@@ -43,7 +47,23 @@ impl MoneyPolicy {
         if !(0..=100_000).contains(&self.cancel_fee_paise) {
             return Err(("cancel_fee_paise", "between 0 and 100000 (₹1,000)"));
         }
+        if !(0..=2_000).contains(&self.calm_discount_paise_per_kg) {
+            return Err((
+                "calm_discount_paise_per_kg",
+                "between 0 and 2000 (₹20 a kg)",
+            ));
+        }
         Ok(())
+    }
+}
+
+/// The price per kg of a booking made now in a slot of `rush`: the station's price,
+/// less its calm-slot discount when the slot is expected to be calm (never below 0).
+pub fn slot_price(price_paise_per_kg: i64, policy: &MoneyPolicy, calm: bool) -> i64 {
+    if calm {
+        (price_paise_per_kg - policy.calm_discount_paise_per_kg).max(0)
+    } else {
+        price_paise_per_kg
     }
 }
 

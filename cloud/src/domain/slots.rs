@@ -145,6 +145,7 @@ pub(crate) mod tests {
             price_paise_per_kg: 7_600,
             money: crate::domain::MoneyPolicy::default(),
             reminder_lead_minutes: 30,
+            wait_target_minutes: 5,
             lane_code_version: 1,
             created_at: Utc::now(),
             updated_at: Utc::now(),

@@ -68,6 +68,8 @@ pub enum ErrorCode {
     NoOffer,
     /// Only a confirmed booking has an e-token.
     TokenUnavailable,
+    /// The driver cannot reach the station within the longest grace: book a later slot.
+    TooLate,
     // Edge boxes.
     EnrollmentCodeInvalid,
     InvalidBatch,
@@ -123,6 +125,7 @@ impl ErrorCode {
             SlotHasPlaces => "slot_has_places",
             NoOffer => "no_offer",
             TokenUnavailable => "token_unavailable",
+            TooLate => "too_late",
             EnrollmentCodeInvalid => "enrollment_code_invalid",
             InvalidBatch => "invalid_batch",
             BatchTooLarge => "batch_too_large",

@@ -13,6 +13,7 @@ use crate::app::dashboard::DashboardError;
 use crate::app::devices::DeviceError;
 use crate::app::enrollment::EnrollError;
 use crate::app::forecast;
+use crate::app::grace::RefreshError;
 use crate::app::ingest::IngestError;
 use crate::app::ops::NotReady;
 use crate::app::payments::PaymentError;
@@ -363,6 +364,20 @@ impl From<DeviceTokenError> for ApiError {
                 Self::unauthorized(ErrorCode::DeviceRevoked, e.to_string())
             }
             other => Self::unauthorized(ErrorCode::InvalidDeviceToken, other.to_string()),
+        }
+    }
+}
+
+impl From<RefreshError> for ApiError {
+    fn from(e: RefreshError) -> Self {
+        match e {
+            RefreshError::Invalid(e) => e.into(),
+            RefreshError::Booking(e) => e.into(),
+            RefreshError::Token(e) => e.into(),
+            RefreshError::Station(e) => e.into(),
+            RefreshError::Store(e) => e.into(),
+            e @ RefreshError::TooLate { .. } => Self::conflict(ErrorCode::TooLate, e.to_string()),
+            e @ RefreshError::SlotFull { .. } => Self::conflict(ErrorCode::SlotFull, e.to_string()),
         }
     }
 }

@@ -21,10 +21,10 @@ const BUILT_IN: &[u8] = include_bytes!("../../../models/demand.onnx");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("cannot read the forecast model {path}: {source}")]
+    #[error("cannot read the forecast model {path}: {reason}")]
     Read {
         path: String,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error(
         "the forecast model {0} does not load: {1} (it must take `features` [N, {FEATURES}] float32 and give `shape` [N, 1], as models/train.py exports it)"
@@ -55,9 +55,9 @@ impl DemandModel {
         match path {
             Some(p) => {
                 let name = p.display().to_string();
-                let bytes = std::fs::read(p).map_err(|source| ModelError::Read {
+                let bytes = std::fs::read(p).map_err(|reason| ModelError::Read {
                     path: name.clone(),
-                    source,
+                    reason,
                 })?;
                 Self::from_bytes(&bytes, name)
             }

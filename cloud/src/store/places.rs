@@ -12,11 +12,13 @@ use crate::store::StoreResult;
 use crate::store::db::{Tx, query};
 
 /// Takes one place of the slot if one is free under `capacity`; returns whether it did.
+/// The first booking of a slot sizes it: `capacity`, and the walk-ins the forecast
+/// expected (`forecast_walkins`), which later re-sizes keep room for.
 pub(crate) async fn take(
     tx: &mut Tx,
     station: StationId,
     slot_start: DateTime<Utc>,
-    capacity: u32,
+    (capacity, forecast_walkins): (u32, u32),
 ) -> StoreResult<bool> {
     if capacity == 0 {
         return Ok(false);
@@ -24,13 +26,15 @@ pub(crate) async fn take(
     let taken = tx
         .execute(
             query(
-                "INSERT INTO slot_loads (station_id, slot_start, capacity, held) VALUES ($1, $2, $3, 1) \
+                "INSERT INTO slot_loads (station_id, slot_start, capacity, held, forecast_walkins) \
+                 VALUES ($1, $2, $3, 1, $4) \
                  ON CONFLICT (station_id, slot_start) DO UPDATE SET held = slot_loads.held + 1 \
                  WHERE slot_loads.held < slot_loads.capacity",
             )
             .bind(station)
             .bind(slot_start)
-            .bind(i32::try_from(capacity).unwrap_or(i32::MAX)),
+            .bind(i32::try_from(capacity).unwrap_or(i32::MAX))
+            .bind(i32::try_from(forecast_walkins).unwrap_or(i32::MAX)),
         )
         .await?;
     Ok(taken > 0)

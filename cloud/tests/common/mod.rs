@@ -5,6 +5,7 @@ pub mod app;
 pub mod db;
 pub mod device;
 pub mod razorpay;
+pub mod roads;
 pub mod roles;
 pub mod smtp;
 pub mod twilio;

@@ -54,6 +54,7 @@ pub const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/bookings/{id}", AnyUser),
     ("POST", "/api/v1/bookings/{id}/cancel", AnyUser),
     ("GET", "/api/v1/bookings/{id}/token", AnyUser),
+    ("POST", "/api/v1/bookings/{id}/token/refresh", AnyUser),
     ("GET", "/api/v1/bookings/{id}/qr.svg", AnyUser),
     ("GET", "/api/v1/bookings/{id}/qr.png", AnyUser),
     ("GET", "/api/v1/token-keys", Public),

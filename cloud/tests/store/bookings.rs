@@ -233,7 +233,7 @@ async fn a_first_booking_sizes_its_slot_from_the_station_as_it_is_then(store: Ar
     // ...then a lane goes down before its transaction runs (1 lane: 3 places).
     s.lanes_down = 1;
     store
-        .update_station(&s, s.updated_at, 3, audit("station.update"))
+        .update_station(&s, s.updated_at, audit("station.update"))
         .await
         .unwrap();
     store
@@ -251,7 +251,7 @@ async fn a_first_booking_sizes_its_slot_from_the_station_as_it_is_then(store: Ar
     let prepared = booking(a, &s, later);
     s.lanes_down = 2;
     store
-        .update_station(&s, s.updated_at, 0, audit("station.update"))
+        .update_station(&s, s.updated_at, audit("station.update"))
         .await
         .unwrap();
     assert!(matches!(

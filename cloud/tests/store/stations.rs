@@ -32,13 +32,13 @@ async fn lowering_lanes_resizes_future_slots(store: Arc<dyn Store>) {
         .unwrap();
     s.policy.lanes = 1;
     let saved = store
-        .update_station(&s, s.updated_at, 3, audit("station.update"))
+        .update_station(&s, s.updated_at, audit("station.update"))
         .await
         .unwrap();
     assert_eq!(saved.policy.lanes, 1);
     // A write based on the old read (someone changed the station since) is refused.
     let stale = store
-        .update_station(&s, s.updated_at, 3, audit("station.update"))
+        .update_station(&s, s.updated_at, audit("station.update"))
         .await;
     assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
     let loads = store
@@ -59,7 +59,7 @@ async fn a_lane_change_reaches_the_slot_in_progress(store: Arc<dyn Store>) {
         .unwrap();
     s.lanes_down = 1;
     store
-        .update_station(&s, s.updated_at, 3, audit("station.update"))
+        .update_station(&s, s.updated_at, audit("station.update"))
         .await
         .unwrap();
     let loads = store

@@ -29,6 +29,7 @@ pub fn new_station(code: &str, lanes: u16) -> NewStation {
         price_paise_per_kg: 7_600,
         money: Default::default(),
         reminder_lead_minutes: 30,
+        wait_target_minutes: 5,
     }
 }
 

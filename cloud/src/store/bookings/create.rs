@@ -41,7 +41,14 @@ pub(super) async fn create(
         .await?
         .ok_or(StoreError::NotFound("station"))?;
     let capacity = slots::capacity(&station, b.forecast_walkins);
-    if !places::take(&mut tx, b.station_id, b.slot_start, capacity).await? {
+    if !places::take(
+        &mut tx,
+        b.station_id,
+        b.slot_start,
+        (capacity, b.forecast_walkins),
+    )
+    .await?
+    {
         // Nothing was written but the key's claim. Without a key, roll back; with one,
         // commit the claim as the answer a retry with it gets.
         if let Some(key) = &idem {

@@ -6,6 +6,7 @@ pub(crate) mod create;
 mod idempotency;
 mod lifecycle;
 pub(crate) mod limits;
+mod window;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -130,6 +131,15 @@ pub trait BookingStore: Send + Sync {
     /// Records that the driver of a confirmed booking is coming (once: the first answer
     /// counts); the booking as it is.
     async fn mark_coming(&self, id: BookingId, now: DateTime<Utc>) -> StoreResult<Booking>;
+    /// Moves a confirmed booking's `valid_until` later, with the first free code of
+    /// `codes` (its lane code for the new window); the booking as it is after.
+    async fn extend_window(
+        &self,
+        id: BookingId,
+        valid_until: DateTime<Utc>,
+        codes: &[String],
+        audit: AuditEntry,
+    ) -> StoreResult<Booking>;
     /// Expires payment holds that lapsed before `now`, freeing their capacity.
     async fn expire_holds(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>>;
     /// Marks confirmed bookings whose window ended before `now` as no-shows.
@@ -196,6 +206,16 @@ impl BookingStore for SqlStore {
         audit: AuditEntry,
     ) -> StoreResult<Cancelled> {
         lifecycle::cancel(&self.db, id, now, by, audit).await
+    }
+
+    async fn extend_window(
+        &self,
+        id: BookingId,
+        valid_until: DateTime<Utc>,
+        codes: &[String],
+        audit: AuditEntry,
+    ) -> StoreResult<Booking> {
+        window::extend(&self.db, id, valid_until, codes, audit).await
     }
 
     async fn mark_coming(&self, id: BookingId, now: DateTime<Utc>) -> StoreResult<Booking> {

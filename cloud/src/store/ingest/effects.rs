@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use gasq_shared::sync::{EdgeEvent, EdgeEventKind};
 use gasq_shared::{BookingId, StationId};
 
-use crate::domain::{AuditEntry, Booking, BookingStatus, slots};
+use crate::domain::{AuditEntry, Booking, BookingStatus};
 use crate::store::booking_rows::BookingRow;
 use crate::store::changes::{self, ChangeKind};
 use crate::store::db::{Tx, query};
@@ -340,7 +340,7 @@ async fn recompute_lanes(tx: &mut Tx, station: StationId, now: DateTime<Utc>) ->
         )
         .await?;
     s.lanes_down = u16::try_from(down).unwrap_or(s.policy.lanes);
-    resize_open_slots(tx, &s, slots::capacity(&s, 0), now).await?;
+    resize_open_slots(tx, &s, now).await?;
     tx.execute(
         query("UPDATE stations SET lanes_down = $2, updated_at = $3 WHERE id = $1")
             .bind(station)

@@ -123,7 +123,13 @@ async fn confirmable(tx: &mut Tx, b: &Booking, now: DateTime<Utc>) -> StoreResul
             let station = station_in(tx, b.station_id)
                 .await?
                 .ok_or(StoreError::NotFound("station"))?;
-            places::take(tx, b.station_id, b.slot_start, slots::capacity(&station, 0)).await
+            places::take(
+                tx,
+                b.station_id,
+                b.slot_start,
+                (slots::capacity(&station, 0), 0),
+            )
+            .await
         }
         _ => Ok(false),
     }

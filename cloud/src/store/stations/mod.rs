@@ -15,7 +15,7 @@ pub(crate) use row::StationRow;
 use super::changes::{self, ChangeKind};
 use super::db::{Query, Tx, query};
 use super::{SqlStore, StoreError, StoreResult, audit};
-use crate::domain::{AuditEntry, BookingStatus, Station};
+use crate::domain::{AuditEntry, BookingStatus, Station, slots};
 
 /// A station to create.
 #[derive(Debug, Clone)]
@@ -28,6 +28,7 @@ pub struct NewStation {
     pub price_paise_per_kg: i64,
     pub money: crate::domain::MoneyPolicy,
     pub reminder_lead_minutes: u16,
+    pub wait_target_minutes: u16,
 }
 
 /// A slot's live bookings against its capacity.
@@ -44,13 +45,13 @@ pub trait StationStore: Send + Sync {
     /// Fails with `Conflict` when the code is taken.
     async fn create_station(&self, station: NewStation, audit: AuditEntry) -> StoreResult<Station>;
     /// Saves the station as given and re-sizes the capacity of its current and future
-    /// slots — if nobody changed it since it was read (its `updated_at` is still the
+    /// slots (each keeping room for the walk-ins the forecast expected when it was
+    /// sized) — if nobody changed it since it was read (its `updated_at` is still the
     /// one given); `Conflict` otherwise, and the caller re-reads and re-applies.
     async fn update_station(
         &self,
         station: &Station,
         read_at: DateTime<Utc>,
-        slot_capacity: u32,
         audit: AuditEntry,
     ) -> StoreResult<Station>;
     /// Live (pending or confirmed) bookings of slots that have not ended yet.
@@ -94,17 +95,35 @@ pub(crate) async fn station_in(tx: &mut Tx, id: StationId) -> StoreResult<Option
 pub(crate) async fn resize_open_slots(
     tx: &mut Tx,
     station: &Station,
-    capacity: u32,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let ended_if_started_by = now - Duration::minutes(i64::from(station.policy.slot_minutes));
-    tx.execute(
-        query("UPDATE slot_loads SET capacity = $2 WHERE station_id = $1 AND slot_start > $3")
+    // Each open slot keeps room for the walk-ins the forecast expected when it was
+    // sized (a handful of distinct values: one statement each).
+    let expected: Vec<(i32,)> = tx
+        .fetch_all(
+            query(
+                "SELECT DISTINCT forecast_walkins FROM slot_loads \
+                 WHERE station_id = $1 AND slot_start > $2",
+            )
+            .bind(station.id)
+            .bind(ended_if_started_by),
+        )
+        .await?;
+    for (walkins,) in expected {
+        let capacity = slots::capacity(station, u32::try_from(walkins).unwrap_or(0));
+        tx.execute(
+            query(
+                "UPDATE slot_loads SET capacity = $2 WHERE station_id = $1 AND slot_start > $3 \
+                 AND forecast_walkins = $4",
+            )
             .bind(station.id)
             .bind(i32::try_from(capacity).unwrap_or(i32::MAX))
-            .bind(ended_if_started_by),
-    )
-    .await?;
+            .bind(ended_if_started_by)
+            .bind(walkins),
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -158,8 +177,9 @@ impl StationStore for SqlStore {
         let sql = format!(
             "INSERT INTO stations ({POLICY_COLUMNS}, code, name, lat, lon, lanes_down, \
              price_paise_per_kg, created_at, updated_at, fill_to_full_centikg, \
-             refund_cutoff_minutes, cancel_fee_paise, reminder_lead_minutes) VALUES ($1, $2, $3, $4, \
-             $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, $15, $16, $16, $17, $18, $19, $20) \
+             refund_cutoff_minutes, cancel_fee_paise, reminder_lead_minutes, \
+             calm_discount_paise_per_kg, wait_target_minutes) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+             $8, $9, $10, $11, $12, $13, $14, 0, $15, $16, $16, $17, $18, $19, $20, $21, $22) \
              RETURNING *"
         );
         let q = bind_policy(Query::assembled(sql), &s.policy)
@@ -172,7 +192,9 @@ impl StationStore for SqlStore {
             .bind(i32::from(s.money.fill_to_full_centikg))
             .bind(s.money.refund_cutoff_minutes)
             .bind(s.money.cancel_fee_paise)
-            .bind(i32::from(s.reminder_lead_minutes));
+            .bind(i32::from(s.reminder_lead_minutes))
+            .bind(s.money.calm_discount_paise_per_kg)
+            .bind(i32::from(s.wait_target_minutes));
         let row: StationRow = tx
             .fetch_one(q)
             .await
@@ -192,18 +214,18 @@ impl StationStore for SqlStore {
         &self,
         s: &Station,
         read_at: DateTime<Utc>,
-        slot_capacity: u32,
         entry: AuditEntry,
     ) -> StoreResult<Station> {
         let now = Utc::now();
         let mut tx = self.db.begin().await?;
         // Slot rows first, then the station row: the lock order every writer keeps.
-        resize_open_slots(&mut tx, s, slot_capacity, now).await?;
+        resize_open_slots(&mut tx, s, now).await?;
         let sql = format!(
             "UPDATE stations SET ({POLICY_COLUMNS}, name, lat, lon, lanes_down, price_paise_per_kg, \
              updated_at, fill_to_full_centikg, refund_cutoff_minutes, cancel_fee_paise, \
-             reminder_lead_minutes) = ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-             $15, $16, $19, $20, $21, $22) \
+             reminder_lead_minutes, calm_discount_paise_per_kg, wait_target_minutes) = ($1, $2, $3, \
+             $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $19, $20, $21, $22, $23, \
+             $24) \
              WHERE id = $17 AND updated_at = $18 RETURNING *"
         );
         let q = bind_policy(Query::assembled(sql), &s.policy)
@@ -218,7 +240,9 @@ impl StationStore for SqlStore {
             .bind(i32::from(s.money.fill_to_full_centikg))
             .bind(s.money.refund_cutoff_minutes)
             .bind(s.money.cancel_fee_paise)
-            .bind(i32::from(s.reminder_lead_minutes));
+            .bind(i32::from(s.reminder_lead_minutes))
+            .bind(s.money.calm_discount_paise_per_kg)
+            .bind(i32::from(s.wait_target_minutes));
         let row: StationRow = tx
             .fetch_optional(q)
             .await?
