@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{ApiJson, ApiPath, ApiQuery, Authorized, StationStaff, SuperAdmins};
 use crate::app::forecast::DayForecast;
+use crate::app::moves;
 use crate::app::slots::{self, SlotView};
 use crate::app::stations::{self, StationChanges, StationRequest};
 use crate::domain::{MoneyPolicy, Station, slots as grid};
@@ -105,6 +106,9 @@ pub(crate) async fn update_station(
     ApiJson(changes): ApiJson<StationChanges>,
 ) -> ApiResult<ApiJson<StationView>> {
     let saved = stations::update(&state, &staff, id, changes).await?;
+    // Fewer lanes (or a longer service time) may leave booked slots over their new
+    // capacity: those bookings are moved or refunded now.
+    moves::settle_overflow(&state, saved.id).await?;
     Ok(ApiJson(StationView::from(&saved)))
 }
 

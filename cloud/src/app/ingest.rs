@@ -57,6 +57,8 @@ pub async fn push(
         .await?;
     if result.new > 0 {
         tracing::info!(device = %device.id, new = result.new, "edge events ingested");
+        // A lane fault among them may leave slots holding more than they now can.
+        super::moves::settle_overflow(app, station.id).await?;
     }
     app.store.record_push(device.id, Utc::now(), health).await?;
     Ok(EventsResponse {

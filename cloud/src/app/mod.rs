@@ -19,6 +19,7 @@ pub mod ivr;
 pub mod keys;
 pub mod lanecodes;
 pub mod login;
+pub mod moves;
 pub mod notify;
 pub mod ops;
 pub mod payments;

@@ -35,7 +35,8 @@ use async_trait::async_trait;
 
 pub use audit::{AuditFilter, AuditRecord, AuditStore};
 pub use bookings::{
-    BookingStore, Cancelled, CreateBooking, IDEMPOTENCY_KEY_TTL_HOURS, IdempotencyKey, NewBooking,
+    BookingMove, BookingStore, Cancelled, CreateBooking, IDEMPOTENCY_KEY_TTL_HOURS, IdempotencyKey,
+    NewBooking,
 };
 pub use changes::{ChangeKind, ChangePage};
 pub use db::{Backend, Db};

@@ -6,7 +6,10 @@ pub(crate) mod create;
 mod idempotency;
 mod lifecycle;
 pub(crate) mod limits;
+mod moves;
 mod window;
+
+pub use moves::BookingMove;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -131,6 +134,16 @@ pub trait BookingStore: Send + Sync {
     /// Records that the driver of a confirmed booking is coming (once: the first answer
     /// counts); the booking as it is.
     async fn mark_coming(&self, id: BookingId, now: DateTime<Utc>) -> StoreResult<Booking>;
+    /// Live bookings of not-yet-started slots that hold more than their capacity (after
+    /// a lane fault), the newest of each slot first: the ones to move.
+    async fn overflowing_bookings(
+        &self,
+        station: StationId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Booking>>;
+    /// Moves a booking to another slot if it is still where it was and the slot has a
+    /// place; the booking as moved, or `None`.
+    async fn move_booking(&self, m: BookingMove) -> StoreResult<Option<Booking>>;
     /// Moves a confirmed booking's `valid_until` later, with the first free code of
     /// `codes` (its lane code for the new window); the booking as it is after.
     async fn extend_window(
@@ -206,6 +219,18 @@ impl BookingStore for SqlStore {
         audit: AuditEntry,
     ) -> StoreResult<Cancelled> {
         lifecycle::cancel(&self.db, id, now, by, audit).await
+    }
+
+    async fn overflowing_bookings(
+        &self,
+        station: StationId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Booking>> {
+        moves::overflow(&self.db, station, now).await
+    }
+
+    async fn move_booking(&self, m: BookingMove) -> StoreResult<Option<Booking>> {
+        moves::move_booking(&self.db, m).await
     }
 
     async fn extend_window(

@@ -8,7 +8,7 @@ use gasq_shared::BookingId;
 use crate::domain::{AuditEntry, Booking};
 use crate::store::booking_rows::BookingRow;
 use crate::store::changes::{self, ChangeKind};
-use crate::store::db::{Db, Lock, query};
+use crate::store::db::{Db, Lock, Tx, query};
 use crate::store::{StoreError, StoreResult, audit};
 
 /// Sets `id`'s `valid_until` (only later, only while confirmed) with the first of
@@ -35,18 +35,7 @@ pub(super) async fn extend(
     {
         return Ok(before);
     }
-    let mut code = None;
-    for c in codes {
-        let taken: Option<(String,)> = tx
-            .fetch_optional(query("SELECT code FROM bookings WHERE code = $1").bind(c.clone()))
-            .await?;
-        if taken.is_none() {
-            code = Some(c.clone());
-            break;
-        }
-    }
-    let code =
-        code.ok_or_else(|| StoreError::Conflict("no free lane code for the new window".into()))?;
+    let code = free_code(&mut tx, codes).await?;
     let now = Utc::now();
     let row: BookingRow = tx
         .fetch_one(
@@ -70,4 +59,19 @@ pub(super) async fn extend(
     audit::append(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(after)
+}
+
+/// The first of `codes` no booking has (a booking's lane codes for a new window).
+pub(super) async fn free_code(tx: &mut Tx, codes: &[String]) -> StoreResult<String> {
+    for c in codes {
+        let taken: Option<(String,)> = tx
+            .fetch_optional(query("SELECT code FROM bookings WHERE code = $1").bind(c.clone()))
+            .await?;
+        if taken.is_none() {
+            return Ok(c.clone());
+        }
+    }
+    Err(StoreError::Conflict(
+        "no free lane code for the new window".into(),
+    ))
 }
