@@ -188,9 +188,7 @@ async fn a_new_station_is_forecast_from_the_prior_and_its_slots_keep_room_for_wa
 
     // The slots carry the rush and keep room for walk-ins where the forecast expects
     // them — and only there.
-    let (_, slots) = app
-        .get(&format!("/api/v1/stations/{id}/slots?date={date}"), None)
-        .await;
+    let slots = slots_on(&app, id, date).await;
     let slots = slots.as_array().unwrap();
     let at_three = &slots[12]; // 03:00
     assert_eq!(at_three["rush_level"], "low");
@@ -325,16 +323,8 @@ async fn a_full_slot_answers_with_calmer_slots_and_a_station_nearby() {
     let here = forecasting_station(&app, &root, "SUG-0001").await;
     let nearby = forecasting_station(&app, &root, "SUG-0002").await;
     let date = next_wednesday();
-    let (_, slots) = app
-        .get(&format!("/api/v1/stations/{here}/slots?date={date}"), None)
-        .await;
-    let wanted = slots
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["rush_level"] == "high")
-        .unwrap()
-        .clone();
+    let slots = slots_on(&app, here, date).await;
+    let wanted = first_rush(&slots);
     let places = wanted["capacity"].as_u64().unwrap();
     for n in 0..=places {
         let d = app.driver(u32::try_from(n).unwrap()).await;
@@ -384,9 +374,7 @@ async fn calm_slots_are_cheaper_and_the_booking_keeps_that_price() {
     assert_eq!(body["calm_discount_paise_per_kg"], 500);
     assert_eq!(body["wait_target_minutes"], 3);
     let date = next_wednesday();
-    let (_, slots) = app
-        .get(&format!("/api/v1/stations/{id}/slots?date={date}"), None)
-        .await;
+    let slots = slots_on(&app, id, date).await;
     let slots = slots.as_array().unwrap();
     let night = &slots[12]; // 03:00, calm
     assert_eq!(night["rush_level"], "low");
@@ -453,16 +441,8 @@ async fn a_booked_rush_slot_keeps_its_walkin_room_through_station_changes_and_la
             .unwrap()
             .clone()
     };
-    let (_, slots) = app
-        .get(&format!("/api/v1/stations/{id}/slots?date={date}"), None)
-        .await;
-    let rush = slots
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["rush_level"] == "high")
-        .unwrap()
-        .clone();
+    let slots = slots_on(&app, id, date).await;
+    let rush = first_rush(&slots);
     let sized = rush["capacity"].as_u64().unwrap();
     assert!(sized < 7, "{rush}");
     let d = app.driver(1).await;
@@ -492,18 +472,34 @@ async fn a_booked_rush_slot_keeps_its_walkin_room_through_station_changes_and_la
     };
     // A price change leaves the slot as it was sized.
     patch(json!({"price_paise_per_kg": 7_700})).await;
-    let (_, slots) = app
-        .get(&format!("/api/v1/stations/{id}/slots?date={date}"), None)
-        .await;
+    let slots = slots_on(&app, id, date).await;
     assert_eq!(slot_of(&slots, &rush["start"])["capacity"], sized);
     // A lane down: one lane serves 3 a slot, and the room for walk-ins stays within the
     // station's bounds (half of 3) — the slot shrinks, never grows.
     patch(json!({"lanes_down": 1})).await;
-    let (_, slots) = app
-        .get(&format!("/api/v1/stations/{id}/slots?date={date}"), None)
-        .await;
+    let slots = slots_on(&app, id, date).await;
     let after = slot_of(&slots, &rush["start"])["capacity"]
         .as_u64()
         .unwrap();
     assert_eq!(after, 2, "3 places less 1 kept for walk-ins");
+}
+
+/// The station's slots of `date`, as the API lists them.
+async fn slots_on(app: &common::app::TestApp, id: u64, date: chrono::NaiveDate) -> Value {
+    let (status, slots) = app
+        .get(&format!("/api/v1/stations/{id}/slots?date={date}"), None)
+        .await;
+    assert_eq!(status, 200, "{slots}");
+    slots
+}
+
+/// The first slot the forecast calls a rush.
+fn first_rush(slots: &Value) -> Value {
+    slots
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["rush_level"] == "high")
+        .expect("a rush slot")
+        .clone()
 }

@@ -8,19 +8,10 @@ mod common;
 
 use chrono::{DateTime, Utc};
 use common::app::{Session, future_slot};
-use common::device::TestDevice;
+use common::device::{TestDevice, event};
 use common::world::world;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use uuid::Uuid;
-
-fn event(seq: i64, kind: Value) -> Value {
-    let mut e = json!({"id": Uuid::now_v7(), "seq": seq, "at": Utc::now()});
-    e.as_object_mut()
-        .unwrap()
-        .extend(kind.as_object().unwrap().clone());
-    e
-}
 
 fn time(v: &Value) -> DateTime<Utc> {
     v.as_str().unwrap().parse().unwrap()

@@ -57,33 +57,16 @@ pub fn find(
             now + CANDIDATE_MARGIN_SECS,
             now - CANDIDATE_MARGIN_SECS
         ],
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, i64>(4)?,
-            ))
-        },
+        CodeBooking::row,
     )?;
     let mut found = Vec::new();
     for row in rows {
-        let (id, vehicle, from, until, centikg) = row?;
-        let booking = CodeBooking {
-            id: id
-                .parse()
-                .map_err(|e| DbError::Corrupt(format!("booking id: {e}")))?,
-            vehicle,
-            valid_from_unix: from,
-            valid_until_unix: until,
-            quantity_centikg: u16::try_from(centikg).unwrap_or(0),
-        };
+        let booking = row?.parsed()?;
         let subject = CodeSubject {
             booking: booking.id,
             station,
-            valid_from: unix(from)?,
-            valid_until: unix(until)?,
+            valid_from: unix(booking.valid_from_unix)?,
+            valid_until: unix(booking.valid_until_unix)?,
         };
         if keys.iter().any(|k| lanecode::matches(k, &subject, code)) {
             found.push(booking);

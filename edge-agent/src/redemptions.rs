@@ -140,24 +140,48 @@ pub fn booking_by_code(conn: &Connection, code: &str) -> Result<Option<CodeBooki
          FROM bookings WHERE upper(code) = ?1
          AND NOT code GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]' LIMIT 2",
     )?;
-    let rows: Vec<(String, Option<String>, i64, i64, i64)> = stmt
-        .query_map([code], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?
-        .collect::<Result<_, _>>()?;
+    let rows = stmt
+        .query_map([code], CodeBooking::row)?
+        .collect::<Result<Vec<_>, _>>()?;
     let mut rows = rows.into_iter();
-    let (Some((id, vehicle, from, until, centikg)), None) = (rows.next(), rows.next()) else {
+    let (Some(row), None) = (rows.next(), rows.next()) else {
         return Ok(None);
     };
-    Ok(Some(CodeBooking {
-        id: id
-            .parse()
-            .map_err(|e| DbError::Corrupt(format!("booking id: {e}")))?,
-        vehicle,
-        valid_from_unix: from,
-        valid_until_unix: until,
-        quantity_centikg: u16::try_from(centikg).unwrap_or(0),
-    }))
+    row.parsed().map(Some)
+}
+
+/// A `bookings` row as [`CodeBooking::row`] reads it (columns `id, vehicle,
+/// valid_from_unix, valid_until_unix, quantity_centikg`), before the id is parsed.
+#[derive(Debug)]
+pub struct CodeBookingRow(String, Option<String>, i64, i64, i64);
+
+impl CodeBooking {
+    /// Reads the columns `id, vehicle, valid_from_unix, valid_until_unix,
+    /// quantity_centikg`, in that order.
+    pub fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CodeBookingRow> {
+        Ok(CodeBookingRow(
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+        ))
+    }
+}
+
+impl CodeBookingRow {
+    pub fn parsed(self) -> Result<CodeBooking, DbError> {
+        let Self(id, vehicle, from, until, centikg) = self;
+        Ok(CodeBooking {
+            id: id
+                .parse()
+                .map_err(|e| DbError::Corrupt(format!("booking id: {e}")))?,
+            vehicle,
+            valid_from_unix: from,
+            valid_until_unix: until,
+            quantity_centikg: u16::try_from(centikg).unwrap_or(0),
+        })
+    }
 }
 
 /// Whether `booking` has been redeemed here (tests and doctor use it).

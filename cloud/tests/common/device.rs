@@ -123,3 +123,12 @@ impl TestDevice {
         (status.as_u16(), body)
     }
 }
+
+/// An edge event of `kind` (its fields as JSON), numbered `seq`, made now.
+pub fn event(seq: i64, kind: Value) -> Value {
+    let mut e = json!({"id": uuid::Uuid::now_v7(), "seq": seq, "at": chrono::Utc::now()});
+    e.as_object_mut()
+        .unwrap()
+        .extend(kind.as_object().unwrap().clone());
+    e
+}
