@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 
 use super::App;
 use crate::domain::{Station, queueing, slots};
+use crate::forecast::features::is_holiday;
 use crate::forecast::level::{self, LEVEL_DAYS, MIN_HISTORY_DAYS};
 use crate::forecast::{HourInput, ModelError};
 use crate::store::StoreError;
@@ -208,7 +209,11 @@ async fn fit_level(
         .collect();
     let features: Vec<_> = present
         .iter()
-        .map(|(local, _)| HourInput::assumed(*local).features())
+        .map(|(local, _)| {
+            let mut input = HourInput::assumed(*local);
+            input.holiday = is_holiday(local.date(), &app.settings.forecast.holidays);
+            input.features()
+        })
         .collect();
     let shapes = app.demand.shapes(&features)?;
     let fitted = level::fit(
@@ -261,6 +266,7 @@ pub async fn day(
         .iter()
         .map(|(local, utc)| {
             let mut input = HourInput::assumed(*local);
+            input.holiday = is_holiday(local.date(), &app.settings.forecast.holidays);
             if let Some(w) = outlook.at(*utc) {
                 from_provider = true;
                 input.temp_c = w.temp_c;

@@ -21,6 +21,9 @@ use crate::store::StoreError;
 pub const MAX_EXTRA_MINUTES: i64 = 60;
 /// A refreshed token stays valid this long past the driver's expected arrival.
 const ARRIVAL_MARGIN_MINUTES: i64 = 10;
+/// A token can be refreshed from this long before its slot: a driver on the way, not
+/// one stretching tomorrow's window from far away today.
+pub const REFRESH_FROM_HOURS: i64 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
@@ -124,6 +127,13 @@ pub async fn refresh(
     }
     let station = stations::get(app, b.station_id).await?;
     let now = Utc::now();
+    if now < b.slot_start - Duration::hours(REFRESH_FROM_HOURS) {
+        return Err(Invalid::new(
+            "booking",
+            "a token can be refreshed from 2 hours before its slot, when you are on your way",
+        )
+        .into());
+    }
     let (outlook, weather) = app
         .weather
         .outlook(station.id, station.lat, station.lon)

@@ -83,8 +83,15 @@ pub struct Weather {
     http: Option<reqwest::Client>,
     base: String,
     key: Option<Secret>,
-    cache: Mutex<HashMap<StationId, (DateTime<Utc>, Outlook)>>,
+    cache: Mutex<HashMap<StationId, Asked>>,
 }
+
+/// Per station: when the provider was asked, what came, and whether it answered.
+type Asked = (DateTime<Utc>, Outlook, Source);
+
+/// A failed call is not tried again for this long: a provider that hangs must not
+/// cost every slot list and booking its timeout.
+const RETRY_AFTER_FAILURE_MINUTES: i64 = 5;
 
 impl Weather {
     pub fn from_settings(s: &WeatherSettings) -> Self {
@@ -113,10 +120,15 @@ impl Weather {
         };
         let now = Utc::now();
         if let Ok(cache) = self.cache.lock()
-            && let Some((at, outlook)) = cache.get(&station)
-            && now - *at < Duration::hours(1)
+            && let Some((at, outlook, source)) = cache.get(&station)
         {
-            return (outlook.clone(), Source::Provider);
+            let fresh_for = match source {
+                Source::Provider => Duration::hours(1),
+                Source::Heuristic => Duration::minutes(RETRY_AFTER_FAILURE_MINUTES),
+            };
+            if now - *at < fresh_for {
+                return (outlook.clone(), *source);
+            }
         }
         let answer = http
             .get(format!("{}/data/2.5/forecast", self.base))
@@ -140,12 +152,15 @@ impl Weather {
             Ok(forecast) => {
                 let outlook = spread(&forecast.list);
                 if let Ok(mut cache) = self.cache.lock() {
-                    cache.insert(station, (now, outlook.clone()));
+                    cache.insert(station, (now, outlook.clone(), Source::Provider));
                 }
                 (outlook, Source::Provider)
             }
             Err(e) => {
-                tracing::warn!(station = %station, error = %e, "weather: OpenWeatherMap failed, assuming a dry 27 °C hour");
+                tracing::warn!(station = %station, error = %e, "weather: OpenWeatherMap failed, assuming a dry 27 °C hour for the next 5 minutes");
+                if let Ok(mut cache) = self.cache.lock() {
+                    cache.insert(station, (now, Outlook::default(), Source::Heuristic));
+                }
                 (Outlook::default(), Source::Heuristic)
             }
         }

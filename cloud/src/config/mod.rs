@@ -58,6 +58,9 @@ pub struct ForecastSettings {
     /// An ONNX model to use instead of the built-in `models/demand.onnx` (same input
     /// and output; see `models/README.md`). A file that does not load stops startup.
     pub model_path: Option<PathBuf>,
+    /// Public holidays (`YYYY-MM-DD`) besides the national ones GasQ knows (Republic
+    /// Day, Independence Day, Gandhi Jayanti): festivals whose dates move each year.
+    pub holidays: Vec<chrono::NaiveDate>,
 }
 
 /// The notifications worker.

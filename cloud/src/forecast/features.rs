@@ -22,6 +22,15 @@ pub struct HourInput {
     pub holiday: bool,
 }
 
+/// India's national holidays, on fixed dates (month, day): Republic Day, Independence
+/// Day, Gandhi Jayanti. Festivals move each year: `forecast.holidays` adds them.
+const NATIONAL_HOLIDAYS: [(u32, u32); 3] = [(1, 26), (8, 15), (10, 2)];
+
+/// Whether `date` is a public holiday: a national one, or one of `extra`.
+pub fn is_holiday(date: chrono::NaiveDate, extra: &[chrono::NaiveDate]) -> bool {
+    NATIONAL_HOLIDAYS.contains(&(date.month(), date.day())) || extra.contains(&date)
+}
+
 /// The weather assumed when none is known (no weather provider, or it failed): a dry,
 /// warm hour of the Indian plains. Said in every answer that relies on it.
 pub const ASSUMED_TEMP_C: f64 = 27.0;
@@ -51,5 +60,36 @@ impl HourInput {
         row[33] = self.humidity as f32;
         row[34] = self.rain_mm as f32;
         row
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn national_holidays_every_year_and_festivals_as_configured() {
+        assert!(is_holiday(day(2027, 1, 26), &[]));
+        assert!(is_holiday(day(2026, 8, 15), &[]));
+        assert!(!is_holiday(day(2026, 11, 8), &[]));
+        assert!(is_holiday(day(2026, 11, 8), &[day(2026, 11, 8)]));
+    }
+
+    #[test]
+    fn the_features_are_the_documented_layout() {
+        let local = day(2026, 11, 30).and_hms_opt(17, 0, 0).unwrap(); // a Monday
+        let mut input = HourInput::assumed(local);
+        input.holiday = true;
+        let f = input.features();
+        assert_eq!(f[17], 1.0);
+        assert_eq!(f[24], 1.0, "Monday is weekday 0");
+        assert_eq!(f[31], 1.0);
+        assert_eq!((f[32], f[33], f[34]), (27.0, 60.0, 0.0));
+        assert_eq!(f.iter().filter(|x| **x == 1.0).count(), 3);
     }
 }

@@ -4,6 +4,7 @@
 //! cloud never delays an event.
 
 use chrono::Utc;
+use tokio::sync::Notify;
 use tokio::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -21,10 +22,18 @@ const HELD_SLACK: Duration = Duration::from_secs(1);
 impl Syncer {
     /// Runs both loops until `stop`.
     pub async fn run(self, stop: CancellationToken) {
-        tokio::join!(self.pull_loop(&stop), self.push_loop(&stop));
+        let pushed = Notify::new();
+        tokio::join!(
+            self.pull_loop(&stop, &pushed),
+            self.push_loop(&stop, &pushed)
+        );
     }
 
-    async fn pull_loop(&self, stop: &CancellationToken) {
+    /// `pushed` fires when a push settled a batch: a pull held in the cloud then carries
+    /// an outbox depth from before it, so it is asked again at once with the depth as it
+    /// is now (the dashboard's view of the box's backlog is otherwise up to a long poll
+    /// behind).
+    async fn pull_loop(&self, stop: &CancellationToken, pushed: &Notify) {
         let mut failures: u32 = 0;
         // A pull held in the cloud says nothing until it answers: at start and after a
         // failure, a quick pull confirms contact (and "online") before long polls resume.
@@ -38,6 +47,7 @@ impl Syncer {
             };
             let result = tokio::select! {
                 r = self.pull(wait) => r,
+                () = pushed.notified(), if !wait.is_zero() => continue,
                 () = stop.cancelled() => return,
             };
             let next = match result {
@@ -66,13 +76,16 @@ impl Syncer {
         }
     }
 
-    async fn push_loop(&self, stop: &CancellationToken) {
+    async fn push_loop(&self, stop: &CancellationToken, pushed: &Notify) {
         let outbox_changed = self.recorder.outbox_changed();
         let mut failures: u32 = 0;
         loop {
             let retry_at = match self.push().await {
-                Ok(()) => {
+                Ok(settled) => {
                     failures = 0;
+                    if settled {
+                        pushed.notify_one();
+                    }
                     None
                 }
                 Err(e) => {
@@ -132,15 +145,17 @@ impl Syncer {
 
     /// Pushes the outbox. It counts as an exchange only if the cloud answered a batch:
     /// with nothing to send no request is made, and that proves nothing about the link.
-    pub(super) async fn push(&self) -> Result<(), SyncError> {
+    /// Returns whether a batch was settled.
+    pub(super) async fn push(&self) -> Result<bool, SyncError> {
         let (batch, attempts) = (self.options.batch, self.options.poison_attempts);
         let pushed = push::push(&self.client, self.recorder.db(), batch, attempts).await?;
         // `last_push_at` was stored with the batch it dates.
         if let Some(at) = pushed.settled_at {
             self.handle.succeeded(Direction::Push, at, None);
             self.forget_saved_error().await;
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Once nothing fails any more, the saved error goes (status and doctor read it).

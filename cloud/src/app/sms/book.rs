@@ -130,23 +130,27 @@ pub(super) async fn book(
     }
 }
 
-/// The free slots nearest to `wanted` (local `HH:MM`), nearest first.
+/// The free slots nearest to `wanted` (local `HH:MM`): those the forecast does not call
+/// a rush first, nearest first.
 pub(crate) async fn calmer(
     app: &App,
     station: &Station,
     wanted: chrono::DateTime<Utc>,
 ) -> Result<Vec<String>, StoreError> {
-    let date = slots::local_date(&station.policy, wanted)
-        .format("%Y-%m-%d")
-        .to_string();
-    let day = slot_views::day(app, station.id, Some(&date))
-        .await
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let mut free: Vec<_> = day
+    let now = Utc::now();
+    let date = slots::local_date(&station.policy, wanted);
+    let mut free: Vec<_> = slot_views::of_station(app, station, date, now)
+        .await?
         .into_iter()
-        .filter(|s| s.available > 0 && s.start > Utc::now())
+        .filter(|s| s.available > 0 && s.start > now)
         .collect();
-    free.sort_by_key(|s| (s.start - wanted).num_seconds().abs());
+    // Calm slots first (the forecast's rush hours last), nearest the time wanted first.
+    free.sort_by_key(|s| {
+        (
+            s.rush_level == slot_views::RushLevel::High,
+            (s.start - wanted).num_seconds().abs(),
+        )
+    });
     Ok(free
         .into_iter()
         .take(ALTERNATIVES)
