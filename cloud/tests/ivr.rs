@@ -170,3 +170,56 @@ async fn a_step_with_its_state_altered_is_refused() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_caller_told_a_time_is_full_books_another_in_the_same_call() {
+    let w = ivr_world().await;
+    let full = Utc::now().duration_trunc(Duration::minutes(15)).unwrap() + Duration::hours(3);
+    // Seven drivers fill the slot (2 lanes × 15 / 4).
+    for n in 0..7u32 {
+        let d = w.app.driver(200 + n).await;
+        let v = w.app.vehicle(&d, &format!("MH12IV{n:04}")).await;
+        let (status, body) = w
+            .app
+            .post(
+                "/api/v1/bookings",
+                Some(&d.token),
+                serde_json::json!({"station_id": w.station, "vehicle_id": v, "slot_start": full, "payment_method": "at_station"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let hhmm = |t: chrono::DateTime<Utc>| {
+        t.with_timezone(&chrono_tz::Asia::Kolkata)
+            .format("%H%M")
+            .to_string()
+    };
+    let (_, twiml) = press(&w, "/api/v1/ivr/voice", None).await;
+    let (_, twiml) = press(&w, &next(&twiml), Some("2")).await;
+    let (_, twiml) = press(&w, &next(&twiml), Some(&w.station.to_string())).await;
+    let (_, twiml) = press(&w, &next(&twiml), Some(&hhmm(full))).await;
+    let (_, twiml) = press(&w, &next(&twiml), Some("8")).await;
+    let (_, twiml) = press(&w, &next(&twiml), Some("1")).await;
+    assert!(twiml.contains("That time is full"), "{twiml}");
+    // Another time, in the same call.
+    let later = full + Duration::minutes(15);
+    let (_, twiml) = press(&w, &next(&twiml), Some(&hhmm(later))).await;
+    let (_, twiml) = press(&w, &next(&twiml), Some("8")).await;
+    let (_, twiml) = press(&w, &next(&twiml), Some("1")).await;
+    assert!(twiml.contains("Booked."), "{twiml}");
+    let user = gasq_cloud::app::accounts::phone_driver(
+        &w.app.app,
+        &gasq_shared::Phone::parse(CALLER).unwrap(),
+    )
+    .await
+    .unwrap();
+    let mine = w
+        .app
+        .app
+        .store
+        .bookings_for_user(user.id, 10)
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].slot_start, later);
+}

@@ -71,9 +71,13 @@ pub struct StationLevel {
     pub walkin_share: f64,
 }
 
-/// Levels by station for the day they were fitted on.
+/// What a level was fitted for: the day, and the lanes and service time its prior
+/// (and rush levels) depend on — a lane fault or a policy edit refits it.
+type FittedFor = (NaiveDate, u16, u16);
+
+/// Levels by station for the day (and lanes) they were fitted for.
 #[derive(Debug, Default)]
-pub struct LevelCache(Mutex<HashMap<StationId, (NaiveDate, StationLevel)>>);
+pub struct LevelCache(Mutex<HashMap<StationId, (FittedFor, StationLevel)>>);
 
 /// One hour of the forecast.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -151,15 +155,20 @@ pub fn rush_level(expected: f64, capacity: f64) -> RushLevel {
 /// The station's level as of today (fitted at most once a day).
 pub async fn station_level(app: &App, station: &Station) -> Result<StationLevel, ForecastError> {
     let today = slots::local_date(&station.policy, Utc::now());
+    let fitted_for = (
+        today,
+        station.lanes_in_service(),
+        station.policy.service_minutes,
+    );
     if let Ok(cache) = app.levels.0.lock()
-        && let Some((day, level)) = cache.get(&station.id)
-        && *day == today
+        && let Some((for_, level)) = cache.get(&station.id)
+        && *for_ == fitted_for
     {
         return Ok(*level);
     }
     let level = fit_level(app, station, today).await?;
     if let Ok(mut cache) = app.levels.0.lock() {
-        cache.insert(station.id, (today, level));
+        cache.insert(station.id, (fitted_for, level));
     }
     Ok(level)
 }

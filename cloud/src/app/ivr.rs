@@ -293,11 +293,19 @@ async fn book(app: &App, call: &Call<'_>, state: &CallState) -> Result<String, S
     let user = accounts::phone_driver(app, &phone)
         .await
         .map_err(|e| StoreError::Corrupt(format!("phone account: {e}")))?;
-    // One booking per call: a replayed confirmation (or a double tap) books nothing more.
+    // One booking per call and order: a replayed confirmation (or a double tap) books
+    // nothing more, while a caller told "that time is full" may still confirm another
+    // time (the order is in the signed query, so only Twilio's requests carry it).
     let key = app.crypto.lookup_hash(phone.as_str());
+    let order = format!(
+        "call:{}:{}:{}",
+        call.sid,
+        state.s.unwrap_or(0),
+        state.t.as_deref().unwrap_or("")
+    );
     if !app
         .store
-        .record_inbound_sms(&format!("call:{}", call.sid), &key, chrono::Utc::now())
+        .record_inbound_sms(&order, &key, chrono::Utc::now())
         .await?
     {
         return Ok(ended(say(app, &lang, "ivr-already", &FluentArgs::new())));
