@@ -4,10 +4,11 @@
 //! arrivals — turns shapes into expected arrivals.
 //!
 //! [`features`] builds the model's input exactly as the training pipeline does,
-//! [`level`] fits a station's level, [`backtest`] replays a history as the cloud would.
+//! [`level`] fits a station's level, [`history`] reads a history file and [`backtest`] replays it as the cloud would.
 
 pub mod backtest;
 pub mod features;
+pub mod history;
 pub mod level;
 
 use std::path::Path;
