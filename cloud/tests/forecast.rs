@@ -248,6 +248,66 @@ async fn a_station_with_its_own_history_is_forecast_from_it() {
     // One arrival an hour, spread over shapes averaging about 1.
     let level = f["level"].as_f64().unwrap();
     assert!((0.3..3.0).contains(&level), "{f}");
+
+    // Beside the forecast, what happened: one arrival in each hour that has passed (the
+    // last an hour ago), none yet in this one; lane 2 went down 90 minutes ago, so the
+    // hours since then were served by one lane.
+    let down_at = Utc::now() - Duration::minutes(90);
+    let fault = json!([{"id": uuid::Uuid::now_v7(), "seq": 241, "at": down_at,
+        "kind": "lane_fault", "lane": 2, "detail": "nozzle leak"}]);
+    let (status, body) = device.push(&app, fault).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, f) = app
+        .get(&format!("/api/v1/stations/{id}/forecast"), None)
+        .await;
+    let now = Utc::now();
+    for h in f["hours"].as_array().unwrap() {
+        let start: chrono::DateTime<Utc> = serde_json::from_value(h["start"].clone()).unwrap();
+        let end = start + Duration::hours(1);
+        if start > now {
+            assert!(h["actual_arrivals"].is_null(), "{h}");
+            assert!(h["actual_lanes_in_service"].is_null(), "{h}");
+            continue;
+        }
+        let arrivals = if end <= now { 1 } else { 0 };
+        assert_eq!(h["actual_arrivals"], arrivals, "{h}");
+        let lanes = if end <= down_at { 2 } else { 1 };
+        assert_eq!(h["actual_lanes_in_service"], lanes, "{h}");
+    }
+}
+
+#[tokio::test]
+async fn a_station_sets_how_much_of_the_expected_walkins_to_keep_room_for() {
+    let app = spawn_app().await;
+    let root = app.user_with_role(Role::SuperAdmin, "root").await;
+    let id = forecasting_station(&app, &root, "SHR-0001").await;
+    let date = next_wednesday();
+    let kept = |slots: &Value| 7 - first_rush(slots)["capacity"].as_u64().unwrap();
+    let all = kept(&slots_on(&app, id, date).await);
+    assert!(all > 0);
+    let set = |percent: u32| {
+        let (app, token) = (&app, root.token.clone());
+        async move {
+            app.call(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/stations/{id}"),
+                Some(&token),
+                Some(json!({"walkin_reserve_share_percent": percent})),
+            )
+            .await
+        }
+    };
+    let (status, body) = set(0).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["walkin_reserve_share_percent"], 0);
+    assert_eq!(kept(&slots_on(&app, id, date).await), 0, "no room kept");
+    let (status, _) = set(50).await;
+    assert_eq!(status, 200);
+    let half = kept(&slots_on(&app, id, date).await);
+    assert!(half < all, "half the share keeps less room: {half} vs {all}");
+    let (status, body) = set(500).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["detail"].to_string().contains("0 to 200"), "{body}");
 }
 
 #[test]

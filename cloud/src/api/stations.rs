@@ -35,6 +35,8 @@ pub struct StationView {
     reminder_lead_minutes: u16,
     /// The lane plan keeps a walk-in's expected wait under this many minutes.
     wait_target_minutes: u16,
+    /// Of the walk-ins the forecast expects in a slot, the share it keeps places for.
+    walkin_reserve_share_percent: u16,
     /// Vehicles one slot can take with the lanes in service now, before walk-in reserve.
     slot_capacity: u32,
     updated_at: DateTime<Utc>,
@@ -54,6 +56,7 @@ impl From<&Station> for StationView {
             money: s.money,
             reminder_lead_minutes: s.reminder_lead_minutes,
             wait_target_minutes: s.wait_target_minutes,
+            walkin_reserve_share_percent: s.walkin_reserve_share_percent,
             slot_capacity: grid::raw_capacity(s),
             updated_at: s.updated_at,
         }

@@ -95,6 +95,11 @@ pub struct HourForecast {
     /// The expected wait with every lane in service open, minutes (`null`: the lanes
     /// cannot keep up — the queue grows all hour).
     pub expected_wait_minutes: Option<f64>,
+    /// Arrivals the edge reported in this hour (`null` until it begins).
+    pub actual_arrivals: Option<u32>,
+    /// The fewest lanes in service during this hour so far, beside `lanes_needed`
+    /// (`null` until it begins).
+    pub actual_lanes_in_service: Option<u16>,
 }
 
 /// A station's forecast for one local day.
@@ -287,10 +292,13 @@ pub async fn day(
         .collect();
     let shapes = app.demand.shapes(&features)?;
     let capacity = hourly_capacity(station);
+    let starts: Vec<_> = hours.iter().map(|(_, start)| *start).collect();
+    let actuals = super::actuals::hours(app, station, &starts, Utc::now()).await?;
     let hours: Vec<HourForecast> = hours
         .iter()
         .zip(shapes)
-        .map(|((local, start), shape)| {
+        .zip(actuals)
+        .map(|(((local, start), shape), actual)| {
             let expected = level.level * f64::from(shape);
             let service = f64::from(station.policy.service_minutes);
             let lanes = u32::from(station.lanes_in_service());
@@ -308,6 +316,8 @@ pub async fn day(
                 ),
                 expected_wait_minutes: queueing::expected_wait_minutes(expected, service, lanes)
                     .map(round2),
+                actual_arrivals: actual.map(|a| a.arrivals),
+                actual_lanes_in_service: actual.map(|a| a.lanes_in_service),
             }
         })
         .collect();
@@ -344,7 +354,8 @@ pub fn expected_walkins(
         return 0;
     };
     let per_slot = hour.expected_arrivals * f64::from(station.policy.slot_minutes) / 60.0;
-    let walkins = (per_slot * forecast.level.walkin_share).round();
+    let share = f64::from(station.walkin_reserve_share_percent) / 100.0;
+    let walkins = (per_slot * forecast.level.walkin_share * share).round();
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // small and ≥ 0
     let walkins = walkins.max(0.0).min(f64::from(u16::MAX)) as u32;
     walkins

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod actuals;
 pub mod audit;
 pub mod bookings;
 pub mod dashboard;

@@ -53,6 +53,9 @@ pub struct StationChanges {
     pub reminder_lead_minutes: Option<u16>,
     /// The lane plan keeps a walk-in's expected wait under this many minutes (1 to 60).
     pub wait_target_minutes: Option<u16>,
+    /// Of the walk-ins the forecast expects in a slot, the share to keep places for,
+    /// percent (0 to 200; default 100).
+    pub walkin_reserve_share_percent: Option<u16>,
     #[serde(flatten)]
     pub policy: PolicyChanges,
     /// Fields that are not station settings (a typo): refused, named.
@@ -145,6 +148,9 @@ pub async fn create(app: &App, by: Option<&Actor>, req: StationRequest) -> Resul
             None => 30,
         },
         wait_target_minutes: check_wait_target(s.wait_target_minutes.unwrap_or(5))?,
+        walkin_reserve_share_percent: check_walkin_share(
+            s.walkin_reserve_share_percent.unwrap_or(100),
+        )?,
     };
     app.store
         .create_station(new, entry)
@@ -234,7 +240,21 @@ fn changed(before: &Station, c: &StationChanges) -> std::result::Result<Station,
     if let Some(target) = c.wait_target_minutes {
         s.wait_target_minutes = check_wait_target(target)?;
     }
+    if let Some(share) = c.walkin_reserve_share_percent {
+        s.walkin_reserve_share_percent = check_walkin_share(share)?;
+    }
     Ok(s)
+}
+
+fn check_walkin_share(percent: u16) -> std::result::Result<u16, Invalid> {
+    if percent <= 200 {
+        Ok(percent)
+    } else {
+        Err(Invalid::new(
+            "walkin_reserve_share_percent",
+            "use 0 to 200 (percent of the walk-ins the forecast expects)",
+        ))
+    }
 }
 
 fn check_wait_target(minutes: u16) -> std::result::Result<u16, Invalid> {

@@ -99,6 +99,9 @@ pub struct Station {
     pub reminder_lead_minutes: u16,
     /// The lane plan opens enough lanes to keep a walk-in's expected wait under this.
     pub wait_target_minutes: u16,
+    /// Of the walk-ins the forecast expects in a slot, the share it keeps places for,
+    /// percent (0–200; the policy's floor and cap still bound the reserve).
+    pub walkin_reserve_share_percent: u16,
     /// The version of the station's lane-code secret new codes are made under
     /// (docs/architecture.md, "Lane codes").
     pub lane_code_version: u32,

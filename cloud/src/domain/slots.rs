@@ -146,6 +146,7 @@ pub(crate) mod tests {
             money: crate::domain::MoneyPolicy::default(),
             reminder_lead_minutes: 30,
             wait_target_minutes: 5,
+            walkin_reserve_share_percent: 100,
             lane_code_version: 1,
             created_at: Utc::now(),
             updated_at: Utc::now(),

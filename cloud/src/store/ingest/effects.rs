@@ -12,7 +12,7 @@ use crate::domain::{AuditEntry, Booking, BookingStatus};
 use crate::store::booking_rows::BookingRow;
 use crate::store::changes::{self, ChangeKind};
 use crate::store::db::{Tx, query};
-use crate::store::stations::{resize_open_slots, station_in};
+use crate::store::stations::{lanes, resize_open_slots, station_in};
 use crate::store::{StoreError, StoreResult, cases, notifications, payments};
 
 /// A new event's effect, applied after all events of the batch are recorded.
@@ -131,6 +131,9 @@ pub(super) async fn apply_to_lanes(
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<AuditEntry>> {
     let mut audits = Vec::new();
+    // When the lanes changed, for their history: the edge's clock of the last change
+    // (an offline edge reports late), never the future.
+    let mut changed_at = None;
     for effect in effects {
         let Effect::Lane {
             lane,
@@ -143,6 +146,7 @@ pub(super) async fn apply_to_lanes(
         };
         if set_lane(tx, station, *lane, *up, detail.as_deref(), *at).await? {
             let action = if *up { "lane.up" } else { "lane.fault" };
+            changed_at = changed_at.max(Some((*at).min(now)));
             audits.push(entry(
                 action,
                 format!("station:{station}/lane:{lane}"),
@@ -150,8 +154,8 @@ pub(super) async fn apply_to_lanes(
             ));
         }
     }
-    if !audits.is_empty() {
-        recompute_lanes(tx, station, now).await?;
+    if let Some(changed_at) = changed_at {
+        recompute_lanes(tx, station, now, changed_at).await?;
     }
     Ok(audits)
 }
@@ -326,7 +330,12 @@ async fn set_lane(
 
 /// Recomputes a station's lanes in service from its lane states and re-sizes its
 /// current and future slots: a lane fault lowers bookable capacity at once.
-async fn recompute_lanes(tx: &mut Tx, station: StationId, now: DateTime<Utc>) -> StoreResult<()> {
+async fn recompute_lanes(
+    tx: &mut Tx,
+    station: StationId,
+    now: DateTime<Utc>,
+    changed_at: DateTime<Utc>,
+) -> StoreResult<()> {
     let mut s = station_in(tx, station)
         .await?
         .ok_or(StoreError::NotFound("station"))?;
@@ -339,8 +348,10 @@ async fn recompute_lanes(tx: &mut Tx, station: StationId, now: DateTime<Utc>) ->
             .bind(s.policy.lanes),
         )
         .await?;
+    let before = s.lanes_in_service();
     s.lanes_down = u16::try_from(down).unwrap_or(s.policy.lanes);
     resize_open_slots(tx, &s, now).await?;
+    lanes::record(tx, station, before, s.lanes_in_service(), changed_at).await?;
     tx.execute(
         query("UPDATE stations SET lanes_down = $2, updated_at = $3 WHERE id = $1")
             .bind(station)

@@ -3,6 +3,7 @@
 //! A slot's row (`slot_loads`) is made by its first booking and holds its capacity and
 //! how many live bookings hold a place in it; `bookings` takes and frees the places.
 
+pub mod lanes;
 mod row;
 
 use async_trait::async_trait;
@@ -29,6 +30,7 @@ pub struct NewStation {
     pub money: crate::domain::MoneyPolicy,
     pub reminder_lead_minutes: u16,
     pub wait_target_minutes: u16,
+    pub walkin_reserve_share_percent: u16,
 }
 
 /// A slot's live bookings against its capacity.
@@ -69,6 +71,13 @@ pub trait StationStore: Send + Sync {
     /// Moves the station to the next lane-code secret version and tells its edges;
     /// the new version. `NotFound` for an unknown station.
     async fn rotate_lane_codes(&self, station: StationId, audit: AuditEntry) -> StoreResult<u32>;
+    /// The station's lanes in service over `[from, to)`.
+    async fn lane_history(
+        &self,
+        station: StationId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<lanes::LaneHistory>;
 }
 
 /// `status IN (…)` over [`BookingStatus::LIVE`], for statements about live bookings.
@@ -178,8 +187,9 @@ impl StationStore for SqlStore {
             "INSERT INTO stations ({POLICY_COLUMNS}, code, name, lat, lon, lanes_down, \
              price_paise_per_kg, created_at, updated_at, fill_to_full_centikg, \
              refund_cutoff_minutes, cancel_fee_paise, reminder_lead_minutes, \
-             calm_discount_paise_per_kg, wait_target_minutes) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-             $8, $9, $10, $11, $12, $13, $14, 0, $15, $16, $16, $17, $18, $19, $20, $21, $22) \
+             calm_discount_paise_per_kg, wait_target_minutes, walkin_reserve_share_percent) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, $15, $16, \
+             $16, $17, $18, $19, $20, $21, $22, $23) \
              RETURNING *"
         );
         let q = bind_policy(Query::assembled(sql), &s.policy)
@@ -194,7 +204,8 @@ impl StationStore for SqlStore {
             .bind(s.money.cancel_fee_paise)
             .bind(i32::from(s.reminder_lead_minutes))
             .bind(s.money.calm_discount_paise_per_kg)
-            .bind(i32::from(s.wait_target_minutes));
+            .bind(i32::from(s.wait_target_minutes))
+            .bind(i32::from(s.walkin_reserve_share_percent));
         let row: StationRow = tx
             .fetch_one(q)
             .await
@@ -220,12 +231,15 @@ impl StationStore for SqlStore {
         let mut tx = self.db.begin().await?;
         // Slot rows first, then the station row: the lock order every writer keeps.
         resize_open_slots(&mut tx, s, now).await?;
+        let before = station_in(&mut tx, s.id)
+            .await?
+            .map_or(s.lanes_in_service(), |old| old.lanes_in_service());
         let sql = format!(
             "UPDATE stations SET ({POLICY_COLUMNS}, name, lat, lon, lanes_down, price_paise_per_kg, \
              updated_at, fill_to_full_centikg, refund_cutoff_minutes, cancel_fee_paise, \
-             reminder_lead_minutes, calm_discount_paise_per_kg, wait_target_minutes) = ($1, $2, $3, \
-             $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $19, $20, $21, $22, $23, \
-             $24) \
+             reminder_lead_minutes, calm_discount_paise_per_kg, wait_target_minutes, \
+             walkin_reserve_share_percent) = ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+             $13, $14, $15, $16, $19, $20, $21, $22, $23, $24, $25) \
              WHERE id = $17 AND updated_at = $18 RETURNING *"
         );
         let q = bind_policy(Query::assembled(sql), &s.policy)
@@ -242,16 +256,27 @@ impl StationStore for SqlStore {
             .bind(s.money.cancel_fee_paise)
             .bind(i32::from(s.reminder_lead_minutes))
             .bind(s.money.calm_discount_paise_per_kg)
-            .bind(i32::from(s.wait_target_minutes));
+            .bind(i32::from(s.wait_target_minutes))
+            .bind(i32::from(s.walkin_reserve_share_percent));
         let row: StationRow = tx
             .fetch_optional(q)
             .await?
             .ok_or_else(|| StoreError::Conflict("the station changed meanwhile".into()))?;
         price_history(&mut tx, s, entry.actor_id, now).await?;
+        lanes::record(&mut tx, s.id, before, s.lanes_in_service(), now).await?;
         changes::log(&mut tx, s.id, ChangeKind::Station).await?;
         audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
         row.try_into()
+    }
+
+    async fn lane_history(
+        &self,
+        station: StationId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<lanes::LaneHistory> {
+        lanes::history(&self.db, station, from, to).await
     }
 
     async fn rotate_lane_codes(

@@ -32,6 +32,7 @@ pub(crate) struct StationRow {
     reminder_lead_minutes: i32,
     calm_discount_paise_per_kg: i64,
     wait_target_minutes: i32,
+    walkin_reserve_share_percent: i32,
     lane_code_version: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -84,6 +85,10 @@ impl TryFrom<StationRow> for Station {
             },
             reminder_lead_minutes: small(r.reminder_lead_minutes, "reminder_lead_minutes")?,
             wait_target_minutes: small(r.wait_target_minutes, "wait_target_minutes")?,
+            walkin_reserve_share_percent: small(
+                r.walkin_reserve_share_percent,
+                "walkin_reserve_share_percent",
+            )?,
             lane_code_version: u32::try_from(r.lane_code_version)
                 .map_err(|_| StoreError::corrupt("lane_code_version out of range"))?,
             created_at: r.created_at,
