@@ -304,7 +304,10 @@ async fn a_station_sets_how_much_of_the_expected_walkins_to_keep_room_for() {
     let (status, _) = set(50).await;
     assert_eq!(status, 200);
     let half = kept(&slots_on(&app, id, date).await);
-    assert!(half < all, "half the share keeps less room: {half} vs {all}");
+    assert!(
+        half < all,
+        "half the share keeps less room: {half} vs {all}"
+    );
     let (status, body) = set(500).await;
     assert_eq!(status, 422, "{body}");
     assert!(body["detail"].to_string().contains("0 to 200"), "{body}");

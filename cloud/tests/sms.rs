@@ -1,6 +1,7 @@
 //! Booking by SMS through the real cloud: Twilio's webhook signed as Twilio signs it
 //! (forged and replayed ones get nothing), each command and its errors, replies in
-//! Hindi, a full slot answered with free times, and the per-phone limit.
+//! Hindi, a full slot answered with free times and a station nearby, refusals in the
+//! driver's words, and the per-phone limit.
 
 #![allow(clippy::unwrap_used)] // a panic in a test is a failed assertion
 
@@ -159,6 +160,12 @@ async fn hindi_keywords_get_hindi_replies_and_a_full_slot_gets_free_times() {
             Some(json!({"lanes": 1, "service_minutes": 15})),
         )
         .await;
+    // A station next door, with room.
+    let root = w
+        .app
+        .user_with_role(gasq_cloud::domain::Role::SuperAdmin, "root2")
+        .await;
+    w.app.station(&root, "MUM-0043", 2).await;
     let slot = Utc::now().duration_trunc(Duration::minutes(15)).unwrap() + Duration::hours(3);
     let (_, twiml) = text(
         &w,
@@ -179,7 +186,18 @@ async fn hindi_keywords_get_hindi_replies_and_a_full_slot_gets_free_times() {
     assert!(reply.contains("is full at"), "{reply}");
     let next = hhmm(slot + Duration::minutes(15));
     assert!(reply.contains(&next), "the nearest free times: {reply}");
-    let suggested = reply.split("Send ").nth(1).unwrap().to_owned();
+    assert!(
+        reply.ends_with(&format!("Or BOOK MUM-0043 {}, 0.0 km away.", hhmm(slot))),
+        "the station next door: {reply}"
+    );
+    let suggested = reply
+        .split("Send ")
+        .nth(1)
+        .unwrap()
+        .split(" Or ")
+        .next()
+        .unwrap()
+        .to_owned();
     let (_, twiml) = text(&w, "+919800000022", &suggested, "SMh3").await;
     assert!(said(&twiml).starts_with("GasQ: booked"), "{twiml}");
 }
@@ -253,5 +271,40 @@ async fn a_time_after_closing_is_refused_not_booked_at_the_last_slot() {
     )
     .await;
     let reply = said(&twiml);
-    assert!(reply.contains("closed then"), "{reply}");
+    assert!(reply.contains("takes no bookings then"), "{reply}");
+}
+
+#[tokio::test]
+async fn a_refusal_says_why_in_the_drivers_words_and_the_stations_time() {
+    let w = sms_world().await;
+    let phone = "+919844444444";
+    let slot = Utc::now().duration_trunc(Duration::minutes(15)).unwrap() + Duration::hours(3);
+    let (_, twiml) = text(
+        &w,
+        phone,
+        &format!("BOOK MUM-0042 {} MH01RR0003", hhmm(slot)),
+        "SMr1",
+    )
+    .await;
+    assert!(said(&twiml).starts_with("GasQ: booked"), "{twiml}");
+    // The same vehicle a quarter of an hour later: one booking per vehicle per hour.
+    let later = slot + Duration::minutes(15);
+    let (_, twiml) = text(&w, phone, &format!("BOOK MUM-0042 {}", hhmm(later)), "SMr2").await;
+    let reply = said(&twiml);
+    let free_from = hhmm(slot + Duration::minutes(60));
+    assert!(
+        reply.contains("this vehicle already has a booking near then")
+            && reply.contains(&format!("after {free_from}")),
+        "{reply}"
+    );
+    for api_text in ["UTC", "_", "+00:00", "live booking ("] {
+        assert!(!reply.contains(api_text), "{reply}");
+    }
+    // In Hindi too, with the station's time.
+    let (_, twiml) = text(&w, phone, &format!("बुक MUM-0042 {}", hhmm(later)), "SMr3").await;
+    let reply = said(&twiml);
+    assert!(
+        reply.contains("इस गाड़ी") && reply.contains(&free_from),
+        "{reply}"
+    );
 }

@@ -34,10 +34,24 @@ slot-offered = GasQ: a place is free at { $station }, { $when }. Send YES within
 # Replies to a driver's SMS (each tells what happened and what to send next).
 sms-booked = GasQ: booked { $station }, { $when }. Code { $code }. Show it at the lane. To cancel send CANCEL { $code }
 sms-full = GasQ: { $station } is full at { $time }. Free: { $times }. Send BOOK { $station_code } { $first }
+# Added to a "full" answer: the calmest station nearby with a place then.
+sms-nearby = Or BOOK { $station_code } { $time }, { $km } km away.
 sms-no-station = GasQ: no station "{ $station_code }". Send BOOK <station code> <HH:MM>, e.g. BOOK MUM-0042 17:30
 sms-need-time = GasQ: at what time? Send BOOK { $station_code } <HH:MM>, e.g. BOOK { $station_code } 17:30
 sms-need-vehicle = GasQ: add your vehicle number: BOOK { $station_code } { $time } MH12AB1234
 sms-refused = GasQ: not booked: { $reason }. Send HELP for the commands.
+# Why a booking by SMS or phone was refused: the $reason of sms-refused and ivr-refused.
+# $until is the station's local time ("17:45", or "Sun 17:45" on another day).
+refusal = { $why ->
+        [closed] the station takes no bookings then
+        [full-today] every slot near then is full
+        [kg] send the kilograms as a number, like 8, or leave them out to fill the tank
+        [vehicle] this vehicle already has a booking near then; pick a time after { $until } or cancel it
+        [driver] you hold the most bookings allowed; one frees by { $until }
+        [rate] too many bookings this hour; try again after { $until }
+        [no-caller] we could not see your phone number
+       *[other] please try again in a few minutes
+    }
 sms-status-none = GasQ: no bookings on this number. To book send BOOK <station code> <HH:MM>
 sms-status = GasQ: { $list }. To cancel send CANCEL <code>
 sms-cancelled = GasQ: booking { $code } is cancelled.

@@ -31,10 +31,21 @@ slot-offered = GasQ: { $station }, { $when } जगह खाली। लेन
 # SMS के जवाब।
 sms-booked = GasQ: { $station }, { $when } बुक। कोड { $code }। लेन पर दिखाएँ। रद्द: CANCEL { $code }
 sms-full = GasQ: { $station } { $time } भरा। खाली: { $times }। भेजें BOOK { $station_code } { $first }
+sms-nearby = या BOOK { $station_code } { $time }, { $km } किमी दूर।
 sms-no-station = GasQ: स्टेशन "{ $station_code }" नहीं मिला। भेजें BOOK <स्टेशन कोड> <HH:MM>, जैसे BOOK MUM-0042 17:30
 sms-need-time = GasQ: किस समय? भेजें BOOK { $station_code } <HH:MM>, जैसे BOOK { $station_code } 17:30
 sms-need-vehicle = GasQ: गाड़ी नंबर जोड़ें: BOOK { $station_code } { $time } MH12AB1234
 sms-refused = GasQ: बुक नहीं हुआ: { $reason }। HELP भेजें।
+refusal = { $why ->
+        [closed] उस समय स्टेशन बुकिंग नहीं लेता
+        [full-today] उस समय के आसपास सभी स्लॉट भरे हैं
+        [kg] किलो संख्या में भेजें, जैसे 8, या टंकी भरवाने के लिए छोड़ दें
+        [vehicle] इस गाड़ी की उस समय के पास पहले से बुकिंग है; { $until } के बाद का समय चुनें या उसे रद्द करें
+        [driver] आपके पास अधिकतम बुकिंग हैं; { $until } तक एक खाली होगी
+        [rate] इस घंटे बहुत बुकिंग हुईं; { $until } के बाद फिर कोशिश करें
+        [no-caller] आपका फ़ोन नंबर नहीं दिखा
+       *[other] कुछ मिनट बाद फिर कोशिश करें
+    }
 sms-status-none = GasQ: इस नंबर पर कोई बुकिंग नहीं। बुक करें: BOOK <स्टेशन कोड> <HH:MM>
 sms-status = GasQ: { $list }। रद्द: CANCEL <कोड>
 sms-cancelled = GasQ: बुकिंग { $code } रद्द।

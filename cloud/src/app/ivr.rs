@@ -287,7 +287,15 @@ async fn book(app: &App, call: &Call<'_>, state: &CallState) -> Result<String, S
     let ended = |text: String| twiml::response(&format!("{text}<Hangup/>"));
     let Ok(phone) = Phone::parse(call.from) else {
         let mut a = FluentArgs::new();
-        a.set("reason", "no caller number");
+        a.set(
+            "reason",
+            say(
+                app,
+                &lang,
+                "refusal",
+                &super::sms::refusal::plain("no-caller"),
+            ),
+        );
         return Ok(ended(say(app, &lang, "ivr-refused", &a)));
     };
     let user = accounts::phone_driver(app, &phone)
@@ -364,7 +372,8 @@ async fn book(app: &App, call: &Call<'_>, state: &CallState) -> Result<String, S
         Err(BookingError::Store(e)) => Err(e),
         Err(other) => {
             let mut a = FluentArgs::new();
-            a.set("reason", other.to_string());
+            let why = super::sms::refusal::of_error(&other, &station);
+            a.set("reason", say(app, &lang, "refusal", &why));
             Ok(ended(say(app, &lang, "ivr-refused", &a)))
         }
     }

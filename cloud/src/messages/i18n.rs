@@ -140,6 +140,7 @@ mod tests {
         args.set("station_code", "MUM-0042");
         args.set("times", "17:45, 18:00, 18:15");
         args.set("first", "17:45");
+        args.set("km", "14.9");
         args
     }
 
@@ -161,17 +162,59 @@ mod tests {
         for lang in c.languages() {
             for id in MESSAGES {
                 for refund in [false, true] {
-                    let r = c.render(lang, id, &longest_args(refund)).unwrap();
-                    let (encoding, segments) = measure(&r.text);
+                    let mut text = c.render(lang, id, &longest_args(refund)).unwrap().text;
+                    if *id == "sms-full" {
+                        // A full slot's answer may name a station nearby.
+                        let nearby = c.render(lang, "sms-nearby", &longest_args(refund));
+                        text = format!("{text} {}", nearby.unwrap().text);
+                    }
+                    let (encoding, segments) = measure(&text);
                     assert!(
                         segments <= 2,
-                        "{lang} {id}: {segments} segments ({encoding:?}): {}",
-                        r.text
+                        "{lang} {id}: {segments} segments ({encoding:?}): {text}"
                     );
-                    if lang == "en" && !r.text.contains('₹') {
-                        assert_eq!(encoding, Encoding::Gsm7, "{id}: {}", r.text);
+                    if lang == "en" && !text.contains('₹') {
+                        assert_eq!(encoding, Encoding::Gsm7, "{id}: {text}");
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn every_refusal_by_sms_fits_two_segments_and_says_no_field_names() {
+        let c = Catalog::load();
+        let whys = [
+            "closed",
+            "full-today",
+            "kg",
+            "vehicle",
+            "driver",
+            "rate",
+            "no-caller",
+            "other",
+        ];
+        for lang in c.languages() {
+            assert!(
+                c.bundles[lang].has_message("refusal"),
+                "{lang} lacks refusal"
+            );
+            let mut seen = std::collections::HashSet::new();
+            for why in whys {
+                let mut args = longest_args(false);
+                args.set("why", why);
+                args.set("until", "Sun 17:45");
+                let reason = c.render(lang, "refusal", &args).unwrap().text;
+                assert!(seen.insert(reason.clone()), "{lang} {why}: said twice");
+                assert!(!reason.contains('_'), "{lang} {why}: {reason}");
+                args.set("reason", reason);
+                let r = c.render(lang, "sms-refused", &args).unwrap();
+                let (encoding, segments) = measure(&r.text);
+                assert!(
+                    segments <= 2,
+                    "{lang} {why}: {segments} ({encoding:?}): {}",
+                    r.text
+                );
             }
         }
     }

@@ -5,9 +5,9 @@ use chrono::{Datelike, Duration, NaiveTime, Utc};
 use fluent_bundle::FluentArgs;
 use gasq_shared::StationCode;
 
-use super::describe;
+use super::{describe, refusal};
 use crate::app::bookings::{self, BookingError, BookingRequest};
-use crate::app::{App, slots as slot_views, vehicles};
+use crate::app::{App, slots as slot_views, suggest, vehicles};
 use crate::domain::{Actor, PaymentMethod, Station, slots};
 use crate::store::StoreError;
 
@@ -89,7 +89,7 @@ pub(super) async fn book(
         return Ok(say("sms-need-vehicle", args));
     };
     let Some(slot_start) = slot_at(&station, time) else {
-        args.set("reason", "the station is closed then");
+        args.set("reason", say("refusal", refusal::plain("closed")));
         return Ok(say("sms-refused", args));
     };
     let req = BookingRequest {
@@ -113,21 +113,59 @@ pub(super) async fn book(
         }
         Err(BookingError::SlotFull { .. }) => {
             let free = calmer(app, &station, slot_start).await?;
+            let nearby = nearby(app, &station, slot_start, say).await?;
             args.set("station", station.name.chars().take(24).collect::<String>());
-            if free.is_empty() {
-                args.set("reason", "the station is full today");
-                return Ok(say("sms-refused", args));
-            }
-            args.set("first", free[0].clone());
-            args.set("times", free.join(", "));
-            Ok(say("sms-full", args))
+            let reply = if free.is_empty() {
+                args.set("reason", say("refusal", refusal::plain("full-today")));
+                say("sms-refused", args)
+            } else {
+                args.set("first", free[0].clone());
+                args.set("times", free.join(", "));
+                say("sms-full", args)
+            };
+            Ok(match nearby {
+                Some(line) => format!("{reply} {line}"),
+                None => reply,
+            })
         }
         Err(BookingError::Store(e)) => Err(e),
         Err(other) => {
-            args.set("reason", other.to_string());
+            args.set(
+                "reason",
+                say("refusal", refusal::of_error(&other, &station)),
+            );
             Ok(say("sms-refused", args))
         }
     }
+}
+
+/// The calmest station nearby with a place at about `wanted`, as a line to send
+/// (`Or BOOK PUN-0007 17:45, 2.4 km away.`), if there is one.
+async fn nearby(
+    app: &App,
+    station: &Station,
+    wanted: chrono::DateTime<Utc>,
+    say: &impl Fn(&str, FluentArgs<'_>) -> String,
+) -> Result<Option<String>, StoreError> {
+    let suggestions = suggest::around(app, station, wanted).await?;
+    let Some(other) = suggestions.stations.first() else {
+        return Ok(None);
+    };
+    let Some(theirs) = app.store.station(other.station_id).await? else {
+        return Ok(None);
+    };
+    let mut args = FluentArgs::new();
+    args.set("station_code", other.code.clone());
+    args.set(
+        "time",
+        other
+            .start
+            .with_timezone(&theirs.policy.timezone)
+            .format("%H:%M")
+            .to_string(),
+    );
+    args.set("km", format!("{:.1}", other.distance_km));
+    Ok(Some(say("sms-nearby", args)))
 }
 
 /// The free slots nearest to `wanted` (local `HH:MM`): those the forecast does not call

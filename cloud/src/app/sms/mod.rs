@@ -8,6 +8,7 @@
 
 mod book;
 pub mod commands;
+pub(crate) mod refusal;
 
 pub(crate) use book::{calmer, slot_at};
 
