@@ -228,6 +228,16 @@ async fn reminders_go_out_once_from_two_replicas_and_their_link_answers_coming()
         seen["coming_at"].is_string(),
         "the station sees who is coming: {seen}"
     );
+    // … and on its board, among the bookings it expects.
+    let board = w.dashboard().await;
+    let row = board["expected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["booking_id"] == id)
+        .unwrap_or_else(|| panic!("the booking is expected: {board}"))
+        .clone();
+    assert_eq!(row["coming"], true, "{row}");
     notify::send_due(&w.app.app, reminder_time).await.unwrap();
     let thanks = twilio
         .messages()

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use gasq_shared::{BookingId, DeviceId, StationCode, StationId};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -13,6 +13,10 @@ use super::access::{self, AccessError};
 use super::stations::{self, StationError};
 use crate::domain::{Actor, Station, slots};
 use crate::store::{Device, LaneState, StoreError};
+
+/// How far ahead the board lists the bookings it expects, and at most how many.
+const EXPECTED_HOURS: i64 = 2;
+const EXPECTED_MAX: i64 = 200;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DashboardError {
@@ -32,8 +36,24 @@ pub struct Dashboard {
     /// The latest queue the edge reported; `null` if it never did.
     pub queue: Option<QueueView>,
     pub today: Today,
+    /// Bookings due in the next two hours (and those whose slot is on now), earliest
+    /// first, with the drivers' answers to their reminders.
+    pub expected: Vec<ExpectedBooking>,
     pub edges: Vec<EdgeHealth>,
     pub reconciliation: Vec<CaseView>,
+}
+
+/// A booking the station expects soon.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExpectedBooking {
+    pub booking_id: BookingId,
+    pub code: String,
+    pub registration: Option<String>,
+    pub slot_start: DateTime<Utc>,
+    pub status: String,
+    /// The driver answered the reminder "Coming".
+    pub coming: bool,
+    pub coming_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -144,8 +164,24 @@ pub async fn dashboard(
             created_at: c.created_at,
         })
         .collect();
+    let expected = app
+        .store
+        .live_bookings_between(id, now, now + Duration::hours(EXPECTED_HOURS), EXPECTED_MAX)
+        .await?
+        .into_iter()
+        .map(|b| ExpectedBooking {
+            booking_id: b.id,
+            code: b.code,
+            registration: b.registration,
+            slot_start: b.slot_start,
+            status: b.status.as_str().to_owned(),
+            coming: b.coming_at.is_some(),
+            coming_at: b.coming_at,
+        })
+        .collect();
     Ok(Dashboard {
         today: today(app, &station, now).await?,
+        expected,
         station: summary(&station),
         generated_at: now,
         lanes,

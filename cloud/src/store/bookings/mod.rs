@@ -18,7 +18,7 @@ use gasq_shared::{BookingId, Quantity, StationId, UserId, VehicleId};
 pub use idempotency::IDEMPOTENCY_KEY_TTL_HOURS;
 
 use super::booking_rows::{BookingRow, bookings};
-use super::db::query;
+use super::db::{Query, query};
 use super::{SqlStore, StoreError, StoreResult};
 use crate::domain::limits::{LimitHit, Limits};
 use crate::domain::money::{CancelRefund, CancelledBy};
@@ -109,6 +109,15 @@ pub trait BookingStore: Send + Sync {
     /// Forgets `Idempotency-Key`s that expired by `now`; returns how many.
     async fn prune_idempotency_keys(&self, now: DateTime<Utc>) -> StoreResult<u64>;
     async fn bookings_for_user(&self, user: UserId, limit: i64) -> StoreResult<Vec<Booking>>;
+    /// A station's live bookings whose slot ends after `from` and starts before `to`,
+    /// earliest first, at most `limit`.
+    async fn live_bookings_between(
+        &self,
+        station: StationId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<Booking>>;
     /// Cancels a live booking and frees its capacity; a paid one is refunded by the
     /// station's policy (in full when the station cancelled). `Conflict` if it is not
     /// live.
@@ -208,6 +217,26 @@ impl BookingStore for SqlStore {
             query("SELECT * FROM bookings WHERE user_id = $1 ORDER BY slot_start DESC LIMIT $2")
                 .bind(user)
                 .bind(limit);
+        bookings(self.db.fetch_all(q).await?)
+    }
+
+    async fn live_bookings_between(
+        &self,
+        station: StationId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<Booking>> {
+        let sql = format!(
+            "SELECT * FROM bookings WHERE station_id = $1 AND slot_end > $2 AND slot_start < $3 \
+             AND {} ORDER BY slot_start, created_at LIMIT $4",
+            super::stations::live_status_sql()
+        );
+        let q = Query::assembled(sql)
+            .bind(station)
+            .bind(from)
+            .bind(to)
+            .bind(limit);
         bookings(self.db.fetch_all(q).await?)
     }
 
