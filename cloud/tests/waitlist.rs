@@ -89,3 +89,47 @@ async fn a_driver_waiting_for_a_full_slot_is_offered_the_freed_place_and_takes_i
     assert_eq!(status, StatusCode::CONFLICT, "{problem}");
     assert_eq!(problem["code"], "no_offer");
 }
+
+#[tokio::test]
+async fn a_driver_the_booking_limits_refuse_cannot_wait_for_a_place_they_could_not_take() {
+    let w = world_with(TestDb::sqlite(), |_| {}).await;
+    w.app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/stations/{}", w.station),
+            Some(&w.admin.token),
+            Some(json!({"lanes": 1, "service_minutes": 15})),
+        )
+        .await;
+    // The slot at 3 hours is full; the waiting driver's car is booked 15 minutes later.
+    w.book(3).await;
+    let waiter = w.app.driver(2).await;
+    let car = w.app.vehicle(&waiter, "MH12WW0004").await;
+    let slot = future_slot(3);
+    let later = slot + chrono::Duration::minutes(15);
+    let (status, b) = w
+        .app
+        .post(
+            "/api/v1/bookings",
+            Some(&waiter.token),
+            json!({"station_id": w.station, "vehicle_id": car, "slot_start": later, "payment_method": "at_station"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{b}");
+    let (status, problem) = w
+        .app
+        .post(
+            "/api/v1/waitlist",
+            Some(&waiter.token),
+            json!({"station_id": w.station, "vehicle_id": car, "slot_start": slot}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["code"], "booking_limit", "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("MH12WW0004"),
+        "{problem}"
+    );
+    let (_, mine) = w.app.get("/api/v1/waitlist", Some(&waiter.token)).await;
+    assert_eq!(mine, json!([]), "not on the list");
+}

@@ -61,6 +61,11 @@ pub async fn join(app: &App, driver: &Actor, req: WaitRequest) -> Result<Waiting
         payment_method: PaymentMethod::AtStation,
     };
     let new = bookings::new_booking(app, driver, &as_booking).await?;
+    // A driver the booking limits would refuse now is told so now, not when a place
+    // is offered and then held for nobody.
+    if let Some(hit) = app.store.standing_limit(&new).await? {
+        return Err(BookingError::Limit(hit).into());
+    }
     let joined = app
         .store
         .join_waitlist(

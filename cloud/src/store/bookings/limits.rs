@@ -33,6 +33,18 @@ pub(crate) async fn check(tx: &mut Tx, b: &NewBooking) -> StoreResult<Option<Lim
     rate(tx, b).await
 }
 
+/// The limits that refuse `b` as things stand — the vehicle's and the driver's live
+/// bookings, not the hourly rate (that one passes with time) — without serialising:
+/// for joining a waitlist, whose offer is booked (and checked again) later.
+pub(crate) async fn standing(tx: &mut Tx, b: &NewBooking) -> StoreResult<Option<LimitHit>> {
+    if let Some(reg) = &b.registration
+        && let Some(hit) = vehicle(tx, reg, b.slot_start).await?
+    {
+        return Ok(Some(hit));
+    }
+    driver_live(tx, b).await
+}
+
 /// A live booking of the same registration whose slot starts within the hour around
 /// `slot_start`.
 async fn vehicle(

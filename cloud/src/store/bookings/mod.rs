@@ -109,6 +109,9 @@ pub trait BookingStore: Send + Sync {
     /// Forgets `Idempotency-Key`s that expired by `now`; returns how many.
     async fn prune_idempotency_keys(&self, now: DateTime<Utc>) -> StoreResult<u64>;
     async fn bookings_for_user(&self, user: UserId, limit: i64) -> StoreResult<Vec<Booking>>;
+    /// The booking limits that would refuse `b` as things stand, but for the hourly
+    /// rate (for joining a waitlist).
+    async fn standing_limit(&self, b: &NewBooking) -> StoreResult<Option<LimitHit>>;
     /// A station's live bookings whose slot ends after `from` and starts before `to`,
     /// earliest first, at most `limit`.
     async fn live_bookings_between(
@@ -218,6 +221,12 @@ impl BookingStore for SqlStore {
                 .bind(user)
                 .bind(limit);
         bookings(self.db.fetch_all(q).await?)
+    }
+
+    async fn standing_limit(&self, b: &NewBooking) -> StoreResult<Option<LimitHit>> {
+        let mut tx = self.db.begin().await?;
+        // Read only: dropped, never committed.
+        limits::standing(&mut tx, b).await
     }
 
     async fn live_bookings_between(
