@@ -133,3 +133,80 @@ async fn a_driver_the_booking_limits_refuse_cannot_wait_for_a_place_they_could_n
     let (_, mine) = w.app.get("/api/v1/waitlist", Some(&waiter.token)).await;
     assert_eq!(mine, json!([]), "not on the list");
 }
+
+#[tokio::test]
+async fn an_offer_by_email_carries_a_link_that_takes_the_place_and_no_reply_yes() {
+    let smtp = common::smtp::FakeSmtp::start().await;
+    let url = smtp.url.clone();
+    let w = world_with(TestDb::sqlite(), move |s| {
+        s.smtp_url = Some(gasq_cloud::secret::Secret::new(url));
+        s.public_url = Some("http://gasq.test".into());
+        s.notifications.worker_interval_secs = 3600;
+    })
+    .await;
+    w.app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/stations/{}", w.station),
+            Some(&w.admin.token),
+            Some(json!({"lanes": 1, "service_minutes": 15})),
+        )
+        .await;
+    let booking = w.book(3).await;
+    let waiter = w.app.driver(2).await;
+    let (status, _) = w
+        .app
+        .call(
+            reqwest::Method::PATCH,
+            "/api/v1/me",
+            Some(&waiter.token),
+            Some(json!({"notify_by": "email"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let car = w.app.vehicle(&waiter, "MH12WW0005").await;
+    let want = json!({"station_id": w.station, "vehicle_id": car, "slot_start": future_slot(3)});
+    let (status, _) = w
+        .app
+        .post("/api/v1/waitlist", Some(&waiter.token), want)
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    w.cancel(&booking).await;
+    notify::send_pass(&w.app.app).await.unwrap();
+    let mail = smtp
+        .mails()
+        .into_iter()
+        .find(|m| m.data.contains("place is free"))
+        .unwrap_or_else(|| panic!("an offer by e-mail: {:?}", smtp.mails()));
+    let text = mail.data.replace("=\r\n", "").replace("=\n", "");
+    assert!(
+        !text.contains("YES"),
+        "an e-mail cannot be answered YES: {text}"
+    );
+    let path = text
+        .split("http://gasq.test")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("the offer's link: {text}"))
+        .to_owned();
+    assert!(path.starts_with("/o/"), "{path}");
+
+    // Opening the link changes nothing; pressing the button books the place, once.
+    let page = w.app.http.get(w.app.url(&path)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("Take this place"));
+    let (_, mine) = w.app.get("/api/v1/waitlist", Some(&waiter.token)).await;
+    assert_eq!(mine[0]["status"], "offered", "{mine}");
+    let took = w.app.http.post(w.app.url(&path)).send().await.unwrap();
+    assert_eq!(took.status(), StatusCode::OK);
+    assert!(took.text().await.unwrap().contains("Booked"));
+    let (_, theirs) = w.app.get("/api/v1/bookings", Some(&waiter.token)).await;
+    assert_eq!(theirs.as_array().unwrap().len(), 1, "{theirs}");
+    let again = w.app.http.post(w.app.url(&path)).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert!(again.text().await.unwrap().contains("already took"));
+    // A reminder's link is not an offer's, and a forged one is nobody's.
+    let forged = format!("{}A", &path[..path.len() - 1]);
+    let res = w.app.http.get(w.app.url(&forged)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}

@@ -28,7 +28,10 @@ lane-moved = GasQ: a lane at { $station } is down. Booking { $code } moved to { 
 your-turn = GasQ: your turn at { $station }: go to lane { $lane }.
     .subject = Your turn: lane { $lane }
 
-slot-offered = GasQ: a place is free at { $station }, { $when }. Send YES within { $minutes } min to take it.
+slot-offered = GasQ: a place is free at { $station }, { $when }. { $channel ->
+        [sms] Reply YES or open { $link }
+       *[email] Open { $link }
+    } within { $minutes } min to take it.
     .subject = A place is free at { $station }
 
 # Replies to a driver's SMS (each tells what happened and what to send next).

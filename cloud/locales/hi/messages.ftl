@@ -25,7 +25,10 @@ lane-moved = GasQ: { $station } पर लेन बंद। बुकिंग
 your-turn = GasQ: { $station } पर आपकी बारी: लेन { $lane } पर जाएँ।
     .subject = आपकी बारी: लेन { $lane }
 
-slot-offered = GasQ: { $station }, { $when } जगह खाली। लेने के लिए { $minutes } मिनट में YES भेजें।
+slot-offered = GasQ: { $station }, { $when } जगह खाली। लेने के लिए { $minutes } मिनट में { $channel ->
+        [sms] YES भेजें।
+       *[email] { $link } खोलें।
+    }
     .subject = { $station } पर जगह खाली
 
 # SMS के जवाब।

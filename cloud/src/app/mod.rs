@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod ivr;
 pub mod keys;
 pub mod lanecodes;
+pub mod links;
 pub mod login;
 pub mod moves;
 pub mod notify;

@@ -8,7 +8,7 @@ use chrono::{Duration, Utc};
 use fluent_bundle::FluentArgs;
 
 use super::App;
-use super::reminders;
+use super::{reminders, waitlist};
 use crate::domain::{BookingStatus, UserRecord};
 use crate::messages::i18n::FALLBACK;
 use crate::messages::sms::SendError;
@@ -71,14 +71,18 @@ async fn send_one(app: &App, n: &Claimed, now: chrono::DateTime<Utc>) -> Result<
     } else {
         FALLBACK
     };
-    let Some(rendered) = app.messenger.catalog.render(lang, &n.message, &args) else {
-        let why = format!("no message {} in the catalogue", n.message);
-        return app.store.notification_failed(n.id, &why, None).await;
-    };
     let phone = user
         .phone_enc
         .as_deref()
         .and_then(|p| app.crypto.decrypt_pii(p).ok());
+    let by_sms = user.notify_by == "sms" && phone.is_some();
+    // The message may say "reply YES" only where a reply can reach us.
+    let mut args = args;
+    args.set("channel", if by_sms { "sms" } else { "email" });
+    let Some(rendered) = app.messenger.catalog.render(lang, &n.message, &args) else {
+        let why = format!("no message {} in the catalogue", n.message);
+        return app.store.notification_failed(n.id, &why, None).await;
+    };
     let sent = match (user.notify_by.as_str(), phone) {
         ("none", _) => Ok(("none", "the driver asked for no messages".to_owned())),
         ("sms", Some(phone)) => app
@@ -155,6 +159,15 @@ async fn prepare(app: &App, n: &Claimed) -> Result<Prepared, StoreError> {
         if n.message == "reminder" {
             args.set("link", reminders::reply_link(app, b.id));
         }
+    }
+    // An offer's link takes the place: `slot-offered:<waitlist entry>`.
+    if n.message == "slot-offered"
+        && let Some(entry) = n
+            .intent
+            .strip_prefix("slot-offered:")
+            .and_then(|id| id.parse().ok())
+    {
+        args.set("link", waitlist::offer_link(app, entry));
     }
     if let Some(extra) = n.args.as_object() {
         for (k, v) in extra {

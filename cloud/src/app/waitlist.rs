@@ -2,12 +2,13 @@
 //! offered place, leave. The place-keeping rules are the store's (`store/waitlist.rs`).
 
 use chrono::{DateTime, Utc};
-use gasq_shared::{StationId, VehicleId};
+use gasq_shared::{StationId, UserId, VehicleId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::bookings::{self, BookingError, BookingRequest};
+use super::links::{self, Purpose};
 use super::{App, Invalid};
 use crate::domain::{Actor, Booking, PaymentMethod};
 use crate::store::{Accepted, Joined, StoreError, WaitEntry};
@@ -126,6 +127,31 @@ pub async fn current_offer(app: &App, driver: &Actor) -> Result<Option<WaitEntry
         .await?
         .into_iter()
         .find(|e| e.status == "offered" && e.offer_expires_at.is_some_and(|t| t > Utc::now())))
+}
+
+/// The offer page's link for waitlist entry `id` (sent with the offer).
+pub fn offer_link(app: &App, id: Uuid) -> String {
+    links::url(app, Purpose::Offer, id)
+}
+
+/// The entry an offer link is for, and its driver (the link acts for them: only they
+/// were sent it). `None` for a link that does not verify or an entry that is gone.
+pub async fn by_link(app: &App, token: &str) -> Result<Option<(WaitEntry, Actor)>> {
+    let Some(id) = links::id_of(app, Purpose::Offer, token) else {
+        return Ok(None);
+    };
+    let Some(entry) = app.store.waitlist_entry(id).await? else {
+        return Ok(None);
+    };
+    let Some(user) = app.store.user(UserId::from(entry.user_id)).await? else {
+        return Ok(None);
+    };
+    let driver = Actor {
+        id: user.id,
+        role: user.role,
+        ip: None,
+    };
+    Ok(Some((entry, driver)))
 }
 
 /// Leaves a waitlist (an offered place passes to the next driver).

@@ -141,6 +141,7 @@ mod tests {
         args.set("times", "17:45, 18:00, 18:15");
         args.set("first", "17:45");
         args.set("km", "14.9");
+        args.set("channel", "sms");
         args
     }
 

@@ -12,6 +12,7 @@ use axum::routing::get;
 
 use crate::state::AppState;
 
+mod offer;
 mod page;
 mod pay;
 mod reply;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/app", get(index))
         .route("/pay/{id}", get(pay::show).post(pay::submit))
         .route("/r/{token}", get(reply::show).post(reply::submit))
+        .route("/o/{token}", get(offer::show).post(offer::submit))
 }
 
 async fn index() -> impl IntoResponse {
