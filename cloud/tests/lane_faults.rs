@@ -1,6 +1,7 @@
 //! A lane fault lowers capacity at once; bookings that no longer fit are moved to the
 //! nearest later slot with a place (new window, new lane code, the edge and the driver
-//! told) or, with none within reach, cancelled by the station and refunded in full.
+//! told, its reminder re-timed) or, with none within reach, cancelled by the station and
+//! refunded in full.
 
 #![allow(clippy::unwrap_used)] // a panic in a test is a failed assertion
 
@@ -10,6 +11,7 @@ use chrono::{DateTime, Utc};
 use common::app::{Session, future_slot};
 use common::device::{TestDevice, event};
 use common::world::world;
+use gasq_cloud::app::notify;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -93,6 +95,25 @@ async fn a_lane_fault_moves_the_bookings_that_no_longer_fit_and_all_lanes_down_r
         .map(|c| &c["booking"]["id"])
         .collect();
     assert_eq!(moved_ids.len(), 4, "{page}");
+
+    // A moved booking's reminder follows it: not sent at the old slot's reminder time
+    // (30 minutes before), sent at the new slot's.
+    let moved = &now[6];
+    let reminder = format!("reminder:{}", moved["id"].as_str().unwrap());
+    let reminded = || async {
+        let sent = w.app.app.store.notifications("sent", 200).await.unwrap();
+        sent.iter().any(|n| n.intent == reminder)
+    };
+    let before_slot =
+        |s: DateTime<Utc>| s - chrono::Duration::minutes(30) + chrono::Duration::seconds(1);
+    notify::send_due(&w.app.app, before_slot(slot))
+        .await
+        .unwrap();
+    assert!(!reminded().await, "reminded at the old time");
+    notify::send_due(&w.app.app, before_slot(time(&moved["slot_start"])))
+        .await
+        .unwrap();
+    assert!(reminded().await, "reminded at the new time");
 
     // Every lane down: no slot has a place; every booking is cancelled by the station.
     let (status, _) = device

@@ -346,3 +346,68 @@ async fn a_message_twilio_refuses_is_dead_lettered_and_shown_to_super_admins() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn queued_reminders_follow_a_change_of_the_stations_lead_time() {
+    let w = world_with(TestDb::sqlite(), |s| {
+        s.notifications.worker_interval_secs = 3600
+    })
+    .await;
+    let lead = |minutes: u32| {
+        let w = &w;
+        async move {
+            let (status, body) = w
+                .app
+                .call(
+                    reqwest::Method::PATCH,
+                    &format!("/api/v1/stations/{}", w.station),
+                    Some(&w.admin.token),
+                    Some(json!({"reminder_lead_minutes": minutes})),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+    };
+    let reminded = |id: String| {
+        let w = &w;
+        async move {
+            let sent = w.app.app.store.notifications("sent", 100).await.unwrap();
+            sent.iter().any(|n| n.intent == format!("reminder:{id}"))
+        }
+    };
+    let slot = Utc::now().duration_trunc(Duration::minutes(15)).unwrap() + Duration::hours(3);
+    let b = book_at_station(&w, slot).await;
+    let id = b["id"].as_str().unwrap().to_owned();
+    // Booked with 30 minutes' lead; the station moves it to 90.
+    lead(90).await;
+    notify::send_due(
+        &w.app.app,
+        slot - Duration::minutes(90) + Duration::seconds(1),
+    )
+    .await
+    .unwrap();
+    assert!(reminded(id).await, "reminded 90 minutes before");
+
+    // Booked inside a long lead (no reminder queued), then the lead shortens: queued.
+    lead(180).await;
+    let soon = Utc::now().duration_trunc(Duration::minutes(15)).unwrap() + Duration::hours(2);
+    let d = w.app.driver(7).await;
+    let v = w.app.vehicle(&d, "MH12LD0007").await;
+    let (status, b) = w
+        .app
+        .post(
+            "/api/v1/bookings",
+            Some(&d.token),
+            json!({"station_id": w.station, "vehicle_id": v, "slot_start": soon, "payment_method": "at_station"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{b}");
+    lead(30).await;
+    notify::send_due(
+        &w.app.app,
+        soon - Duration::minutes(30) + Duration::seconds(1),
+    )
+    .await
+    .unwrap();
+    assert!(reminded(b["id"].as_str().unwrap().to_owned()).await);
+}

@@ -5,14 +5,15 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use gasq_shared::{BookingId, UserId};
+use gasq_shared::{BookingId, StationId, UserId};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::booking_rows::{BookingRow, bookings};
 use super::db::{Lock, Query, Tx, query};
 use super::{SqlStore, StoreResult};
-use crate::domain::Booking;
+use crate::domain::{Booking, BookingStatus};
 
 /// A message to send.
 #[derive(Debug, Clone)]
@@ -90,6 +91,66 @@ pub(crate) async fn booking_confirmed(
             now,
         )
         .await?;
+    }
+    Ok(())
+}
+
+/// Puts a confirmed booking's reminder at `lead_minutes` before its slot as it is now
+/// (after a move, or a change of the station's lead time): a reminder not yet sent
+/// moves; one never queued (the booking came inside the old lead) is queued when its
+/// moment is still ahead. A reminder already sent stays sent.
+pub(crate) async fn reschedule_reminder(
+    tx: &mut Tx,
+    b: &Booking,
+    lead_minutes: u16,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    if b.status != BookingStatus::Confirmed {
+        return Ok(());
+    }
+    let remind_at = b.slot_start - Duration::minutes(i64::from(lead_minutes));
+    if remind_at <= now + Duration::minutes(1) {
+        // Too late to remind: a pending reminder stays and is skipped at its time if
+        // the slot has begun (the driver was told of a move by its own message).
+        return Ok(());
+    }
+    let notice = about(b, "reminder", serde_json::json!({}), remind_at);
+    let moved = tx
+        .execute(
+            query(
+                "UPDATE notifications SET next_attempt_at = $2 WHERE intent = $1 \
+                 AND status = 'pending'",
+            )
+            .bind(notice.intent.clone())
+            .bind(remind_at),
+        )
+        .await?;
+    if moved == 0 {
+        enqueue(tx, &notice, now).await?;
+    }
+    Ok(())
+}
+
+/// After a station's reminder lead time changed: every confirmed booking of a slot
+/// still ahead has its reminder put at the new lead.
+pub(crate) async fn reschedule_station_reminders(
+    tx: &mut Tx,
+    station: StationId,
+    lead_minutes: u16,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let rows: Vec<BookingRow> = tx
+        .fetch_all(
+            query(
+                "SELECT * FROM bookings WHERE station_id = $1 AND status = 'confirmed' \
+                 AND slot_start > $2",
+            )
+            .bind(station)
+            .bind(now),
+        )
+        .await?;
+    for b in bookings(rows)? {
+        reschedule_reminder(tx, &b, lead_minutes, now).await?;
     }
     Ok(())
 }

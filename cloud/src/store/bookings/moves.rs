@@ -12,7 +12,7 @@ use crate::domain::{AuditEntry, Booking};
 use crate::store::booking_rows::{BookingRow, bookings};
 use crate::store::changes::{self, ChangeKind};
 use crate::store::db::{Db, Lock, Query, query};
-use crate::store::stations::live_status_sql;
+use crate::store::stations::{live_status_sql, station_in};
 use crate::store::{StoreResult, audit, notifications, places};
 
 /// A booking's move to another slot of its station.
@@ -108,6 +108,11 @@ pub(super) async fn move_booking(db: &Db, m: BookingMove) -> StoreResult<Option<
     changes::log(&mut tx, m.station, ChangeKind::Booking(m.id)).await?;
     let notice = notifications::about(&moved, "lane-moved", serde_json::json!({}), m.now);
     notifications::enqueue(&mut tx, &notice, m.now).await?;
+    // Its reminder follows it to the new time.
+    if let Some(station) = station_in(&mut tx, m.station).await? {
+        notifications::reschedule_reminder(&mut tx, &moved, station.reminder_lead_minutes, m.now)
+            .await?;
+    }
     let mut entry = m.audit;
     entry.detail = serde_json::json!({ "from": m.from, "to": m.to });
     audit::append(&mut tx, &entry).await?;

@@ -15,7 +15,7 @@ pub(crate) use row::StationRow;
 
 use super::changes::{self, ChangeKind};
 use super::db::{Query, Tx, query};
-use super::{SqlStore, StoreError, StoreResult, audit};
+use super::{SqlStore, StoreError, StoreResult, audit, notifications};
 use crate::domain::{AuditEntry, BookingStatus, Station, slots};
 
 /// A station to create.
@@ -231,9 +231,10 @@ impl StationStore for SqlStore {
         let mut tx = self.db.begin().await?;
         // Slot rows first, then the station row: the lock order every writer keeps.
         resize_open_slots(&mut tx, s, now).await?;
-        let before = station_in(&mut tx, s.id)
-            .await?
-            .map_or(s.lanes_in_service(), |old| old.lanes_in_service());
+        let old = station_in(&mut tx, s.id).await?;
+        let before = old
+            .as_ref()
+            .map_or(s.lanes_in_service(), Station::lanes_in_service);
         let sql = format!(
             "UPDATE stations SET ({POLICY_COLUMNS}, name, lat, lon, lanes_down, price_paise_per_kg, \
              updated_at, fill_to_full_centikg, refund_cutoff_minutes, cancel_fee_paise, \
@@ -264,6 +265,15 @@ impl StationStore for SqlStore {
             .ok_or_else(|| StoreError::Conflict("the station changed meanwhile".into()))?;
         price_history(&mut tx, s, entry.actor_id, now).await?;
         lanes::record(&mut tx, s.id, before, s.lanes_in_service(), now).await?;
+        if old.is_some_and(|o| o.reminder_lead_minutes != s.reminder_lead_minutes) {
+            notifications::reschedule_station_reminders(
+                &mut tx,
+                s.id,
+                s.reminder_lead_minutes,
+                now,
+            )
+            .await?;
+        }
         changes::log(&mut tx, s.id, ChangeKind::Station).await?;
         audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
