@@ -136,6 +136,15 @@ pub async fn build(settings: Settings) -> Result<App, LaunchError> {
         languages = ?app.messenger.catalog.languages(),
         "messages to drivers"
     );
+    if app.settings.public_url.is_none() {
+        tracing::warn!(
+            using = %app.settings.public_base(),
+            "GASQ_PUBLIC_URL is not set: links in messages (reminders, waitlist offers) point \
+             at this server's listen address, and Twilio's webhook signatures are checked \
+             against it. Set it to the address drivers and Twilio reach, e.g. \
+             https://gasq.example.in"
+        );
+    }
     match app.payments.checkout_key_id() {
         Some(key) => tracing::info!(key_id = key, "payments: Razorpay"),
         None => tracing::warn!(

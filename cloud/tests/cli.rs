@@ -318,7 +318,7 @@ fn serve_answers_the_first_super_admin_and_stops_cleanly_on_sigterm() {
     let mut child = gasq(dir.path())
         .args(["serve", "--listen", "127.0.0.1:0", "--demo"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     // The port the system picked: "GasQ cloud listening on http://127.0.0.1:PORT  (…)".
@@ -353,6 +353,10 @@ fn serve_answers_the_first_super_admin_and_stops_cleanly_on_sigterm() {
     );
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
+    // Without GASQ_PUBLIC_URL, links in messages point at the listen address: it says so.
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+    assert!(log.contains("GASQ_PUBLIC_URL is not set"), "{log}");
 }
 
 #[test]

@@ -26,12 +26,7 @@ pub fn webhook_token(state: &AppState) -> String {
 
 /// The URL Twilio called, as configured (the signature covers it).
 pub fn public_url(state: &AppState, path: &str, query: Option<&str>) -> String {
-    let base = state
-        .settings
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", state.settings.listen));
-    let mut url = format!("{}{path}", base.trim_end_matches('/'));
+    let mut url = format!("{}{path}", state.settings.public_base());
     if let Some(q) = query.filter(|q| !q.is_empty()) {
         url.push('?');
         url.push_str(q);

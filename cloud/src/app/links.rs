@@ -68,14 +68,9 @@ pub fn id_of(app: &App, purpose: Purpose, token: &str) -> Option<Uuid> {
 
 /// The whole link: the public URL, else this server's address.
 pub fn url(app: &App, purpose: Purpose, id: Uuid) -> String {
-    let base = app
-        .settings
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", app.settings.listen));
     format!(
         "{}{}{}",
-        base.trim_end_matches('/'),
+        app.settings.public_base(),
         purpose.path(),
         token(app, purpose, id)
     )
