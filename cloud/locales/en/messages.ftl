@@ -68,7 +68,7 @@ sms-no-offer = GasQ: no place is offered to you now. We send an SMS when one fre
 
 # The phone line (IVR), spoken.
 ivr-language = For English, press 2.
-ivr-station = Enter the station number, then press hash.
+ivr-station = Enter the station code from its sign on the keypad, letters on their keys: for M U M 0 0 4 2, press 6 8 6 0 0 4 2. Then press hash.
 ivr-time = Enter the time as four digits, for example 1 7 3 0 for half past five in the evening.
 ivr-kg = Enter the kilograms, or 0 to fill the tank, then press hash.
 ivr-confirm = { $station }, at { $time }, { $kg }. Press 1 to book. Press 2 to start again.

@@ -11,7 +11,7 @@ use gasq_shared::{Phone, StationId};
 
 use super::bookings::{self, BookingError};
 use super::{App, accounts};
-use crate::domain::Actor;
+use crate::domain::{Actor, Station, keypad};
 use crate::messages::i18n::FALLBACK;
 use crate::messages::twiml;
 use crate::store::StoreError;
@@ -161,11 +161,8 @@ pub async fn step(
             _ => Ok(again(app, &state, &choose_language(), Some(1))),
         },
         "station" => {
-            let station = match digits
-                .and_then(|d| d.parse::<u32>().ok())
-                .and_then(|n| StationId::new(n).ok())
-            {
-                Some(id) => app.store.station(id).await?,
+            let station = match digits {
+                Some(d) => station_keyed(app, d).await?,
                 None => None,
             };
             match station {
@@ -280,6 +277,24 @@ fn say_text(app: &App, lang: &str, id: &str, args: &FluentArgs<'_>) -> String {
         .catalog
         .render(lang, id, args)
         .map_or_else(|| id.to_owned(), |r| r.text)
+}
+
+/// The station whose code the caller typed on the keypad (`MUM-0042` is 6860042,
+/// `domain/keypad.rs`); else, for callers told the station's number, the station with
+/// that id.
+async fn station_keyed(app: &App, typed: &str) -> Result<Option<Station>, StoreError> {
+    let stations = app.store.stations().await?;
+    let mut keyed = stations
+        .iter()
+        .filter(|s| keypad::digits(s.code.as_str()) == typed);
+    if let (Some(one), None) = (keyed.next(), keyed.next()) {
+        return Ok(Some(one.clone()));
+    }
+    let id = typed
+        .parse::<u32>()
+        .ok()
+        .and_then(|n| StationId::new(n).ok());
+    Ok(id.and_then(|id| stations.into_iter().find(|s| s.id == id)))
 }
 
 async fn book(app: &App, call: &Call<'_>, state: &CallState) -> Result<String, StoreError> {

@@ -5,6 +5,7 @@ pub mod actor;
 pub mod audit;
 pub mod codes;
 pub mod geo;
+pub mod keypad;
 pub mod limits;
 pub mod model;
 pub mod money;
