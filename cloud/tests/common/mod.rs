@@ -7,6 +7,7 @@ pub mod device;
 pub mod razorpay;
 pub mod roads;
 pub mod roles;
+pub mod served;
 pub mod smtp;
 pub mod twilio;
 pub mod world;
