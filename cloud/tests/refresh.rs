@@ -162,8 +162,24 @@ async fn with_no_keys_or_a_failing_provider_the_heuristics_answer() {
     assert_eq!(status, StatusCode::OK, "{fresh}");
     assert_eq!(fresh["grace"]["weather"], "heuristic");
     assert_eq!(fresh["grace"]["travel"]["source"], "heuristic");
+    // The estimate's traffic delay for this hour at the station (none at night).
+    let expected = |at: chrono::DateTime<chrono::Utc>| {
+        use chrono::Timelike as _;
+        let trip = gasq_cloud::conditions::routes::Trip {
+            station: gasq_shared::StationId::new(1).unwrap(),
+            from: DRIVER,
+            to: (19.0, 72.8),
+            local_hour: at.with_timezone(&chrono_tz::Asia::Kolkata).hour(),
+        };
+        gasq_cloud::app::grace::extra_minutes(
+            gasq_cloud::conditions::routes::estimate(trip).delay_minutes(),
+            0.0,
+        )
+    };
+    let extra = fresh["grace"]["extra_minutes"].as_i64().unwrap();
+    let now = chrono::Utc::now();
     assert!(
-        fresh["grace"]["extra_minutes"].as_i64().unwrap() > 0,
+        extra == expected(now) || extra == expected(now - chrono::Duration::minutes(1)),
         "{fresh}"
     );
     // No body at all: the weather alone (dry), nothing moves.

@@ -3,7 +3,7 @@
 //! what the trip and the weather say — within the station's bounds, and only while the
 //! slot they will now arrive in has room. The booking stays one booking, redeemed once.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, Timelike, Utc};
 use gasq_shared::BookingId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -146,6 +146,7 @@ pub async fn refresh(
                     station: station.id,
                     from,
                     to: (station.lat, station.lon),
+                    local_hour: now.with_timezone(&station.policy.timezone).hour(),
                 })
                 .await,
         ),

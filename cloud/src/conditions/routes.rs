@@ -21,9 +21,21 @@ use crate::secret::Secret;
 
 /// Roads are longer than the straight line between two points.
 const ROAD_FACTOR: f64 = 1.3;
-/// City speeds for the estimate: free-flowing, and in traffic.
+/// City speeds for the estimate: free-flowing (the night), in the day's traffic, and
+/// in the rush hours.
 const FREE_KMH: f64 = 30.0;
-const TRAFFIC_KMH: f64 = 18.0;
+const DAY_KMH: f64 = 24.0;
+const RUSH_KMH: f64 = 18.0;
+
+/// The estimate's speed at a local hour: the morning (8–11) and evening (17–21) rush
+/// are slowest, the night (22–6) flows freely (no delay), the rest of the day between.
+fn traffic_kmh(local_hour: u32) -> f64 {
+    match local_hour {
+        8..=10 | 17..=20 => RUSH_KMH,
+        22..=23 | 0..=5 => FREE_KMH,
+        _ => DAY_KMH,
+    }
+}
 
 /// A trip to the station.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
@@ -49,6 +61,8 @@ pub struct Trip {
     pub station: StationId,
     pub from: (f64, f64),
     pub to: (f64, f64),
+    /// The hour it starts at, at the station (for the estimate's traffic).
+    pub local_hour: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -183,11 +197,11 @@ fn from_element(e: Option<&Element>) -> Result<Travel, String> {
     })
 }
 
-/// The estimate: the straight line × a road factor, at city speeds.
+/// The estimate: the straight line × a road factor, at city speeds for the hour.
 pub fn estimate(trip: Trip) -> Travel {
     let km = distance_km(trip.from.0, trip.from.1, trip.to.0, trip.to.1) * ROAD_FACTOR;
     Travel {
-        minutes: km / TRAFFIC_KMH * 60.0,
+        minutes: km / traffic_kmh(trip.local_hour) * 60.0,
         free_flow_minutes: km / FREE_KMH * 60.0,
         km,
         source: Source::Heuristic,
@@ -217,10 +231,22 @@ mod tests {
             station: StationId::new(1).unwrap(),
             from: (lat, 72.8),
             to: (19.0, 72.8),
+            local_hour: 18,
         };
         let near = estimate(trip(19.01));
         let far = estimate(trip(19.1));
         assert!(far.minutes > near.minutes && far.delay_minutes() > near.delay_minutes());
         assert_eq!(near.source, Source::Heuristic);
+        // The same trip in the afternoon is quicker, and at night it has no delay.
+        let afternoon = estimate(Trip {
+            local_hour: 14,
+            ..trip(19.1)
+        });
+        let night = estimate(Trip {
+            local_hour: 2,
+            ..trip(19.1)
+        });
+        assert!(afternoon.minutes < far.minutes && afternoon.delay_minutes() > 0.0);
+        assert!(night.delay_minutes().abs() < 1e-9, "{night:?}");
     }
 }
