@@ -4,14 +4,18 @@
 //! On one thread, with the model as the cloud loads it: one station-day (24 hours:
 //! features, then the model), many times over, with percentiles; and a week for 1,000
 //! stations (168,000 hours, one station at a time). With `--url`, also over HTTP against
-//! a running cloud: `GET /api/v1/stations/{id}/forecast` beside the booking API's
-//! `GET …/slots` of the same station (whose capacity and rush levels now run the
-//! forecast too), one request after another, with percentiles.
+//! a running cloud, on a fresh station it creates (as the super admin `--login`): `GET
+//! /api/v1/stations/{id}/forecast` beside the booking API's own calls on the same station
+//! — `GET …/slots` (whose capacity and rush levels run the forecast too) and `POST
+//! /api/v1/bookings` (which sizes a fresh slot from it) — one request after another, with
+//! percentiles.
 //!
 //! ```text
-//! gasq-forecast-bench [--url http://127.0.0.1:8080 --station 1]
+//! gasq-forecast-bench [--url http://127.0.0.1:8080]
 //! ```
 
+#[path = "support/fleet.rs"]
+mod fleet;
 #[path = "support/http.rs"]
 #[allow(dead_code)] // the shared client's other calls serve the other load tools
 mod http;
@@ -26,11 +30,17 @@ use hdrhistogram::Histogram;
 #[derive(Parser, Debug)]
 #[command(name = "gasq-forecast-bench", about = "Time the demand forecast")]
 struct Args {
-    /// A running cloud to time the forecast and slots endpoints of.
+    /// A running cloud to time the forecast and booking endpoints of.
     #[arg(long)]
     url: Option<String>,
-    #[arg(long, default_value_t = 1)]
-    station: u32,
+    /// A super admin of that cloud (creates the benchmark's station).
+    #[arg(long, default_value = "super@demo.gasq.in")]
+    login: String,
+    #[arg(long, default_value = "demo-super-pass")]
+    password: String,
+    /// Drivers to register; each makes 4 timed bookings (the most a driver may hold).
+    #[arg(long, default_value_t = 50)]
+    drivers: usize,
     /// Station-days to time (model only).
     #[arg(long, default_value_t = 5_000)]
     days: u32,
@@ -97,35 +107,97 @@ async fn main() -> anyhow::Result<()> {
         t.elapsed().as_secs_f64() * 1000.0
     );
 
-    if let Some(url) = args.url {
-        let client = http::Client::new(&url)?;
-        for (name, path) in [
-            (
-                "forecast",
-                format!("/api/v1/stations/{}/forecast", args.station),
-            ),
-            (
-                "slots (booking API)",
-                format!("/api/v1/stations/{}/slots", args.station),
-            ),
-        ] {
-            let mut h = Histogram::<u64>::new(3)?;
-            for _ in 0..20 {
-                client.get(&path, None).await?;
+    if let Some(url) = &args.url {
+        over_http(&args, url).await?;
+    }
+    Ok(())
+}
+
+fn line(what: &str, h: &Histogram<u64>, requests: u64) {
+    println!(
+        "{what}: p50 {}  p99 {}  max {}  ({requests} sequential requests)",
+        micros(h, 0.5),
+        micros(h, 0.99),
+        micros(h, 1.0),
+    );
+}
+
+/// The forecast beside the booking API's read and write, on a fresh station.
+async fn over_http(args: &Args, url: &str) -> anyhow::Result<()> {
+    let client = http::Client::new(url)?;
+    let admin = client.login(&args.login, &args.password).await?;
+    let fleet = fleet::Fleet {
+        code_prefix: "FCB",
+        name: "Forecast bench",
+        lanes: 8,
+        drivers: args.drivers,
+        vehicles_per_driver: 1,
+    };
+    let (station, drivers) = fleet.register(&client, &admin).await?;
+    for (name, path) in [
+        ("forecast", format!("/api/v1/stations/{station}/forecast")),
+        (
+            "slots (booking API)",
+            format!("/api/v1/stations/{station}/slots"),
+        ),
+    ] {
+        let mut h = Histogram::<u64>::new(3)?;
+        for _ in 0..20 {
+            client.get(&path, None).await?;
+        }
+        for _ in 0..args.requests {
+            let t = Instant::now();
+            client.get(&path, None).await?;
+            h.record(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX))?;
+        }
+        line(
+            &format!("GET {path} [{name}]"),
+            &h,
+            u64::from(args.requests),
+        );
+    }
+
+    // Tomorrow's slots from 06:00: driver i's k-th booking is slot 5k + i mod 5 (75
+    // minutes between a vehicle's bookings; a fifth of the drivers per slot).
+    let tomorrow = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
+    let slots = client
+        .get(
+            &format!("/api/v1/stations/{station}/slots?date={tomorrow}"),
+            None,
+        )
+        .await?;
+    let starts: Vec<String> = slots
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["start"].as_str().map(str::to_owned))
+        .skip(24) // from 06:00
+        .collect();
+    let mut h = Histogram::<u64>::new(3)?;
+    let (mut made, mut refused) = (0u64, 0u64);
+    for k in 0..4 {
+        for (i, d) in drivers.iter().enumerate() {
+            let Some(start) = starts.get(5 * k + i % 5) else {
+                anyhow::bail!("the station has too few slots tomorrow");
+            };
+            let body = serde_json::json!({"station_id": station, "vehicle_id": d.vehicle,
+                "slot_start": start, "payment_method": "at_station"});
+            let t = Instant::now();
+            let (status, _) = client
+                .post("/api/v1/bookings", Some(&d.token), body)
+                .await?;
+            h.record(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX))?;
+            if status == 201 {
+                made += 1;
+            } else {
+                refused += 1;
             }
-            for _ in 0..args.requests {
-                let t = Instant::now();
-                client.get(&path, None).await?;
-                h.record(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX))?;
-            }
-            println!(
-                "GET {path} [{name}]: p50 {}  p99 {}  max {}  ({} sequential requests)",
-                micros(&h, 0.5),
-                micros(&h, 0.99),
-                micros(&h, 1.0),
-                args.requests
-            );
         }
     }
+    line(
+        &format!("POST /api/v1/bookings [booking API; {made} made, {refused} refused]"),
+        &h,
+        made + refused,
+    );
     Ok(())
 }
