@@ -221,6 +221,23 @@ mod tests {
     }
 
     #[test]
+    fn every_language_has_every_english_message() {
+        let c = Catalog::load();
+        let english = include_str!("../../locales/en/messages.ftl");
+        let ids: Vec<&str> = english
+            .lines()
+            .filter_map(|l| l.split_once(" = ").map(|(id, _)| id))
+            .filter(|id| id.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+            .collect();
+        assert!(ids.len() > 80, "{ids:?}");
+        for lang in c.languages() {
+            for id in &ids {
+                assert!(c.bundles[lang].has_message(id), "{lang} lacks {id}");
+            }
+        }
+    }
+
+    #[test]
     fn a_message_missing_in_a_language_falls_back_to_english() {
         let c = Catalog::load();
         let r = c.render("xx", "your-turn", &longest_args(false)).unwrap();

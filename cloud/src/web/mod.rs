@@ -1,31 +1,82 @@
-//! The web app: one static page (HTML, CSS and vanilla JS embedded in the binary) that
-//! talks to the public API with the user's access token, kept in the tab's session
-//! storage. Drivers book and show their QR; station staff watch the lane board.
+//! The web pages (docs/architecture.md, "Web"): server-rendered HTML (maud) in the
+//! visitor's language, one small script, a service worker that keeps booking pages for
+//! use offline. Sessions are the API's tokens in HttpOnly cookies, every form carries a
+//! CSRF token, and every page calls the same use cases — and so the same role checks —
+//! as the API.
 //!
-//! The page holds no data of its own, so serving it needs no authorisation; every
-//! request it makes goes through the API's role checks.
+//! `app.html`, the older single-page tool at `/app`, goes when every role has its pages.
 
 use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::state::AppState;
 
+mod account;
+mod bookings;
+mod layout;
 mod offer;
 mod page;
 mod pay;
 mod reply;
+mod session;
+mod stations;
 
 const INDEX: &str = include_str!("app.html");
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(index))
+        .route("/", get(stations::home))
         .route("/app", get(index))
+        .route("/login", get(account::show_sign_in).post(account::sign_in))
+        .route(
+            "/register",
+            get(account::show_sign_up).post(account::sign_up),
+        )
+        .route("/logout", post(account::sign_out))
+        .route("/lang/{code}", get(account::language))
+        .route("/stations/{id}", get(stations::picker))
+        .route("/stations/{id}/book", post(stations::book))
+        .route("/bookings", get(bookings::mine))
+        .route("/bookings/{id}", get(bookings::show))
+        .route("/bookings/{id}/{what}", post(bookings::act))
         .route("/pay/{id}", get(pay::show).post(pay::submit))
         .route("/r/{token}", get(reply::show).post(reply::submit))
         .route("/o/{token}", get(offer::show).post(offer::submit))
+        .route("/static/app.js", get(asset::<0>))
+        .route("/static/icon.svg", get(asset::<1>))
+        .route("/sw.js", get(asset::<2>))
+        .route("/manifest.webmanifest", get(asset::<3>))
+}
+
+/// The static files: (content, type), compiled in.
+const ASSETS: [(&str, &str); 4] = [
+    (
+        include_str!("static/app.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (include_str!("static/icon.svg"), "image/svg+xml"),
+    (
+        include_str!("static/sw.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        include_str!("static/manifest.webmanifest"),
+        "application/manifest+json",
+    ),
+];
+
+async fn asset<const N: usize>() -> impl IntoResponse {
+    let (body, kind) = ASSETS[N];
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            // Revalidated each time: a new release's script is picked up at once.
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
 }
 
 async fn index() -> impl IntoResponse {

@@ -2,6 +2,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod app;
+pub mod browser;
 pub mod db;
 pub mod device;
 pub mod razorpay;

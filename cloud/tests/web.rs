@@ -1,0 +1,198 @@
+//! The driver's web pages through HTTP, as a browser uses them: sign up, the slot
+//! picker from the current time, booking the slot tapped, the booking's QR and code,
+//! staying signed in when the short session lapses (the refresh cookie), the CSRF check
+//! on every form, Hindi, and signing out.
+
+#![allow(clippy::unwrap_used)] // a panic in a test is a failed assertion
+
+mod common;
+
+use chrono::{DateTime, Utc};
+use common::browser::Browser;
+use common::world::world;
+use reqwest::StatusCode;
+
+/// The `href`s of the page that start with `prefix`.
+fn links<'a>(body: &'a str, prefix: &str) -> Vec<&'a str> {
+    body.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|h| h.starts_with(prefix))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_driver_signs_up_books_the_slot_tapped_and_sees_the_qr_and_code() {
+    let w = world().await;
+    let mut b = Browser::new(w.app.url(""));
+    let home = b.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Station MUM-0042"), "{}", home.body);
+    assert!(b.cookies.contains_key("gasq_csrf"));
+
+    // Sign up: the contract's fields, then signed in.
+    let signup = b.get("/register").await;
+    for field in [
+        "name=\"name\"",
+        "name=\"email\"",
+        "name=\"phone\"",
+        "name=\"password\"",
+    ] {
+        assert!(signup.body.contains(field), "{field}");
+    }
+    let done = b
+        .post(
+            "/register",
+            &[
+                ("name", "Asha"),
+                ("email", "asha@example.in"),
+                ("phone", "9822012345"),
+                ("password", "asha-pass-1"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert!(b.cookies.contains_key("gasq_session") && b.cookies.contains_key("gasq_refresh"));
+
+    // The picker opens at the current time: no slot that has ended.
+    let picker = b.get(&format!("/stations/{}", w.station)).await;
+    assert_eq!(picker.status, StatusCode::OK);
+    let taps = links(&picker.body, &format!("/stations/{}?slot=", w.station));
+    assert!(!taps.is_empty(), "{}", picker.body);
+    let first: DateTime<Utc> = taps[0]
+        .split("slot=")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches("#book")
+        .replace("%2B", "+")
+        .replace("&#43;", "+")
+        .parse()
+        .unwrap();
+    assert!(
+        first + chrono::Duration::minutes(15) > Utc::now(),
+        "{first}"
+    );
+    // Tapping a slot: the form, anchored so it is in view.
+    let tap = taps[3].replace("&amp;", "&");
+    assert!(tap.ends_with("#book"), "{tap}");
+    let form = b.get(tap.trim_end_matches("#book")).await;
+    assert!(form.body.contains("id=\"book\""), "{}", form.body);
+    let slot = tap
+        .split("slot=")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches("#book")
+        .to_owned();
+
+    let booked = b
+        .post(
+            &format!("/stations/{}/book", w.station),
+            &[
+                ("slot", &slot),
+                ("registration", "MH14WB0001"),
+                ("kg", ""),
+                ("payment", "at_station"),
+            ],
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::SEE_OTHER, "{}", booked.body);
+    let page_path = booked.location.unwrap();
+    assert!(page_path.starts_with("/bookings/"), "{page_path}");
+    let page = b.get(&page_path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<svg") && page.body.contains("title=\"QR\""));
+    assert!(page.body.contains("Station MUM-0042") && page.body.contains("Directions"));
+    let code = page
+        .body
+        .split("class=\"code\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(code.len(), 8, "{code}");
+    let list = b.get("/bookings").await;
+    assert!(list.body.contains(&code), "{}", list.body);
+
+    // A closed tab, the short session gone: the refresh cookie signs the driver back in.
+    b.cookies.remove("gasq_session");
+    let again = b.get("/bookings").await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(again.body.contains(&code));
+    assert!(
+        b.cookies.contains_key("gasq_session"),
+        "a new session cookie"
+    );
+
+    // A form from another site (no CSRF token) changes nothing.
+    let forged = b
+        .post_forged(&format!("{page_path}/cancel"), &[("csrf", "guess")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(b.get(&page_path).await.body.contains("Confirmed"));
+
+    // Hindi, remembered.
+    let switched = b.get("/lang/hi").await;
+    assert_eq!(switched.status, StatusCode::SEE_OTHER);
+    let hindi = b.get("/bookings").await;
+    assert!(hindi.body.contains("मेरी बुकिंग") && hindi.body.contains("lang=\"hi\""));
+
+    // Cancel, then sign out: the bookings page asks to sign in.
+    let cancelled = b.post(&format!("{page_path}/cancel"), &[]).await;
+    assert_eq!(cancelled.status, StatusCode::OK);
+    assert!(cancelled.body.contains("रद्द"), "{}", cancelled.body);
+    let out = b.post("/logout", &[]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let gone = b.get("/bookings").await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER);
+    assert!(gone.location.unwrap().starts_with("/login"));
+}
+
+#[tokio::test]
+async fn a_wrong_password_says_what_to_do_and_the_browser_language_is_used() {
+    let w = world().await;
+    let mut b = Browser::new(w.app.url(""));
+    b.accept_language = Some("hi-IN,hi;q=0.9,en;q=0.8".into());
+    let form = b.get("/login").await;
+    assert!(form.body.contains("lang=\"hi\"") && form.body.contains("पासवर्ड"));
+    b.accept_language = None;
+    b.get("/lang/en").await;
+    let wrong = b
+        .post(
+            "/login",
+            &[("login", "driver1@example.in"), ("password", "nope-nope-1")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("is not right"), "{}", wrong.body);
+    assert!(
+        wrong.body.contains("value=\"driver1@example.in\""),
+        "the login is kept"
+    );
+    let right = b
+        .post(
+            "/login",
+            &[
+                ("login", "driver1@example.in"),
+                ("password", "driver-pass-1"),
+                ("next", "/bookings"),
+            ],
+        )
+        .await;
+    assert_eq!(right.status, StatusCode::SEE_OTHER, "{}", right.body);
+    assert_eq!(right.location.as_deref(), Some("/bookings"));
+    // A `next` to another site goes home instead.
+    b.post("/logout", &[]).await;
+    let away = b
+        .post(
+            "/login",
+            &[
+                ("login", "driver1@example.in"),
+                ("password", "driver-pass-1"),
+                ("next", "//evil.example"),
+            ],
+        )
+        .await;
+    assert_eq!(away.location.as_deref(), Some("/"));
+}
