@@ -307,4 +307,14 @@ async fn a_refusal_says_why_in_the_drivers_words_and_the_stations_time() {
         reply.contains("इस गाड़ी") && reply.contains(&free_from),
         "{reply}"
     );
+    // A mistyped quantity is refused, not glued onto the vehicle's number.
+    let (_, twiml) = text(
+        &w,
+        phone,
+        &format!("BOOK MUM-0042 {} 2000 MH01RR0009", hhmm(later)),
+        "SMr4",
+    )
+    .await;
+    let reply = said(&twiml);
+    assert!(reply.contains("किलो"), "{reply}");
 }

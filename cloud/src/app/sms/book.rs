@@ -64,6 +64,10 @@ pub(super) async fn book(
     let Some(time) = time else {
         return Ok(say("sms-need-time", args));
     };
+    if kg.is_some_and(|kg| !(0.5..=100.0).contains(&kg)) {
+        args.set("reason", say("refusal", refusal::plain("kg")));
+        return Ok(say("sms-refused", args));
+    }
     args.set("time", time.format("%H:%M").to_string());
     let vehicle = match registration {
         Some(reg) => match vehicles::add(app, driver, reg).await {

@@ -60,7 +60,8 @@ pub fn parse(body: &str) -> (Command, Option<&'static str>) {
     let command = match keyword {
         "BOOK" => book(rest),
         "STATUS" => Command::Status,
-        "CANCEL" => Command::Cancel(rest.first().cloned()),
+        // A code read out in groups (`3745 4659`) is one code.
+        "CANCEL" => Command::Cancel((!rest.is_empty()).then(|| rest.concat())),
         "HELP" => Command::Help,
         "1" => Command::Coming,
         "2" => Command::NotComing,
@@ -76,11 +77,14 @@ fn book(args: &[String]) -> Command {
     // After the time: an optional quantity, then the vehicle's number, which drivers
     // write with spaces (`MH 14 ZZ 9999`).
     let mut rest = args.iter().skip(2).peekable();
-    // A quantity: `8`, `8KG`, `8 KG`; `0` is a full tank.
+    // A quantity: `8`, `8KG`, `8 KG`; `0` is a full tank. Any number here is the
+    // quantity (the booking checks its range), never the start of a registration — but
+    // for the BH series, whose numbers start with the year (`22 BH 1234 AA`).
+    let bh_series = args.get(3).is_some_and(|w| w.starts_with("BH"));
     let number = rest
         .peek()
         .and_then(|a| a.trim_end_matches("KG").parse::<f64>().ok())
-        .filter(|n| *n == 0.0 || (0.5..=100.0).contains(n));
+        .filter(|_| !bh_series);
     if number.is_some() {
         rest.next();
         if rest.peek().is_some_and(|w| w.as_str() == "KG") {
@@ -209,5 +213,30 @@ mod tests {
         assert_eq!(parse("help").0, Command::Help);
         assert_eq!(parse("yes").0, Command::Yes);
         assert_eq!(parse("hello there").0, Command::Unknown);
+        assert_eq!(
+            parse("cancel 3745 4659").0,
+            Command::Cancel(Some("37454659".into())),
+            "a code read out in groups"
+        );
+    }
+
+    #[test]
+    fn a_number_out_of_range_is_a_quantity_not_part_of_the_vehicle() {
+        let book = |text: &str| match parse(text).0 {
+            Command::Book {
+                kg, registration, ..
+            } => (kg, registration),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            book("BOOK MUM-0042 18:30 2000 MH01AB1234"),
+            (Some(2000.0), Some("MH01AB1234".into()))
+        );
+        // The BH series starts with a number: it is the vehicle.
+        assert_eq!(
+            book("BOOK MUM-0042 18:30 22 BH 1234 AA"),
+            (None, Some("22BH1234AA".into()))
+        );
+        assert_eq!(book("BOOK MUM-0042 18:30 8 22 BH 1234 AA").0, Some(8.0));
     }
 }
