@@ -22,7 +22,7 @@ async fn health_readiness_and_docs_answer() {
     let home = app.http.get(app.url("/")).send().await.unwrap();
     assert_eq!(home.headers()["content-type"], "text/html; charset=utf-8");
     assert!(home.headers().contains_key("content-security-policy"));
-    assert!(home.text().await.unwrap().contains("<title>GasQ"));
+    assert!(home.text().await.unwrap().contains(" · GasQ</title>"));
     let page = app.http.get(app.url("/docs/")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     assert!(

@@ -37,6 +37,8 @@ pub struct StationView {
     wait_target_minutes: u16,
     /// Of the walk-ins the forecast expects in a slot, the share it keeps places for.
     walkin_reserve_share_percent: u16,
+    /// Places every slot keeps bookable whatever the walk-in reserve.
+    min_bookable_places: u16,
     /// The station's code as callers type it on the phone line (`MUM-0042`: 6860042).
     keypad_code: String,
     /// Vehicles one slot can take with the lanes in service now, before walk-in reserve.
@@ -59,6 +61,7 @@ impl From<&Station> for StationView {
             reminder_lead_minutes: s.reminder_lead_minutes,
             wait_target_minutes: s.wait_target_minutes,
             walkin_reserve_share_percent: s.walkin_reserve_share_percent,
+            min_bookable_places: s.min_bookable_places,
             keypad_code: crate::domain::keypad::digits(s.code.as_str()),
             slot_capacity: grid::raw_capacity(s),
             updated_at: s.updated_at,

@@ -56,6 +56,9 @@ pub struct StationChanges {
     /// Of the walk-ins the forecast expects in a slot, the share to keep places for,
     /// percent (0 to 200; default 100).
     pub walkin_reserve_share_percent: Option<u16>,
+    /// Places every slot keeps bookable whatever the walk-in reserve (0 to 1000;
+    /// default 1).
+    pub min_bookable_places: Option<u16>,
     #[serde(flatten)]
     pub policy: PolicyChanges,
     /// Fields that are not station settings (a typo): refused, named.
@@ -151,6 +154,7 @@ pub async fn create(app: &App, by: Option<&Actor>, req: StationRequest) -> Resul
         walkin_reserve_share_percent: check_walkin_share(
             s.walkin_reserve_share_percent.unwrap_or(100),
         )?,
+        min_bookable_places: check_min_bookable(s.min_bookable_places.unwrap_or(1))?,
     };
     app.store
         .create_station(new, entry)
@@ -243,7 +247,18 @@ fn changed(before: &Station, c: &StationChanges) -> std::result::Result<Station,
     if let Some(share) = c.walkin_reserve_share_percent {
         s.walkin_reserve_share_percent = check_walkin_share(share)?;
     }
+    if let Some(floor) = c.min_bookable_places {
+        s.min_bookable_places = check_min_bookable(floor)?;
+    }
     Ok(s)
+}
+
+fn check_min_bookable(places: u16) -> std::result::Result<u16, Invalid> {
+    if places <= 1000 {
+        Ok(places)
+    } else {
+        Err(Invalid::new("min_bookable_places", "use 0 to 1000 places"))
+    }
 }
 
 fn check_walkin_share(percent: u16) -> std::result::Result<u16, Invalid> {

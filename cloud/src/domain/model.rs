@@ -102,6 +102,9 @@ pub struct Station {
     /// Of the walk-ins the forecast expects in a slot, the share it keeps places for,
     /// percent (0–200; the policy's floor and cap still bound the reserve).
     pub walkin_reserve_share_percent: u16,
+    /// Places every slot keeps bookable whatever the walk-in reserve (lanes down
+    /// still lower it).
+    pub min_bookable_places: u16,
     /// The version of the station's lane-code secret new codes are made under
     /// (docs/architecture.md, "Lane codes").
     pub lane_code_version: u32,

@@ -28,12 +28,17 @@ pub fn raw_capacity(station: &Station) -> u32 {
     u32::from(station.lanes_in_service()) * u32::from(station.policy.slot_minutes) / service
 }
 
-/// Places of a slot kept for walk-ins, given the forecast's expected walk-ins.
+/// Places of a slot kept for walk-ins, given the forecast's expected walk-ins: at least
+/// the station's fixed reserve, at most its cap, and never so many that fewer than its
+/// floor of bookable places is left.
 pub fn walkin_reserve(station: &Station, forecast_walkins: u32) -> u32 {
     let raw = raw_capacity(station);
     let floor = u32::from(station.policy.walkin_reserve_min);
     let cap = raw * u32::from(station.policy.walkin_reserve_max_percent.min(100)) / 100;
-    forecast_walkins.clamp(floor, floor.max(cap)).min(raw)
+    let bookable_floor = u32::from(station.min_bookable_places).min(raw);
+    forecast_walkins
+        .clamp(floor, floor.max(cap))
+        .min(raw - bookable_floor)
 }
 
 /// Bookable capacity of a slot, given the forecast's expected walk-ins for its hour.
@@ -147,6 +152,7 @@ pub(crate) mod tests {
             reminder_lead_minutes: 30,
             wait_target_minutes: 5,
             walkin_reserve_share_percent: 100,
+            min_bookable_places: 1,
             lane_code_version: 1,
             created_at: Utc::now(),
             updated_at: Utc::now(),
@@ -186,7 +192,13 @@ pub(crate) mod tests {
         s.policy.walkin_reserve_min = 2;
         assert_eq!(capacity(&s, 0), 5);
         s.policy.walkin_reserve_max_percent = 100;
+        // The floor of bookable places holds (1 by default; 0 lets walk-ins take all).
+        assert_eq!(capacity(&s, 20), 1);
+        s.min_bookable_places = 0;
         assert_eq!(capacity(&s, 20), 0);
+        s.min_bookable_places = 3;
+        assert_eq!(capacity(&s, 20), 3);
+        s.min_bookable_places = 1;
         // A fixed reserve above the cap wins over the cap.
         s.policy.walkin_reserve_min = 5;
         s.policy.walkin_reserve_max_percent = 10;

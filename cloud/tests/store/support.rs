@@ -31,6 +31,7 @@ pub fn new_station(code: &str, lanes: u16) -> NewStation {
         reminder_lead_minutes: 30,
         wait_target_minutes: 5,
         walkin_reserve_share_percent: 100,
+        min_bookable_places: 1,
     }
 }
 

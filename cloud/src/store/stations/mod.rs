@@ -31,6 +31,7 @@ pub struct NewStation {
     pub reminder_lead_minutes: u16,
     pub wait_target_minutes: u16,
     pub walkin_reserve_share_percent: u16,
+    pub min_bookable_places: u16,
 }
 
 /// A slot's live bookings against its capacity.
@@ -187,9 +188,9 @@ impl StationStore for SqlStore {
             "INSERT INTO stations ({POLICY_COLUMNS}, code, name, lat, lon, lanes_down, \
              price_paise_per_kg, created_at, updated_at, fill_to_full_centikg, \
              refund_cutoff_minutes, cancel_fee_paise, reminder_lead_minutes, \
-             calm_discount_paise_per_kg, wait_target_minutes, walkin_reserve_share_percent) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, $15, $16, \
-             $16, $17, $18, $19, $20, $21, $22, $23) \
+             calm_discount_paise_per_kg, wait_target_minutes, walkin_reserve_share_percent, \
+             min_bookable_places) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+             $14, 0, $15, $16, $16, $17, $18, $19, $20, $21, $22, $23, $24) \
              RETURNING *"
         );
         let q = bind_policy(Query::assembled(sql), &s.policy)
@@ -205,7 +206,8 @@ impl StationStore for SqlStore {
             .bind(i32::from(s.reminder_lead_minutes))
             .bind(s.money.calm_discount_paise_per_kg)
             .bind(i32::from(s.wait_target_minutes))
-            .bind(i32::from(s.walkin_reserve_share_percent));
+            .bind(i32::from(s.walkin_reserve_share_percent))
+            .bind(i32::from(s.min_bookable_places));
         let row: StationRow = tx
             .fetch_one(q)
             .await
@@ -239,8 +241,8 @@ impl StationStore for SqlStore {
             "UPDATE stations SET ({POLICY_COLUMNS}, name, lat, lon, lanes_down, price_paise_per_kg, \
              updated_at, fill_to_full_centikg, refund_cutoff_minutes, cancel_fee_paise, \
              reminder_lead_minutes, calm_discount_paise_per_kg, wait_target_minutes, \
-             walkin_reserve_share_percent) = ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-             $13, $14, $15, $16, $19, $20, $21, $22, $23, $24, $25) \
+             walkin_reserve_share_percent, min_bookable_places) = ($1, $2, $3, $4, $5, $6, $7, $8, \
+             $9, $10, $11, $12, $13, $14, $15, $16, $19, $20, $21, $22, $23, $24, $25, $26) \
              WHERE id = $17 AND updated_at = $18 RETURNING *"
         );
         let q = bind_policy(Query::assembled(sql), &s.policy)
@@ -258,7 +260,8 @@ impl StationStore for SqlStore {
             .bind(i32::from(s.reminder_lead_minutes))
             .bind(s.money.calm_discount_paise_per_kg)
             .bind(i32::from(s.wait_target_minutes))
-            .bind(i32::from(s.walkin_reserve_share_percent));
+            .bind(i32::from(s.walkin_reserve_share_percent))
+            .bind(i32::from(s.min_bookable_places));
         let row: StationRow = tx
             .fetch_optional(q)
             .await?

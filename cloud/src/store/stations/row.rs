@@ -33,6 +33,7 @@ pub(crate) struct StationRow {
     calm_discount_paise_per_kg: i64,
     wait_target_minutes: i32,
     walkin_reserve_share_percent: i32,
+    min_bookable_places: i32,
     lane_code_version: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -89,6 +90,7 @@ impl TryFrom<StationRow> for Station {
                 r.walkin_reserve_share_percent,
                 "walkin_reserve_share_percent",
             )?,
+            min_bookable_places: small(r.min_bookable_places, "min_bookable_places")?,
             lane_code_version: u32::try_from(r.lane_code_version)
                 .map_err(|_| StoreError::corrupt("lane_code_version out of range"))?,
             created_at: r.created_at,
