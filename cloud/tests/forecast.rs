@@ -311,6 +311,37 @@ async fn a_station_sets_how_much_of_the_expected_walkins_to_keep_room_for() {
     let (status, body) = set(500).await;
     assert_eq!(status, 422, "{body}");
     assert!(body["detail"].to_string().contains("0 to 200"), "{body}");
+
+    // A fixed reserve of the whole slot still leaves the floor of bookable places.
+    let patch = |body: Value| {
+        let (app, token) = (&app, root.token.clone());
+        async move {
+            let (status, b) = app
+                .call(
+                    reqwest::Method::PATCH,
+                    &format!("/api/v1/stations/{id}"),
+                    Some(&token),
+                    Some(body),
+                )
+                .await;
+            assert_eq!(status, 200, "{b}");
+        }
+    };
+    patch(json!({"walkin_reserve_min": 7, "walkin_reserve_max_percent": 100})).await;
+    let capacity = |slots: &Value| slots[12]["capacity"].as_u64().unwrap();
+    assert_eq!(
+        capacity(&slots_on(&app, id, date).await),
+        1,
+        "the default floor"
+    );
+    patch(json!({"min_bookable_places": 3})).await;
+    assert_eq!(capacity(&slots_on(&app, id, date).await), 3);
+    patch(json!({"min_bookable_places": 0})).await;
+    assert_eq!(
+        capacity(&slots_on(&app, id, date).await),
+        0,
+        "walk-ins only"
+    );
 }
 
 #[test]
