@@ -100,6 +100,14 @@ async fn traffic_and_rain_from_the_providers_move_the_late_edge_and_the_code_wit
         )
         .await;
     assert_eq!(token["valid_until"], fresh["valid_until"]);
+    // The driver is told the new code (an SMS booker has only the message).
+    let mut told = app.app.store.notifications("pending", 50).await.unwrap();
+    told.extend(app.app.store.notifications("sent", 50).await.unwrap());
+    assert!(
+        told.iter()
+            .any(|n| n.intent == format!("code-changed:{}:{code}", b.id)),
+        "{told:?}"
+    );
 
     // Three hours away: past the longest grace; the answer offers slots instead.
     roads.state.lock().unwrap().trip_secs = (3 * 3600, 2 * 3600);

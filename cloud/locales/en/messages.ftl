@@ -25,6 +25,9 @@ reminder-coming = GasQ: thanks, { $station } expects you at { $time }. Code { $c
 lane-moved = GasQ: a lane at { $station } is down. Booking { $code } moved to { $when }. To cancel send CANCEL { $code }
     .subject = Your GasQ slot moved to { $when }
 
+code-changed = GasQ: booking at { $station }, { $when } now runs until { $until }. New code { $code }: the old one no longer works.
+    .subject = Your GasQ booking: new code { $code }
+
 your-turn = GasQ: your turn at { $station }: go to lane { $lane }.
     .subject = Your turn: lane { $lane }
 

@@ -22,6 +22,9 @@ reminder-coming = GasQ: धन्यवाद, { $station } पर { $time } ब
 lane-moved = GasQ: { $station } पर लेन बंद। बुकिंग { $code } अब { $when }। रद्द: CANCEL { $code }
     .subject = GasQ स्लॉट बदला: { $when }
 
+code-changed = GasQ: { $station }, { $when } की बुकिंग अब { $until } तक। नया कोड { $code }, पुराना अब नहीं चलेगा।
+    .subject = GasQ बुकिंग: नया कोड { $code }
+
 your-turn = GasQ: { $station } पर आपकी बारी: लेन { $lane } पर जाएँ।
     .subject = आपकी बारी: लेन { $lane }
 

@@ -154,6 +154,8 @@ async fn prepare(app: &App, n: &Claimed) -> Result<Prepared, StoreError> {
             );
             args.set("when", local.format("%a %d %b %H:%M").to_string());
             args.set("time", local.format("%H:%M").to_string());
+            let until = b.valid_until.with_timezone(&station.policy.timezone);
+            args.set("until", until.format("%H:%M").to_string());
         }
         args.set("code", b.code.clone());
         if n.message == "reminder" {

@@ -107,6 +107,7 @@ mod tests {
         "reminder",
         "reminder-coming",
         "lane-moved",
+        "code-changed",
         "your-turn",
         "slot-offered",
         "sms-booked",
@@ -142,6 +143,7 @@ mod tests {
         args.set("first", "17:45");
         args.set("km", "14.9");
         args.set("channel", "sms");
+        args.set("until", "Sun 17:45");
         args
     }
 

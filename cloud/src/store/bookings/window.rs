@@ -9,7 +9,7 @@ use crate::domain::{AuditEntry, Booking};
 use crate::store::booking_rows::BookingRow;
 use crate::store::changes::{self, ChangeKind};
 use crate::store::db::{Db, Lock, Tx, query};
-use crate::store::{StoreError, StoreResult, audit};
+use crate::store::{StoreError, StoreResult, audit, notifications};
 
 /// Sets `id`'s `valid_until` (only later, only while confirmed) with the first of
 /// `codes` no other booking has; the booking as it is after (unchanged when the window
@@ -51,6 +51,13 @@ pub(super) async fn extend(
         .await?;
     let after = Booking::try_from(row)?;
     changes::log(&mut tx, after.station_id, ChangeKind::Booking(id)).await?;
+    // The lane code follows the window: the driver hears the new one (a driver who
+    // books by SMS has only the message to go by).
+    if after.code != before.code {
+        let mut notice = notifications::about(&after, "code-changed", serde_json::json!({}), now);
+        notice.intent = format!("code-changed:{}:{}", after.id, after.code);
+        notifications::enqueue(&mut tx, &notice, now).await?;
+    }
     entry.detail = serde_json::json!({
         "valid_until_before": before.valid_until,
         "valid_until": after.valid_until,
