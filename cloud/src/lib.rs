@@ -128,7 +128,8 @@ pub async fn build(settings: Settings) -> Result<App, LaunchError> {
     tracing::info!(
         weather = app.weather.name(),
         routes = app.routes.name(),
-        "road conditions (without keys: assumed weather, travel estimated from the distance)"
+        "road conditions (a provider without its key falls back: assumed weather, travel \
+         estimated from the distance)"
     );
     tracing::info!(
         sms = app.messenger.sms.name(),

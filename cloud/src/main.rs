@@ -302,8 +302,10 @@ async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| {
         format!("cannot listen on {listen} (is it in use? pick another with --listen or GASQ_LISTEN)")
     })?;
-    // With port 0 the system picks one: tell the caller the address actually bound.
+    // With port 0 the system picks one: tell the caller the address actually bound,
+    // and without a public URL, links in messages point at it.
     let listen = listener.local_addr().unwrap_or(listen);
+    settings.listen = listen;
     let db = gasq_cloud::redact_url(&settings.effective_database_url());
     let metrics_off = settings.metrics.token.is_none();
     let app = gasq_cloud::build(settings).await?;
@@ -313,9 +315,6 @@ async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     tracing::info!(database = %db, "database ready");
-    tracing::info!(
-        "payments: test mode (local provider, nobody is charged) — Razorpay is not configured"
-    );
     if args.demo {
         for line in gasq_cloud::demo::seed(&app).await? {
             println!("{line}");

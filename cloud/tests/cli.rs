@@ -357,6 +357,8 @@ fn serve_answers_the_first_super_admin_and_stops_cleanly_on_sigterm() {
     let mut log = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
     assert!(log.contains("GASQ_PUBLIC_URL is not set"), "{log}");
+    // … and links then use the port actually bound, not the `:0` asked for.
+    assert!(log.contains(&base), "{base} in {log}");
 }
 
 #[test]
