@@ -541,7 +541,7 @@ async fn a_booked_rush_slot_keeps_its_walkin_room_through_station_changes_and_la
     assert!(sized < 7, "{rush}");
     let d = app.driver(1).await;
     let v = app.vehicle(&d, "MH12KP0001").await;
-    let (status, _) = app
+    let (status, booked) = app
         .post(
             "/api/v1/bookings",
             Some(&d.token),
@@ -549,6 +549,35 @@ async fn a_booked_rush_slot_keeps_its_walkin_room_through_station_changes_and_la
         )
         .await;
     assert_eq!(status, 201);
+    // Booked as asked, with a nudge: calmer slots of that day.
+    let calmer = booked["suggestions"]["slots"].as_array().unwrap();
+    assert!(!calmer.is_empty(), "{booked}");
+    assert!(calmer.iter().all(|s| s["rush_level"] != "high"), "{booked}");
+    // The web picker nudges the same way when a rush slot is tapped.
+    let page = app
+        .http
+        .get(app.url(&format!(
+            "/stations/{id}?slot={}",
+            rush["start"].as_str().unwrap().replace('+', "%2B")
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"calmer\""), "{page}");
+    // A calm slot gets no nudge.
+    let night = &slots_on(&app, id, date).await[12];
+    let (status, calm) = app
+        .post(
+            "/api/v1/bookings",
+            Some(&d.token),
+            json!({"station_id": id, "vehicle_id": v, "slot_start": night["start"], "payment_method": "at_station"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{calm}");
+    assert!(calm.get("suggestions").is_none(), "{calm}");
     let patch = |body: Value| {
         let app = &app;
         let token = root.token.clone();

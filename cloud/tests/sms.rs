@@ -318,3 +318,51 @@ async fn a_refusal_says_why_in_the_drivers_words_and_the_stations_time() {
     let reply = said(&twiml);
     assert!(reply.contains("किलो"), "{reply}");
 }
+
+#[tokio::test]
+async fn a_booking_in_a_rush_slot_is_made_and_told_the_calmer_times() {
+    let w = sms_world().await;
+    let kolkata = chrono_tz::Asia::Kolkata;
+    let now = Utc::now();
+    let slots = |date: chrono::NaiveDate| {
+        let w = &w;
+        async move {
+            let path = format!("/api/v1/stations/{}/slots?date={date}", w.station);
+            w.app.get(&path, None).await.1.as_array().unwrap().clone()
+        }
+    };
+    let start = |s: &serde_json::Value| {
+        s["start"]
+            .as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<Utc>>()
+            .unwrap()
+    };
+    let today = now.with_timezone(&kolkata).date_naive();
+    // A rush slot BOOK <HH:MM> reaches: today's still ahead, else tomorrow's at a time
+    // of day already past today.
+    let mut rush = slots(today)
+        .await
+        .into_iter()
+        .filter(|s| s["rush_level"] == "high" && start(s) > now + Duration::minutes(5))
+        .collect::<Vec<_>>();
+    if rush.is_empty() {
+        let past = now.with_timezone(&kolkata).time();
+        rush = slots(today + Duration::days(1))
+            .await
+            .into_iter()
+            .filter(|s| s["rush_level"] == "high" && start(s).with_timezone(&kolkata).time() < past)
+            .collect();
+    }
+    let slot = start(&rush[0]);
+    let (_, twiml) = text(
+        &w,
+        "+919844444466",
+        &format!("BOOK MUM-0042 {} MH01RR0066", hhmm(slot)),
+        "SMrush1",
+    )
+    .await;
+    let reply = said(&twiml);
+    assert!(reply.starts_with("GasQ: booked"), "{reply}");
+    assert!(reply.contains("Rush hour then; calmer: "), "{reply}");
+}

@@ -39,6 +39,8 @@ slot-offered = GasQ: a place is free at { $station }, { $when }. { $channel ->
 
 # Replies to a driver's SMS (each tells what happened and what to send next).
 sms-booked = GasQ: booked { $station }, { $when }. Code { $code }. Show it at the lane. To cancel send CANCEL { $code }
+# Added to a booking made in a rush slot: the calmer times that day.
+sms-rush-note = Rush hour then; calmer: { $calm }.
 sms-full = GasQ: { $station } is full at { $time }. Free: { $times }. Send BOOK { $station_code } { $first }
 # Added to a "full" answer: the calmest station nearby with a place then.
 sms-nearby = Or BOOK { $station_code } { $time }, { $km } km away.
@@ -138,6 +140,7 @@ web-pay-label = Pay
 web-pay-at-station = At the station
 web-pay-online = Online now (UPI, card)
 web-book = Book
+web-rush-nudge = This is a rush slot: expect a queue. Calmer times nearby:
 web-bad-registration = That vehicle number does not look right. Write it like MH12AB1234.
 web-pick-vehicle = Choose your vehicle, or write the number of a new one.
 web-bad-kg = Write the kilograms as a number, like 8, or leave it empty to fill the tank.

@@ -36,6 +36,7 @@ slot-offered = GasQ: { $station }, { $when } जगह खाली। लेन
 
 # SMS के जवाब।
 sms-booked = GasQ: { $station }, { $when } बुक। कोड { $code }। लेन पर दिखाएँ। रद्द: CANCEL { $code }
+sms-rush-note = भीड़; शांत समय: { $calm }।
 sms-full = GasQ: { $station } { $time } भरा। खाली: { $times }। भेजें BOOK { $station_code } { $first }
 sms-nearby = या BOOK { $station_code } { $time }, { $km } किमी दूर।
 sms-no-station = GasQ: स्टेशन "{ $station_code }" नहीं मिला। भेजें BOOK <स्टेशन कोड> <HH:MM>, जैसे BOOK MUM-0042 17:30
@@ -132,6 +133,7 @@ web-pay-label = भुगतान
 web-pay-at-station = स्टेशन पर
 web-pay-online = अभी ऑनलाइन (UPI, कार्ड)
 web-book = बुक करें
+web-rush-nudge = यह भीड़ का समय है: कतार मिल सकती है। पास के शांत समय:
 web-bad-registration = गाड़ी नंबर सही नहीं लगता। ऐसे लिखें: MH12AB1234।
 web-pick-vehicle = अपनी गाड़ी चुनें, या नई गाड़ी का नंबर लिखें।
 web-bad-kg = किलो संख्या में लिखें, जैसे 8, या टंकी भरवाने के लिए खाली छोड़ें।

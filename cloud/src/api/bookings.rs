@@ -18,6 +18,16 @@ use crate::state::AppState;
 use crate::store::IdempotencyKey;
 use gasq_shared::problem::Problem;
 
+/// A booking just made: the booking, and — when the forecast calls its slot a rush —
+/// calmer slots and stations nearby (the booking stands; the driver may move it).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingCreated {
+    #[serde(flatten)]
+    booking: BookingView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suggestions: Option<suggest::Suggestions>,
+}
+
 /// A booking as its driver (or station staff) sees it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BookingView {
@@ -155,7 +165,7 @@ fn replayed(mut res: Response) -> Response {
 /// 422. After 24 hours the key is forgotten and a request with it is a new one.
 #[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings", request_body = BookingRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry key, 1-255 characters")),
-    responses((status = 201, body = BookingView), (status = 409, description = "slot full"), (status = 422)),
+    responses((status = 201, body = BookingCreated), (status = 409, description = "slot full"), (status = 422)),
     security(("bearer" = [])))]
 pub(crate) async fn create_booking(
     State(state): State<AppState>,
@@ -167,9 +177,21 @@ pub(crate) async fn create_booking(
     let (station, wanted) = (req.station_id, req.slot_start);
     match bookings::book(&state, &driver, req, idem).await {
         Ok(booked) => {
+            let suggestions = match state.store.station(station).await {
+                Ok(Some(here)) => suggest::if_rush(&state, &here, wanted)
+                    .await
+                    .unwrap_or_else(|e| {
+                        tracing::warn!(error = %e, "no suggestions for a rush slot");
+                        None
+                    }),
+                _ => None,
+            };
             let res = (
                 StatusCode::CREATED,
-                ApiJson(BookingView::from(booked.booking)),
+                ApiJson(BookingCreated {
+                    booking: BookingView::from(booked.booking),
+                    suggestions,
+                }),
             );
             let res = res.into_response();
             Ok(if booked.replayed { replayed(res) } else { res })

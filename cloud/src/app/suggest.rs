@@ -62,6 +62,23 @@ fn rank(r: RushLevel) -> u8 {
     }
 }
 
+/// Suggestions for a driver who took `wanted` at `station`, if the forecast calls that
+/// slot a rush (a nudge: the booking stands); `None` for a calmer slot.
+pub async fn if_rush(
+    app: &App,
+    station: &Station,
+    wanted: DateTime<Utc>,
+) -> Result<Option<Suggestions>, StoreError> {
+    let date = grid::local_date(&station.policy, wanted);
+    let day = slots::of_station(app, station, date, Utc::now()).await?;
+    let rush = day.iter().find(|s| s.start == wanted).map(|s| s.rush_level);
+    if rush != Some(RushLevel::High) {
+        return Ok(None);
+    }
+    let found = around(app, station, wanted).await?;
+    Ok((!found.slots.is_empty() || !found.stations.is_empty()).then_some(found))
+}
+
 /// Suggestions for a driver who wanted `wanted` at `station`.
 pub async fn around(
     app: &App,

@@ -143,6 +143,7 @@ mod tests {
         args.set("first", "17:45");
         args.set("km", "14.9");
         args.set("channel", "sms");
+        args.set("calm", "17:45, 18:00");
         args.set("until", "Sun 17:45");
         args
     }
@@ -166,10 +167,16 @@ mod tests {
             for id in MESSAGES {
                 for refund in [false, true] {
                     let mut text = c.render(lang, id, &longest_args(refund)).unwrap().text;
-                    if *id == "sms-full" {
-                        // A full slot's answer may name a station nearby.
-                        let nearby = c.render(lang, "sms-nearby", &longest_args(refund));
-                        text = format!("{text} {}", nearby.unwrap().text);
+                    // A full slot's answer may name a station nearby; a booking in a
+                    // rush slot, the calmer times.
+                    let added = match *id {
+                        "sms-full" => Some("sms-nearby"),
+                        "sms-booked" => Some("sms-rush-note"),
+                        _ => None,
+                    };
+                    if let Some(added) = added {
+                        let more = c.render(lang, added, &longest_args(refund));
+                        text = format!("{text} {}", more.unwrap().text);
                     }
                     let (encoding, segments) = measure(&text);
                     assert!(

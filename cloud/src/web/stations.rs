@@ -180,12 +180,34 @@ async fn picker_body(
         .filter(|s| s.end > now)
         .collect();
     let chosen = chosen.and_then(|c| day.iter().find(|s| s.start == c && s.available > 0));
+    // A rush slot chosen: the calmer free slots nearest it, to nudge (not to refuse).
+    let mut calmer: Vec<&SlotView> = match chosen {
+        Some(c) if c.rush_level == RushLevel::High => day
+            .iter()
+            .filter(|s| s.available > 0 && s.rush_level != RushLevel::High)
+            .collect(),
+        _ => Vec::new(),
+    };
+    if let Some(c) = chosen {
+        calmer.sort_by_key(|s| (s.start - c.start).num_seconds().abs());
+    }
+    calmer.truncate(3);
     html! {
         h1 { (station.name) }
         p.muted {
             a href={ "https://www.google.com/maps/dir/?api=1&destination=" (station.lat) "," (station.lon) } rel="noopener" { (web.t("web-directions")) }
         }
         @if let Some(p) = problem { (p) }
+        @if !calmer.is_empty() {
+            p.notice #calmer {
+                (web.t("web-rush-nudge")) " "
+                @for s in &calmer {
+                    a.slot.low style="display:inline-block;margin:.2rem" href={ "/stations/" (station.id) "?slot=" (slot_param(s.start)) "#book" } {
+                        (hhmm(station, s.start))
+                    }
+                }
+            }
+        }
         @if let Some(slot) = chosen { (book_form(web, station, slot).await) }
         nav.days aria-label=(web.t("web-days")) {
             @for n in 0..=horizon {

@@ -113,7 +113,27 @@ pub(super) async fn book(
             let mut args = FluentArgs::new();
             args.set("code", booked.booking.code.clone());
             describe(app, &booked.booking, &mut args).await?;
-            Ok(say("sms-booked", args))
+            let reply = say("sms-booked", args);
+            // A rush slot: booked as asked, with the calmer times beside it.
+            let calmer: Vec<String> = suggest::if_rush(app, &station, slot_start)
+                .await?
+                .map(|s| s.slots)
+                .unwrap_or_default()
+                .iter()
+                .take(2)
+                .map(|s| {
+                    s.start
+                        .with_timezone(&station.policy.timezone)
+                        .format("%H:%M")
+                        .to_string()
+                })
+                .collect();
+            if calmer.is_empty() {
+                return Ok(reply);
+            }
+            let mut note = FluentArgs::new();
+            note.set("calm", calmer.join(", "));
+            Ok(format!("{reply} {}", say("sms-rush-note", note)))
         }
         Err(BookingError::SlotFull { .. }) => {
             let free = calmer(app, &station, slot_start).await?;
