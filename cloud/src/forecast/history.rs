@@ -105,7 +105,7 @@ pub fn parse_history_noting(text: &str) -> Result<(Vec<HistoryRow>, Vec<String>)
             Some(v) => parse_flag(v)
                 .ok_or_else(|| at(format!("holiday {v:?} is not 1/0, true/false or yes/no")))?,
         };
-        utc_rows += usize::from(stamp.ends_with(['Z', 'z']));
+        utc_rows += usize::from(is_utc(stamp));
         let row = HistoryRow {
             input: HourInput {
                 local,
@@ -154,7 +154,7 @@ pub fn parse_history_noting(text: &str) -> Result<(Vec<HistoryRow>, Vec<String>)
     }
     if utc_rows > 0 {
         notes.push(format!(
-            "{utc_rows} timestamps are in UTC (Z): they are read as the station's local hours; convert them to local time for a fair score"
+            "{utc_rows} timestamps are in UTC (Z or +00:00): they are read as the hours they name, which are the station's local hours only if the station keeps UTC; convert them to local time (e.g. +05:30) for a fair score"
         ));
     }
     Ok((hours.into_values().collect(), notes))
@@ -254,6 +254,14 @@ fn parse_time(s: &str) -> Option<(NaiveDateTime, Instant)> {
     Some((hour, instant))
 }
 
+/// Whether a timestamp says it is UTC (`Z`, `+00:00`, `+0000`, `-00`).
+fn is_utc(stamp: &str) -> bool {
+    matches!(
+        split_offset(stamp.trim()),
+        Some((_, Some(o))) if o.local_minus_utc() == 0
+    )
+}
+
 /// Splits `2024-03-01T08:00+05:30` into the local part and its offset, if any: `Z`,
 /// `+05:30`, `+0530` or `+05` (and `-`). `None` when the offset is malformed.
 fn split_offset(s: &str) -> Option<(&str, Option<FixedOffset>)> {
@@ -344,6 +352,9 @@ mod tests {
             notes.iter().any(|n| n.contains("1 rows have no arrivals")),
             "{notes:?}"
         );
+        let (_, notes) =
+            parse_history_noting("timestamp,arrivals\n2024-03-01T08:00:00+00:00,3\n").unwrap();
+        assert!(notes.iter().any(|n| n.contains("in UTC")), "{notes:?}");
     }
 
     #[test]
