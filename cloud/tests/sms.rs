@@ -194,7 +194,7 @@ async fn hindi_keywords_get_hindi_replies_and_a_full_slot_gets_free_times() {
         .split("Send ")
         .nth(1)
         .unwrap()
-        .split(" Or ")
+        .split("\n")
         .next()
         .unwrap()
         .to_owned();

@@ -137,10 +137,14 @@ mod tests {
         args.set("lane", "12");
         args.set("minutes", "10");
         // The reminder's one-click link: public URL and a signed token.
-        args.set("link", "https://gasq.example.in/r/AbCdEfGhIjKlMnOpQrStUv");
+        // As long as a real token: base64url of 26 bytes.
+        args.set(
+            "link",
+            "https://gasq.example.in/r/AbCdEfGhIjKlMnOpQrStUvWxYz0123456",
+        );
         args.set("station_code", "MUM-0042");
         args.set("times", "17:45, 18:00, 18:15");
-        args.set("first", "17:45");
+        args.set("first", "17:45 MH12AB1234");
         args.set("km", "14.9");
         args.set("channel", "sms");
         args.set("calm", "17:45, 18:00");
@@ -169,8 +173,9 @@ mod tests {
                     let mut text = c.render(lang, id, &longest_args(refund)).unwrap().text;
                     // A full slot's answer may name a station nearby; a booking in a
                     // rush slot, the calmer times.
+                    // (The nearby line is added only where it fits: English always.)
                     let added = match *id {
-                        "sms-full" => Some("sms-nearby"),
+                        "sms-full" if lang == "en" => Some("sms-nearby"),
                         "sms-booked" => Some("sms-rush-note"),
                         _ => None,
                     };

@@ -143,12 +143,16 @@ pub(super) async fn book(
                 args.set("reason", say("refusal", refusal::plain("full-today")));
                 say("sms-refused", args)
             } else {
-                args.set("first", free[0].clone());
+                // The command to send, whole: with the vehicle (a driver with two
+                // vehicles would otherwise be asked which).
+                args.set("first", format!("{} {}", free[0], vehicle.registration));
                 args.set("times", free.join(", "));
                 say("sms-full", args)
             };
             Ok(match nearby {
-                Some(line) => format!("{reply} {line}"),
+                // Only whole: a line cut at the segment limit would be a wrong command.
+                Some(line) if fits(&format!("{reply}\n{line}")) => format!("{reply}\n{line}"),
+                Some(_) => reply,
                 None => reply,
             })
         }
@@ -161,6 +165,11 @@ pub(super) async fn book(
             Ok(say("sms-refused", args))
         }
     }
+}
+
+/// Whether a reply fits the two segments replies are cut to.
+fn fits(text: &str) -> bool {
+    crate::messages::segments::measure(text).1 <= 2
 }
 
 /// The calmest station nearby with a place at about `wanted`, as a line to send
