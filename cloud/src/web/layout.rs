@@ -7,10 +7,6 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::session::Web;
 use crate::domain::Role;
 
-/// No inline script, no other site; forms post only here.
-pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
-     script-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
 const STYLE: &str = r"
 *{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,'Noto Sans',sans-serif;margin:0;color:#14213d;background:#f6f7f9;line-height:1.45}
