@@ -4,13 +4,13 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::app::{MASTER_KEY, Session, TestApp, future_slot, spawn_app_on};
 use common::db::TestDb;
+use common::served::printed;
 use gasq_cloud::domain::Role;
 use gasq_shared::keys::{KeyStatus, TokenKeys};
 use serde_json::json;
@@ -37,28 +37,6 @@ fn run(cmd: &mut Command) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// The rest of the first line `child` prints that starts with `prefix`; panics when the
-/// child exits first or after a deadline. Its stdout keeps being drained afterwards.
-fn printed(child: &mut Child, prefix: &str) -> String {
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx
-            .recv_timeout(left)
-            .expect("the server says where it listens");
-        if let Some(rest) = line.strip_prefix(prefix) {
-            return rest.to_owned();
-        }
-    }
 }
 
 #[test]

@@ -313,20 +313,7 @@ async fn a_station_sets_how_much_of_the_expected_walkins_to_keep_room_for() {
     assert!(body["detail"].to_string().contains("0 to 200"), "{body}");
 
     // A fixed reserve of the whole slot still leaves the floor of bookable places.
-    let patch = |body: Value| {
-        let (app, token) = (&app, root.token.clone());
-        async move {
-            let (status, b) = app
-                .call(
-                    reqwest::Method::PATCH,
-                    &format!("/api/v1/stations/{id}"),
-                    Some(&token),
-                    Some(body),
-                )
-                .await;
-            assert_eq!(status, 200, "{b}");
-        }
-    };
+    let patch = |body: Value| app.patch_station(&root, id, body);
     patch(json!({"walkin_reserve_min": 7, "walkin_reserve_max_percent": 100})).await;
     let capacity = |slots: &Value| slots[12]["capacity"].as_u64().unwrap();
     assert_eq!(
@@ -578,21 +565,7 @@ async fn a_booked_rush_slot_keeps_its_walkin_room_through_station_changes_and_la
         .await;
     assert_eq!(status, 201, "{calm}");
     assert!(calm.get("suggestions").is_none(), "{calm}");
-    let patch = |body: Value| {
-        let app = &app;
-        let token = root.token.clone();
-        async move {
-            let (status, b) = app
-                .call(
-                    reqwest::Method::PATCH,
-                    &format!("/api/v1/stations/{id}"),
-                    Some(&token),
-                    Some(body),
-                )
-                .await;
-            assert_eq!(status, 200, "{b}");
-        }
-    };
+    let patch = |body: Value| app.patch_station(&root, id, body);
     // A price change leaves the slot as it was sized.
     patch(json!({"price_paise_per_kg": 7_700})).await;
     let slots = slots_on(&app, id, date).await;

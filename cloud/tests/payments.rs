@@ -469,17 +469,7 @@ async fn cancellations_are_refunded_by_the_station_policy() {
 #[tokio::test]
 async fn a_payment_after_the_hold_lapsed_confirms_if_the_place_is_free_else_is_refunded() {
     let (w, fake) = razorpay_world().await;
-    // One place per slot.
-    let (status, s) = w
-        .app
-        .call(
-            reqwest::Method::PATCH,
-            &format!("/api/v1/stations/{}", w.station),
-            Some(&w.admin.token),
-            Some(json!({"lanes": 1, "service_minutes": 15})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{s}");
+    w.one_place_per_slot().await;
     let lapse = async |w: &World| {
         // The hold lapses (the holds worker, run as if 20 minutes had passed).
         let later = Utc::now() + Duration::minutes(20);

@@ -151,15 +151,7 @@ async fn forged_signatures_are_refused() {
 #[tokio::test]
 async fn hindi_keywords_get_hindi_replies_and_a_full_slot_gets_free_times() {
     let w = sms_world().await;
-    // One place per slot.
-    w.app
-        .call(
-            reqwest::Method::PATCH,
-            &format!("/api/v1/stations/{}", w.station),
-            Some(&w.admin.token),
-            Some(json!({"lanes": 1, "service_minutes": 15})),
-        )
-        .await;
+    w.one_place_per_slot().await;
     // A station next door, with room.
     let root = w
         .app

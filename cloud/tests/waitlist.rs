@@ -19,14 +19,7 @@ async fn a_driver_waiting_for_a_full_slot_is_offered_the_freed_place_and_takes_i
     let t = twilio.clone();
     let w = world_with(TestDb::sqlite(), move |s| t.configure(s)).await;
     // One place a slot.
-    w.app
-        .call(
-            reqwest::Method::PATCH,
-            &format!("/api/v1/stations/{}", w.station),
-            Some(&w.admin.token),
-            Some(json!({"lanes": 1, "service_minutes": 15})),
-        )
-        .await;
+    w.one_place_per_slot().await;
     let slot = future_slot(3);
     let want = |vehicle: &str| json!({"station_id": w.station, "vehicle_id": vehicle, "slot_start": slot, "quantity_kg": 8.0});
     // While the slot has a place, waiting is refused: book it.
@@ -93,14 +86,7 @@ async fn a_driver_waiting_for_a_full_slot_is_offered_the_freed_place_and_takes_i
 #[tokio::test]
 async fn a_driver_the_booking_limits_refuse_cannot_wait_for_a_place_they_could_not_take() {
     let w = world_with(TestDb::sqlite(), |_| {}).await;
-    w.app
-        .call(
-            reqwest::Method::PATCH,
-            &format!("/api/v1/stations/{}", w.station),
-            Some(&w.admin.token),
-            Some(json!({"lanes": 1, "service_minutes": 15})),
-        )
-        .await;
+    w.one_place_per_slot().await;
     // The slot at 3 hours is full; the waiting driver's car is booked 15 minutes later.
     w.book(3).await;
     let waiter = w.app.driver(2).await;
@@ -144,14 +130,7 @@ async fn an_offer_by_email_carries_a_link_that_takes_the_place_and_no_reply_yes(
         s.notifications.worker_interval_secs = 3600;
     })
     .await;
-    w.app
-        .call(
-            reqwest::Method::PATCH,
-            &format!("/api/v1/stations/{}", w.station),
-            Some(&w.admin.token),
-            Some(json!({"lanes": 1, "service_minutes": 15})),
-        )
-        .await;
+    w.one_place_per_slot().await;
     let booking = w.book(3).await;
     let waiter = w.app.driver(2).await;
     let (status, _) = w

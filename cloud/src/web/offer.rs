@@ -8,17 +8,11 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use gasq_shared::{BookingId, StationId};
 
-use super::page::{esc, html_page};
+use super::page::{esc, link_page as page};
 use crate::app::bookings::BookingError;
 use crate::app::waitlist::{self, WaitlistError};
 use crate::state::AppState;
 use crate::store::WaitEntry;
-
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'";
-
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    html_page(status, title, "", body, CSP)
-}
 
 fn unknown() -> Response {
     page(

@@ -41,3 +41,11 @@ pub fn html_page(status: StatusCode, title: &str, banner: &str, body: &str, csp:
     )
         .into_response()
 }
+
+/// The CSP of the one-click link pages: no script at all.
+const LINK_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'";
+
+/// A page a one-click link opens (a reminder's answer, a waitlist offer).
+pub fn link_page(status: StatusCode, title: &str, body: &str) -> Response {
+    html_page(status, title, "", body, LINK_CSP)
+}

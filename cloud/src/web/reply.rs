@@ -8,16 +8,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::page::{esc, html_page};
+use super::page::{esc, link_page as page};
 use crate::app::reminders::{self, Answer};
 use crate::domain::{Booking, BookingStatus};
 use crate::state::AppState;
-
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'";
-
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    html_page(status, title, "", body, CSP)
-}
 
 fn unknown() -> Response {
     page(

@@ -87,6 +87,17 @@ impl TestApp {
     }
 
     /// Sends a request; returns status and the body as JSON (or a JSON string for text).
+    /// Changes station `id`'s settings as `staff`; the station as saved (a refusal fails
+    /// the test).
+    pub async fn patch_station(&self, staff: &Session, id: u64, body: Value) -> Value {
+        let path = format!("/api/v1/stations/{id}");
+        let (status, saved) = self
+            .call(Method::PATCH, &path, Some(&staff.token), Some(body))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{saved}");
+        saved
+    }
+
     pub async fn call(
         &self,
         method: Method,

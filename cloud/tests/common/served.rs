@@ -58,9 +58,15 @@ impl Drop for Served {
     }
 }
 
-/// The address from "GasQ cloud listening on http://127.0.0.1:PORT  (…)"; stdout keeps
-/// being drained afterwards.
+/// The address from "GasQ cloud listening on http://127.0.0.1:PORT  (…)".
 fn listening_on(child: &mut Child) -> String {
+    let line = printed(child, "GasQ cloud listening on ");
+    line.split_whitespace().next().unwrap().to_owned()
+}
+
+/// The rest of the first line `child` prints that starts with `prefix`; panics when the
+/// child exits first or after a deadline. Its stdout keeps being drained afterwards.
+pub fn printed(child: &mut Child, prefix: &str) -> String {
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -73,9 +79,9 @@ fn listening_on(child: &mut Child) -> String {
         let left = deadline.saturating_duration_since(Instant::now());
         let line = rx
             .recv_timeout(left)
-            .expect("the server says where it listens");
-        if let Some(rest) = line.strip_prefix("GasQ cloud listening on ") {
-            return rest.split_whitespace().next().unwrap().to_owned();
+            .expect("the program prints the line expected");
+        if let Some(rest) = line.strip_prefix(prefix) {
+            return rest.to_owned();
         }
     }
 }

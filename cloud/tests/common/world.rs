@@ -53,6 +53,14 @@ pub async fn world_with(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> World 
 }
 
 impl World {
+    /// One lane of 15-minute fills: each slot has one place.
+    pub async fn one_place_per_slot(&self) {
+        let body = json!({"lanes": 1, "service_minutes": 15});
+        self.app
+            .patch_station(&self.admin, self.station, body)
+            .await;
+    }
+
     /// Books the slot `hours` ahead for the vehicle, paying at the station.
     pub async fn book(&self, hours: i64) -> String {
         let body = json!({"station_id": self.station, "vehicle_id": self.vehicle, "slot_start": future_slot(hours), "payment_method": "at_station"});
