@@ -196,3 +196,152 @@ async fn a_wrong_password_says_what_to_do_and_the_browser_language_is_used() {
         .await;
     assert_eq!(away.location.as_deref(), Some("/"));
 }
+
+/// The next server-sent event's data from `res` (skipping keep-alive comments).
+async fn next_board(res: &mut reqwest::Response, buffer: &mut String) -> serde_json::Value {
+    loop {
+        if let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: ")) {
+                return serde_json::from_str(data).unwrap();
+            }
+            continue;
+        }
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(20), res.chunk())
+            .await
+            .expect("an event within 20 s")
+            .unwrap()
+            .expect("the stream stays open");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+#[tokio::test]
+async fn the_public_board_shows_lanes_and_the_wait_live_and_nothing_personal() {
+    use common::device::{TestDevice, event};
+    let w = world().await;
+    w.book(3).await;
+    let mut b = Browser::new(w.app.url(""));
+    // No box has reported: the board says it is not up to date.
+    let page = b.get("/s/MUM-0042").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Lane 1") && page.body.contains("Lane 2"));
+    assert!(
+        page.body.contains("id=\"stale\" role"),
+        "shown: {}",
+        page.body
+    );
+    assert!(!page.body.contains("MH12AB1234"), "no registrations");
+    assert_eq!(b.get("/s/NOPE-0001").await.status, StatusCode::NOT_FOUND);
+
+    // The box pulls and reports a queue of 3: a walk-in waits 3 × 4 min / 2 lanes.
+    let device = TestDevice::enroll(&w.app, &w.admin, w.station).await;
+    device.pull(&w.app, 0).await;
+    let (status, _) = device
+        .push(
+            &w.app,
+            serde_json::json!([event(
+                1,
+                serde_json::json!({"kind": "queue", "waiting": 3, "lanes_up": 2})
+            )]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let page = b.get("/s/MUM-0042").await;
+    assert!(page.body.contains("id=\"stale\" hidden"), "{}", page.body);
+    assert!(page.body.contains(">6 min<"), "{}", page.body);
+
+    // Live: the events stream answers at once, then again when a lane goes down.
+    let mut res = w
+        .app
+        .http
+        .get(w.app.url("/s/MUM-0042/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let mut buffer = String::new();
+    let first = next_board(&mut res, &mut buffer).await;
+    assert_eq!(first["waiting"], 3);
+    assert_eq!(first["lanes"][1]["up"], true);
+    device
+        .push(
+            &w.app,
+            serde_json::json!([event(
+                2,
+                serde_json::json!({"kind": "lane_fault", "lane": 2})
+            )]),
+        )
+        .await;
+    let next = next_board(&mut res, &mut buffer).await;
+    assert_eq!(next["lanes"][1]["up"], false, "{next}");
+    assert_eq!(next["lanes_up"], 1);
+}
+
+#[tokio::test]
+async fn the_station_admin_sees_the_lane_board_takes_a_lane_out_and_finds_a_booking() {
+    let w = world().await;
+    let booking = w.book(1).await;
+    let mut b = Browser::new(w.app.url(""));
+    b.get("/login").await;
+    let signed = b
+        .post(
+            "/login",
+            &[("login", "admin@example.in"), ("password", "staff-pass-1")],
+        )
+        .await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
+    let path = format!("/admin/stations/{}", w.station);
+    let board = b.get(&path).await;
+    assert_eq!(board.status, StatusCode::OK, "{}", board.body);
+    assert!(board.body.contains("Lane 2"));
+    assert!(
+        board.body.contains("No box is reporting"),
+        "said in red: {}",
+        board.body
+    );
+    assert!(
+        board.body.contains("<svg role=\"img\""),
+        "the forecast chart"
+    );
+    assert!(board.body.contains("2 of 2 lanes in service"));
+
+    // A lane out of service: capacity follows, the board says so.
+    let out = b
+        .post(&format!("{path}/lanes"), &[("change", "down")])
+        .await;
+    assert_eq!(out.status, StatusCode::OK, "{}", out.body);
+    assert!(out.body.contains("1 of 2 lanes in service"), "{}", out.body);
+    let (_, station) = w
+        .app
+        .get(&format!("/api/v1/stations/{}", w.station), None)
+        .await;
+    assert_eq!(station["lanes_in_service"], 1);
+
+    // The booking due within the hour, found by its code.
+    let (_, seen) = w
+        .app
+        .get(
+            &format!("/api/v1/bookings/{booking}"),
+            Some(&w.driver.token),
+        )
+        .await;
+    let code = seen["code"].as_str().unwrap();
+    let found = b.get(&format!("{path}?q={}", &code[..4])).await;
+    assert!(found.body.contains(code), "{}", found.body);
+    let none = b.get(&format!("{path}?q=ZZZZ")).await;
+    assert!(!none.body.contains(code));
+
+    // A driver is not staff.
+    let mut d = Browser::new(w.app.url(""));
+    d.get("/login").await;
+    d.post(
+        "/login",
+        &[
+            ("login", "driver1@example.in"),
+            ("password", "driver-pass-1"),
+        ],
+    )
+    .await;
+    assert_eq!(d.get(&path).await.status, StatusCode::FORBIDDEN);
+}

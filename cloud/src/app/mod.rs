@@ -9,6 +9,7 @@ pub mod access;
 pub mod accounts;
 pub mod actuals;
 pub mod audit;
+pub mod board;
 pub mod bookings;
 pub mod dashboard;
 pub mod devices;

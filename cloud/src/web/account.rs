@@ -122,10 +122,14 @@ pub async fn sign_in(mut web: Web, Form(f): Form<SignIn>) -> Response {
     match login::login(&web.state, attempt).await {
         Ok(tokens) => {
             web.sign_in(&tokens);
-            let next = if f.next.is_empty() {
-                "/"
-            } else {
-                f.next.as_str()
+            // Staff start at their lane board, drivers at the stations.
+            let staff = web
+                .actor
+                .is_some_and(|a| a.role == crate::domain::Role::StationAdmin);
+            let next = match f.next.as_str() {
+                "" if staff => "/admin/stations",
+                "" => "/",
+                next => next,
             };
             web.redirect(next)
         }

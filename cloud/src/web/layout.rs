@@ -76,6 +76,8 @@ pub fn page(web: &Web, title: &str, body: &Markup) -> String {
                     @if let Some(actor) = &web.actor {
                         @if actor.role == Role::Driver {
                             a href="/bookings" { (web.t("web-nav-bookings")) }
+                        } @else if matches!(actor.role, Role::StationAdmin | Role::SuperAdmin) {
+                            a href="/admin/stations" { (web.t("web-nav-lane-boards")) }
                         }
                         form method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(web.csrf);

@@ -14,6 +14,8 @@ use axum::routing::{get, post};
 use crate::state::AppState;
 
 mod account;
+mod admin;
+mod board;
 mod bookings;
 mod layout;
 mod offer;
@@ -41,6 +43,11 @@ pub fn router() -> Router<AppState> {
         .route("/bookings", get(bookings::mine))
         .route("/bookings/{id}", get(bookings::show))
         .route("/bookings/{id}/{what}", post(bookings::act))
+        .route("/admin/stations", get(admin::my_stations))
+        .route("/admin/stations/{id}", get(admin::lane_board))
+        .route("/admin/stations/{id}/lanes", post(admin::change_lanes))
+        .route("/s/{code}", get(board::show))
+        .route("/s/{code}/events", get(board::events))
         .route("/pay/{id}", get(pay::show).post(pay::submit))
         .route("/r/{token}", get(reply::show).post(reply::submit))
         .route("/o/{token}", get(offer::show).post(offer::submit))

@@ -21,4 +21,28 @@
       f.lat.value = p.coords.latitude; f.lon.value = p.coords.longitude; send();
     }, send, { timeout: 8000 });
   });
+  // The public wait board: live over server-sent events.
+  var board = document.querySelector("[data-board]");
+  if (board && window.EventSource) {
+    var set = function (id, v) { document.getElementById(id).textContent = v; };
+    new EventSource(board.dataset.board).addEventListener("board", function (e) {
+      var b = JSON.parse(e.data);
+      set("waiting", b.waiting == null ? "\u2013" : b.waiting);
+      set("wait", b.walkin_wait_minutes == null ? "\u2013" : b.walkin_wait_minutes + " min");
+      document.getElementById("stale").hidden = !b.stale;
+      b.lanes.forEach(function (l) {
+        var t = board.querySelector('[data-lane="' + l.lane + '"]');
+        if (!t) return;
+        t.className = "slot " + (l.up ? "low" : "full");
+        t.querySelector("small").textContent = l.up ? t.dataset.up : t.dataset.down;
+      });
+      var calm = document.getElementById("calm");
+      calm.textContent = b.calm_slots.length ? "" : calm.dataset.none;
+      b.calm_slots.forEach(function (c) {
+        var s = document.createElement("span");
+        s.className = "status low"; s.style.marginRight = ".4rem"; s.textContent = c.time;
+        calm.appendChild(s);
+      });
+    });
+  }
 })();

@@ -1,0 +1,124 @@
+//! The public wait board, `/s/{station code}`: big numbers for a forecourt screen or a
+//! phone, live over server-sent events (`/s/{code}/events`: the board as JSON when the
+//! station changes, and every 10 s at the latest), no login, nothing personal.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use fluent_bundle::FluentArgs;
+use futures::Stream;
+use gasq_shared::StationCode;
+use maud::{Markup, html};
+
+use super::layout::page;
+use super::session::Web;
+use super::stations::not_found;
+use crate::app::board::{self, Board};
+use crate::domain::Station;
+use crate::state::AppState;
+use crate::store::db::ChangeSignal;
+
+/// The longest the board goes without news.
+const REFRESH: Duration = Duration::from_secs(10);
+
+async fn station(state: &AppState, code: &str) -> Option<Station> {
+    let code = StationCode::parse(code).ok()?;
+    state.store.station_by_code(&code).await.ok().flatten()
+}
+
+fn board_markup(web: &Web, b: &Board) -> Markup {
+    let mut wait = FluentArgs::new();
+    wait.set("minutes", b.walkin_wait_minutes.unwrap_or(0));
+    html! {
+        section #board data-board={ "/s/" (b.code) "/events" } {
+            h1 { (b.name) }
+            p.error #stale hidden[!b.stale] role="status" { (web.t("web-board-stale")) }
+            div.row {
+                div.card style="flex:1;text-align:center" {
+                    div.muted { (web.t("web-board-waiting")) }
+                    div.code #waiting { (b.waiting.map_or("–".to_owned(), |w| w.to_string())) }
+                }
+                div.card style="flex:1;text-align:center" {
+                    div.muted { (web.t("web-board-wait")) }
+                    div.code #wait { (b.walkin_wait_minutes.map_or("–".to_owned(), |m| format!("{m} min"))) }
+                }
+            }
+            h2 { (web.t("web-board-lanes")) }
+            div.slots #lanes {
+                @for l in &b.lanes {
+                    div class={ "slot " (if l.up { "low" } else { "full" }) } data-lane=(l.lane)
+                        data-up=(web.t("web-board-lane-up")) data-down=(web.t("web-board-lane-down")) {
+                        b { (web.t("web-board-lane")) " " (l.lane) }
+                        small { (if l.up { web.t("web-board-lane-up") } else { web.t("web-board-lane-down") }) }
+                    }
+                }
+            }
+            h2 { (web.t("web-board-calm")) }
+            p #calm data-none=(web.t("web-board-no-calm")) {
+                @if b.calm_slots.is_empty() { (web.t("web-board-no-calm")) }
+                @for s in &b.calm_slots { span.status.low style="margin-right:.4rem" { (s.time) } }
+            }
+        }
+    }
+}
+
+/// `GET /s/{code}`.
+pub async fn show(web: Web, Path(code): Path<String>) -> Response {
+    let Some(s) = station(&web.state, &code).await else {
+        return not_found(&web);
+    };
+    match board::of_station(&web.state, &s).await {
+        Ok(b) => {
+            let body = board_markup(&web, &b);
+            web.respond(StatusCode::OK, page(&web, &b.name, &body))
+        }
+        Err(_) => super::stations::busy(&web),
+    }
+}
+
+/// `GET /s/{code}/events`: the board as JSON, now and whenever it may have changed.
+pub async fn events(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Path(code): Path<String>,
+) -> Response {
+    let Some(s) = station(&state, &code).await else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    Sse::new(board_stream(state, s))
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+fn board_stream(
+    state: AppState,
+    station: Station,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    let start = (state, station, None::<ChangeSignal>);
+    futures::stream::unfold(start, |(state, station, signal)| async move {
+        if let Some(mut signal) = signal {
+            let _ = tokio::time::timeout(REFRESH, signal.changed()).await;
+        }
+        // Taken before the board is read: a change after the read still wakes it.
+        let signal = state.store.change_signal(station.id);
+        // The station as it is now (its lanes may have changed).
+        let station = state
+            .store
+            .station(station.id)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(station);
+        let event = match board::of_station(&state, &station).await {
+            Ok(b) => Event::default()
+                .event("board")
+                .json_data(&b)
+                .unwrap_or_else(|_| Event::default().comment("unserialisable")),
+            Err(_) => Event::default().comment("busy"),
+        };
+        Some((Ok(event), (state, station, Some(signal))))
+    })
+}
