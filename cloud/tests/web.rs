@@ -195,6 +195,26 @@ async fn a_wrong_password_says_what_to_do_and_the_browser_language_is_used() {
         )
         .await;
     assert_eq!(away.location.as_deref(), Some("/"));
+    b.post("/logout", &[]).await;
+    let sneaky = b
+        .post(
+            "/login",
+            &[
+                ("login", "driver1@example.in"),
+                ("password", "driver-pass-1"),
+                ("next", "/\\evil.example/x"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        sneaky.location.as_deref(),
+        Some("/"),
+        "browsers read /\\ as //"
+    );
+    // A mangled booking link is a page that says so, not a parser's message.
+    let odd = b.get("/bookings/not-a-booking").await;
+    assert_eq!(odd.status, StatusCode::NOT_FOUND);
+    assert!(odd.body.contains("<title>"), "{}", odd.body);
 }
 
 /// The next server-sent event's data from `res` (skipping keep-alive comments).
@@ -317,6 +337,13 @@ async fn the_station_admin_sees_the_lane_board_takes_a_lane_out_and_finds_a_book
         .get(&format!("/api/v1/stations/{}", w.station), None)
         .await;
     assert_eq!(station["lanes_in_service"], 1);
+    // The public board agrees: one lane shown closed.
+    let public = b.get("/s/MUM-0042").await;
+    assert!(
+        public.body.contains("class=\"slot full\" data-lane=\"2\""),
+        "{}",
+        public.body
+    );
 
     // The booking due within the hour, found by its code.
     let (_, seen) = w
@@ -344,4 +371,85 @@ async fn the_station_admin_sees_the_lane_board_takes_a_lane_out_and_finds_a_book
     )
     .await;
     assert_eq!(d.get(&path).await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_technician_makes_a_code_that_stays_on_screen_enrols_a_box_and_revokes_it() {
+    use common::device::TestDevice;
+    let w = world().await;
+    let root = w
+        .app
+        .user_with_role(gasq_cloud::domain::Role::SuperAdmin, "root2")
+        .await;
+    let tech = w
+        .app
+        .user_with_role(gasq_cloud::domain::Role::Technician, "tech")
+        .await;
+    w.app
+        .post(
+            &format!("/api/v1/stations/{}/staff", w.station),
+            Some(&root.token),
+            serde_json::json!({"user_id": tech.user_id}),
+        )
+        .await;
+    let mut b = Browser::new(w.app.url(""));
+    b.get("/login").await;
+    let signed = b
+        .post(
+            "/login",
+            &[("login", "tech@example.in"), ("password", "staff-pass-1")],
+        )
+        .await;
+    assert_eq!(signed.location.as_deref(), Some("/tech"));
+    let home = b.get("/tech").await;
+    assert!(
+        home.body.contains("Station MUM-0042") && home.body.contains("No box is enrolled"),
+        "{}",
+        home.body
+    );
+
+    let made = b
+        .post(&format!("/tech/stations/{}/code", w.station), &[])
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    let command = made
+        .body
+        .split("value=\"gasq-edge enroll ")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let code = command.split("--code ").nth(1).unwrap().to_owned();
+    assert!(
+        command.starts_with("--cloud http"),
+        "the cloud's public address: {command}"
+    );
+    assert!(made.body.contains("title=\"QR\"") && made.body.contains(&code));
+    assert!(
+        !made.body.contains("http-equiv=\"refresh\""),
+        "nothing wipes it"
+    );
+
+    // The box enrols with it and pulls: online on the page.
+    let device = TestDevice::enroll_with(&w.app, &code).await.unwrap();
+    device.pull(&w.app, 0).await;
+    let home = b.get("/tech").await;
+    assert!(home.body.contains("Online"), "{}", home.body);
+    let revoke = links_of_forms(&home.body, "/tech/devices/");
+    let gone = b.post(&revoke[0], &[]).await;
+    assert!(gone.body.contains("Revoked"), "{}", gone.body);
+    let (status, _) = device.push(&w.app, serde_json::json!([])).await;
+    assert_eq!(status, 401, "cut off");
+}
+
+/// The `action`s of the page's forms that start with `prefix`.
+fn links_of_forms(body: &str, prefix: &str) -> Vec<String> {
+    body.split("action=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|a| a.starts_with(prefix))
+        .map(str::to_owned)
+        .collect()
 }

@@ -22,7 +22,7 @@ reminder = GasQ: { $station } at { $time }. Reply 1 = Coming, 2 = Not coming. { 
 reminder-coming = GasQ: thanks, { $station } expects you at { $time }. Code { $code }.
     .subject = See you at { $time }
 
-lane-moved = GasQ: a lane at { $station } is down. Booking { $code } moved to { $when }. To cancel send CANCEL { $code }
+lane-moved = GasQ: a lane at { $station } is down. Your booking moved to { $when }, new code { $code }. To cancel send CANCEL { $code }.
     .subject = Your GasQ slot moved to { $when }
 
 code-changed = GasQ: booking at { $station }, { $when } now runs until { $until }. New code { $code }: the old one no longer works.
@@ -38,7 +38,7 @@ slot-offered = GasQ: a place is free at { $station }, { $when }. { $channel ->
     .subject = A place is free at { $station }
 
 # Replies to a driver's SMS (each tells what happened and what to send next).
-sms-booked = GasQ: booked { $station }, { $when }. Code { $code }. Show it at the lane. To cancel send CANCEL { $code }
+sms-booked = GasQ: booked { $station }, { $when }. Code { $code }. Show it at the lane. To cancel send CANCEL { $code }.
 # Added to a booking made in a rush slot: the calmer times that day.
 sms-rush-note = Rush hour then; calmer: { $calm }.
 sms-full = GasQ: { $station } is full at { $time }. Free: { $times }. Send BOOK { $station_code } { $first }
@@ -198,3 +198,23 @@ web-expected = Due in the next two hours
 web-search-label = Find by code or vehicle number
 web-expected-none = No bookings due.
 web-nav-lane-boards = Lane boards
+web-nav-tech = Boxes
+web-tech-title = Station boxes
+web-tech-no-stations = No stations are assigned to you yet: ask a super admin.
+web-tech-no-box = No box is enrolled here: create a code and enrol one.
+web-tech-box-online = Online: it pulled from the cloud just now.
+web-tech-box-stale = Silent for { $minutes } minutes: check its power, network and clock.
+web-tech-box-never = Enrolled, but it has never pulled: start gasq-edge run on it.
+web-tech-revoke = Revoke this box
+web-tech-revoked = Revoked: the box is cut off at its next call.
+web-tech-revoke-refused = That box could not be revoked: it is not at one of your stations.
+web-tech-new-code = Create an enrollment code
+web-tech-code-refused = You cannot enrol boxes for that station.
+web-tech-code-title = Enrollment code
+web-tech-code-expires = Works once, until { $until }.
+web-tech-code-qr = The enrollment code as a QR
+web-tech-command = On the box, run
+web-tech-code-once = Keep it private: whoever has it can enrol a box for this station.
+web-tech-dismiss = Done
+web-late-too-early = Extra time for the road can be asked for from 2 hours before your slot, once you are on your way.
+web-minutes-unit = min

@@ -19,7 +19,7 @@ reminder = GasQ: { $station } { $time } बजे। 1 = आ रहा हूँ
 reminder-coming = GasQ: धन्यवाद, { $station } पर { $time } बजे। कोड { $code }।
     .subject = { $time } बजे मिलते हैं
 
-lane-moved = GasQ: { $station } पर लेन बंद। बुकिंग { $code } अब { $when }। रद्द: CANCEL { $code }
+lane-moved = GasQ: { $station } पर लेन बंद। बुकिंग अब { $when }, नया कोड { $code }। रद्द: CANCEL { $code }
     .subject = GasQ स्लॉट बदला: { $when }
 
 code-changed = GasQ: { $station }, { $when } की बुकिंग अब { $until } तक। नया कोड { $code }, पुराना अब नहीं चलेगा।
@@ -191,3 +191,23 @@ web-expected = अगले दो घंटे में आने वाले
 web-search-label = कोड या गाड़ी नंबर से खोजें
 web-expected-none = कोई बुकिंग नहीं।
 web-nav-lane-boards = लेन बोर्ड
+web-nav-tech = बॉक्स
+web-tech-title = स्टेशन बॉक्स
+web-tech-no-stations = अभी आपको कोई स्टेशन नहीं सौंपा गया: सुपर एडमिन से कहें।
+web-tech-no-box = यहाँ कोई बॉक्स नहीं जुड़ा: कोड बनाकर एक जोड़ें।
+web-tech-box-online = ऑनलाइन: अभी क्लाउड से खबर ली।
+web-tech-box-stale = { $minutes } मिनट से चुप: बिजली, नेटवर्क और घड़ी जाँचें।
+web-tech-box-never = जुड़ा है, पर कभी खबर नहीं ली: उस पर gasq-edge run चलाएँ।
+web-tech-revoke = यह बॉक्स हटाएँ
+web-tech-revoked = हटाया गया: अगली बार बॉक्स को मना होगा।
+web-tech-revoke-refused = यह बॉक्स नहीं हट सका: यह आपके किसी स्टेशन का नहीं।
+web-tech-new-code = एनरोलमेंट कोड बनाएँ
+web-tech-code-refused = आप उस स्टेशन के बॉक्स नहीं जोड़ सकते।
+web-tech-code-title = एनरोलमेंट कोड
+web-tech-code-expires = एक बार चलेगा, { $until } तक।
+web-tech-code-qr = एनरोलमेंट कोड QR के रूप में
+web-tech-command = बॉक्स पर चलाएँ
+web-tech-code-once = इसे गुप्त रखें: जिसके पास यह है, वह इस स्टेशन का बॉक्स जोड़ सकता है।
+web-tech-dismiss = हो गया
+web-late-too-early = रास्ते के लिए अतिरिक्त समय स्लॉट से 2 घंटे पहले से माँग सकते हैं, जब आप निकल चुके हों।
+web-minutes-unit = मिनट

@@ -50,14 +50,12 @@ pub struct Board {
 pub async fn of_station(app: &App, station: &Station) -> Result<Board, StoreError> {
     let now = Utc::now();
     let reported = app.store.lanes(station.id).await?;
-    let lanes: Vec<BoardLane> = (1..=station.policy.lanes)
-        .map(|lane| BoardLane {
-            lane,
-            up: reported
-                .iter()
-                .find(|l| l.lane == lane)
-                .is_none_or(|l| l.up)
-                && lane <= station.policy.lanes,
+    let lanes: Vec<BoardLane> = lanes_up(station, &reported)
+        .into_iter()
+        .enumerate()
+        .map(|(i, up)| BoardLane {
+            lane: u16::try_from(i + 1).unwrap_or(u16::MAX),
+            up,
         })
         .collect();
     let lanes_up = station.lanes_in_service();
@@ -89,6 +87,33 @@ pub async fn of_station(app: &App, station: &Station) -> Result<Board, StoreErro
         stale,
         generated_at: now,
     })
+}
+
+/// Whether each lane (1, 2, …) is up: those the box reported at fault are down, and
+/// when the station has more lanes out of service than that (an admin took some out,
+/// which names no lane), the highest-numbered of the rest are shown down too — so the
+/// lanes shown up always add up to the lanes in service.
+pub fn lanes_up(station: &Station, reported: &[crate::store::LaneState]) -> Vec<bool> {
+    let mut up: Vec<bool> = (1..=station.policy.lanes)
+        .map(|lane| {
+            reported
+                .iter()
+                .find(|l| l.lane == lane)
+                .is_none_or(|l| l.up)
+        })
+        .collect();
+    let mut extra = usize::from(station.policy.lanes - station.lanes_in_service())
+        .saturating_sub(up.iter().filter(|u| !**u).count());
+    for lane in up.iter_mut().rev() {
+        if extra == 0 {
+            break;
+        }
+        if *lane {
+            *lane = false;
+            extra -= 1;
+        }
+    }
+    up
 }
 
 /// The next free slots the forecast does not call busy, today then tomorrow.

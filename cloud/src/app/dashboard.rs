@@ -202,22 +202,20 @@ fn summary(station: &Station) -> StationSummary {
     }
 }
 
-/// Every lane of the station; one the edge never reported is up.
+/// Every lane of the station; one the edge never reported is up, unless the station has
+/// lanes out of service the box did not name (`board::lanes_up`).
 fn lane_views(station: &Station, reported: &[LaneState]) -> Vec<LaneView> {
+    let up = super::board::lanes_up(station, reported);
     (1..=station.policy.lanes)
-        .map(|lane| match reported.iter().find(|l| l.lane == lane) {
-            Some(l) => LaneView {
+        .zip(up)
+        .map(|(lane, up)| {
+            let seen = reported.iter().find(|l| l.lane == lane);
+            LaneView {
                 lane,
-                up: l.up,
-                detail: l.detail.clone(),
-                since: Some(l.since),
-            },
-            None => LaneView {
-                lane,
-                up: true,
-                detail: None,
-                since: None,
-            },
+                up,
+                detail: seen.and_then(|l| l.detail.clone()),
+                since: seen.map(|l| l.since),
+            }
         })
         .collect()
 }

@@ -126,8 +126,12 @@ pub async fn sign_in(mut web: Web, Form(f): Form<SignIn>) -> Response {
             let staff = web
                 .actor
                 .is_some_and(|a| a.role == crate::domain::Role::StationAdmin);
+            let technician = web
+                .actor
+                .is_some_and(|a| a.role == crate::domain::Role::Technician);
             let next = match f.next.as_str() {
                 "" if staff => "/admin/stations",
+                "" if technician => "/tech",
                 "" => "/",
                 next => next,
             };

@@ -65,7 +65,14 @@ pub async fn my_stations(web: Web) -> Response {
 }
 
 /// `GET /admin/stations/{id}`.
-pub async fn lane_board(web: Web, Path(id): Path<u32>, Query(search): Query<Search>) -> Response {
+pub async fn lane_board(
+    web: Web,
+    Path(id): Path<String>,
+    Query(search): Query<Search>,
+) -> Response {
+    let Ok(id) = id.parse::<u32>() else {
+        return not_found(&web);
+    };
     render(&web, id, &search.q, None).await
 }
 
@@ -99,7 +106,7 @@ async fn render(web: &Web, id: u32, q: &str, notice: Option<Markup>) -> Response
                 }
                 div.card style="flex:1;text-align:center" {
                     div.muted { (web.t("web-board-wait")) }
-                    div.code #wait { (live.as_ref().and_then(|b| b.walkin_wait_minutes).map_or("–".to_owned(), |m| format!("{m} min"))) }
+                    div.code #wait data-unit=(web.t("web-minutes-unit")) { (live.as_ref().and_then(|b| b.walkin_wait_minutes).map_or("–".to_owned(), |m| format!("{m} {}", web.t("web-minutes-unit")))) }
                 }
             }
             p.error #stale hidden[!live.as_ref().is_some_and(|b| b.stale)] role="status" { (web.t("web-board-stale")) }
@@ -276,7 +283,10 @@ pub struct LaneChange {
 
 /// `POST /admin/stations/{id}/lanes`: a lane out of service, or back. Bookings that no
 /// longer fit are moved or refunded, as after the API's edit.
-pub async fn change_lanes(web: Web, Path(id): Path<u32>, Form(f): Form<LaneChange>) -> Response {
+pub async fn change_lanes(web: Web, Path(id): Path<String>, Form(f): Form<LaneChange>) -> Response {
+    let Ok(id) = id.parse::<u32>() else {
+        return not_found(&web);
+    };
     if !web.csrf_ok(&f.csrf) {
         return expired_form(&web);
     }
@@ -297,7 +307,8 @@ pub async fn change_lanes(web: Web, Path(id): Path<u32>, Form(f): Form<LaneChang
             .lanes_down
             .saturating_add(1)
             .min(station.policy.lanes),
-        _ => station.lanes_down.saturating_sub(1),
+        "up" => station.lanes_down.saturating_sub(1),
+        _ => return render(&web, id, "", None).await,
     };
     let changes = StationChanges {
         lanes_down: Some(down),

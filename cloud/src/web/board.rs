@@ -44,7 +44,7 @@ fn board_markup(web: &Web, b: &Board) -> Markup {
                 }
                 div.card style="flex:1;text-align:center" {
                     div.muted { (web.t("web-board-wait")) }
-                    div.code #wait { (b.walkin_wait_minutes.map_or("–".to_owned(), |m| format!("{m} min"))) }
+                    div.code #wait data-unit=(web.t("web-minutes-unit")) { (b.walkin_wait_minutes.map_or("–".to_owned(), |m| format!("{m} {}", web.t("web-minutes-unit")))) }
                 }
             }
             h2 { (web.t("web-board-lanes")) }

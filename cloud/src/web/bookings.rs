@@ -77,7 +77,10 @@ pub async fn mine(web: Web) -> Response {
 }
 
 /// `GET /bookings/{id}`.
-pub async fn show(web: Web, Path(id): Path<BookingId>) -> Response {
+pub async fn show(web: Web, Path(id): Path<String>) -> Response {
+    let Ok(id) = id.parse::<BookingId>() else {
+        return not_found(&web);
+    };
     let Some(actor) = driver(&web) else {
         return web.redirect(&format!("/login?next=/bookings/{id}"));
     };
@@ -129,8 +132,12 @@ async fn booking_page(web: &Web, actor: &Actor, b: &Booking, notice: Option<Mark
                 }
                 p.muted style="text-align:center" { (web.t_with("web-valid-window", &window)) }
             }
-            p.muted style="text-align:center;margin-bottom:0" { (web.t("web-code-hint")) }
-            p.code { (b.code) }
+            @if live {
+                p.muted style="text-align:center;margin-bottom:0" { (web.t("web-code-hint")) }
+                p.code { (b.code) }
+            } @else {
+                p.muted { (web.t("web-code")) " " (b.code) }
+            }
         }
         @if b.status == BookingStatus::PendingPayment {
             a.button href={ "/pay/" (b.id) } { (web.t("web-pay-now")) }
@@ -178,12 +185,15 @@ pub struct Act {
 /// with what happened.
 pub async fn act(
     web: Web,
-    Path((id, what)): Path<(BookingId, String)>,
+    Path((id, what)): Path<(String, String)>,
     Form(f): Form<Act>,
 ) -> Response {
     if !web.csrf_ok(&f.csrf) {
         return expired_form(&web);
     }
+    let Ok(id) = id.parse::<BookingId>() else {
+        return not_found(&web);
+    };
     let Some(actor) = driver(&web) else {
         return web.redirect(&format!("/login?next=/bookings/{id}"));
     };
@@ -197,10 +207,10 @@ pub async fn act(
             Err(_) => (before, error(&web.t("web-cannot-cancel"))),
         },
         "answer" => {
-            let answer = if f.answer == "not_coming" {
-                Answer::NotComing
-            } else {
-                Answer::Coming
+            let answer = match f.answer.as_str() {
+                "coming" => Answer::Coming,
+                "not_coming" => Answer::NotComing,
+                _ => return not_found(&web),
             };
             match reminders::answer(&web.state, id, answer).await {
                 Ok(b) if b.status == BookingStatus::Cancelled => {
@@ -223,6 +233,9 @@ pub async fn act(
                         .await
                         .unwrap_or(before);
                     (b, notice(web.t_with("web-late-ok", &args)))
+                }
+                Err(grace::RefreshError::Invalid(_)) => {
+                    (before, error(&web.t("web-late-too-early")))
                 }
                 Err(e) => {
                     tracing::info!(error = %e, "running late");

@@ -79,6 +79,9 @@ pub fn page(web: &Web, title: &str, body: &Markup) -> String {
                         } @else if matches!(actor.role, Role::StationAdmin | Role::SuperAdmin) {
                             a href="/admin/stations" { (web.t("web-nav-lane-boards")) }
                         }
+                        @if actor.role != Role::Driver {
+                            a href="/tech" { (web.t("web-nav-tech")) }
+                        }
                         form method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(web.csrf);
                             button { (web.t("web-nav-sign-out")) }

@@ -24,6 +24,7 @@ mod pay;
 mod reply;
 mod session;
 mod stations;
+mod tech;
 
 const INDEX: &str = include_str!("app.html");
 
@@ -46,6 +47,9 @@ pub fn router() -> Router<AppState> {
         .route("/admin/stations", get(admin::my_stations))
         .route("/admin/stations/{id}", get(admin::lane_board))
         .route("/admin/stations/{id}/lanes", post(admin::change_lanes))
+        .route("/tech", get(tech::home))
+        .route("/tech/stations/{id}/code", post(tech::new_code))
+        .route("/tech/devices/{id}/revoke", post(tech::revoke))
         .route("/s/{code}", get(board::show))
         .route("/s/{code}/events", get(board::events))
         .route("/pay/{id}", get(pay::show).post(pay::submit))

@@ -130,6 +130,15 @@ impl FromRequestParts<AppState> for Web {
     }
 }
 
+/// Whether `to` is a path of this site: `/…`, never `//host` or `/\host` (which
+/// browsers read as another site), nor anything with a backslash or a control character.
+fn local_path(to: &str) -> bool {
+    to.starts_with('/')
+        && !to.starts_with("//")
+        && !to.contains('\\')
+        && !to.chars().any(char::is_control)
+}
+
 fn new_csrf() -> String {
     let mut raw = [0u8; 24];
     rand::thread_rng().fill_bytes(&mut raw);
@@ -222,11 +231,7 @@ impl Web {
 
     /// A redirect (303: the next request is a GET) to a path of this site.
     pub fn redirect(&self, to: &str) -> Response {
-        let to = if to.starts_with('/') && !to.starts_with("//") {
-            to
-        } else {
-            "/"
-        };
+        let to = if local_path(to) { to } else { "/" };
         let mut res = StatusCode::SEE_OTHER.into_response();
         if let Ok(v) = HeaderValue::from_str(to) {
             res.headers_mut().insert(LOCATION, v);

@@ -140,7 +140,10 @@ pub struct Pick {
 }
 
 /// `GET /stations/{id}`: the slot picker, and with `?slot=` the booking form.
-pub async fn picker(web: Web, Path(id): Path<u32>, Query(pick): Query<Pick>) -> Response {
+pub async fn picker(web: Web, Path(id): Path<String>, Query(pick): Query<Pick>) -> Response {
+    let Ok(id) = id.parse::<u32>() else {
+        return not_found(&web);
+    };
     let Some(station) = station(&web, id).await else {
         return not_found(&web);
     };
@@ -315,7 +318,10 @@ pub struct BookForm {
 }
 
 /// `POST /stations/{id}/book`: books, then the booking's page (or its checkout).
-pub async fn book(web: Web, Path(id): Path<u32>, Form(f): Form<BookForm>) -> Response {
+pub async fn book(web: Web, Path(id): Path<String>, Form(f): Form<BookForm>) -> Response {
+    let Ok(id) = id.parse::<u32>() else {
+        return not_found(&web);
+    };
     if !web.csrf_ok(&f.csrf) {
         return expired_form(&web);
     }
@@ -352,7 +358,9 @@ pub async fn book(web: Web, Path(id): Path<u32>, Form(f): Form<BookForm>) -> Res
     let quantity_kg = match f.kg.trim() {
         "" => None,
         kg => match kg.replace(',', ".").parse::<f64>() {
-            Ok(x) => Some(x),
+            // What a car's tank takes, as SMS bookings allow.
+            Ok(x) if (0.5..=100.0).contains(&x) => Some(x),
+            Ok(_) => return refuse(&web, &station, f.slot, web.t("web-bad-kg")).await,
             Err(_) => return refuse(&web, &station, f.slot, web.t("web-bad-kg")).await,
         },
     };

@@ -60,8 +60,7 @@ pub fn parse(body: &str) -> (Command, Option<&'static str>) {
     let command = match keyword {
         "BOOK" => book(rest),
         "STATUS" => Command::Status,
-        // A code read out in groups (`3745 4659`) is one code.
-        "CANCEL" => Command::Cancel((!rest.is_empty()).then(|| rest.concat())),
+        "CANCEL" => Command::Cancel(code(rest)),
         "HELP" => Command::Help,
         "1" => Command::Coming,
         "2" => Command::NotComing,
@@ -69,6 +68,20 @@ pub fn parse(body: &str) -> (Command, Option<&'static str>) {
         _ => Command::Unknown,
     };
     (command, lang)
+}
+
+/// The booking code after CANCEL: its letters and digits, read out in groups or not
+/// (`3745 4659`, `4019-4071`), up to the code's 8 characters; words after it are not
+/// part of it (`CANCEL 05425723 please`).
+fn code(words: &[String]) -> Option<String> {
+    let mut code = String::new();
+    for w in words {
+        if code.len() >= 8 {
+            break;
+        }
+        code.extend(w.chars().filter(char::is_ascii_alphanumeric));
+    }
+    (!code.is_empty()).then_some(code)
 }
 
 fn book(args: &[String]) -> Command {
@@ -218,6 +231,17 @@ mod tests {
             Command::Cancel(Some("37454659".into())),
             "a code read out in groups"
         );
+        for text in [
+            "CANCEL 05425723 please",
+            "cancel 05425723.",
+            "CANCEL 0542-5723",
+        ] {
+            assert_eq!(
+                parse(text).0,
+                Command::Cancel(Some("05425723".into())),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -28,7 +28,8 @@
     new EventSource(board.dataset.board).addEventListener("board", function (e) {
       var b = JSON.parse(e.data);
       set("waiting", b.waiting == null ? "\u2013" : b.waiting);
-      set("wait", b.walkin_wait_minutes == null ? "\u2013" : b.walkin_wait_minutes + " min");
+      var unit = document.getElementById("wait").dataset.unit || "min";
+      set("wait", b.walkin_wait_minutes == null ? "\u2013" : b.walkin_wait_minutes + " " + unit);
       document.getElementById("stale").hidden = !b.stale;
       b.lanes.forEach(function (l) {
         var t = board.querySelector('[data-lane="' + l.lane + '"]');
