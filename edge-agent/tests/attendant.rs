@@ -333,3 +333,52 @@ async fn a_fault_detail_with_control_characters_reaches_the_cloud_cleaned() {
     assert!(!detail.chars().any(char::is_control), "{detail:?}");
     assert_eq!(detail.chars().count(), 200, "{detail:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_attendant_screen_is_served_and_a_photo_of_a_qr_gets_its_verdict() {
+    let cloud = FakeCloud::start().await;
+    let data = edge::enroll(&cloud, STATION, 2).await;
+    let edge = Edge::start(data.path(), &[]).await;
+    let page = edge.http().get(edge.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Station attendant secret") && html.contains("capture=\"environment\""));
+    let js = edge
+        .http()
+        .get(edge.url("/screen.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(js.status(), StatusCode::OK);
+
+    // A phone's photo of the driver's QR, posted as the screen posts it.
+    let tok = tokens::valid();
+    let photo = |secret: Option<&str>, body: Vec<u8>| {
+        let mut req = edge.http().post(edge.url("/frames?lane=1")).body(body);
+        if let Some(s) = secret {
+            req = req.bearer_auth(s);
+        }
+        req.send()
+    };
+    let refused = photo(None, common::qr::qr_jpeg(&tok.text)).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let resp = photo(Some(SECRET), common::qr::qr_jpeg(&tok.text))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let v: Verdict = resp.json().await.unwrap();
+    assert!(v.accepted, "{v:?}");
+    assert_eq!((v.booking_id, v.lane), (Some(tok.booking), Some(1)));
+    // A photo with no QR says how to take a better one.
+    let blank = common::qr::qr_jpeg("not a gasq token");
+    let none = photo(Some(SECRET), blank).await.unwrap();
+    let p = problem(none, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(p["code"], "no_qr");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("type the booking code")
+    );
+}

@@ -9,6 +9,7 @@ mod common;
 use common::bus::{BusClient, lane_topic, verdicts};
 use common::edge::{self, Edge};
 use common::fake_cloud::FakeCloud;
+use common::qr::{qr_jpeg, qr_pixels};
 use common::tokens::{self, STATION_ID};
 use gasq_shared::sync::Change;
 use gasq_shared::topics::Reason;
@@ -132,25 +133,6 @@ async fn a_json_scan_that_is_not_a_scan_still_gets_its_id_echoed() {
 }
 
 /// The token as a QR code, `scale` pixels a module, in grey pixels.
-fn qr_pixels(text: &str, scale: usize) -> (u32, u32, Vec<u8>) {
-    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M).unwrap();
-    let n = code.width();
-    let side = (n + 8) * scale;
-    let mut pixels = vec![255u8; side * side];
-    for y in 0..n {
-        for x in 0..n {
-            if code[(x, y)] == qrcode::Color::Dark {
-                for dy in 0..scale {
-                    for dx in 0..scale {
-                        pixels[((y + 4) * scale + dy) * side + (x + 4) * scale + dx] = 0;
-                    }
-                }
-            }
-        }
-    }
-    (side as u32, side as u32, pixels)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn camera_frames_in_png_and_raw_grey_are_validated_like_scans() {
     let (_cloud, _data, _edge, mut scanner) = station().await;
@@ -185,11 +167,7 @@ async fn camera_frames_in_png_and_raw_grey_are_validated_like_scans() {
 async fn a_jpeg_camera_frame_is_validated_like_a_scan() {
     let (_cloud, _data, _edge, mut scanner) = station().await;
     let tok = tokens::valid();
-    let (w, h, pixels) = qr_pixels(&tok.text, 4);
-    let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 95)
-        .encode(&pixels, w, h, image::ExtendedColorType::L8)
-        .unwrap();
+    let jpeg = qr_jpeg(&tok.text);
     assert!(jpeg.starts_with(&[0xFF, 0xD8, 0xFF]), "a JPEG file");
     scanner
         .publish(&lane_topic(STATION, 1, "frame"), jpeg)

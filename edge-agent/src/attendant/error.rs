@@ -33,6 +33,10 @@ pub enum ApiError {
     TooManyAttempts(u64),
     #[error("this endpoint does not take that method")]
     MethodNotAllowed,
+    #[error(
+        "no GasQ QR code could be read in that photo: hold the phone steady, fill the frame with the code, and avoid glare; or type the booking code"
+    )]
+    NoQr,
 }
 
 impl ApiError {
@@ -41,6 +45,11 @@ impl ApiError {
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Not authorised"),
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", "Bad request"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            Self::NoQr => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "no_qr",
+                "No QR code in the photo",
+            ),
             Self::UnknownCode(_) => (
                 StatusCode::NOT_FOUND,
                 "unknown_code",

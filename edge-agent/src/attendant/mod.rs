@@ -3,6 +3,8 @@
 //! (the [`auth::Attendant`] extractor in a handler's signature says so).
 //!
 //! ```text
+//! GET  /                   the attendant's screen (HTML; `/screen.js` its script)
+//! POST /frames?lane=n      a photo of a QR (PNG/JPEG) → verdict
 //! GET  /healthz            liveness: 503 while the lanes cannot be heard
 //! GET  /status             station, online_to_cloud, last_sync_at, outbox_depth, lanes, …
 //! GET  /queue              the lane queue (same JSON as the retained `queue` topic)
@@ -13,6 +15,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod screen;
 
 use std::sync::Arc;
 
@@ -39,6 +42,12 @@ const BODY_LIMIT: usize = 16 * 1024;
 /// The API's routes, its table of contents.
 pub fn router(state: Arc<AgentState>) -> Router {
     Router::new()
+        .route("/", get(screen::page))
+        .route("/screen.js", get(screen::script))
+        .route(
+            "/frames",
+            post(screen::frame).layer(DefaultBodyLimit::max(screen::PHOTO_LIMIT)),
+        )
         .route("/healthz", get(healthz))
         .route("/status", get(status))
         .route("/queue", get(queue))

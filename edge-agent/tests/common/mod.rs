@@ -9,6 +9,7 @@ pub mod edge;
 pub mod fake_cloud;
 pub mod mosquitto;
 pub mod proxy;
+pub mod qr;
 pub mod relay;
 pub mod tokens;
 
