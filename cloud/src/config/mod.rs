@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::secret::Secret;
 
+mod derived;
 mod integrations;
 mod validate;
 pub use integrations::{MapsSettings, RazorpaySettings, TwilioSettings, WeatherSettings};
@@ -345,24 +346,6 @@ impl Settings {
         match serde_json::to_value(Settings::default()) {
             Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
             _ => Vec::new(),
-        }
-    }
-
-    /// The address drivers and Twilio reach this cloud at, without a trailing `/`: the
-    /// public URL, else this server's listen address (fine on one machine, wrong behind
-    /// a proxy: startup warns).
-    pub fn public_base(&self) -> String {
-        self.public_url.as_ref().map_or_else(
-            || format!("http://{}", self.listen),
-            |url| url.trim_end_matches('/').to_owned(),
-        )
-    }
-
-    /// The database URL in effect: the configured one, or the embedded SQLite file.
-    pub fn effective_database_url(&self) -> String {
-        match &self.database_url {
-            Some(url) => url.clone(),
-            None => format!("sqlite://{}", self.data_dir.join("gasq.sqlite").display()),
         }
     }
 

@@ -17,6 +17,7 @@ mod account;
 mod admin;
 mod board;
 mod bookings;
+mod home;
 mod layout;
 mod offer;
 mod page;
@@ -30,7 +31,7 @@ const INDEX: &str = include_str!("app.html");
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(stations::home))
+        .route("/", get(home::home))
         .route("/app", get(index))
         .route("/login", get(account::show_sign_in).post(account::sign_in))
         .route(

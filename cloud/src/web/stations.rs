@@ -1,5 +1,4 @@
-//! The driver's way to a booking: stations (nearest first when the browser shares its
-//! position), a station's slot picker — opening at the current time, only the days that
+//! The driver's way to a booking (the stations list is `home.rs`): a station's slot picker — opening at the current time, only the days that
 //! can be booked, each slot coloured by places and the forecast's rush — and the form
 //! that books the slot tapped, in view at once (the tile links to `#book`).
 
@@ -19,25 +18,14 @@ use super::session::Web;
 use crate::app::bookings::{self, BookingError, BookingRequest};
 use crate::app::slots::{self as slot_views, RushLevel, SlotView};
 use crate::app::{stations, vehicles};
-use crate::domain::geo::distance_km;
 use crate::domain::{PaymentMethod, Role, Station, slots};
-
-/// Query parameters are read leniently: one that does not parse is as if absent (a
-/// page, not a 400, for a mangled link).
-#[derive(Debug, Default, Deserialize)]
-pub struct Near {
-    #[serde(default)]
-    lat: String,
-    #[serde(default)]
-    lon: String,
-}
 
 /// A slot start as links carry it (`2026-11-30T10:15:00Z`).
 fn slot_param(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn rush_word(web: &Web, r: RushLevel) -> String {
+pub(super) fn rush_word(web: &Web, r: RushLevel) -> String {
     web.t(match r {
         RushLevel::Low => "web-rush-low",
         RushLevel::Medium => "web-rush-medium",
@@ -46,7 +34,7 @@ fn rush_word(web: &Web, r: RushLevel) -> String {
     })
 }
 
-fn rush_class(r: RushLevel) -> &'static str {
+pub(super) fn rush_class(r: RushLevel) -> &'static str {
     match r {
         RushLevel::Low => "low",
         RushLevel::Medium => "medium",
@@ -55,7 +43,7 @@ fn rush_class(r: RushLevel) -> &'static str {
     }
 }
 
-fn hhmm(station: &Station, at: DateTime<Utc>) -> String {
+pub(super) fn hhmm(station: &Station, at: DateTime<Utc>) -> String {
     at.with_timezone(&station.policy.timezone)
         .format("%H:%M")
         .to_string()
@@ -65,72 +53,8 @@ fn rupees(paise: i64) -> String {
     format!("₹{}.{:02}", paise / 100, paise % 100)
 }
 
-/// `GET /`: the stations, nearest first with `?lat=&lon=` (the page's script asks the
-/// browser), each with its rush now and its next free slot.
-pub async fn home(web: Web, Query(near): Query<Near>) -> Response {
-    let Ok(all) = stations::list(&web.state).await else {
-        return busy(&web);
-    };
-    let now = Utc::now();
-    let here = near
-        .lat
-        .parse::<f64>()
-        .ok()
-        .zip(near.lon.parse::<f64>().ok())
-        .filter(|(lat, lon)| lat.abs() <= 90.0 && lon.abs() <= 180.0);
-    let mut rows = Vec::new();
-    for s in all {
-        let today = slots::local_date(&s.policy, now);
-        let day = slot_views::of_station(&web.state, &s, today, now)
-            .await
-            .unwrap_or_default();
-        let current = day.iter().find(|v| v.start <= now && now < v.end);
-        let next_free = day.iter().find(|v| v.end > now && v.available > 0);
-        let km = here.map(|(lat, lon)| distance_km(lat, lon, s.lat, s.lon));
-        rows.push((
-            s,
-            current.map(|c| c.rush_level),
-            next_free.map(|n| n.start),
-            km,
-        ));
-    }
-    if here.is_some() {
-        rows.sort_by(|a, b| a.3.unwrap_or(f64::MAX).total_cmp(&b.3.unwrap_or(f64::MAX)));
-    } else {
-        rows.sort_by(|a, b| a.0.name.cmp(&b.0.name));
-    }
-    let body = html! {
-        h1 { (web.t("web-stations-title")) }
-        @if here.is_none() {
-            p { button.plain type="button" data-locate { (web.t("web-use-location")) } }
-        }
-        @for (s, rush, next, km) in &rows {
-            a.card style="display:block;text-decoration:none;color:inherit" href={ "/stations/" (s.id) } {
-                div.row {
-                    b { (s.name) }
-                    @if let Some(km) = km { span.muted { (format!("{km:.1} km")) } }
-                }
-                div.row {
-                    @if let Some(r) = rush {
-                        span class={ "status " (rush_class(*r)) } { (web.t("web-now")) ": " (rush_word(&web, *r)) }
-                    }
-                    span.muted {
-                        @match next {
-                            Some(t) => { (web.t("web-next-free")) " " (hhmm(s, *t)) }
-                            None => { (web.t("web-none-free-today")) }
-                        }
-                    }
-                }
-            }
-        }
-        @if rows.is_empty() { p { (web.t("web-no-stations")) } }
-    };
-    web.respond(
-        StatusCode::OK,
-        page(&web, &web.t("web-stations-title"), &body),
-    )
-}
-
+/// Query parameters are read leniently: one that does not parse is as if absent (a
+/// page, not a 400, for a mangled link).
 #[derive(Debug, Default, Deserialize)]
 pub struct Pick {
     #[serde(default)]
