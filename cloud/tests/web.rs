@@ -453,3 +453,49 @@ fn links_of_forms(body: &str, prefix: &str) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+#[tokio::test]
+async fn a_driver_sets_language_and_channel_and_keeps_vehicles_on_the_profile_page() {
+    let w = world().await;
+    let mut b = Browser::new(w.app.url(""));
+    b.get("/login").await;
+    b.post(
+        "/login",
+        &[
+            ("login", "driver1@example.in"),
+            ("password", "driver-pass-1"),
+        ],
+    )
+    .await;
+    let me = b.get("/me").await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert!(me.body.contains("MH12AB1234"), "{}", me.body);
+    // Hindi and e-mail: the messages follow, and so do the pages.
+    let saved = b
+        .post("/me", &[("language", "hi"), ("notify_by", "email")])
+        .await;
+    assert!(saved.body.contains("सहेजा गया"), "{}", saved.body);
+    let (_, profile) = w.app.get("/api/v1/me", Some(&w.driver.token)).await;
+    assert_eq!(
+        (profile["language"].as_str(), profile["notify_by"].as_str()),
+        (Some("hi"), Some("email"))
+    );
+    // A vehicle added, and one a live booking needs kept.
+    let added = b
+        .post("/me/vehicles", &[("registration", "MH12ME0001")])
+        .await;
+    assert!(added.body.contains("MH12ME0001"));
+    w.book(3).await;
+    let keep = b
+        .post("/me/vehicles/remove", &[("vehicle", &w.vehicle)])
+        .await;
+    assert!(
+        keep.body.contains("MH12AB1234") && keep.body.contains("बुकिंग अभी चालू"),
+        "{}",
+        keep.body
+    );
+    let bad = b
+        .post("/me", &[("language", "xx"), ("notify_by", "pigeon")])
+        .await;
+    assert!(bad.body.contains("class=\"error\""), "{}", bad.body);
+}

@@ -82,6 +82,7 @@ pub fn page(web: &Web, title: &str, body: &Markup) -> String {
                         @if actor.role != Role::Driver {
                             a href="/tech" { (web.t("web-nav-tech")) }
                         }
+                        a href="/me" { (web.t("web-nav-me")) }
                         form method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(web.csrf);
                             button { (web.t("web-nav-sign-out")) }

@@ -19,6 +19,7 @@ mod board;
 mod bookings;
 mod home;
 mod layout;
+mod me;
 mod offer;
 mod page;
 mod pay;
@@ -39,6 +40,9 @@ pub fn router() -> Router<AppState> {
             get(account::show_sign_up).post(account::sign_up),
         )
         .route("/logout", post(account::sign_out))
+        .route("/me", get(me::show).post(me::save))
+        .route("/me/vehicles", post(me::add_vehicle))
+        .route("/me/vehicles/remove", post(me::remove_vehicle))
         .route("/lang/{code}", get(account::language))
         .route("/stations/{id}", get(stations::picker))
         .route("/stations/{id}/book", post(stations::book))
