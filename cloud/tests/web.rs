@@ -303,13 +303,7 @@ async fn the_station_admin_sees_the_lane_board_takes_a_lane_out_and_finds_a_book
     let w = world().await;
     let booking = w.book(1).await;
     let mut b = Browser::new(w.app.url(""));
-    b.get("/login").await;
-    let signed = b
-        .post(
-            "/login",
-            &[("login", "admin@example.in"), ("password", "staff-pass-1")],
-        )
-        .await;
+    let signed = b.sign_in("admin@example.in", "staff-pass-1").await;
     assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
     let path = format!("/admin/stations/{}", w.station);
     let board = b.get(&path).await;
@@ -361,15 +355,7 @@ async fn the_station_admin_sees_the_lane_board_takes_a_lane_out_and_finds_a_book
 
     // A driver is not staff.
     let mut d = Browser::new(w.app.url(""));
-    d.get("/login").await;
-    d.post(
-        "/login",
-        &[
-            ("login", "driver1@example.in"),
-            ("password", "driver-pass-1"),
-        ],
-    )
-    .await;
+    d.sign_in("driver1@example.in", "driver-pass-1").await;
     assert_eq!(d.get(&path).await.status, StatusCode::FORBIDDEN);
 }
 
@@ -393,13 +379,7 @@ async fn a_technician_makes_a_code_that_stays_on_screen_enrols_a_box_and_revokes
         )
         .await;
     let mut b = Browser::new(w.app.url(""));
-    b.get("/login").await;
-    let signed = b
-        .post(
-            "/login",
-            &[("login", "tech@example.in"), ("password", "staff-pass-1")],
-        )
-        .await;
+    let signed = b.sign_in("tech@example.in", "staff-pass-1").await;
     assert_eq!(signed.location.as_deref(), Some("/tech"));
     let home = b.get("/tech").await;
     assert!(
@@ -458,15 +438,7 @@ fn links_of_forms(body: &str, prefix: &str) -> Vec<String> {
 async fn a_driver_sets_language_and_channel_and_keeps_vehicles_on_the_profile_page() {
     let w = world().await;
     let mut b = Browser::new(w.app.url(""));
-    b.get("/login").await;
-    b.post(
-        "/login",
-        &[
-            ("login", "driver1@example.in"),
-            ("password", "driver-pass-1"),
-        ],
-    )
-    .await;
+    b.sign_in("driver1@example.in", "driver-pass-1").await;
     let me = b.get("/me").await;
     assert_eq!(me.status, StatusCode::OK);
     assert!(me.body.contains("MH12AB1234"), "{}", me.body);

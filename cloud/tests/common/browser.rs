@@ -83,6 +83,13 @@ impl Browser {
         self.send(req).await
     }
 
+    /// Opens the sign-in page (which sets the CSRF cookie) and signs in; the answer.
+    pub async fn sign_in(&mut self, login: &str, password: &str) -> Page {
+        self.get("/login").await;
+        self.post("/login", &[("login", login), ("password", password)])
+            .await
+    }
+
     /// Posts `fields` without a CSRF token (as another site would make it post).
     pub async fn post_forged(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let req = self.http.post(format!("{}{path}", self.base)).form(fields);
