@@ -27,6 +27,9 @@ pub const STARTUP: Duration = Duration::from_secs(30);
 /// fleet's drivers too.
 pub const DEMO_ADMIN: (&str, &str) = ("admin@demo.gasq.in", "demo-admin-pass");
 
+/// The demo driver `gasq-cloud serve --demo` seeds.
+pub const DEMO_DRIVER: (&str, &str) = ("driver@demo.gasq.in", "demo-driver-pass");
+
 /// `name` built next to `gasq-bridge`, if it is there.
 pub fn sibling(name: &str) -> Option<PathBuf> {
     let path = Path::new(env!("CARGO_BIN_EXE_gasq-bridge")).with_file_name(name);
@@ -154,12 +157,18 @@ pub struct RealCloud {
 impl RealCloud {
     /// Starts the cloud with its data in `dir` and waits for `/readyz`.
     pub async fn start(bin: &Path, dir: &Path) -> Self {
+        Self::start_with(bin, dir, &[]).await
+    }
+
+    /// [`RealCloud::start`] with extra `GASQ_*` settings.
+    pub async fn start_with(bin: &Path, dir: &Path, env: &[(&str, &str)]) -> Self {
         let data = dir.join("cloud");
         std::fs::create_dir_all(&data).unwrap();
         let mut cmd = clean(bin);
         cmd.args(["serve", "--demo", "--listen", "127.0.0.1:0"])
             .env("GASQ_DATA_DIR", &data)
-            .env("RUST_LOG", "info,sqlx=warn");
+            .env("RUST_LOG", "info,sqlx=warn")
+            .envs(env.iter().copied());
         let mut program = Program::spawn(cmd, dir, "gasq-cloud");
         // "GasQ cloud listening on http://127.0.0.1:PORT  (API docs: …)"
         let rest = program.wait_line("GasQ cloud listening on ").await;
@@ -221,21 +230,68 @@ impl RealCloud {
         answer["access_token"].as_str().unwrap().to_owned()
     }
 
+    /// `method path` of the API as `bearer` with a JSON `body`; the JSON answer, or a
+    /// panic with the status and the problem.
+    pub async fn call(&self, method: &str, path: &str, bearer: &str, body: Option<Value>) -> Value {
+        let mut req = self
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", self.base))
+            .bearer_auth(bearer);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        assert!(status.is_success(), "{method} {path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
     /// `GET /api/v1/bookings/{id}` as `bearer`: the booking's status.
     pub async fn booking_status(&self, bearer: &str, id: &str) -> String {
-        let booking: Value = self
+        let path = format!("/api/v1/bookings/{id}");
+        let booking = self.call("GET", &path, bearer, None).await;
+        booking["status"].as_str().unwrap().to_owned()
+    }
+
+    /// Presses Pay on the test-mode checkout page `/pay/{booking}` and posts the signed
+    /// callback the page hands its script to the verify path, as the page does.
+    pub async fn pay_in_test_mode(&self, booking: &str) {
+        let page = self
             .http
-            .get(format!("{}/api/v1/bookings/{id}", self.base))
-            .bearer_auth(bearer)
+            .post(format!("{}/pay/{booking}", self.base))
+            .form(&[("outcome", "pay")])
             .send()
             .await
             .unwrap()
             .error_for_status()
             .unwrap()
-            .json()
+            .text()
             .await
             .unwrap();
-        booking["status"].as_str().unwrap().to_owned()
+        assert!(page.contains("TEST MODE"), "{page}");
+        let attribute = |name: &str| {
+            let at = page
+                .find(&format!("{name}=\""))
+                .unwrap_or_else(|| panic!("{name} in {page}"));
+            let rest = &page[at + name.len() + 2..];
+            rest[..rest.find('"').unwrap()].to_owned()
+        };
+        let callback = json!({"razorpay_order_id": attribute("data-order"),
+            "razorpay_payment_id": attribute("data-payment"),
+            "razorpay_signature": attribute("data-signature")});
+        let res = self
+            .http
+            .post(format!("{}/api/v1/payments/razorpay/verify", self.base))
+            .json(&callback)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.status().is_success(),
+            "verify: {}",
+            res.text().await.unwrap()
+        );
     }
 
     /// Polls the booking until its status is `want` (panics with the last one seen).
