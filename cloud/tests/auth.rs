@@ -90,7 +90,8 @@ async fn registering_twice_or_with_bad_fields_gets_clear_errors() {
 
 #[tokio::test]
 async fn a_refresh_token_works_once_and_reusing_it_ends_the_session() {
-    let app = spawn_app().await;
+    // No grace for racing requests: the second use is a theft at once.
+    let app = spawn_with(TestDb::sqlite(), |s| s.auth.refresh_reuse_grace_secs = 0).await;
     let s = app.driver(1).await;
     let (status, first) = app
         .post(
@@ -122,6 +123,25 @@ async fn a_refresh_token_works_once_and_reusing_it_ends_the_session() {
         )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn refreshes_racing_with_one_token_within_the_grace_both_keep_the_session() {
+    let app = spawn_app().await;
+    let s = app.driver(1).await;
+    let body = json!({"refresh_token": s.refresh});
+    let (a, b) = tokio::join!(
+        app.post("/api/v1/auth/refresh", None, body.clone()),
+        app.post("/api/v1/auth/refresh", None, body.clone())
+    );
+    assert_eq!((a.0, b.0), (StatusCode::OK, StatusCode::OK), "{a:?} {b:?}");
+    // Each got its own successor, and each goes on working.
+    assert_ne!(a.1["refresh_token"], b.1["refresh_token"]);
+    for next in [&a.1, &b.1] {
+        let body = json!({"refresh_token": next["refresh_token"]});
+        let (status, res) = app.post("/api/v1/auth/refresh", None, body).await;
+        assert_eq!(status, StatusCode::OK, "{res}");
+    }
 }
 
 #[tokio::test]
@@ -202,7 +222,7 @@ async fn a_tampered_or_missing_access_token_is_401_with_what_to_do() {
 }
 
 async fn logins_logouts_and_reused_refresh_tokens_are_audited(db: TestDb) {
-    let app = spawn_app_on(db).await;
+    let app = spawn_with(db, |s| s.auth.refresh_reuse_grace_secs = 0).await;
     let root = app.user_with_role(Role::SuperAdmin, "root").await;
     let since = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
     let first = app.driver(1).await;

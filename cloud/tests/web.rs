@@ -124,6 +124,14 @@ async fn a_driver_signs_up_books_the_slot_tapped_and_sees_the_qr_and_code() {
         b.cookies.contains_key("gasq_session"),
         "a new session cookie"
     );
+    // Two tabs whose session lapsed together both present the same refresh cookie: both
+    // stay signed in, and so does the browser afterwards.
+    b.cookies.remove("gasq_session");
+    let mut other_tab = b.clone();
+    let (one, two) = tokio::join!(b.get("/bookings"), other_tab.get("/bookings"));
+    assert!(one.body.contains(&code) && two.body.contains(&code));
+    b.cookies.remove("gasq_session");
+    assert!(b.get("/bookings").await.body.contains(&code));
 
     // A form from another site (no CSRF token) changes nothing.
     let forged = b

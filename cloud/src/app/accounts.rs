@@ -348,8 +348,9 @@ fn session_audit(action: &str, ip: Option<IpAddr>) -> AuditEntry {
     }
 }
 
-/// Trades a refresh token for a new pair. Each refresh token works once; using one
-/// twice ends the session everywhere (it was probably stolen).
+/// Trades a refresh token for a new pair. Each refresh token works once, give or take
+/// `auth.refresh_reuse_grace_secs` for racing requests; using one again later ends the
+/// session everywhere (it was probably stolen).
 pub async fn refresh(app: &App, token: &Secret, ip: Option<IpAddr>) -> Result<Tokens> {
     let (new_token, new_hash) = refresh::generate();
     // The family and owner are the old token's: the store keeps them.
@@ -357,9 +358,10 @@ pub async fn refresh(app: &App, token: &Secret, ip: Option<IpAddr>) -> Result<To
     let old = refresh::hash(token.expose());
     // Only a reuse (which ends the session) is audited, not every rotation.
     let reuse = session_audit("auth.refresh_reused", ip);
+    let grace = Duration::seconds(app.settings.auth.refresh_reuse_grace_secs);
     match app
         .store
-        .rotate_refresh_token(&old, new, Utc::now(), reuse)
+        .rotate_refresh_token(&old, new, Utc::now(), grace, reuse)
         .await?
     {
         RefreshOutcome::Rotated(user_id) => {

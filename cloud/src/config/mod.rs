@@ -156,6 +156,10 @@ pub struct AuthSettings {
     pub access_token_ttl_secs: i64,
     /// Lifetime of a refresh token, days. Each use rotates it.
     pub refresh_token_ttl_days: i64,
+    /// How long a used refresh token still works, seconds: requests of one browser
+    /// that refresh at the same moment all present it. Later, a used token ends the
+    /// session everywhere (it was probably stolen). At most 60.
+    pub refresh_reuse_grace_secs: i64,
     /// Lifetime of a device cookie, days: how long a browser or app that signed in
     /// keeps logging in past an attack on its account (each login renews it).
     pub device_cookie_ttl_days: i64,
@@ -231,6 +235,7 @@ impl Default for AuthSettings {
         Self {
             access_token_ttl_secs: 900,
             refresh_token_ttl_days: 30,
+            refresh_reuse_grace_secs: 20,
             device_cookie_ttl_days: 365,
         }
     }

@@ -14,6 +14,9 @@ impl Settings {
                 "auth.refresh_token_ttl_days and auth.device_cookie_ttl_days must be at least 1",
             );
         }
+        if !(0..=60).contains(&self.auth.refresh_reuse_grace_secs) {
+            return bad("auth.refresh_reuse_grace_secs must be between 0 and 60");
+        }
         let r = &self.rate_limits;
         if r.login_failures_per_account < 1
             || r.login_failures_per_ip < 1

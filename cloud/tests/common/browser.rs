@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 
+#[derive(Clone)]
 pub struct Browser {
     http: reqwest::Client,
     base: String,

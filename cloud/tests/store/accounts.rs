@@ -14,6 +14,7 @@ use super::support::*;
 crate::on_both_backends!(
     a_second_account_with_the_same_email_is_a_conflict,
     a_reused_refresh_token_revokes_its_family,
+    a_refresh_token_racing_itself_within_the_grace_is_no_theft,
     logging_out_ends_the_session_once_and_audits_it,
     racing_login_attempts_on_one_counter_are_decided_one_at_a_time,
 );
@@ -37,6 +38,85 @@ async fn a_second_account_with_the_same_email_is_a_conflict(store: Arc<dyn Store
     ));
 }
 
+fn no_grace() -> Duration {
+    Duration::zero()
+}
+
+/// Two requests of one browser refresh at once with the same token: within the grace
+/// both get a successor and the session lives on; after it, the same token ends the
+/// session.
+async fn a_refresh_token_racing_itself_within_the_grace_is_no_theft(store: Arc<dyn Store>) {
+    let u = user(&store, "racing").await;
+    let t0 = Utc::now();
+    let token = |h: &[u8]| NewRefreshToken {
+        token_hash: h.to_vec(),
+        family_id: uuid::Uuid::nil(),
+        user_id: u,
+        issued_at: t0,
+        expires_at: t0 + Duration::days(1),
+    };
+    let grace = Duration::seconds(20);
+    let rotate = |old: &'static [u8], new: &'static [u8], at: Duration| {
+        let (store, new) = (store.clone(), token(new));
+        async move {
+            let audit = audit("auth.refresh_reused");
+            store
+                .rotate_refresh_token(old, new, t0 + at, grace, audit)
+                .await
+                .unwrap()
+        }
+    };
+    store
+        .insert_refresh_token(token(b"r1"), audit("auth.login"))
+        .await
+        .unwrap();
+    assert_eq!(
+        rotate(b"r1", b"r2", Duration::zero()).await,
+        RefreshOutcome::Rotated(u)
+    );
+    // The racing request, a moment later: its own successor, both work on.
+    let racing = rotate(b"r1", b"r3", Duration::seconds(2)).await;
+    assert_eq!(racing, RefreshOutcome::Rotated(u));
+    assert_eq!(
+        rotate(b"r2", b"r4", Duration::seconds(3)).await,
+        RefreshOutcome::Rotated(u)
+    );
+    assert_eq!(
+        rotate(b"r3", b"r5", Duration::seconds(3)).await,
+        RefreshOutcome::Rotated(u)
+    );
+    // The first token again, long after: stolen; the whole session ends.
+    assert_eq!(
+        rotate(b"r1", b"r6", Duration::minutes(5)).await,
+        RefreshOutcome::Reused
+    );
+    assert_eq!(
+        rotate(b"r5", b"r7", Duration::minutes(5)).await,
+        RefreshOutcome::Invalid
+    );
+    assert_eq!(
+        rotate(b"r4", b"r8", Duration::minutes(5)).await,
+        RefreshOutcome::Invalid
+    );
+    // Within the grace of its use, but the session was logged out since: no successor.
+    store
+        .insert_refresh_token(token(b"q1"), audit("auth.login"))
+        .await
+        .unwrap();
+    assert_eq!(
+        rotate(b"q1", b"q2", Duration::zero()).await,
+        RefreshOutcome::Rotated(u)
+    );
+    store
+        .revoke_refresh_family(b"q2", t0, audit("auth.logout"))
+        .await
+        .unwrap();
+    assert_eq!(
+        rotate(b"q1", b"q3", Duration::seconds(1)).await,
+        RefreshOutcome::Reused
+    );
+}
+
 async fn a_reused_refresh_token_revokes_its_family(store: Arc<dyn Store>) {
     let u = user(&store, "refresh").await;
     let now = Utc::now();
@@ -52,7 +132,7 @@ async fn a_reused_refresh_token_revokes_its_family(store: Arc<dyn Store>) {
         let new = token(new);
         async move {
             store
-                .rotate_refresh_token(old, new, now, audit("auth.refresh_reused"))
+                .rotate_refresh_token(old, new, now, no_grace(), audit("auth.refresh_reused"))
                 .await
                 .unwrap()
         }
@@ -123,7 +203,7 @@ async fn logging_out_ends_the_session_once_and_audits_it(store: Arc<dyn Store>) 
     };
     assert_eq!(
         store
-            .rotate_refresh_token(b"s1", next, now, audit("auth.refresh_reused"))
+            .rotate_refresh_token(b"s1", next, now, no_grace(), audit("auth.refresh_reused"))
             .await
             .unwrap(),
         RefreshOutcome::Invalid

@@ -97,14 +97,17 @@ pub trait UserStore: Send + Sync {
         token: NewRefreshToken,
         audit: AuditEntry,
     ) -> StoreResult<()>;
-    /// Uses `old_hash` once and stores `new` in the same family, atomically. When a used
-    /// token comes back and its family is revoked, `reuse_audit` is appended with the
-    /// family's owner as actor and target (ordinary rotations are not audited).
+    /// Uses `old_hash` once and stores `new` in the same family, atomically. A token
+    /// used less than `reuse_grace` ago gets `new` too (a racing request of the same
+    /// browser). When a used token comes back later, its family is revoked and
+    /// `reuse_audit` is appended with the family's owner as actor and target (ordinary
+    /// rotations are not audited).
     async fn rotate_refresh_token(
         &self,
         old_hash: &[u8],
         new: NewRefreshToken,
         now: DateTime<Utc>,
+        reuse_grace: chrono::Duration,
         reuse_audit: AuditEntry,
     ) -> StoreResult<RefreshOutcome>;
     /// Ends the session `token_hash` belongs to (a logout). If that revoked anything,
@@ -246,9 +249,10 @@ impl UserStore for SqlStore {
         old_hash: &[u8],
         new: NewRefreshToken,
         now: DateTime<Utc>,
+        reuse_grace: chrono::Duration,
         reuse_audit: AuditEntry,
     ) -> StoreResult<RefreshOutcome> {
-        sessions::rotate(&self.db, old_hash, new, now, reuse_audit).await
+        sessions::rotate(&self.db, old_hash, new, now, reuse_grace, reuse_audit).await
     }
 
     async fn revoke_refresh_family(

@@ -1,7 +1,10 @@
 //! Sessions: refresh-token families. Each login starts a family; each refresh uses one
 //! token once and adds its successor; a used token presented again ends the family
-//! (it was probably stolen). Logins, logouts and such reuse are audited; ordinary
-//! rotations are not.
+//! (it was probably stolen) — unless it comes back within a short grace after its own
+//! use: two requests of one browser that found the access token lapsed at the same
+//! moment both present the same refresh token, and the later one is not a thief. Such
+//! a use gets its own successor in the family. Logins, logouts and such reuse are
+//! audited; ordinary rotations are not.
 
 use chrono::{DateTime, Utc};
 use gasq_shared::UserId;
@@ -24,6 +27,7 @@ pub(super) async fn rotate(
     old_hash: &[u8],
     new: NewRefreshToken,
     now: DateTime<Utc>,
+    reuse_grace: chrono::Duration,
     reuse_audit: AuditEntry,
 ) -> StoreResult<RefreshOutcome> {
     let mut tx = db.begin().await?;
@@ -44,6 +48,11 @@ pub(super) async fn rotate(
         RefreshOutcome::Rotated(user.into())
     } else {
         match session_of(&mut tx, old_hash).await? {
+            // Used moments ago by a request racing this one, in a live session.
+            Some(s) if s.within_grace(now, reuse_grace) => {
+                insert(&mut tx, &new, s.family_id, s.user_id.into()).await?;
+                RefreshOutcome::Rotated(s.user_id.into())
+            }
             // A used token presented again: assume it was stolen, end the family.
             Some(session) if session.used_at.is_some() => {
                 end_family(&mut tx, &session, now, reuse_audit).await?;
@@ -91,13 +100,24 @@ struct Session {
     family_id: Uuid,
     user_id: Uuid,
     used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+    expires_at: DateTime<Utc>,
     role: String,
+}
+
+impl Session {
+    /// Used less than `grace` before `now`, and neither ended nor expired since.
+    fn within_grace(&self, now: DateTime<Utc>, grace: chrono::Duration) -> bool {
+        let recent = self.used_at.is_some_and(|used| now - used < grace);
+        recent && self.revoked_at.is_none() && self.expires_at > now
+    }
 }
 
 async fn session_of(tx: &mut Tx, token_hash: &[u8]) -> StoreResult<Option<Session>> {
     tx.fetch_optional(
         query(
-            "SELECT r.family_id, r.user_id, r.used_at, u.role FROM refresh_tokens r \
+            "SELECT r.family_id, r.user_id, r.used_at, r.revoked_at, r.expires_at, u.role \
+             FROM refresh_tokens r \
              JOIN users u ON u.id = r.user_id WHERE r.token_hash = $1",
         )
         .bind(token_hash),
