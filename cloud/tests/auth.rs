@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::{SecondsFormat, Utc};
-use common::app::{spawn_app, spawn_app_on, spawn_with};
+use common::app::{spawn_app, spawn_with};
 use common::db::TestDb;
 use gasq_cloud::domain::Role;
 use reqwest::StatusCode;

@@ -431,6 +431,8 @@ fn integration_settings_in_the_environment_stay_text_even_when_they_look_like_nu
         .env("GASQ_TWILIO_AUTH_TOKEN", "0123456789")
         .env("GASQ_TWILIO_FROM", "+15005550006")
         .env("GASQ_TWILIO_BASE_URL", "http://127.0.0.1:9")
+        // …and the one number they have, a duration, is read as one.
+        .env("GASQ_TWILIO_TIMEOUT_SECS", "3")
         .args(["sms", "--from", "9811122233", "HELP"]));
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(

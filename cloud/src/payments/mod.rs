@@ -74,6 +74,9 @@ pub struct SettlementItem {
     pub fee: i64,
     #[serde(default)]
     pub settled: bool,
+    /// For a refund: the payment it gave back.
+    #[serde(default)]
+    pub payment_id: Option<String>,
 }
 
 /// A refund to send: the same `idempotency_key` for every retry of one attempt.
@@ -123,6 +126,13 @@ pub trait PaymentGateway: Send + Sync + std::fmt::Debug {
     /// Captures an authorized payment; capturing a captured one is not an error.
     async fn capture(&self, payment_id: &str, amount_paise: i64) -> Result<(), GatewayError>;
     async fn refund(&self, refund: &RefundRequest) -> Result<GatewayRefund, GatewayError>;
+    /// A refund as the gateway sees it now (reconciliation asks when its
+    /// `refund.processed` or `refund.failed` never came).
+    async fn refund_status(
+        &self,
+        payment_id: &str,
+        refund_id: &str,
+    ) -> Result<GatewayRefund, GatewayError>;
     /// Every payment attempt made against an order.
     async fn order_payments(&self, order_id: &str) -> Result<Vec<GatewayPayment>, GatewayError>;
     /// Payments created in `[from, to)`.

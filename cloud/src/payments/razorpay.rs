@@ -262,6 +262,16 @@ impl PaymentGateway for RazorpayGateway {
         .await
     }
 
+    async fn refund_status(
+        &self,
+        payment_id: &str,
+        refund_id: &str,
+    ) -> Result<GatewayRefund, GatewayError> {
+        let path = format!("/v1/payments/{payment_id}/refunds/{refund_id}");
+        self.call("refund status", || self.request(Method::GET, &path))
+            .await
+    }
+
     async fn order_payments(&self, order_id: &str) -> Result<Vec<GatewayPayment>, GatewayError> {
         let path = format!("/v1/orders/{order_id}/payments");
         let found: Collection<GatewayPayment> = self

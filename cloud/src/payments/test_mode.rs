@@ -108,6 +108,28 @@ impl TestModeGateway {
         })
     }
 
+    /// Processes the refunds still pending — the bank took the money back — and returns
+    /// the `refund.processed` webhook for each, to deliver as Razorpay would.
+    pub async fn process_refunds(&self) -> Result<Vec<SignedWebhook>, GatewayError> {
+        let done = self.store.tg_process_refunds().await.map_err(unavailable)?;
+        let now = Utc::now();
+        Ok(done
+            .into_iter()
+            .map(|(id, payment, amount)| {
+                let refund = json!({
+                    "id": id, "entity": "refund", "amount": amount, "currency": "INR",
+                    "payment_id": payment, "status": "processed", "speed_processed": "normal",
+                    "created_at": now.timestamp(),
+                });
+                self.webhook(
+                    "refund.processed",
+                    json!({ "refund": { "entity": refund } }),
+                    now,
+                )
+            })
+            .collect())
+    }
+
     /// A webhook event of `event` with `payload`, signed as the gateway signs.
     pub fn webhook(
         &self,
@@ -227,10 +249,10 @@ impl PaymentGateway for TestModeGateway {
             )
             .await;
         match made {
-            // The local gateway settles refunds at once.
+            // Pending, as at Razorpay: `process_refunds` finishes it and says so by webhook.
             Ok((id, amount)) => Ok(GatewayRefund {
                 id,
-                status: "processed".into(),
+                status: "pending".into(),
                 amount,
             }),
             Err(e @ (StoreError::Conflict(_) | StoreError::NotFound(_))) => {
@@ -238,6 +260,25 @@ impl PaymentGateway for TestModeGateway {
             }
             Err(e) => Err(unavailable(e)),
         }
+    }
+
+    async fn refund_status(
+        &self,
+        _payment_id: &str,
+        refund_id: &str,
+    ) -> Result<GatewayRefund, GatewayError> {
+        let found = self
+            .store
+            .tg_refund_status(refund_id)
+            .await
+            .map_err(unavailable)?;
+        let (status, amount) =
+            found.ok_or_else(|| GatewayError::Refused(format!("no refund {refund_id}")))?;
+        Ok(GatewayRefund {
+            id: refund_id.to_owned(),
+            status,
+            amount,
+        })
     }
 
     async fn order_payments(&self, order_id: &str) -> Result<Vec<GatewayPayment>, GatewayError> {
@@ -277,6 +318,7 @@ impl PaymentGateway for TestModeGateway {
                 amount: p.amount,
                 fee: 0,
                 settled: true,
+                payment_id: None,
             })
             .collect();
         let refunds = self
@@ -284,13 +326,18 @@ impl PaymentGateway for TestModeGateway {
             .tg_refunds_between(from, to)
             .await
             .map_err(unavailable)?;
-        items.extend(refunds.into_iter().map(|(id, amount)| SettlementItem {
-            entity_id: id,
-            kind: "refund".into(),
-            amount,
-            fee: 0,
-            settled: true,
-        }));
+        items.extend(
+            refunds
+                .into_iter()
+                .map(|(id, amount, payment)| SettlementItem {
+                    entity_id: id,
+                    kind: "refund".into(),
+                    amount,
+                    fee: 0,
+                    settled: true,
+                    payment_id: Some(payment),
+                }),
+        );
         Ok(items)
     }
 }

@@ -5,6 +5,7 @@ pub mod app;
 pub mod browser;
 pub mod db;
 pub mod device;
+pub mod paying;
 pub mod razorpay;
 pub mod roads;
 pub mod roles;

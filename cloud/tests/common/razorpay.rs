@@ -39,6 +39,8 @@ pub struct FakeState {
     /// Hold the next N answers longer than the cloud waits (3 s against its 2 s
     /// timeout); what they did is done all the same.
     pub slow_next: u32,
+    /// Refunds settled that nobody asked the API for (made in the dashboard).
+    pub dashboard_refunds: Vec<Value>,
     seq: u32,
 }
 
@@ -57,6 +59,7 @@ impl FakeRazorpay {
             .route("/v1/payments", get(list_payments))
             .route("/v1/payments/{id}/capture", post(capture))
             .route("/v1/payments/{id}/refund", post(refund))
+            .route("/v1/payments/{id}/refunds/{refund}", get(refund_status))
             .route("/v1/settlements/recon/combined", get(settlement_recon))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -128,6 +131,14 @@ impl FakeRazorpay {
         (body, sig, event_id.to_owned())
     }
 
+    /// Sets the status of refund `id` (`processed`, `failed`) as the bank reports it.
+    pub fn refund_becomes(&self, id: &str, status: &str) {
+        self.with(|s| {
+            let (refund, _) = s.refunds.iter_mut().find(|(r, _)| r["id"] == id).unwrap();
+            refund["status"] = json!(status);
+        });
+    }
+
     pub fn calls(&self, prefix: &str) -> usize {
         self.with(|s| s.calls.iter().filter(|c| c.starts_with(prefix)).count())
     }
@@ -166,6 +177,17 @@ async fn settlement_recon(state: Shared, headers: HeaderMap) -> Response {
             json!({"entity_id": p["id"], "type": "payment", "amount": amount, "fee": fee(amount),
                    "tax": 0, "settled": true, "order_id": p["order_id"]})
         })
+        .chain(
+            s.refunds
+                .iter()
+                .map(|(r, _)| r)
+                .chain(&s.dashboard_refunds)
+                .filter(|r| r["status"] == "processed")
+                .map(|r| {
+                    json!({"entity_id": r["id"], "type": "refund", "amount": r["amount"],
+                           "fee": 0, "tax": 0, "settled": true, "payment_id": r["payment_id"]})
+                }),
+        )
         .collect();
     axum::Json(json!({"entity": "collection", "count": items.len(), "items": items}))
         .into_response()
@@ -289,6 +311,26 @@ async fn capture(state: Shared, headers: HeaderMap, Path(id): Path<String>) -> R
     }
     p["status"] = json!("captured");
     axum::Json(p.clone()).into_response()
+}
+
+async fn refund_status(
+    state: Shared,
+    headers: HeaderMap,
+    Path((payment, id)): Path<(String, String)>,
+) -> Response {
+    let call = format!("GET /v1/payments/{payment}/refunds/{id}");
+    if let Err(r) = admit(&state, &headers, call).await {
+        return r;
+    }
+    let s = state.lock().unwrap();
+    match s
+        .refunds
+        .iter()
+        .find(|(r, _)| r["id"] == id && r["payment_id"] == payment)
+    {
+        Some((r, _)) => axum::Json(r.clone()).into_response(),
+        None => error(StatusCode::BAD_REQUEST, "The id provided does not exist"),
+    }
 }
 
 async fn refund(

@@ -25,6 +25,23 @@ pub async fn money_pass(app: &App) -> Result<(), StoreError> {
     for job in app.store.claim_refunds(now, lease, REFUND_BATCH).await? {
         send_refund(app, &job).await?;
     }
+    // The local gateway's bank: refunds it took are processed now, and it says so by
+    // webhook through the same handler as Razorpay's.
+    if let Some(local) = &app.test_gateway {
+        match local.process_refunds().await {
+            Ok(hooks) => {
+                for hook in hooks {
+                    let sig = Some(hook.signature.as_str());
+                    let delivered =
+                        super::webhook(app, &hook.body, sig, Some(&hook.event_id)).await;
+                    if let Err(e) = delivered {
+                        tracing::warn!(error = %e, "test-mode refund webhook not applied");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "test-mode refunds not processed"),
+        }
+    }
     let before = now - Duration::seconds(CAPTURE_AFTER_SECS);
     for (payment, amount) in app.store.uncaptured_payments(before, REFUND_BATCH).await? {
         match app.payments.capture(&payment, amount).await {
@@ -76,7 +93,14 @@ pub struct Reconciled {
     pub recovered: usize,
     /// New cases raised.
     pub cases: usize,
+    /// Refunds whose lost `refund.processed` or `refund.failed` was made good.
+    pub refunds_settled: usize,
 }
+
+/// A refund the gateway took this long ago without a word since is asked about.
+const REFUND_QUIET_HOURS: i64 = 1;
+/// Still pending this long after the gateway took it: a case for a person.
+const REFUND_STUCK_DAYS: i64 = 10;
 
 /// How far back reconciliation looks.
 const RECONCILE_WINDOW_HOURS: i64 = 24;
@@ -198,7 +222,9 @@ pub async fn reconcile(app: &App, now: DateTime<Utc>) -> Result<Reconciled, anyh
             check_settled(app, &mut found, &ours, &item, now).await?;
         }
     }
-    // 4. Payments we hold as paid that the gateway does not list at all — among those
+    // 4. Refunds the gateway took and never reported done: their webhook was lost.
+    check_quiet_refunds(app, &mut found, now).await?;
+    // 5. Payments we hold as paid that the gateway does not list at all — among those
     //    made well inside the window the gateway was asked about.
     for known in ours.values() {
         let inside = known.created_at >= from + Duration::minutes(SETTLE_MINUTES)
@@ -266,9 +292,103 @@ async fn check_settled(
             }
         }
         "refund" if !app.store.refund_known(&item.entity_id).await? => {
-            tracing::warn!(refund = %item.entity_id, "a settled refund GasQ did not ask for");
+            // Made outside GasQ (the gateway's dashboard), and its webhook lost too.
+            let known = item.payment_id.as_deref().and_then(|p| ours.get(p));
+            let Some(known) = known else {
+                tracing::warn!(refund = %item.entity_id, "a settled refund of no payment GasQ knows");
+                return Ok(());
+            };
+            let detail = format!(
+                "the gateway settled refund {} ({}) of payment {}, which GasQ did not ask for: \
+                 check who made it",
+                item.entity_id,
+                money::rupees(item.amount),
+                known.id
+            );
+            let (station, booking) = (known.station_id, Some(known.booking_id));
+            case(
+                app,
+                found,
+                station,
+                booking,
+                "unexpected_refund",
+                &item.entity_id,
+                detail,
+                now,
+            )
+            .await?;
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// Asks the gateway about refunds it took over an hour ago and never reported done, and
+/// records what it says as its webhook would have: processed (the ledger gets it),
+/// failed (requested again), or still pending after days (a case).
+async fn check_quiet_refunds(
+    app: &App,
+    found: &mut Reconciled,
+    now: DateTime<Utc>,
+) -> Result<(), anyhow::Error> {
+    let quiet = now - Duration::hours(REFUND_QUIET_HOURS);
+    for r in app.store.refunds_sent_before(quiet, 200).await? {
+        let there = match app
+            .payments
+            .refund_status(&r.payment_id, &r.gateway_refund_id)
+            .await
+        {
+            Ok(there) => there,
+            Err(e) => {
+                tracing::warn!(refund = %r.gateway_refund_id, error = %e, "refund status not known");
+                continue;
+            }
+        };
+        match there.status.as_str() {
+            "processed" => {
+                let (refund, payment) = (&r.gateway_refund_id, &r.payment_id);
+                if app
+                    .store
+                    .refund_processed(refund, None, payment, r.amount_paise, now)
+                    .await?
+                {
+                    found.refunds_settled += 1;
+                }
+            }
+            "failed" => {
+                let retry_at = now + Duration::minutes(1);
+                let why = "the gateway reports the refund failed (found by reconciliation)";
+                app.store
+                    .refund_failed(&r.gateway_refund_id, None, why, retry_at, now)
+                    .await?;
+                found.refunds_settled += 1;
+            }
+            _ if r.sent_at < now - Duration::days(REFUND_STUCK_DAYS) => {
+                let detail = format!(
+                    "refund {} ({}) of payment {} is still {} at the gateway {} days after it \
+                     took it: ask the gateway's support",
+                    r.gateway_refund_id,
+                    money::rupees(r.amount_paise),
+                    r.payment_id,
+                    there.status,
+                    REFUND_STUCK_DAYS
+                );
+                let (station, booking) = (i64::from(r.station_id), Some(r.booking_id.0));
+                let subject = r.gateway_refund_id.clone();
+                case(
+                    app,
+                    found,
+                    station,
+                    booking,
+                    "refund_stuck",
+                    &subject,
+                    detail,
+                    now,
+                )
+                .await?;
+            }
+            _ => {}
+        }
     }
     Ok(())
 }

@@ -282,7 +282,7 @@ async fn complete(
         .await?;
     if updated > 0 {
         // The fill settles the bill: the unused prepayment goes back (once).
-        payments::settle_fill(tx, station, booking, centikg, now).await?;
+        payments::settle_fill(tx, station, booking, centikg, amount_paise, now).await?;
     }
     Ok(updated > 0)
 }

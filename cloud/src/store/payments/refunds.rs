@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use gasq_shared::{BookingId, StationId};
 use uuid::Uuid;
 
-use super::{RefundJob, RefundNews, RefundReason, RefundRecord};
+use super::{RefundJob, RefundNews, RefundReason, RefundRecord, SentRefund};
 use crate::domain::money;
 use crate::domain::{AuditEntry, Booking};
 use crate::store::booking_rows::BookingRow;
@@ -386,6 +386,33 @@ pub(super) async fn failed_at_gateway(
     append(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(RefundNews::Recorded)
+}
+
+pub(super) async fn sent_before(
+    db: &Db,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> StoreResult<Vec<SentRefund>> {
+    let q = query(
+        "SELECT booking_id, station_id, payment_id, gateway_refund_id, amount_paise, updated_at \
+         FROM refunds WHERE status = 'sent' AND gateway_refund_id IS NOT NULL \
+         AND updated_at < $1 ORDER BY updated_at LIMIT $2",
+    )
+    .bind(before)
+    .bind(limit);
+    let rows: Vec<(Uuid, i64, String, String, i64, DateTime<Utc>)> = db.fetch_all(q).await?;
+    rows.into_iter()
+        .map(|(booking, station, payment, refund, amount, at)| {
+            Ok(SentRefund {
+                booking_id: booking.into(),
+                station_id: StationId::try_from(station).map_err(StoreError::corrupt)?,
+                payment_id: payment,
+                gateway_refund_id: refund,
+                amount_paise: amount,
+                sent_at: at,
+            })
+        })
+        .collect()
 }
 
 pub(super) async fn of_booking(db: &Db, booking: BookingId) -> StoreResult<Vec<RefundRecord>> {

@@ -27,13 +27,20 @@ async fn refunded_so_far(tx: &mut Tx, booking: BookingId, payment_id: &str) -> S
     Ok(sum)
 }
 
+/// How far the dispenser's own amount may be from kg × price (its rounding) before the
+/// difference is a case.
+const DISPENSER_ROUNDING_PAISE: i64 = 100;
+
 /// Settles a completed booking's bill by its fill: the unused prepayment is refunded;
-/// an unpaid online booking, or a fill beyond the prepayment, becomes a case.
+/// an unpaid online booking, or a fill beyond the prepayment, becomes a case. The bill
+/// is the filled kg at the booking's price; a dispenser that priced the fill otherwise
+/// (`dispenser_paise`, a price not updated at the pump) is a case too.
 pub(crate) async fn settle_fill(
     tx: &mut Tx,
     station: StationId,
     booking: BookingId,
     filled_centikg: i32,
+    dispenser_paise: Option<i64>,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let row: BookingRow = tx
@@ -45,6 +52,28 @@ pub(crate) async fn settle_fill(
     }
     let price = b.price_paise_per_kg.unwrap_or_default();
     let filled = u32::try_from(filled_centikg).unwrap_or(0);
+    let bill = money::amount_for(filled, price);
+    if let Some(pump) = dispenser_paise.filter(|p| (p - bill).abs() > DISPENSER_ROUNDING_PAISE) {
+        let detail = format!(
+            "booking {} filled {:.2} kg: the dispenser charged {} but GasQ's price makes it {}; \
+             the driver pays GasQ's. Check the price set at the pump",
+            b.code,
+            f64::from(filled) / 100.0,
+            money::rupees(pump),
+            money::rupees(bill)
+        );
+        let subject = booking.to_string();
+        cases::raise(
+            tx,
+            station,
+            Some(booking),
+            "dispenser_price_differs",
+            Some(&subject),
+            detail,
+            now,
+        )
+        .await?;
+    }
     let (Some(paid), Some(payment)) = (b.paid_paise, b.payment_id.as_deref()) else {
         let detail = format!(
             "booking {booking} was fuelled ({:.2} kg, {}) but never paid online: collect it at \

@@ -35,12 +35,16 @@ pub trait TestGatewayStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<TestGatewayPayment>>;
-    /// Refunds made in `[from, to)`: (id, amount).
+    /// Refunds processed that were made in `[from, to)`: (id, amount, payment id).
     async fn tg_refunds_between(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> StoreResult<Vec<(String, i64)>>;
+    ) -> StoreResult<Vec<(String, i64, String)>>;
+    /// A refund's status (`pending`, `processed`), with its amount.
+    async fn tg_refund_status(&self, id: &str) -> StoreResult<Option<(String, i64)>>;
+    /// Processes every pending refund; those it processed: (id, payment id, amount).
+    async fn tg_process_refunds(&self) -> StoreResult<Vec<(String, String, i64)>>;
     /// Refunds `amount` of a payment under `key`: the refund already made with this key
     /// if there is one; `Conflict` when the payment cannot give that much back.
     async fn tg_refund(
@@ -155,13 +159,27 @@ impl TestGatewayStore for SqlStore {
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> StoreResult<Vec<(String, i64)>> {
+    ) -> StoreResult<Vec<(String, i64, String)>> {
         let q = query(
-            "SELECT id, amount_paise FROM test_gateway_refunds WHERE created_at >= $1 \
-             AND created_at < $2 ORDER BY created_at",
+            "SELECT id, amount_paise, payment_id FROM test_gateway_refunds WHERE created_at >= $1 \
+             AND created_at < $2 AND status = 'processed' ORDER BY created_at",
         )
         .bind(from)
         .bind(to);
+        self.db.fetch_all(q).await
+    }
+
+    async fn tg_refund_status(&self, id: &str) -> StoreResult<Option<(String, i64)>> {
+        let q =
+            query("SELECT status, amount_paise FROM test_gateway_refunds WHERE id = $1").bind(id);
+        self.db.fetch_optional(q).await
+    }
+
+    async fn tg_process_refunds(&self) -> StoreResult<Vec<(String, String, i64)>> {
+        let q = query(
+            "UPDATE test_gateway_refunds SET status = 'processed' WHERE status = 'pending' \
+             RETURNING id, payment_id, amount_paise",
+        );
         self.db.fetch_all(q).await
     }
 
@@ -193,7 +211,7 @@ impl TestGatewayStore for SqlStore {
         tx.execute(
             query(
                 "INSERT INTO test_gateway_refunds (id, payment_id, amount_paise, idempotency_key, \
-                 created_at) VALUES ($1, $2, $3, $4, $5)",
+                 created_at, status) VALUES ($1, $2, $3, $4, $5, 'pending')",
             )
             .bind(new_id)
             .bind(payment_id)

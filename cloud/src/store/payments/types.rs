@@ -103,6 +103,18 @@ pub enum RefundNews {
     NotYetKnown,
 }
 
+/// A refund the gateway took and has not yet reported done (`sent`).
+#[derive(Debug, Clone)]
+pub struct SentRefund {
+    pub booking_id: BookingId,
+    pub station_id: StationId,
+    pub payment_id: String,
+    pub gateway_refund_id: String,
+    pub amount_paise: i64,
+    /// When the gateway took it.
+    pub sent_at: DateTime<Utc>,
+}
+
 /// A refund to send to the gateway, claimed by one worker for a while.
 #[derive(Debug, Clone)]
 pub struct RefundJob {

@@ -1,0 +1,4 @@
+-- The local test-mode gateway's refunds go through `pending` to `processed` as
+-- Razorpay's do, and tell GasQ by a `refund.processed` webhook (docs/architecture.md,
+-- "Payments"). Refunds made before this were processed at once.
+ALTER TABLE test_gateway_refunds ADD COLUMN status TEXT NOT NULL DEFAULT 'processed';
