@@ -269,6 +269,10 @@ async fn cancellations_are_refunded_by_the_station_policy() {
         (json!(45_600), json!(0)),
         "{r}"
     );
+    // The local gateway's bank said so the way Razorpay's does: by webhook.
+    let refund = r["refunds"][0]["gateway_refund_id"].as_str().unwrap();
+    let event = format!("evt_test_refund_{refund}");
+    assert!(w.app.app.store.webhook_seen(&event).await.unwrap(), "{r}");
 
     // Inside the hour before the slot: less the ₹20 fee.
     let soon = Utc::now().duration_trunc(Duration::minutes(15)).unwrap() + Duration::minutes(45);

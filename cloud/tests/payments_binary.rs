@@ -1,8 +1,9 @@
 //! Payments through the real `gasq-cloud serve` binary against the fake Razorpay on a
 //! real port: the order made with Basic auth, the signed Checkout callback confirming
 //! the booking, a forged one refused, the driver's cancellation refunded by the payments
-//! worker under an idempotency key, and Razorpay's signed `refund.processed` webhook
-//! (delivered twice) recorded once on the receipt.
+//! worker under an idempotency key, Razorpay's signed `refund.processed` webhook
+//! (delivered twice) recorded once on the receipt; and a paid booking fuelled for less
+//! than it paid, the rest refunded by itself.
 
 #![allow(clippy::unwrap_used)] // a test: a panic is a failure
 
@@ -10,6 +11,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::device::{TestDevice, event};
 use common::razorpay::{FakeRazorpay, KEY_ID, KEY_SECRET, WEBHOOK_SECRET};
 use common::served::Served;
 use reqwest::StatusCode;
@@ -132,13 +134,14 @@ async fn the_real_binary_takes_payments_and_refunds_through_razorpay() {
             None,
         )
         .await;
-    let slot = slots
+    let free: Vec<Value> = slots
         .as_array()
         .unwrap()
         .iter()
-        .find(|s| s["available"].as_i64() > Some(0))
-        .expect("a free slot tomorrow")
-        .clone();
+        .filter(|s| s["available"].as_i64() > Some(0))
+        .cloned()
+        .collect();
+    let slot = free.first().expect("a free slot tomorrow").clone();
 
     // The order goes to Razorpay: ₹608 for 8 kg at ₹76, the booking id as its receipt.
     let body = json!({"station_id": 1, "vehicle_id": car["id"], "slot_start": slot["start"],
@@ -222,7 +225,77 @@ async fn the_real_binary_takes_payments_and_refunds_through_razorpay() {
         .filter(|e| e["kind"] == "refund")
         .count();
     assert_eq!(refunds, 1, "{r}");
+
+    // A second booking, paid and fuelled: the lane fills 5 of the 8 kg, the fill
+    // settles the bill, and the 3 kg not filled go back by themselves.
+    let later = free.get(1).expect("a second free slot tomorrow");
+    let body = json!({"station_id": 1, "vehicle_id": car["id"], "slot_start": later["start"],
+        "quantity_kg": 8.0, "payment_method": "online"});
+    let b = api
+        .ok("POST", "/api/v1/bookings", Some(&driver), Some(body))
+        .await;
+    let filled = b["id"].as_str().unwrap().to_owned();
+    let order = b["payment"]["order_id"].as_str().unwrap().to_owned();
+    let payment = fake.pay(&order);
+    let callback = FakeRazorpay::checkout_callback(&order, &payment);
+    api.ok("POST", verify, None, Some(callback)).await;
+    let admin = api.login("admin@demo.gasq.in", "demo-admin-pass").await;
+    let code = api
+        .ok(
+            "POST",
+            "/api/v1/stations/1/enrollment-codes",
+            Some(&admin),
+            None,
+        )
+        .await;
+    let code = code["code"].as_str().unwrap();
+    let box_ = TestDevice::enroll_with(&api.served, code).await.unwrap();
+    let fill = json!([
+        event(
+            1,
+            json!({"kind": "redeemed", "booking_id": filled, "lane": 1, "known": true})
+        ),
+        event(
+            2,
+            json!({"kind": "fill", "booking_id": filled, "lane": 1, "kg": 5.0, "amount_paise": 38_000})
+        ),
+    ]);
+    let (status, res) = box_.push(&api.served, fill).await;
+    assert_eq!(status, 200, "{res}");
+    let (refund, _) = eventually("the settlement's refund reaches Razorpay", || {
+        let found = fake.with(|s| s.refunds.get(1).cloned());
+        std::future::ready(found)
+    })
+    .await;
+    assert_eq!(
+        refund["amount"], 22_800,
+        "₹608 paid, 5 kg × ₹76 = ₹380 filled"
+    );
+    let mut processed = refund.clone();
+    processed["status"] = json!("processed");
+    let hook = FakeRazorpay::webhook("refund.processed", "refund", processed, "evt_bin_2");
+    assert_eq!(api.webhook(&hook).await, StatusCode::OK);
+    let r = api
+        .ok(
+            "GET",
+            &format!("/api/v1/bookings/{filled}/receipt"),
+            Some(&driver),
+            None,
+        )
+        .await;
+    assert_eq!(r["status"], "completed", "{r}");
+    assert_eq!(
+        (r["filled_kg"].clone(), r["fill_paise"].clone()),
+        (json!(5.0), json!(38_000)),
+        "{r}"
+    );
+    assert_eq!(
+        (r["paid_paise"].clone(), r["refunded_paise"].clone()),
+        (json!(60_800), json!(22_800)),
+        "{r}"
+    );
+
     // A few more worker passes send nothing more.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(fake.with(|s| s.refunds.len()), 1);
+    assert_eq!(fake.with(|s| s.refunds.len()), 2);
 }

@@ -86,8 +86,12 @@ async fn a_refund_whose_webhook_was_lost_is_settled_by_asking_the_gateway() {
     let failed = receipt(&w, &bookings[1]).await;
     assert_eq!(ledger_rows(&failed, "refund_failed"), 1, "{failed}");
     assert_eq!(failed["refunds"][0]["status"], "requested", "{failed}");
-    // Asking again settles nothing twice.
+    // Asking again settles nothing twice, and the one still pending is not asked about
+    // again so soon (a normal-speed refund takes days).
+    let asked = fake.calls("GET /v1/payments/pay");
+    assert_eq!(asked, 3);
     let again = pass::reconcile(&w.app.app, later).await.unwrap();
+    assert_eq!(fake.calls("GET /v1/payments/pay"), asked);
     assert_eq!(again.refunds_settled, 0, "{again:?}");
     assert_eq!(ledger_rows(&receipt(&w, &bookings[0]).await, "refund"), 1);
 
@@ -104,8 +108,9 @@ async fn a_refund_call_that_times_out_is_made_once() {
     let (w, fake) = razorpay_world().await;
     let (booking, _) = paid(&w, &fake, 3, 6.0).await;
     w.cancel(&booking).await;
-    // Razorpay makes the refund but answers after the cloud stopped waiting.
-    fake.with(|s| s.slow_next = 1);
+    // Razorpay makes the refund at once but its answer never arrives in time: the
+    // retry must carry the same idempotency key, or a second refund would be made.
+    fake.with(|s| s.slow_refund_answers = 1);
     pass::money_pass(&w.app.app).await.unwrap();
     assert_eq!(fake.calls("POST /v1/payments/"), 2, "tried again");
     assert_eq!(refund_ids(&fake).len(), 1, "made once");
@@ -214,4 +219,27 @@ async fn a_dispenser_that_prices_the_fill_otherwise_raises_a_case_and_the_bill_h
         kinds.contains(&"dispenser_price_differs".to_owned()),
         "{kinds:?}"
     );
+
+    // The station raises its price after a booking was made: the pump is right to
+    // charge the new price, the booking keeps its own, and nobody is bothered.
+    let b = book_online(&w, future_slot(6), Some(6.0)).await;
+    let older = b["id"].as_str().unwrap();
+    pay_in_test_mode(&w, older).await;
+    w.app
+        .patch_station(&w.admin, w.station, json!({"price_paise_per_kg": 8_000}))
+        .await;
+    let fill = json!([
+        event(
+            3,
+            json!({"kind": "redeemed", "booking_id": older, "lane": 1, "known": true})
+        ),
+        event(
+            4,
+            json!({"kind": "fill", "booking_id": older, "lane": 1, "kg": 5.0, "amount_paise": 40_000})
+        ),
+    ]);
+    let (status, body) = device.push(&w.app, fill).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(receipt(&w, older).await["fill_paise"], 38_000);
+    assert_eq!(case_kinds(&w).await.len(), kinds.len(), "no new case");
 }

@@ -26,6 +26,7 @@ pub mod moves;
 pub mod notify;
 pub mod ops;
 pub mod payments;
+pub mod people;
 pub mod reminders;
 pub mod slots;
 pub mod sms;

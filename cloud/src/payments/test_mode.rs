@@ -108,26 +108,37 @@ impl TestModeGateway {
         })
     }
 
-    /// Processes the refunds still pending — the bank took the money back — and returns
-    /// the `refund.processed` webhook for each, to deliver as Razorpay would.
-    pub async fn process_refunds(&self) -> Result<Vec<SignedWebhook>, GatewayError> {
-        let done = self.store.tg_process_refunds().await.map_err(unavailable)?;
+    /// The bank took back the refunds still pending: each one's `refund.processed`
+    /// webhook, to deliver as Razorpay would (its event id fixed per refund, so a second
+    /// delivery is a duplicate), with the refund to mark processed once it was handled.
+    pub async fn processed_refunds(&self) -> Result<Vec<(String, SignedWebhook)>, GatewayError> {
+        let pending = self.store.tg_pending_refunds().await.map_err(unavailable)?;
         let now = Utc::now();
-        Ok(done
+        Ok(pending
             .into_iter()
-            .map(|(id, payment, amount)| {
+            .map(|(id, payment, amount, ours)| {
                 let refund = json!({
                     "id": id, "entity": "refund", "amount": amount, "currency": "INR",
                     "payment_id": payment, "status": "processed", "speed_processed": "normal",
-                    "created_at": now.timestamp(),
+                    "notes": { "refund_id": ours }, "created_at": now.timestamp(),
                 });
-                self.webhook(
+                let mut hook = self.webhook(
                     "refund.processed",
                     json!({ "refund": { "entity": refund } }),
                     now,
-                )
+                );
+                hook.event_id = format!("evt_test_refund_{id}");
+                (id, hook)
             })
             .collect())
+    }
+
+    /// Marks a refund processed once its webhook was handled.
+    pub async fn refund_done(&self, id: &str) -> Result<(), GatewayError> {
+        self.store
+            .tg_refund_processed(id)
+            .await
+            .map_err(unavailable)
     }
 
     /// A webhook event of `event` with `payload`, signed as the gateway signs.
@@ -245,6 +256,7 @@ impl PaymentGateway for TestModeGateway {
                 &r.payment_id,
                 r.amount_paise,
                 &r.idempotency_key,
+                &r.refund_id.to_string(),
                 Utc::now(),
             )
             .await;

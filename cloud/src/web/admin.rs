@@ -95,6 +95,7 @@ async fn render(web: &Web, id: u32, q: &str, notice: Option<Markup>) -> Response
     let day = forecast::day(&web.state, &station, today).await.ok();
     let live = board::of_station(&web.state, &station).await.ok();
     let body = html! {
+        (super::office::tabs(web, &station, "board"))
         @if let Some(n) = notice { (n) }
         h1 { (station.name) }
         (freshness(web, &dash))

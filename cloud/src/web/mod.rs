@@ -21,6 +21,7 @@ mod home;
 mod layout;
 mod me;
 mod offer;
+mod office;
 mod page;
 mod pay;
 mod reply;
@@ -52,6 +53,13 @@ pub fn router() -> Router<AppState> {
         .route("/admin/stations", get(admin::my_stations))
         .route("/admin/stations/{id}", get(admin::lane_board))
         .route("/admin/stations/{id}/lanes", post(admin::change_lanes))
+        .route("/admin/stations/{id}/office", get(office::show))
+        .route("/admin/stations/{id}/settings", post(office::save_settings))
+        .route(
+            "/admin/stations/{id}/cases/{case}/resolve",
+            post(office::resolve_case),
+        )
+        .route("/admin/stations/{id}/ledger.csv", get(office::ledger_csv))
         .route("/tech", get(tech::home))
         .route("/tech/stations/{id}/code", post(tech::new_code))
         .route("/tech/devices/{id}/revoke", post(tech::revoke))

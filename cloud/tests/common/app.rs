@@ -105,18 +105,7 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self.http.request(method, self.url(path));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let res = req.send().await.expect("request");
-        let status = res.status();
-        let text = res.text().await.expect("body");
-        let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, json)
+        request(self, method, path, token, body).await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
@@ -216,4 +205,45 @@ impl TestApp {
 /// A slot start comfortably in the future, on the 15-minute grid.
 pub fn future_slot(hours: i64) -> DateTime<Utc> {
     Utc::now().duration_trunc(Duration::minutes(15)).unwrap() + Duration::hours(hours)
+}
+
+/// A cloud the tests talk to over HTTP: the in-process [`TestApp`], or the real binary
+/// (`served::Served`).
+pub trait Cloud {
+    fn base(&self) -> String;
+    fn client(&self) -> reqwest::Client;
+}
+
+impl Cloud for TestApp {
+    fn base(&self) -> String {
+        self.url("")
+    }
+    fn client(&self) -> reqwest::Client {
+        self.http.clone()
+    }
+}
+
+/// Sends a request to `cloud`; returns status and the body as JSON (or a JSON string
+/// for text).
+pub async fn request(
+    cloud: &impl Cloud,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = cloud
+        .client()
+        .request(method, format!("{}{path}", cloud.base()));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status();
+    let text = res.text().await.expect("body");
+    let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, json)
 }

@@ -10,7 +10,9 @@ use gasq_shared::sync::{DEVICE_JWT_AUDIENCE, DeviceClaims};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
-use super::app::{Session, TestApp};
+use reqwest::Method;
+
+use super::app::{Cloud, Session, TestApp, request};
 
 pub struct TestDevice {
     pub key: SigningKey,
@@ -38,26 +40,27 @@ impl TestDevice {
         Self::enroll_with(app, &code).await.expect("enrolls")
     }
 
-    pub async fn enroll_with(app: &TestApp, code: &str) -> Result<Self, (u16, Value)> {
+    pub async fn enroll_with(app: &impl Cloud, code: &str) -> Result<Self, (u16, Value)> {
         Self::enroll_as(app, json!({"code": code})).await
     }
 
     /// Enrolls with `code` as the box that was `old` before (`gasq-edge enroll --force`).
     pub async fn enroll_replacing(
-        app: &TestApp,
+        app: &impl Cloud,
         code: &str,
         old: &str,
     ) -> Result<Self, (u16, Value)> {
         Self::enroll_as(app, json!({"code": code, "replaces": old})).await
     }
 
-    async fn enroll_as(app: &TestApp, mut body: Value) -> Result<Self, (u16, Value)> {
+    async fn enroll_as(app: &impl Cloud, mut body: Value) -> Result<Self, (u16, Value)> {
         let key = SigningKey::from_bytes(&rand::random());
         let fields = json!({"public_key": URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes()), "hostname": "box-1", "version": "test"});
         body.as_object_mut()
             .unwrap()
             .extend(fields.as_object().unwrap().clone());
-        let (status, res) = app.post("/api/v1/edge/enroll", None, body).await;
+        let (status, res) =
+            request(app, Method::POST, "/api/v1/edge/enroll", None, Some(body)).await;
         if status != 200 {
             return Err((status.as_u16(), res));
         }
@@ -112,14 +115,16 @@ impl TestDevice {
         body
     }
 
-    pub async fn push(&self, app: &TestApp, events: Value) -> (u16, Value) {
-        let (status, body) = app
-            .post(
-                "/api/v1/edge/events",
-                Some(&self.jwt()),
-                json!({ "events": events }),
-            )
-            .await;
+    pub async fn push(&self, app: &impl Cloud, events: Value) -> (u16, Value) {
+        let body = json!({ "events": events });
+        let (status, body) = request(
+            app,
+            Method::POST,
+            "/api/v1/edge/events",
+            Some(&self.jwt()),
+            Some(body),
+        )
+        .await;
         (status.as_u16(), body)
     }
 }

@@ -39,6 +39,8 @@ pub struct FakeState {
     /// Hold the next N answers longer than the cloud waits (3 s against its 2 s
     /// timeout); what they did is done all the same.
     pub slow_next: u32,
+    /// Make the next N refunds, then hold their answers longer than the cloud waits.
+    pub slow_refund_answers: u32,
     /// Refunds settled that nobody asked the API for (made in the dashboard).
     pub dashboard_refunds: Vec<Value>,
     seq: u32,
@@ -347,29 +349,54 @@ async fn refund(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    let (made, slow) = match make_refund(&state, &id, &key, &body) {
+        Ok(made) => made,
+        Err(answer) => return answer,
+    };
+    if slow {
+        // Made; the answer is lost on the way (the cloud stopped waiting).
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    axum::Json(made).into_response()
+}
+
+/// The refund a request asks for (the one already made under its key, if any), and
+/// whether its answer is to be held back; `Err` answers.
+#[allow(clippy::result_large_err)] // the error is the answer itself
+fn make_refund(
+    state: &Shared,
+    id: &str,
+    key: &str,
+    body: &Value,
+) -> Result<(Value, bool), Response> {
     let mut s = state.lock().unwrap();
     if s.fail_refunds > 0 {
         s.fail_refunds -= 1;
-        return error(StatusCode::SERVICE_UNAVAILABLE, "try again");
+        return Err(error(StatusCode::SERVICE_UNAVAILABLE, "try again"));
     }
-    if let Some((made, _)) = s.refunds.iter().find(|(_, k)| !key.is_empty() && *k == key) {
-        return axum::Json(made.clone()).into_response();
+    if let Some((made, _)) = s.refunds.iter().find(|(_, k)| !key.is_empty() && k == key) {
+        return Ok((made.clone(), false));
     }
     let amount = body["amount"].as_i64().unwrap_or_default();
-    let Some(p) = s.payments.get_mut(&id) else {
-        return error(StatusCode::BAD_REQUEST, "The id provided does not exist");
+    let Some(p) = s.payments.get_mut(id) else {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "The id provided does not exist",
+        ));
     };
     let refunded = p["amount_refunded"].as_i64().unwrap_or_default();
     if p["status"] != "captured" || refunded + amount > p["amount"].as_i64().unwrap_or_default() {
-        return error(
+        return Err(error(
             StatusCode::BAD_REQUEST,
             "The refund amount exceeds the amount captured",
-        );
+        ));
     }
     p["amount_refunded"] = json!(refunded + amount);
     s.seq += 1;
     let made = json!({"id": format!("rfnd_fake{:06}", s.seq), "entity": "refund",
         "amount": amount, "payment_id": id, "notes": body["notes"], "status": "pending"});
-    s.refunds.push((made.clone(), key));
-    axum::Json(made).into_response()
+    s.refunds.push((made.clone(), key.to_owned()));
+    let slow = s.slow_refund_answers > 0;
+    s.slow_refund_answers = s.slow_refund_answers.saturating_sub(1);
+    Ok((made, slow))
 }

@@ -51,6 +51,15 @@ impl Served {
     }
 }
 
+impl super::app::Cloud for Served {
+    fn base(&self) -> String {
+        self.base.clone()
+    }
+    fn client(&self) -> reqwest::Client {
+        reqwest::Client::new()
+    }
+}
+
 impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -26,16 +26,22 @@ pub async fn money_pass(app: &App) -> Result<(), StoreError> {
         send_refund(app, &job).await?;
     }
     // The local gateway's bank: refunds it took are processed now, and it says so by
-    // webhook through the same handler as Razorpay's.
+    // webhook through the same handler as Razorpay's; one not handled stays pending and
+    // is delivered again next pass.
     if let Some(local) = &app.test_gateway {
-        match local.process_refunds().await {
+        match local.processed_refunds().await {
             Ok(hooks) => {
-                for hook in hooks {
+                for (refund, hook) in hooks {
                     let sig = Some(hook.signature.as_str());
-                    let delivered =
-                        super::webhook(app, &hook.body, sig, Some(&hook.event_id)).await;
-                    if let Err(e) = delivered {
-                        tracing::warn!(error = %e, "test-mode refund webhook not applied");
+                    match super::webhook(app, &hook.body, sig, Some(&hook.event_id)).await {
+                        Ok(_) => {
+                            if let Err(e) = local.refund_done(&refund).await {
+                                tracing::warn!(%refund, error = %e, "test-mode refund not marked processed");
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(%refund, error = %e, "test-mode refund webhook not applied; again next pass")
+                        }
                     }
                 }
             }
@@ -112,6 +118,11 @@ const SETTLE_MINUTES: i64 = 10;
 /// confirmed but not paid, amounts that differ, refunds GasQ did not make.
 pub async fn reconcile(app: &App, now: DateTime<Utc>) -> Result<Reconciled, anyhow::Error> {
     let mut found = Reconciled::default();
+    // 0. Refunds the gateway took and never reported done: their webhook was lost.
+    //    First, and on its own, so a failure of the gateway's lists does not stop it.
+    if let Err(e) = check_quiet_refunds(app, &mut found, now).await {
+        tracing::warn!(error = %e, "refunds on their way not checked this time");
+    }
     let from = now - Duration::hours(RECONCILE_WINDOW_HOURS);
     let settled = now - Duration::minutes(SETTLE_MINUTES);
     // What GasQ knows of (a little wider than the gateway's window: a payment is
@@ -222,9 +233,7 @@ pub async fn reconcile(app: &App, now: DateTime<Utc>) -> Result<Reconciled, anyh
             check_settled(app, &mut found, &ours, &item, now).await?;
         }
     }
-    // 4. Refunds the gateway took and never reported done: their webhook was lost.
-    check_quiet_refunds(app, &mut found, now).await?;
-    // 5. Payments we hold as paid that the gateway does not list at all — among those
+    // 4. Payments we hold as paid that the gateway does not list at all — among those
     //    made well inside the window the gateway was asked about.
     for known in ours.values() {
         let inside = known.created_at >= from + Duration::minutes(SETTLE_MINUTES)
@@ -292,40 +301,32 @@ async fn check_settled(
             }
         }
         "refund" if !app.store.refund_known(&item.entity_id).await? => {
-            // Made outside GasQ (the gateway's dashboard), and its webhook lost too.
-            let known = item.payment_id.as_deref().and_then(|p| ours.get(p));
-            let Some(known) = known else {
-                tracing::warn!(refund = %item.entity_id, "a settled refund of no payment GasQ knows");
+            // Made outside GasQ (the gateway's dashboard) and its webhook lost too:
+            // recorded as the webhook would have — into the ledger, with an
+            // `unexpected_refund` case for the payment's station.
+            let Some(payment) = item.payment_id.as_deref() else {
+                tracing::warn!(refund = %item.entity_id, "a settled refund that names no payment");
                 return Ok(());
             };
-            let detail = format!(
-                "the gateway settled refund {} ({}) of payment {}, which GasQ did not ask for: \
-                 check who made it",
-                item.entity_id,
-                money::rupees(item.amount),
-                known.id
-            );
-            let (station, booking) = (known.station_id, Some(known.booking_id));
-            case(
-                app,
-                found,
-                station,
-                booking,
-                "unexpected_refund",
-                &item.entity_id,
-                detail,
-                now,
-            )
-            .await?;
+            if app
+                .store
+                .refund_processed(&item.entity_id, None, payment, item.amount, now)
+                .await?
+            {
+                found.cases += 1;
+            }
         }
         _ => {}
     }
     Ok(())
 }
 
-/// Asks the gateway about refunds it took over an hour ago and never reported done, and
-/// records what it says as its webhook would have: processed (the ledger gets it),
-/// failed (requested again), or still pending after days (a case).
+/// Asks the gateway about refunds it took and never reported done (their webhook
+/// lost), and records what it says as the webhook would have: processed (into the
+/// ledger), failed (requested again), or still pending after days (a case). Each is
+/// asked an hour after it was sent, then less often as it ages (a quarter of its age
+/// apart: a normal-speed refund takes days), oldest-asked first, so every replica
+/// running this shares the work and stuck ones never crowd out the rest.
 async fn check_quiet_refunds(
     app: &App,
     found: &mut Reconciled,
@@ -333,11 +334,16 @@ async fn check_quiet_refunds(
 ) -> Result<(), anyhow::Error> {
     let quiet = now - Duration::hours(REFUND_QUIET_HOURS);
     for r in app.store.refunds_sent_before(quiet, 200).await? {
-        let there = match app
+        let age = now - r.requested_at;
+        if now - r.checked_at < (age / 4).max(Duration::hours(REFUND_QUIET_HOURS)) {
+            continue;
+        }
+        let asked = app
             .payments
             .refund_status(&r.payment_id, &r.gateway_refund_id)
-            .await
-        {
+            .await;
+        app.store.refund_checked(&r.gateway_refund_id, now).await?;
+        let there = match asked {
             Ok(there) => there,
             Err(e) => {
                 tracing::warn!(refund = %r.gateway_refund_id, error = %e, "refund status not known");
@@ -363,10 +369,10 @@ async fn check_quiet_refunds(
                     .await?;
                 found.refunds_settled += 1;
             }
-            _ if r.sent_at < now - Duration::days(REFUND_STUCK_DAYS) => {
+            _ if age > Duration::days(REFUND_STUCK_DAYS) => {
                 let detail = format!(
-                    "refund {} ({}) of payment {} is still {} at the gateway {} days after it \
-                     took it: ask the gateway's support",
+                    "refund {} ({}) of payment {} is still {} at the gateway {} days after GasQ \
+                     asked for it: ask the gateway's support",
                     r.gateway_refund_id,
                     money::rupees(r.amount_paise),
                     r.payment_id,

@@ -67,6 +67,8 @@ pub trait PaymentStore: Send + Sync {
         before: DateTime<Utc>,
         limit: i64,
     ) -> StoreResult<Vec<SentRefund>>;
+    /// Reconciliation asked the gateway about a refund still `sent`.
+    async fn refund_checked(&self, gateway_refund_id: &str, now: DateTime<Utc>) -> StoreResult<()>;
     /// The gateway took the refund; `processed` when it says the money went back.
     async fn refund_sent(
         &self,

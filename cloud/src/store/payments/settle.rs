@@ -34,7 +34,8 @@ const DISPENSER_ROUNDING_PAISE: i64 = 100;
 /// Settles a completed booking's bill by its fill: the unused prepayment is refunded;
 /// an unpaid online booking, or a fill beyond the prepayment, becomes a case. The bill
 /// is the filled kg at the booking's price; a dispenser that priced the fill otherwise
-/// (`dispenser_paise`, a price not updated at the pump) is a case too.
+/// than the station's current price (`dispenser_paise`: a price not updated at the
+/// pump) is a case too.
 pub(crate) async fn settle_fill(
     tx: &mut Tx,
     station: StationId,
@@ -52,15 +53,21 @@ pub(crate) async fn settle_fill(
     }
     let price = b.price_paise_per_kg.unwrap_or_default();
     let filled = u32::try_from(filled_centikg).unwrap_or(0);
-    let bill = money::amount_for(filled, price);
-    if let Some(pump) = dispenser_paise.filter(|p| (p - bill).abs() > DISPENSER_ROUNDING_PAISE) {
+    // The pump charges the station's price of the moment: a booking's own price (a
+    // calm-slot discount, a price changed since) is no sign of a wrong pump.
+    let pump_price = station_in(tx, station)
+        .await?
+        .map_or(price, |s| s.price_paise_per_kg);
+    let pump_bill = money::amount_for(filled, pump_price);
+    if let Some(pump) = dispenser_paise.filter(|p| (p - pump_bill).abs() > DISPENSER_ROUNDING_PAISE)
+    {
         let detail = format!(
-            "booking {} filled {:.2} kg: the dispenser charged {} but GasQ's price makes it {}; \
-             the driver pays GasQ's. Check the price set at the pump",
+            "booking {} filled {:.2} kg: the dispenser charged {} but the station's price makes \
+             it {}; the driver pays the booking's price. Check the price set at the pump",
             b.code,
             f64::from(filled) / 100.0,
             money::rupees(pump),
-            money::rupees(bill)
+            money::rupees(pump_bill)
         );
         let subject = booking.to_string();
         cases::raise(

@@ -59,6 +59,10 @@ impl PaymentStore for SqlStore {
         refunds::sent_before(&self.db, before, limit).await
     }
 
+    async fn refund_checked(&self, gateway_refund_id: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        refunds::checked(&self.db, gateway_refund_id, now).await
+    }
+
     async fn claim_refunds(
         &self,
         now: DateTime<Utc>,

@@ -43,8 +43,10 @@ pub trait TestGatewayStore: Send + Sync {
     ) -> StoreResult<Vec<(String, i64, String)>>;
     /// A refund's status (`pending`, `processed`), with its amount.
     async fn tg_refund_status(&self, id: &str) -> StoreResult<Option<(String, i64)>>;
-    /// Processes every pending refund; those it processed: (id, payment id, amount).
-    async fn tg_process_refunds(&self) -> StoreResult<Vec<(String, String, i64)>>;
+    /// Refunds still pending: (id, payment id, amount, GasQ's refund id).
+    async fn tg_pending_refunds(&self) -> StoreResult<Vec<(String, String, i64, Option<String>)>>;
+    /// Marks a pending refund processed.
+    async fn tg_refund_processed(&self, id: &str) -> StoreResult<()>;
     /// Refunds `amount` of a payment under `key`: the refund already made with this key
     /// if there is one; `Conflict` when the payment cannot give that much back.
     async fn tg_refund(
@@ -53,6 +55,7 @@ pub trait TestGatewayStore: Send + Sync {
         payment_id: &str,
         amount_paise: i64,
         key: &str,
+        refund_ref: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<(String, i64)>;
 }
@@ -175,12 +178,19 @@ impl TestGatewayStore for SqlStore {
         self.db.fetch_optional(q).await
     }
 
-    async fn tg_process_refunds(&self) -> StoreResult<Vec<(String, String, i64)>> {
+    async fn tg_pending_refunds(&self) -> StoreResult<Vec<(String, String, i64, Option<String>)>> {
         let q = query(
-            "UPDATE test_gateway_refunds SET status = 'processed' WHERE status = 'pending' \
-             RETURNING id, payment_id, amount_paise",
+            "SELECT id, payment_id, amount_paise, refund_ref FROM test_gateway_refunds \
+             WHERE status = 'pending' ORDER BY created_at LIMIT 100",
         );
         self.db.fetch_all(q).await
+    }
+
+    async fn tg_refund_processed(&self, id: &str) -> StoreResult<()> {
+        let q =
+            query("UPDATE test_gateway_refunds SET status = 'processed' WHERE id = $1").bind(id);
+        self.db.execute(q).await?;
+        Ok(())
     }
 
     async fn tg_refund(
@@ -189,6 +199,7 @@ impl TestGatewayStore for SqlStore {
         payment_id: &str,
         amount_paise: i64,
         key: &str,
+        refund_ref: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<(String, i64)> {
         let mut tx = self.db.begin().await?;
@@ -211,13 +222,14 @@ impl TestGatewayStore for SqlStore {
         tx.execute(
             query(
                 "INSERT INTO test_gateway_refunds (id, payment_id, amount_paise, idempotency_key, \
-                 created_at, status) VALUES ($1, $2, $3, $4, $5, 'pending')",
+                 created_at, status, refund_ref) VALUES ($1, $2, $3, $4, $5, 'pending', $6)",
             )
             .bind(new_id)
             .bind(payment_id)
             .bind(amount_paise)
             .bind(key)
-            .bind(now),
+            .bind(now)
+            .bind(refund_ref),
         )
         .await?;
         tx.commit().await?;

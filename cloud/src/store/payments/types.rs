@@ -111,8 +111,10 @@ pub struct SentRefund {
     pub payment_id: String,
     pub gateway_refund_id: String,
     pub amount_paise: i64,
-    /// When the gateway took it.
-    pub sent_at: DateTime<Utc>,
+    /// When GasQ decided to refund it.
+    pub requested_at: DateTime<Utc>,
+    /// When the gateway took it, or reconciliation last asked about it.
+    pub checked_at: DateTime<Utc>,
 }
 
 /// A refund to send to the gateway, claimed by one worker for a while.

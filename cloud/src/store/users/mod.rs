@@ -1,6 +1,7 @@
 //! Accounts, station assignments, login throttle counters (`throttle.rs`), and
 //! sessions (refresh-token families, in `sessions.rs`).
 
+mod roles;
 mod sessions;
 mod throttle;
 
@@ -72,6 +73,24 @@ pub trait UserStore: Send + Sync {
         audit: AuditEntry,
     ) -> StoreResult<()>;
     async fn user_stations(&self, user: UserId) -> StoreResult<Vec<StationId>>;
+    /// The station admins and technicians assigned to `station`.
+    async fn station_staff(&self, station: StationId) -> StoreResult<Vec<UserRecord>>;
+    /// Users, newest first: of `role` if given, whose name contains `name_like`.
+    async fn users(
+        &self,
+        role: Option<Role>,
+        name_like: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<UserRecord>>;
+    /// Gives `user` the role `role` and ends their sessions (the new role applies from
+    /// their next sign-in); `false` when it was their role already. Audited with `entry`.
+    async fn set_role(
+        &self,
+        user: UserId,
+        role: Role,
+        now: DateTime<Utc>,
+        entry: AuditEntry,
+    ) -> StoreResult<bool>;
     /// Decides a login attempt at `now` on the throttle counter `key` (an account, a
     /// client address, a device cookie) by `rule`, counting it as a failure if it goes.
     async fn login_attempt(
@@ -202,6 +221,29 @@ impl UserStore for SqlStore {
         audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn station_staff(&self, station: StationId) -> StoreResult<Vec<UserRecord>> {
+        roles::station_staff(&self.db, station).await
+    }
+
+    async fn users(
+        &self,
+        role: Option<Role>,
+        name_like: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<UserRecord>> {
+        roles::users(&self.db, role, name_like, limit).await
+    }
+
+    async fn set_role(
+        &self,
+        user: UserId,
+        role: Role,
+        now: DateTime<Utc>,
+        entry: AuditEntry,
+    ) -> StoreResult<bool> {
+        roles::set_role(&self.db, user, role, now, entry).await
     }
 
     async fn user_stations(&self, user: UserId) -> StoreResult<Vec<StationId>> {
