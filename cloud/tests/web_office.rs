@@ -1,6 +1,6 @@
 //! The station's back office in the browser: takings as a chart with the ledger CSV,
 //! cases resolved with a note, prices and policies saved (and refused in words), the
-//! price history and the staff — for the station's admins only.
+//! price history and the staff — for the station's admins only; and the driver's receipt.
 
 #![allow(clippy::unwrap_used)] // a test: a panic is a failure
 
@@ -142,4 +142,36 @@ async fn the_station_admin_reads_the_takings_resolves_a_case_and_sets_prices() {
         .get(&format!("/admin/stations/{}/ledger.csv", w.station))
         .await;
     assert_eq!(csv.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_driver_reads_the_receipt_of_a_paid_booking_cancelled_and_refunded() {
+    let w = world().await;
+    let b = book_online(&w, future_slot(3), Some(6.0)).await;
+    let id = b["id"].as_str().unwrap();
+    pay_in_test_mode(&w, id).await;
+    w.cancel(id).await;
+    pass::money_pass(&w.app.app).await.unwrap();
+    let mut driver = Browser::new(w.app.url(""));
+    driver.sign_in("driver1@example.in", "driver-pass-1").await;
+    let page = driver.get(&format!("/bookings/{id}")).await;
+    assert!(
+        page.body.contains(&format!("/bookings/{id}/receipt")),
+        "{}",
+        page.body
+    );
+    let receipt = driver.get(&format!("/bookings/{id}/receipt")).await;
+    assert_eq!(receipt.status, StatusCode::OK, "{}", receipt.body);
+    assert!(
+        receipt.body.contains("₹76.00 / kg") && receipt.body.contains("₹456.00"),
+        "{}",
+        receipt.body
+    );
+    assert!(receipt.body.contains("Refunded"), "{}", receipt.body);
+    // Another driver's receipt is nobody's business.
+    let mut other = Browser::new(w.app.url(""));
+    w.app.driver(2).await;
+    other.sign_in("driver2@example.in", "driver-pass-1").await;
+    let theirs = other.get(&format!("/bookings/{id}/receipt")).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
 }

@@ -23,6 +23,7 @@ pub mod lanecodes;
 pub mod links;
 pub mod login;
 pub mod moves;
+pub mod network;
 pub mod notify;
 pub mod ops;
 pub mod payments;

@@ -38,6 +38,9 @@ type Result<T> = std::result::Result<T, StationError>;
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 pub struct StationChanges {
     pub name: Option<String>,
+    /// Where it is on the map (give both; a new station takes them at the top level).
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
     /// Lanes out of service (lowers capacity at once).
     pub lanes_down: Option<u16>,
     pub price_paise_per_kg: Option<i64>,
@@ -108,9 +111,7 @@ pub async fn find(app: &App, id_or_code: &str) -> Result<Station> {
 /// Creates a station (super admins; the CLI and the demo as the system).
 pub async fn create(app: &App, by: Option<&Actor>, req: StationRequest) -> Result<Station> {
     let code = StationCode::parse(&req.code).map_err(|e| Invalid::new("code", e.to_string()))?;
-    if !(-90.0..=90.0).contains(&req.lat) || !(-180.0..=180.0).contains(&req.lon) {
-        return Err(Invalid::new("lat", "lat must be -90..90 and lon -180..180").into());
-    }
+    let (lat, lon) = check_position(req.lat, req.lon)?;
     let s = &req.settings;
     refuse_unknown(s)?;
     let name = check_name(s.name.as_deref().unwrap_or_default())?;
@@ -138,8 +139,8 @@ pub async fn create(app: &App, by: Option<&Actor>, req: StationRequest) -> Resul
     let new = NewStation {
         code,
         name,
-        lat: req.lat,
-        lon: req.lon,
+        lat,
+        lon,
         policy,
         price_paise_per_kg: price,
         money,
@@ -190,6 +191,14 @@ fn refuse_unknown(changes: &StationChanges) -> Result<()> {
     }
 }
 
+fn check_position(lat: f64, lon: f64) -> std::result::Result<(f64, f64), Invalid> {
+    if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) {
+        Ok((lat, lon))
+    } else {
+        Err(Invalid::new("lat", "lat must be -90..90 and lon -180..180"))
+    }
+}
+
 fn check_name(raw: &str) -> std::result::Result<String, Invalid> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -211,6 +220,11 @@ fn changed(before: &Station, c: &StationChanges) -> std::result::Result<Station,
     let mut s = before.clone();
     if let Some(name) = &c.name {
         s.name = check_name(name)?;
+    }
+    match (c.lat, c.lon) {
+        (None, None) => {}
+        (Some(lat), Some(lon)) => (s.lat, s.lon) = check_position(lat, lon)?,
+        _ => return Err(Invalid::new("lat", "give lat and lon together")),
     }
     s.policy = before.policy.apply(&c.policy)?;
     s.lanes_down = c.lanes_down.unwrap_or(s.lanes_down);
@@ -322,6 +336,7 @@ async fn change(
             "station.update",
             format!("station:{id}"),
             serde_json::json!({
+                "name": s.name, "lat": s.lat, "lon": s.lon,
                 "policy": s.policy, "lanes_down": s.lanes_down,
                 "price_paise_per_kg": s.price_paise_per_kg, "money": s.money,
             }),

@@ -122,15 +122,20 @@ pub async fn sign_in(mut web: Web, Form(f): Form<SignIn>) -> Response {
     match login::login(&web.state, attempt).await {
         Ok(tokens) => {
             web.sign_in(&tokens);
-            // Staff start at their lane board, drivers at the stations.
+            // Staff start at their lane board, super admins at the network, drivers at
+            // the stations.
             let staff = web
                 .actor
                 .is_some_and(|a| a.role == crate::domain::Role::StationAdmin);
+            let root = web
+                .actor
+                .is_some_and(|a| a.role == crate::domain::Role::SuperAdmin);
             let technician = web
                 .actor
                 .is_some_and(|a| a.role == crate::domain::Role::Technician);
             let next = match f.next.as_str() {
                 "" if staff => "/admin/stations",
+                "" if root => "/admin",
                 "" if technician => "/tech",
                 "" => "/",
                 next => next,

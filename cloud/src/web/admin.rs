@@ -46,17 +46,23 @@ pub async fn my_stations(web: Web) -> Response {
             mine.push(s);
         }
     }
-    if let [only] = mine.as_slice() {
+    let root = actor.role == Role::SuperAdmin;
+    if let ([only], false) = (mine.as_slice(), root) {
         return web.redirect(&format!("/admin/stations/{}", only.id));
     }
-    if mine.is_empty() {
+    if mine.is_empty() && !root {
         return forbidden(&web);
     }
     let body = html! {
+        @if root { (super::network::admin_nav(&web, "/admin/stations")) }
         h1 { (web.t("web-nav-lane-boards")) }
         @for s in &mine {
-            a.card style="display:block" href={ "/admin/stations/" (s.id) } { b { (s.name) } " " span.muted { (s.code) } }
+            div.card.row {
+                a href={ "/admin/stations/" (s.id) } { b { (s.name) } " " span.muted { (s.code) } }
+                @if root { a href={ "/admin/stations/" (s.id) "/edit" } { (web.t("web-edit")) } }
+            }
         }
+        @if root { (super::station_edit::new_station_form(&web)) }
     };
     web.respond(
         StatusCode::OK,
@@ -113,12 +119,8 @@ async fn render(web: &Web, id: u32, q: &str, notice: Option<Markup>) -> Response
             p.error #stale hidden[!live.as_ref().is_some_and(|b| b.stale)] role="status" { (web.t("web-board-stale")) }
             div.slots #lanes {
                 @for l in &dash.lanes {
-                    div class={ "slot " (if l.up { "low" } else { "full" }) } data-lane=(l.lane)
-                        data-up=(web.t("web-board-lane-up")) data-down=(web.t("web-board-lane-down")) {
-                        b { (web.t("web-board-lane")) " " (l.lane) }
-                        small { (if l.up { web.t("web-board-lane-up") } else { web.t("web-board-lane-down") }) }
-                        @if let Some(d) = &l.detail { small.muted { (d) } }
-                    }
+                    (super::board::lane_tile(web, l.lane, l.up, live.as_ref().is_none_or(|b| b.stale)))
+                    @if let Some(d) = &l.detail { small.muted { (web.t("web-board-lane")) " " (l.lane) ": " (d) } }
                 }
             }
             p #calm hidden data-none="" {}

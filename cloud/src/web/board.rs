@@ -49,13 +49,7 @@ fn board_markup(web: &Web, b: &Board) -> Markup {
             }
             h2 { (web.t("web-board-lanes")) }
             div.slots #lanes {
-                @for l in &b.lanes {
-                    div class={ "slot " (if l.up { "low" } else { "full" }) } data-lane=(l.lane)
-                        data-up=(web.t("web-board-lane-up")) data-down=(web.t("web-board-lane-down")) {
-                        b { (web.t("web-board-lane")) " " (l.lane) }
-                        small { (if l.up { web.t("web-board-lane-up") } else { web.t("web-board-lane-down") }) }
-                    }
-                }
+                @for l in &b.lanes { (lane_tile(web, l.lane, l.up, b.stale)) }
             }
             h2 { (web.t("web-board-calm")) }
             p #calm data-none=(web.t("web-board-no-calm")) {
@@ -121,4 +115,23 @@ fn board_stream(
         };
         Some((Ok(event), (state, station, Some(signal))))
     })
+}
+
+/// One lane's tile: green when open, grey struck through when closed — and grey
+/// "not confirmed" when open as far as the cloud knows but no box has reported lately
+/// (nobody can say it is really serving). The live script keeps it so.
+pub fn lane_tile(web: &Web, lane: u16, up: bool, stale: bool) -> maud::Markup {
+    let (class, word) = match (up, stale) {
+        (false, _) => ("full", "web-board-lane-down"),
+        (true, true) => ("unknown", "web-board-lane-unknown"),
+        (true, false) => ("low", "web-board-lane-up"),
+    };
+    maud::html! {
+        div class={ "slot " (class) } data-lane=(lane)
+            data-up=(web.t("web-board-lane-up")) data-down=(web.t("web-board-lane-down"))
+            data-unknown=(web.t("web-board-lane-unknown")) {
+            b { (web.t("web-board-lane")) " " (lane) }
+            small { (web.t(word)) }
+        }
+    }
 }

@@ -165,6 +165,9 @@ async fn booking_page(web: &Web, actor: &Actor, b: &Booking, notice: Option<Mark
                 button.danger { (web.t("web-cancel")) }
             }
         }
+        @if b.paid_paise.is_some() || b.status == BookingStatus::Completed {
+            p { a href={ "/bookings/" (b.id) "/receipt" } { (web.t("web-receipt")) } }
+        }
         p { a href="/bookings" { (web.t("web-nav-bookings")) } }
     }
 }

@@ -76,7 +76,9 @@ pub fn page(web: &Web, title: &str, body: &Markup) -> String {
                     @if let Some(actor) = &web.actor {
                         @if actor.role == Role::Driver {
                             a href="/bookings" { (web.t("web-nav-bookings")) }
-                        } @else if matches!(actor.role, Role::StationAdmin | Role::SuperAdmin) {
+                        } @else if actor.role == Role::SuperAdmin {
+                            a href="/admin" { (web.t("web-network")) }
+                        } @else if actor.role == Role::StationAdmin {
                             a href="/admin/stations" { (web.t("web-nav-lane-boards")) }
                         }
                         @if actor.role != Role::Driver {

@@ -3,8 +3,6 @@
 //! use offline. Sessions are the API's tokens in HttpOnly cookies, every form carries a
 //! CSRF token, and every page calls the same use cases — and so the same role checks —
 //! as the API.
-//!
-//! `app.html`, the older single-page tool at `/app`, goes when every role has its pages.
 
 use axum::Router;
 use axum::http::header;
@@ -20,21 +18,28 @@ mod bookings;
 mod home;
 mod layout;
 mod me;
+mod network;
 mod offer;
 mod office;
 mod page;
 mod pay;
+mod receipt;
 mod reply;
+mod security;
 mod session;
+mod station_edit;
 mod stations;
 mod tech;
-
-const INDEX: &str = include_str!("app.html");
+mod users;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
-        .route("/app", get(index))
+        // The older single-page tool lived here: old bookmarks land on the stations.
+        .route(
+            "/app",
+            get(|| async { axum::response::Redirect::permanent("/") }),
+        )
         .route("/login", get(account::show_sign_in).post(account::sign_in))
         .route(
             "/register",
@@ -49,8 +54,24 @@ pub fn router() -> Router<AppState> {
         .route("/stations/{id}/book", post(stations::book))
         .route("/bookings", get(bookings::mine))
         .route("/bookings/{id}", get(bookings::show))
+        .route("/bookings/{id}/receipt", get(receipt::show))
         .route("/bookings/{id}/{what}", post(bookings::act))
-        .route("/admin/stations", get(admin::my_stations))
+        .route("/admin", get(network::home))
+        .route("/admin/users", get(users::list))
+        .route("/admin/users/{id}/role", post(users::set_role))
+        .route("/admin/users/{id}/stations", post(users::assign))
+        .route("/admin/audit", get(security::audit_log))
+        .route("/admin/audit/verify", post(security::verify))
+        .route("/admin/keys", get(security::key_list))
+        .route("/admin/keys/rotate", post(security::rotate))
+        .route(
+            "/admin/stations",
+            get(admin::my_stations).post(station_edit::create),
+        )
+        .route(
+            "/admin/stations/{id}/edit",
+            get(station_edit::show).post(station_edit::save),
+        )
         .route("/admin/stations/{id}", get(admin::lane_board))
         .route("/admin/stations/{id}/lanes", post(admin::change_lanes))
         .route("/admin/stations/{id}/office", get(office::show))
@@ -100,19 +121,5 @@ async fn asset<const N: usize>() -> impl IntoResponse {
             (header::CACHE_CONTROL, "no-cache"),
         ],
         body,
-    )
-}
-
-async fn index() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'",
-            ),
-        ],
-        INDEX,
     )
 }

@@ -233,9 +233,11 @@ pub async fn submit(
     // The callback as Checkout would hand it to the page, posted by the page itself.
     let body = format!(
         "{what}<p>Paid in test mode.</p><p id=\"result\">Confirming…</p>\
+         <p><a data-booking href=\"/bookings/{id}\">Your booking and its QR</a></p>\
          <div id=\"callback\" data-order=\"{order}\" data-payment=\"{payment}\" data-signature=\"{signature}\"></div>\
          <script>{VERIFY_JS} const c = document.getElementById('callback').dataset;\
          verify({{razorpay_order_id: c.order, razorpay_payment_id: c.payment, razorpay_signature: c.signature}});</script>",
+        id = b.id,
         order = esc(&made.order_id),
         payment = esc(&made.payment_id),
         signature = esc(&signature),

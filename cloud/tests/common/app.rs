@@ -82,6 +82,11 @@ pub async fn spawn_with(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestAp
 }
 
 impl TestApp {
+    /// Stops serving (a browser test's "network gone").
+    pub fn stop(&self) {
+        self.shutdown.cancel();
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

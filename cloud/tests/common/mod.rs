@@ -12,4 +12,5 @@ pub mod roles;
 pub mod served;
 pub mod smtp;
 pub mod twilio;
+pub mod webdriver;
 pub mod world;

@@ -34,8 +34,9 @@
       b.lanes.forEach(function (l) {
         var t = board.querySelector('[data-lane="' + l.lane + '"]');
         if (!t) return;
-        t.className = "slot " + (l.up ? "low" : "full");
-        t.querySelector("small").textContent = l.up ? t.dataset.up : t.dataset.down;
+        // Open but unconfirmed (no box reporting) is grey, not green.
+        t.className = "slot " + (!l.up ? "full" : b.stale ? "unknown" : "low");
+        t.querySelector("small").textContent = !l.up ? t.dataset.down : b.stale ? t.dataset.unknown : t.dataset.up;
       });
       var calm = document.getElementById("calm");
       calm.textContent = b.calm_slots.length ? "" : calm.dataset.none;
