@@ -329,7 +329,9 @@ async fn the_station_admin_sees_the_lane_board_takes_a_lane_out_and_finds_a_book
     assert!(board.body.contains("2 of 2 lanes in service"));
     // With no box reporting, an open lane is not shown green: nobody confirms it serves.
     assert!(
-        board.body.contains("class=\"slot unknown\" data-lane=\"1\"")
+        board
+            .body
+            .contains("class=\"slot unknown\" data-lane=\"1\"")
             && board.body.contains("open, not confirmed"),
         "{}",
         board.body
