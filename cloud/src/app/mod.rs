@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod actuals;
 pub mod audit;
 pub mod board;
+pub mod board_hub;
 pub mod bookings;
 pub mod dashboard;
 pub mod devices;
@@ -82,6 +83,8 @@ pub struct Services {
     pub weather: Weather,
     /// Drivers' travel times (Google Routes, or estimated).
     pub routes: Routes,
+    /// Stations' live boards, one per watched station (`board_hub.rs`).
+    pub boards: board_hub::BoardHub,
     /// Fires when the server begins to shut down: held requests (long polls) answer
     /// at once instead of keeping the shutdown waiting.
     pub stopping: CancellationToken,
@@ -129,6 +132,7 @@ impl App {
             levels: forecast::LevelCache::default(),
             weather,
             routes,
+            boards: board_hub::BoardHub::default(),
             stopping: CancellationToken::new(),
         }))
     }

@@ -3,7 +3,6 @@
 //! station changes, and every 10 s at the latest), no login, nothing personal.
 
 use std::convert::Infallible;
-use std::time::Duration;
 
 use axum::extract::Path;
 use axum::http::StatusCode;
@@ -18,12 +17,9 @@ use super::layout::page;
 use super::session::Web;
 use super::stations::not_found;
 use crate::app::board::{self, Board};
+use crate::app::board_hub;
 use crate::domain::Station;
 use crate::state::AppState;
-use crate::store::db::ChangeSignal;
-
-/// The longest the board goes without news.
-const REFRESH: Duration = Duration::from_secs(10);
 
 async fn station(state: &AppState, code: &str) -> Option<Station> {
     let code = StationCode::parse(code).ok()?;
@@ -87,33 +83,26 @@ pub async fn events(
         .into_response()
 }
 
+/// The station's one shared board (`app/board_hub.rs`): now, then each time it is
+/// rebuilt.
 fn board_stream(
     state: AppState,
     station: Station,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
-    let start = (state, station, None::<ChangeSignal>);
-    futures::stream::unfold(start, |(state, station, signal)| async move {
-        if let Some(mut signal) = signal {
-            let _ = tokio::time::timeout(REFRESH, signal.changed()).await;
+    let watch = board_hub::watch(&state, &station);
+    futures::stream::unfold((watch, true), |(mut watch, first)| async move {
+        // The first board at once when there is one; then each rebuild.
+        if (!first || watch.borrow().is_none()) && watch.changed().await.is_err() {
+            return None; // the server is shutting down
         }
-        // Taken before the board is read: a change after the read still wakes it.
-        let signal = state.store.change_signal(station.id);
-        // The station as it is now (its lanes may have changed).
-        let station = state
-            .store
-            .station(station.id)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or(station);
-        let event = match board::of_station(&state, &station).await {
-            Ok(b) => Event::default()
+        let event = match watch.borrow_and_update().as_deref() {
+            Some(b) => Event::default()
                 .event("board")
-                .json_data(&b)
+                .json_data(b)
                 .unwrap_or_else(|_| Event::default().comment("unserialisable")),
-            Err(_) => Event::default().comment("busy"),
+            None => Event::default().comment("busy"),
         };
-        Some((Ok(event), (state, station, Some(signal))))
+        Some((Ok(event), (watch, false)))
     })
 }
 

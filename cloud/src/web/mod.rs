@@ -93,6 +93,9 @@ pub fn router() -> Router<AppState> {
         .route("/static/icon.svg", get(asset::<1>))
         .route("/sw.js", get(asset::<2>))
         .route("/manifest.webmanifest", get(asset::<3>))
+        // Pages and the script go gzipped to browsers that ask (a phone on 3G); the
+        // event streams never are (the default predicate leaves text/event-stream).
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
 }
 
 /// The static files: (content, type), compiled in.

@@ -84,6 +84,25 @@ impl Browser {
         self.send(req).await
     }
 
+    /// `GET path` as a browser that takes gzip: the status, the `content-encoding`, and
+    /// the bytes that crossed the wire.
+    pub async fn get_gzipped(&mut self, path: &str) -> (StatusCode, Option<String>, usize) {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        let encoding = res
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let status = res.status();
+        (status, encoding, res.bytes().await.unwrap().len())
+    }
+
     /// Opens the sign-in page (which sets the CSRF cookie) and signs in; the answer.
     pub async fn sign_in(&mut self, login: &str, password: &str) -> Page {
         self.get("/login").await;

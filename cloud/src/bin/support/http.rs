@@ -1,4 +1,4 @@
-//! The HTTP client the load tools (`gasq-load`, `gasq-fleet`) share: JSON in, status and
+//! The HTTP client the load tools (`gasq-load`, `gasq-fleet`, `gasq-board-watch`) share: JSON in, status and
 //! JSON out, and a login.
 
 use anyhow::{Context, bail};
@@ -38,6 +38,23 @@ impl Client {
         Ok((status, res.json().await.unwrap_or(Value::Null)))
     }
 
+    #[allow(dead_code)] // not every load tool changes things
+    pub async fn patch(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> anyhow::Result<(u16, Value)> {
+        let mut req = self.http.patch(self.url(path)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await?;
+        let status = res.status().as_u16();
+        Ok((status, res.json().await.unwrap_or(Value::Null)))
+    }
+
+    #[allow(dead_code)] // not every load tool reads
     pub async fn get(&self, path: &str, token: Option<&str>) -> anyhow::Result<Value> {
         let mut req = self.http.get(self.url(path));
         if let Some(t) = token {
