@@ -332,3 +332,4 @@ web-receipt-fee = Kept on cancellation
 web-receipt-refunded = Refunded
 web-receipt-on-its-way = On its way back
 web-receipt-on-its-way-hint = Refunds reach your bank or UPI account in 5 to 7 working days.
+web-lane-serving = Lane { $lane }: fuelling { $vehicle } since { $since }

@@ -325,3 +325,4 @@ web-receipt-fee = रद्द करने पर रखा गया
 web-receipt-refunded = रिफ़ंड हुआ
 web-receipt-on-its-way = वापस आ रहा है
 web-receipt-on-its-way-hint = रिफ़ंड 5 से 7 कार्यदिवस में आपके बैंक या UPI खाते में पहुँचता है।
+web-lane-serving = लेन { $lane }: { $vehicle } में गैस भर रहे हैं, { $since } से

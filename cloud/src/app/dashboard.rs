@@ -74,6 +74,17 @@ pub struct LaneView {
     pub detail: Option<String>,
     /// Since when the lane is in this state (`null`: never reported down).
     pub since: Option<DateTime<Utc>>,
+    /// The booking the lane is fuelling now (redeemed there, its fill not yet in).
+    pub serving: Option<Serving>,
+}
+
+/// A vehicle being fuelled at a lane.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Serving {
+    pub registration: Option<String>,
+    pub code: String,
+    /// When its token was accepted at the lane.
+    pub since: DateTime<Utc>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -128,6 +139,9 @@ pub struct CaseView {
     pub created_at: DateTime<Utc>,
 }
 
+/// How long after its redemption a booking may still be shown as fuelling.
+const SERVING_WINDOW_MINUTES: i64 = 30;
+
 /// The dashboard of a station the caller works at.
 pub async fn dashboard(
     app: &App,
@@ -137,7 +151,22 @@ pub async fn dashboard(
     access::require_station(app, user, id).await?;
     let station = stations::get(app, id).await?;
     let now = Utc::now();
-    let lanes = lane_views(&station, &app.store.lanes(id).await?);
+    let mut lanes = lane_views(&station, &app.store.lanes(id).await?);
+    // A fill takes minutes: a redemption older than this whose fill never came is not
+    // shown as still fuelling.
+    let serving_since = now - Duration::minutes(SERVING_WINDOW_MINUTES);
+    for (lane, registration, code, since) in app.store.being_served(id, serving_since).await? {
+        if let Some(view) = lanes
+            .iter_mut()
+            .find(|l| l.lane == lane && l.serving.is_none())
+        {
+            view.serving = Some(Serving {
+                registration,
+                code,
+                since,
+            });
+        }
+    }
     let offline_after = app.settings.edge.offline_after_secs;
     let edges = app
         .store
@@ -215,6 +244,7 @@ fn lane_views(station: &Station, reported: &[LaneState]) -> Vec<LaneView> {
                 up,
                 detail: seen.and_then(|l| l.detail.clone()),
                 since: seen.map(|l| l.since),
+                serving: None,
             }
         })
         .collect()

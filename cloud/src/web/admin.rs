@@ -120,8 +120,11 @@ async fn render(web: &Web, id: u32, q: &str, notice: Option<Markup>) -> Response
             div.slots #lanes {
                 @for l in &dash.lanes {
                     (super::board::lane_tile(web, l.lane, l.up, live.as_ref().is_none_or(|b| b.stale)))
-                    @if let Some(d) = &l.detail { small.muted { (web.t("web-board-lane")) " " (l.lane) ": " (d) } }
                 }
+            }
+            @for l in &dash.lanes {
+                @if let Some(d) = &l.detail { p.muted style="margin:.3rem 0" { (web.t("web-board-lane")) " " (l.lane) ": " (d) } }
+                @if let Some(s) = &l.serving { p style="margin:.3rem 0" { (serving(web, &station, l.lane, s)) } }
             }
             p #calm hidden data-none="" {}
         }
@@ -131,6 +134,22 @@ async fn render(web: &Web, id: u32, q: &str, notice: Option<Markup>) -> Response
         (expected(web, &station, &dash, q))
     };
     web.respond(StatusCode::OK, page(web, &station.name, &body))
+}
+
+/// "Lane 2: fuelling MH12AB1234 since 10:42".
+fn serving(web: &Web, station: &Station, lane: u16, s: &dashboard::Serving) -> String {
+    let mut args = FluentArgs::new();
+    args.set("lane", lane);
+    args.set(
+        "vehicle",
+        s.registration.clone().unwrap_or_else(|| s.code.clone()),
+    );
+    let since = s
+        .since
+        .with_timezone(&station.policy.timezone)
+        .format("%H:%M");
+    args.set("since", since.to_string());
+    web.t_with("web-lane-serving", &args)
 }
 
 fn forbidden(web: &Web) -> Response {

@@ -21,6 +21,7 @@ mod me;
 mod network;
 mod offer;
 mod office;
+mod office_form;
 mod page;
 mod pay;
 mod receipt;

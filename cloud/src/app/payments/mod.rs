@@ -5,7 +5,10 @@
 //! (`store/payments/confirm.rs`).
 
 pub mod pass;
+mod quiet_refunds;
 pub mod receipt;
+mod reconcile;
+mod reconciled;
 mod webhook;
 
 use chrono::Utc;

@@ -112,6 +112,13 @@ pub trait BookingStore: Send + Sync {
     /// The booking limits that would refuse `b` as things stand, but for the hourly
     /// rate (for joining a waitlist).
     async fn standing_limit(&self, b: &NewBooking) -> StoreResult<Option<LimitHit>>;
+    /// Who each lane is fuelling: the station's bookings redeemed since `since` and not
+    /// yet completed, newest first — (lane, registration, code, redeemed at).
+    async fn being_served(
+        &self,
+        station: StationId,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<(u16, Option<String>, String, DateTime<Utc>)>>;
     /// A station's live bookings whose slot ends after `from` and starts before `to`,
     /// earliest first, at most `limit`.
     async fn live_bookings_between(
@@ -227,6 +234,25 @@ impl BookingStore for SqlStore {
         let mut tx = self.db.begin().await?;
         // Read only: dropped, never committed.
         limits::standing(&mut tx, b).await
+    }
+
+    async fn being_served(
+        &self,
+        station: StationId,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<(u16, Option<String>, String, DateTime<Utc>)>> {
+        let q = query(
+            "SELECT redeemed_lane, registration, code, redeemed_at FROM bookings \
+             WHERE station_id = $1 AND status = 'redeemed' AND redeemed_lane IS NOT NULL \
+             AND redeemed_at > $2 ORDER BY redeemed_at DESC LIMIT 200",
+        )
+        .bind(station)
+        .bind(since);
+        let rows: Vec<(i64, Option<String>, String, DateTime<Utc>)> = self.db.fetch_all(q).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(lane, reg, code, at)| Some((u16::try_from(lane).ok()?, reg, code, at)))
+            .collect())
     }
 
     async fn live_bookings_between(

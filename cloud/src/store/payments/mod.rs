@@ -4,6 +4,7 @@
 //! local test-mode gateway's records (`test_gateway.rs`).
 
 mod confirm;
+mod quiet;
 mod refunds;
 mod settle;
 mod sql;

@@ -56,11 +56,11 @@ impl PaymentStore for SqlStore {
         before: DateTime<Utc>,
         limit: i64,
     ) -> StoreResult<Vec<SentRefund>> {
-        refunds::sent_before(&self.db, before, limit).await
+        quiet::sent_before(&self.db, before, limit).await
     }
 
     async fn refund_checked(&self, gateway_refund_id: &str, now: DateTime<Utc>) -> StoreResult<()> {
-        refunds::checked(&self.db, gateway_refund_id, now).await
+        quiet::checked(&self.db, gateway_refund_id, now).await
     }
 
     async fn claim_refunds(
