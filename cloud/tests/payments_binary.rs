@@ -11,7 +11,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::app::request;
 use common::device::{TestDevice, event};
+use common::paying::deliver;
 use common::razorpay::{FakeRazorpay, KEY_ID, KEY_SECRET, WEBHOOK_SECRET};
 use common::served::Served;
 use reqwest::StatusCode;
@@ -30,18 +32,7 @@ impl Api {
         bearer: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .request(method.parse().unwrap(), self.served.url(path));
-        if let Some(t) = bearer {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status();
-        (status, res.json().await.unwrap_or(Value::Null))
+        request(&self.served, method.parse().unwrap(), path, bearer, body).await
     }
 
     async fn ok(
@@ -62,19 +53,6 @@ impl Api {
             .ok("POST", "/api/v1/auth/login", None, Some(body))
             .await;
         t["access_token"].as_str().unwrap().to_owned()
-    }
-
-    async fn webhook(&self, (body, sig, event): &(Vec<u8>, String, String)) -> StatusCode {
-        self.http
-            .post(self.served.url("/api/v1/payments/razorpay/webhook"))
-            .header("content-type", "application/json")
-            .header("x-razorpay-signature", sig)
-            .header("x-razorpay-event-id", event)
-            .body(body.clone())
-            .send()
-            .await
-            .unwrap()
-            .status()
     }
 }
 
@@ -207,7 +185,7 @@ async fn the_real_binary_takes_payments_and_refunds_through_razorpay() {
     processed["status"] = json!("processed");
     let hook = FakeRazorpay::webhook("refund.processed", "refund", processed, "evt_bin_1");
     for _ in 0..2 {
-        assert_eq!(api.webhook(&hook).await, StatusCode::OK);
+        assert_eq!(deliver(&api.served, &hook).await.0, StatusCode::OK);
     }
     let r = api.ok("GET", &receipt_path, Some(&driver), None).await;
     assert_eq!(
@@ -274,7 +252,7 @@ async fn the_real_binary_takes_payments_and_refunds_through_razorpay() {
     let mut processed = refund.clone();
     processed["status"] = json!("processed");
     let hook = FakeRazorpay::webhook("refund.processed", "refund", processed, "evt_bin_2");
-    assert_eq!(api.webhook(&hook).await, StatusCode::OK);
+    assert_eq!(deliver(&api.served, &hook).await.0, StatusCode::OK);
     let r = api
         .ok(
             "GET",

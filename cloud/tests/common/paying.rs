@@ -5,7 +5,7 @@ use chrono::Utc;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::app::TestApp;
+use super::app::{Cloud, TestApp};
 use super::db::TestDb;
 use super::razorpay::FakeRazorpay;
 use super::world::{World, world_with};
@@ -60,13 +60,14 @@ pub async fn verify(app: &TestApp, callback: Value) -> (StatusCode, Value) {
         .await
 }
 
+/// Delivers a signed webhook as Razorpay does, to `cloud` (in-process or the binary).
 pub async fn deliver(
-    app: &TestApp,
+    cloud: &impl Cloud,
     (body, sig, event): &(Vec<u8>, String, String),
 ) -> (StatusCode, Value) {
-    let res = app
-        .http
-        .post(app.url("/api/v1/payments/razorpay/webhook"))
+    let res = cloud
+        .client()
+        .post(format!("{}/api/v1/payments/razorpay/webhook", cloud.base()))
         .header("content-type", "application/json")
         .header("x-razorpay-signature", sig)
         .header("x-razorpay-event-id", event)
