@@ -140,7 +140,7 @@ pub(crate) async fn refresh(
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> ApiResult<ApiJson<Tokens>> {
     Ok(ApiJson(
-        accounts::refresh(&state, &req.refresh_token, ip).await?,
+        crate::app::sessions::refresh(&state, &req.refresh_token, ip).await?,
     ))
 }
 
@@ -152,6 +152,6 @@ pub(crate) async fn logout(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> ApiResult<StatusCode> {
-    accounts::logout(&state, &req.refresh_token, ip).await?;
+    crate::app::sessions::logout(&state, &req.refresh_token, ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }

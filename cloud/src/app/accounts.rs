@@ -1,20 +1,18 @@
-//! Accounts and sessions: registering drivers, creating staff (CLI, demo), refreshing
-//! and ending sessions, and the user's own profile. Logging in is `login.rs`.
-//! Logins, logouts and refresh tokens caught being reused are in the audit log;
-//! ordinary refreshes are not.
+//! Accounts: registering drivers, creating staff (CLI, demo), and the user's own
+//! profile. Logging in is `login.rs`; refreshing and ending sessions `sessions.rs`.
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use gasq_shared::{Phone, StationId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{App, Invalid};
-use crate::auth::{password, refresh};
+use crate::auth::password;
 use crate::domain::{Actor, AuditEntry, Role, UserRecord};
 use crate::secret::Secret;
-use crate::store::{NewRefreshToken, NewUser, RefreshOutcome, StoreError};
+use crate::store::{NewUser, StoreError};
 
 /// Why an account or session use case failed.
 #[derive(Debug, thiserror::Error)]
@@ -310,81 +308,6 @@ async fn insert_user(
             other => other.into(),
         })?;
     Ok(id)
-}
-
-/// A refresh token to store, valid for the configured lifetime from now.
-pub(super) fn refresh_token(
-    app: &App,
-    hash: Vec<u8>,
-    family: uuid::Uuid,
-    user: UserId,
-) -> NewRefreshToken {
-    let now = Utc::now();
-    NewRefreshToken {
-        token_hash: hash,
-        family_id: family,
-        user_id: user,
-        issued_at: now,
-        expires_at: now + Duration::days(app.settings.auth.refresh_token_ttl_days),
-    }
-}
-
-pub(super) fn tokens(app: &App, user: UserId, role: Role, refresh_token: String) -> Result<Tokens> {
-    Ok(Tokens {
-        access_token: app.access_tokens.issue(user, role)?,
-        refresh_token,
-        token_type: "Bearer",
-        expires_in: app.access_tokens.ttl_secs(),
-        device_token: None,
-    })
-}
-
-/// An audit entry about a session, from `ip`; the store names the session's owner.
-fn session_audit(action: &str, ip: Option<IpAddr>) -> AuditEntry {
-    AuditEntry {
-        action: action.into(),
-        ip: ip.map(|i| i.to_string()),
-        ..AuditEntry::default()
-    }
-}
-
-/// Trades a refresh token for a new pair. Each refresh token works once, give or take
-/// `auth.refresh_reuse_grace_secs` for racing requests; using one again later ends the
-/// session everywhere (it was probably stolen).
-pub async fn refresh(app: &App, token: &Secret, ip: Option<IpAddr>) -> Result<Tokens> {
-    let (new_token, new_hash) = refresh::generate();
-    // The family and owner are the old token's: the store keeps them.
-    let new = refresh_token(app, new_hash, uuid::Uuid::nil(), UserId(uuid::Uuid::nil()));
-    let old = refresh::hash(token.expose());
-    // Only a reuse (which ends the session) is audited, not every rotation.
-    let reuse = session_audit("auth.refresh_reused", ip);
-    let grace = Duration::seconds(app.settings.auth.refresh_reuse_grace_secs);
-    match app
-        .store
-        .rotate_refresh_token(&old, new, Utc::now(), grace, reuse)
-        .await?
-    {
-        RefreshOutcome::Rotated(user_id) => {
-            let user = app
-                .store
-                .user(user_id)
-                .await?
-                .ok_or(AccountError::RefreshInvalid)?;
-            tokens(app, user.id, user.role, new_token)
-        }
-        RefreshOutcome::Reused => Err(AccountError::RefreshReused),
-        RefreshOutcome::Invalid => Err(AccountError::RefreshInvalid),
-    }
-}
-
-/// Ends the session the refresh token belongs to.
-pub async fn logout(app: &App, token: &Secret, ip: Option<IpAddr>) -> Result<()> {
-    let hash = refresh::hash(token.expose());
-    let entry = session_audit("auth.logout", ip);
-    app.store
-        .revoke_refresh_family(&hash, Utc::now(), entry)
-        .await?;
-    Ok(())
 }
 
 /// The actor's own account, personal data decrypted.

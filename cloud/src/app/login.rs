@@ -21,7 +21,7 @@ use chrono::{DateTime, Duration, Utc};
 use gasq_shared::Phone;
 
 use super::App;
-use super::accounts::{self, AccountError, Tokens};
+use super::accounts::{AccountError, Tokens};
 use crate::auth::{device_cookie, password, refresh};
 use crate::domain::throttle::{Attempt, ThrottleRule};
 use crate::domain::{AuditEntry, UserRecord};
@@ -96,9 +96,9 @@ pub async fn login(app: &App, attempt: LoginAttempt) -> Result<Tokens> {
         detail: serde_json::json!({ "session": session }),
     };
     let (token, hash) = refresh::generate();
-    let refresh = accounts::refresh_token(app, hash, session, user.id);
+    let refresh = super::sessions::refresh_token(app, hash, session, user.id);
     app.store.insert_refresh_token(refresh, entry).await?;
-    let mut tokens = accounts::tokens(app, user.id, user.role, token)?;
+    let mut tokens = super::sessions::tokens(app, user.id, user.role, token)?;
     tokens.device_token = Some(device_cookie::issue(&app.crypto, user.id, now));
     Ok(tokens)
 }

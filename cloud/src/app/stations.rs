@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::access::{self, AccessError};
+use super::station_checks::{
+    check_min_bookable, check_name, check_position, check_price, check_wait_target,
+    check_walkin_share,
+};
 use super::{App, Invalid};
 use crate::domain::{Actor, AuditEntry, Role, Station};
 use crate::store::{NewStation, StoreError};
@@ -191,30 +195,6 @@ fn refuse_unknown(changes: &StationChanges) -> Result<()> {
     }
 }
 
-fn check_position(lat: f64, lon: f64) -> std::result::Result<(f64, f64), Invalid> {
-    if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) {
-        Ok((lat, lon))
-    } else {
-        Err(Invalid::new("lat", "lat must be -90..90 and lon -180..180"))
-    }
-}
-
-fn check_name(raw: &str) -> std::result::Result<String, Invalid> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(Invalid::new("name", "give a name of 1 to 100 characters"));
-    }
-    Ok(name.to_owned())
-}
-
-fn check_price(price: i64) -> std::result::Result<i64, Invalid> {
-    if (1..=100_000).contains(&price) {
-        Ok(price)
-    } else {
-        Err(Invalid::new("price_paise_per_kg", "use 1 to 100000 paise"))
-    }
-}
-
 /// The station with `changes` applied, each checked.
 fn changed(before: &Station, c: &StationChanges) -> std::result::Result<Station, Invalid> {
     let mut s = before.clone();
@@ -265,33 +245,6 @@ fn changed(before: &Station, c: &StationChanges) -> std::result::Result<Station,
         s.min_bookable_places = check_min_bookable(floor)?;
     }
     Ok(s)
-}
-
-fn check_min_bookable(places: u16) -> std::result::Result<u16, Invalid> {
-    if places <= 1000 {
-        Ok(places)
-    } else {
-        Err(Invalid::new("min_bookable_places", "use 0 to 1000 places"))
-    }
-}
-
-fn check_walkin_share(percent: u16) -> std::result::Result<u16, Invalid> {
-    if percent <= 200 {
-        Ok(percent)
-    } else {
-        Err(Invalid::new(
-            "walkin_reserve_share_percent",
-            "use 0 to 200 (percent of the walk-ins the forecast expects)",
-        ))
-    }
-}
-
-fn check_wait_target(minutes: u16) -> std::result::Result<u16, Invalid> {
-    if (1..=60).contains(&minutes) {
-        Ok(minutes)
-    } else {
-        Err(Invalid::new("wait_target_minutes", "use 1 to 60 minutes"))
-    }
 }
 
 /// Changes a station's settings (its station admins, or super admins).

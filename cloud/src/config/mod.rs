@@ -296,25 +296,7 @@ impl Settings {
             let top = top.split("__").next().unwrap_or_default();
             known.iter().any(|k| k.eq_ignore_ascii_case(top))
         }));
-        // The integrations' documented names have one underscore: GASQ_RAZORPAY_KEY_ID.
-        // Read as text unless a duration: `GASQ_TWILIO_FROM=+15005550006` is a phone
-        // number, not 15005550006 (figment's `Env` would parse it as one).
-        for integration in ["razorpay", "twilio", "weather", "maps"] {
-            let prefix = format!("GASQ_{}_", integration.to_ascii_uppercase());
-            for (name, value) in std::env::vars() {
-                if let Some(key) = name.strip_prefix(&prefix).filter(|k| !k.starts_with('_')) {
-                    let key = key.to_ascii_lowercase();
-                    let path = format!("{integration}.{key}");
-                    // Durations are the integrations' only numbers (`timeout_secs`).
-                    let number = key.ends_with("_secs").then(|| value.trim().parse::<u64>());
-                    figment = match number {
-                        Some(Ok(n)) => figment.merge(Serialized::default(&path, n)),
-                        // Not a number: kept as text, so the error names the setting.
-                        _ => figment.merge(Serialized::default(&path, value)),
-                    };
-                }
-            }
-        }
+        figment = integrations::merge_env(figment);
         let mut settings: Settings = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
         // Set but empty means unset, as for the metrics token.
         let r = &mut settings.razorpay;

@@ -246,7 +246,7 @@ pub async fn sign_out(mut web: Web, Form(f): Form<Csrf>) -> Response {
         return expired_form(&web);
     }
     if let Some(token) = web.refresh_token() {
-        let _ = accounts::logout(&web.state, &token, web.ip).await;
+        let _ = crate::app::sessions::logout(&web.state, &token, web.ip).await;
     }
     web.sign_out();
     web.redirect("/")

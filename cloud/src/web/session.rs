@@ -20,7 +20,7 @@ use rand::RngCore;
 use subtle::ConstantTimeEq;
 
 use crate::api::extract::ClientIp;
-use crate::app::accounts::{self, Tokens};
+use crate::app::accounts::Tokens;
 use crate::domain::Actor;
 use crate::messages::i18n::FALLBACK;
 use crate::secret::Secret;
@@ -121,7 +121,7 @@ impl FromRequestParts<AppState> for Web {
             });
         } else if let Some(refresh) = cookie(parts, REFRESH) {
             // The access token lapsed (or the tab was closed): the refresh token, once.
-            match accounts::refresh(state, &Secret::new(refresh), ip).await {
+            match crate::app::sessions::refresh(state, &Secret::new(refresh), ip).await {
                 Ok(tokens) => web.sign_in(&tokens),
                 Err(_) => web.sign_out(),
             }
