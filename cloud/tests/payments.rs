@@ -37,6 +37,10 @@ async fn a_driver_pays_on_the_test_mode_page_and_the_booking_is_confirmed_once()
     let html = page.text().await.unwrap();
     assert!(html.contains("TEST MODE"), "{html}");
     assert!(html.contains("₹456.00"), "{html}");
+    // The page opens without signing in: it never shows the lane code, which the
+    // attendant accepts instead of the QR.
+    let code = b["code"].as_str().unwrap();
+    assert!(!html.contains(code), "{html}");
 
     // Fail first: nothing changes but the ledger's note of the attempt.
     let failed = press(&w.app, id, "fail").await;

@@ -78,8 +78,15 @@ async fn summary(state: &AppState, b: &Booking) -> String {
         esc(&name),
         esc(&when),
         esc(&kg),
-        esc(&b.code)
+        reference(b)
     )
+}
+
+/// How the page and the gateway name a booking: the start of its id. Never its lane
+/// code — that is what the attendant accepts instead of the QR, and this page opens
+/// without signing in (and Razorpay's receipt is the driver's bank's to see).
+fn reference(b: &Booking) -> String {
+    b.id.to_string().chars().take(8).collect()
 }
 
 /// `GET /pay/{booking id}`.
@@ -140,7 +147,7 @@ fn checkout(state: &AppState, b: &Booking, what: &str, until: &str) -> String {
         "amount": b.amount_paise,
         "currency": "INR",
         "name": "GasQ",
-        "description": format!("CNG slot, booking {}", b.code),
+        "description": format!("CNG slot, booking {}", reference(b)),
     });
     format!(
         "{what}{until}<button class=\"pay\" id=\"pay\">Pay {amount}</button><p id=\"result\"></p>\
